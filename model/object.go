@@ -1,0 +1,161 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Position is where an object was defined: its file, the line of its first key,
+// and the line of every field path inside it ("spec.servers[1].tls.mode").
+type Position struct {
+	File  string
+	Line  int
+	Lines map[string]int
+}
+
+// LineOf returns the line of path, or of its longest defined prefix, or of the
+// object itself.
+func (s Position) LineOf(path string) int {
+	for p := path; p != ""; p = parentPath(p) {
+		if l, ok := s.Lines[p]; ok {
+			return l
+		}
+	}
+	return s.Line
+}
+
+// parentPath strips the last segment of a field path: "a.b[2]" -> "a.b" -> "a".
+func parentPath(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndex(p, "["); i >= 0 {
+			return p[:i]
+		}
+	}
+	if i := strings.LastIndexAny(p, ".["); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// ObjectMeta is the subset of Kubernetes metadata trustgate reads. Other
+// standard metadata fields (uid, resourceVersion, ...) are accepted and
+// ignored so that `kubectl get -o yaml` output loads.
+type ObjectMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Object is what every loaded kind embeds.
+type Object struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Pos        Position   `json:"-"`
+}
+
+// Meta returns the embedded Object, so all kinds can be handled alike.
+func (o *Object) Meta() *Object { return o }
+
+// Ref is "Kind namespace/name", the object part of an error message.
+func (o *Object) Ref() string {
+	return fmt.Sprintf("%s %s/%s", o.Kind, o.Metadata.Namespace, o.Metadata.Name)
+}
+
+// Errorf makes a FieldError located at path inside this object.
+func (o *Object) Errorf(path, format string, args ...any) *FieldError {
+	return &FieldError{
+		File: o.Pos.File, Line: o.Pos.LineOf(path), Object: o.Ref(),
+		Path: path, Msg: fmt.Sprintf(format, args...),
+	}
+}
+
+// FieldError is a user error: "file:line: Kind ns/name: field.path: message".
+type FieldError struct {
+	File   string
+	Line   int
+	Object string // "Kind namespace/name"; empty for file-level errors
+	Path   string
+	Msg    string
+	// Warning marks a finding that does not stop the configuration.
+	Warning bool
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	if e.Warning {
+		b.WriteString("warning: ")
+	}
+	if e.Object != "" {
+		b.WriteString(e.Object + ": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors collects user errors; Err returns them joined and sorted by file and
+// line, or nil.
+type Errors struct{ list []*FieldError }
+
+// Add appends errors (nil is ignored).
+func (es *Errors) Add(errs ...*FieldError) {
+	for _, e := range errs {
+		if e != nil {
+			es.list = append(es.list, e)
+		}
+	}
+}
+
+// Len is the number of collected errors.
+func (es *Errors) Len() int { return len(es.list) }
+
+// List returns the collected errors sorted by file, line and message.
+func (es *Errors) List() []*FieldError {
+	out := append([]*FieldError(nil), es.list...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Error() < b.Error()
+	})
+	return out
+}
+
+// Err returns all collected errors as one error (a *ErrorList), or nil.
+func (es *Errors) Err() error {
+	if len(es.list) == 0 {
+		return nil
+	}
+	return &ErrorList{Errs: es.List()}
+}
+
+// ErrorList is the error returned by Load and Validate: every user error,
+// one per line.
+type ErrorList struct{ Errs []*FieldError }
+
+func (l *ErrorList) Error() string {
+	lines := make([]string, len(l.Errs))
+	for i, e := range l.Errs {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap exposes each error to errors.Is / errors.As.
+func (l *ErrorList) Unwrap() []error {
+	out := make([]error, len(l.Errs))
+	for i, e := range l.Errs {
+		out[i] = e
+	}
+	return out
+}
