@@ -79,16 +79,14 @@ type FieldError struct {
 	Object string // "Kind namespace/name"; empty for file-level errors
 	Path   string
 	Msg    string
-	// Warning marks a finding that does not stop the configuration.
+	// Warning marks a finding that does not stop the configuration; callers
+	// print the severity, Error() does not.
 	Warning bool
 }
 
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
-	if e.Warning {
-		b.WriteString("warning: ")
-	}
 	if e.Object != "" {
 		b.WriteString(e.Object + ": ")
 	}

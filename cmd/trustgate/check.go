@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/xds/ir"
+)
+
+// finding is one line of check's report.
+type finding struct {
+	Severity string `json:"severity"` // "error" or "warning"
+	Message  string `json:"message"`
+}
+
+type report struct {
+	Errors   int       `json:"errors"`
+	Warnings int       `json:"warnings"`
+	Findings []finding `json:"findings"`
+}
+
+func (r *report) add(severity string, err error) {
+	var list *model.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list.Errs {
+			sev := severity
+			if e.Warning {
+				sev = "warning"
+			}
+			r.addMessage(sev, e.Error())
+		}
+		return
+	}
+	r.addMessage(severity, err.Error())
+}
+
+func (r *report) addMessage(severity, msg string) {
+	r.Findings = append(r.Findings, finding{Severity: severity, Message: msg})
+	if severity == "error" {
+		r.Errors++
+	} else {
+		r.Warnings++
+	}
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var cf configFlags
+	cf.register(fs)
+	output := fs.String("o", "text", "output format: text or json")
+	expiry := fs.Duration("expiry-warning", 30*24*time.Hour, "warn about certificates expiring within this `duration`")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: trustgate check --config PATH... [--secrets-dir DIR] [-o text|json] [--expiry-warning 720h]")
+		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if *output != "text" && *output != "json" {
+		return usageError(stderr, fs, "-o must be text or json, not %q", *output)
+	}
+	opts, err := cf.options(fs)
+	if err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
+	r := checkConfig(opts, time.Now(), *expiry)
+	if err := writeReport(stdout, *output, r); err != nil {
+		fmt.Fprintln(stderr, "trustgate check:", err)
+		return 1
+	}
+	if r.Errors > 0 {
+		return 1
+	}
+	return 0
+}
+
+// checkConfig runs every check and collects the findings.
+func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Duration) *report {
+	r := &report{Findings: []finding{}}
+	cfg, err := pipeline.Load(opts)
+	if err != nil {
+		r.add("error", err)
+		return r
+	}
+	for _, f := range pipeline.Diagnose(cfg.Model(), now, expiryWarning) {
+		sev := "error"
+		if f.Warning {
+			sev = "warning"
+		}
+		r.addMessage(sev, f.Error())
+	}
+	selectors := cfg.Selectors()
+	if len(selectors) == 0 {
+		selectors = []map[string]string{{}}
+	}
+	for _, labels := range selectors {
+		out, err := cfg.Build(ir.Node{Labels: labels})
+		if err != nil {
+			r.add("error", err)
+			continue
+		}
+		for _, w := range out.Warnings {
+			r.addMessage("warning", fmt.Sprintf("proxies with labels %s: %s", pipeline.FormatLabels(labels), w))
+		}
+	}
+	return r
+}
+
+func writeReport(w io.Writer, format string, r *report) error {
+	if format == "json" {
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	for _, f := range r.Findings {
+		if _, err := fmt.Fprintf(w, "%s: %s\n", f.Severity, f.Message); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d error(s), %d warning(s)\n", r.Errors, r.Warnings)
+	return err
+}
