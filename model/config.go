@@ -12,6 +12,13 @@ type Config struct {
 	// Secrets from Secret documents; secrets from the secrets directory
 	// have Pos.File set to the directory and Metadata.Namespace empty.
 	Secrets []*Secret
+	// Files holds the files named by Istio's file fields (serverCertificate,
+	// privateKey, caCertificates, caCrl, clientCertificate), read during
+	// Load and keyed by cleaned absolute path, so later stages stay pure.
+	// Read them with File.
+	Files map[string][]byte
+	// SecretsDir is LoadOptions.SecretsDir, for messages.
+	SecretsDir string
 }
 
 // LoadOptions says what to load.

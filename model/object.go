@@ -59,8 +59,12 @@ type Object struct {
 // Meta returns the embedded Object, so all kinds can be handled alike.
 func (o *Object) Meta() *Object { return o }
 
-// Ref is "Kind namespace/name", the object part of an error message.
+// Ref is "Kind namespace/name", the object part of an error message; objects
+// without a namespace (secrets-directory entries) read "Kind name".
 func (o *Object) Ref() string {
+	if o.Metadata.Namespace == "" {
+		return o.Kind + " " + o.Metadata.Name
+	}
 	return fmt.Sprintf("%s %s/%s", o.Kind, o.Metadata.Namespace, o.Metadata.Name)
 }
 
@@ -70,6 +74,14 @@ func (o *Object) Errorf(path, format string, args ...any) *FieldError {
 		File: o.Pos.File, Line: o.Pos.LineOf(path), Object: o.Ref(),
 		Path: path, Msg: fmt.Sprintf(format, args...),
 	}
+}
+
+// ErrorAt makes a FieldError at path whose message is err's and which
+// unwraps to err, so errors.Is sees sentinels such as ErrSecretNotFound.
+func (o *Object) ErrorAt(path string, err error) *FieldError {
+	fe := o.Errorf(path, "%v", err)
+	fe.Err = err
+	return fe
 }
 
 // FieldError is a user error: "file:line: Kind ns/name: field.path: message".
@@ -82,11 +94,19 @@ type FieldError struct {
 	// Warning marks a finding that does not stop the configuration; callers
 	// print the severity, Error() does not.
 	Warning bool
+	// Err is the underlying error, if any (see Object.ErrorAt).
+	Err error
 }
 
+// Error formats "file:line: Kind ns/name: path: message"; a Line of 0 (a
+// file-level error, or a secrets-directory entry) prints "file: ...".
 func (e *FieldError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	} else {
+		b.WriteString(e.File + ": ")
+	}
 	if e.Object != "" {
 		b.WriteString(e.Object + ": ")
 	}
@@ -96,6 +116,9 @@ func (e *FieldError) Error() string {
 	b.WriteString(e.Msg)
 	return b.String()
 }
+
+// Unwrap returns the underlying error, if any.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // Errors collects user errors; Err returns them joined and sorted by file and
 // line, or nil.

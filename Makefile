@@ -1,0 +1,42 @@
+# Developer entry points. Every target is a thin wrapper around the go tool, so
+# nothing here is needed to build or test: `go test ./...` is the test command.
+
+GO       ?= go
+BIN      ?= bin/trustgate
+# FUZZTIME is how long each fuzz target runs under `make fuzz`.
+FUZZTIME ?= 15s
+
+.PHONY: build test run golden lint fuzz e2e
+
+build:
+	$(GO) build -o $(BIN) ./cmd/trustgate
+
+test:
+	$(GO) test ./...
+
+# With no flags, serve runs the embedded default example.
+run:
+	$(GO) run ./cmd/trustgate serve
+
+# Rewrites golden files; read the diff before committing it.
+golden:
+	$(GO) test ./... -run Golden -update
+
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Runs every Fuzz* function for FUZZTIME each; Go fuzzes one target per run.
+fuzz:
+	@set -e; \
+	for file in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+		pkg="$$(dirname "$$file")"; \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+# Needs a Docker engine with compose; see e2e/README.md.
+e2e:
+	bash e2e/run.sh

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Makes throw-away certificates for this example (development only).
+#   ./certs.sh [DIR]      DIR defaults to $CERTS_DIR, else ./certs
+# DIR is then usable as --secrets-dir DIR. Needs trustgate on PATH, or Go to
+# build it from this repository.
+. "$(dirname "$0")/../certs-lib.sh"
+
+tg certs init --dir "$out" --cn "Platform Example CA"
+
+tg certs issue server --dir "$out" --name app-cert --host app.example.com
+tg certs issue client --dir "$out" --name client --cn api-client --o Example
+
+echo "certificates in $out (port 8888 needs none: the API server does its own TLS)"

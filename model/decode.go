@@ -1,0 +1,402 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	yaml "sigs.k8s.io/yaml/goyaml.v3"
+)
+
+// Limits that keep a hostile document from exhausting memory: YAML aliases
+// let a few lines expand to billions of nodes ("billion laughs").
+const (
+	// maxNodes bounds the nodes visited while decoding one file, counting
+	// every expansion of an alias.
+	maxNodes = 1_000_000
+	// maxDecodeErrors bounds the errors reported for one document.
+	maxDecodeErrors = 100
+	// maxMergeDepth bounds nested "<<" merge keys (a merge may refer to
+	// itself through an anchor).
+	maxMergeDepth = 32
+)
+
+// decodeErr is an error found while decoding, before the object it belongs
+// to is known well enough to name it.
+type decodeErr struct {
+	path string
+	line int
+	msg  string
+}
+
+// decoder fills typed structs from a yaml.Node by their json tags, as
+// Kubernetes would, recording the line of every field path and collecting
+// every unknown field, type mismatch and duplicate key.
+type decoder struct {
+	lines   map[string]int
+	errs    []decodeErr
+	nodes   *int // shared by the documents of one file
+	aborted bool
+}
+
+func newDecoder(nodes *int) *decoder { return &decoder{lines: map[string]int{}, nodes: nodes} }
+
+func (d *decoder) errorf(line int, path, format string, args ...any) {
+	if len(d.errs) == maxDecodeErrors {
+		d.errs = append(d.errs, decodeErr{path: "", line: line, msg: "too many errors; giving up on this document"})
+		d.aborted = true
+	}
+	if d.aborted {
+		return
+	}
+	d.errs = append(d.errs, decodeErr{path: path, line: line, msg: fmt.Sprintf(format, args...)})
+}
+
+// count counts a visited node and aborts past maxNodes.
+func (d *decoder) count(n *yaml.Node, path string) bool {
+	if d.aborted {
+		return false
+	}
+	*d.nodes++
+	if *d.nodes > maxNodes {
+		d.errorf(n.Line, path, "file expands to more than %d nodes (recursive YAML aliases?); giving up", maxNodes)
+		d.aborted = true
+		return false
+	}
+	return true
+}
+
+// deref follows aliases to the anchored node.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+}
+
+// describe names what a node is, for "expected X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!str" {
+			return strconv.Quote(n.Value)
+		}
+		return n.Value
+	}
+	return "an unexpected YAML node"
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// decode fills v from n; path is v's field path ("spec.servers[0]").
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	n = deref(n)
+	if n == nil || !d.count(n, path) || isNull(n) {
+		return // null leaves the zero value, as in JSON
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Slice:
+		d.decodeSlice(n, v, path)
+	case reflect.Map:
+		d.decodeMap(n, v, path)
+	case reflect.String:
+		d.decodeString(n, v, path)
+	case reflect.Bool:
+		d.decodeBool(n, v, path)
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint32, reflect.Uint64:
+		d.decodeInt(n, v, path)
+	default:
+		// Only reachable if a model type gains an unsupported field type.
+		d.errorf(n.Line, path, "internal error: cannot decode into %s", v.Type())
+	}
+}
+
+func (d *decoder) decodeString(n *yaml.Node, v reflect.Value, path string) {
+	switch {
+	case n.Kind != yaml.ScalarNode:
+		d.errorf(n.Line, path, "expected a string, got %s", describe(n))
+	case n.ShortTag() == "!!str", n.ShortTag() == "!!timestamp", n.ShortTag() == "!!binary":
+		v.SetString(n.Value)
+	default:
+		// Kubernetes rejects a number or boolean where a string belongs;
+		// say how to fix it rather than converting silently.
+		d.errorf(n.Line, path, "expected a string, got %s (quote it: %q)", n.Value, n.Value)
+	}
+}
+
+func (d *decoder) decodeBool(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.ScalarNode {
+		// YAML 1.1 spellings (yes/no/on/off) are what kubectl accepts.
+		switch strings.ToLower(n.Value) {
+		case "true", "yes", "y", "on":
+			v.SetBool(true)
+			return
+		case "false", "no", "n", "off":
+			v.SetBool(false)
+			return
+		}
+	}
+	d.errorf(n.Line, path, "expected true or false, got %s", describe(n))
+}
+
+func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+			d.errorf(n.Line, path, "expected an integer, got %s", n.Value)
+			return
+		}
+		d.errorf(n.Line, path, "expected a number, got %s", describe(n))
+		return
+	}
+	var i int64
+	if err := n.Decode(&i); err != nil {
+		d.errorf(n.Line, path, "expected a number, got %s (%v)", n.Value, err)
+		return
+	}
+	var lo, hi int64
+	switch v.Kind() {
+	case reflect.Int32:
+		lo, hi = math.MinInt32, math.MaxInt32
+	case reflect.Uint32:
+		lo, hi = 0, math.MaxUint32
+	case reflect.Uint64:
+		lo, hi = 0, math.MaxInt64
+	default:
+		lo, hi = math.MinInt64, math.MaxInt64
+	}
+	if i < lo || i > hi {
+		d.errorf(n.Line, path, "expected a number between %d and %d, got %s", lo, hi, n.Value)
+		return
+	}
+	if v.CanUint() {
+		v.SetUint(uint64(i))
+	} else {
+		v.SetInt(i)
+	}
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, path, "expected a list, got %s", describe(n))
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.lines[p] = item.Line
+		d.decode(item, out.Index(i), p)
+	}
+	v.Set(out)
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, path, "expected a mapping, got %s", describe(n))
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for _, kv := range d.pairs(n, path, 0) {
+		p := joinPath(path, kv.key)
+		d.lines[p] = kv.line
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.decode(kv.val, elem, p)
+		v.SetMapIndex(reflect.ValueOf(kv.key).Convert(v.Type().Key()), elem)
+	}
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, path, "expected a mapping, got %s", describe(n))
+		return
+	}
+	fields := fieldsOf(v.Type())
+	for _, kv := range d.pairs(n, path, 0) {
+		p := joinPath(path, kv.key)
+		idx, ok := fields[kv.key]
+		if !ok {
+			if !ignoredField(v.Type(), path, kv.key) {
+				d.errorf(kv.line, p, "%s", unknownFieldMsg(v.Type(), kv.key, fields))
+			}
+			continue
+		}
+		d.lines[p] = kv.line
+		d.decode(kv.val, v.FieldByIndex(idx), p)
+	}
+}
+
+// pair is one mapping entry after merge keys are expanded.
+type pair struct {
+	key  string
+	line int
+	val  *yaml.Node
+}
+
+// pairs lists a mapping's entries: explicit keys (a repeated one is an
+// error), then entries merged in with "<<" that no explicit key overrides.
+func (d *decoder) pairs(n *yaml.Node, path string, depth int) []pair {
+	var out, merged []pair
+	first := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := deref(n.Content[i]), n.Content[i+1]
+		if k == nil || !d.count(k, path) {
+			return out
+		}
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merged = append(merged, d.merge(val, path, depth)...)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k.Line, path, "mapping keys must be strings, got %s", describe(k))
+			continue
+		}
+		if line, dup := first[k.Value]; dup {
+			d.errorf(n.Content[i].Line, joinPath(path, k.Value), "duplicate key %q (first at line %d)", k.Value, line)
+			continue
+		}
+		first[k.Value] = n.Content[i].Line
+		out = append(out, pair{key: k.Value, line: n.Content[i].Line, val: val})
+	}
+	for _, m := range merged {
+		if _, ok := first[m.key]; !ok {
+			first[m.key] = m.line
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// merge expands the value of a "<<" key: a mapping or a list of mappings,
+// earlier ones taking precedence.
+func (d *decoder) merge(val *yaml.Node, path string, depth int) []pair {
+	val = deref(val)
+	if val == nil {
+		return nil
+	}
+	if depth >= maxMergeDepth {
+		d.errorf(val.Line, path, "merge keys (<<) nested more than %d deep", maxMergeDepth)
+		return nil
+	}
+	switch val.Kind {
+	case yaml.MappingNode:
+		return d.pairs(val, path, depth+1)
+	case yaml.SequenceNode:
+		var out []pair
+		seen := map[string]bool{}
+		for _, item := range val.Content {
+			item = deref(item)
+			if item == nil || item.Kind != yaml.MappingNode {
+				d.errorf(val.Line, path, "merge key (<<) needs a mapping or a list of mappings")
+				return out
+			}
+			for _, kv := range d.pairs(item, path, depth+1) {
+				if !seen[kv.key] {
+					seen[kv.key] = true
+					out = append(out, kv)
+				}
+			}
+		}
+		return out
+	}
+	d.errorf(val.Line, path, "merge key (<<) needs a mapping or a list of mappings, got %s", describe(val))
+	return nil
+}
+
+// fieldCache maps a struct type to its fields by json name, embedded
+// (",inline" or anonymous) structs flattened.
+var fieldCache sync.Map // reflect.Type -> map[string][]int
+
+func fieldsOf(t reflect.Type) map[string][]int {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string][]int)
+	}
+	m := map[string][]int{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for k, idx := range fieldsOf(f.Type) {
+				m[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		m[name] = []int{i}
+	}
+	fieldCache.Store(t, m)
+	return m
+}
+
+var (
+	objectMetaType = reflect.TypeFor[ObjectMeta]()
+	// ignoredMeta are standard Kubernetes ObjectMeta fields that trustgate
+	// accepts (so `kubectl get -o yaml` output loads) and ignores.
+	ignoredMeta = map[string]bool{
+		"uid": true, "resourceVersion": true, "generation": true,
+		"creationTimestamp": true, "managedFields": true, "ownerReferences": true,
+		"finalizers": true, "generateName": true, "deletionTimestamp": true,
+		"deletionGracePeriodSeconds": true, "selfLink": true,
+	}
+)
+
+// ignoredField reports whether an unknown key is accepted silently: the
+// ObjectMeta fields above, and a top-level status.
+func ignoredField(t reflect.Type, path, key string) bool {
+	if t == objectMetaType {
+		return ignoredMeta[key]
+	}
+	return path == "" && key == "status"
+}
+
+// unknownFieldMsg says why a key is not accepted: an Istio field trustgate
+// does not implement, a likely typo, or an unknown field.
+func unknownFieldMsg(t reflect.Type, key string, fields map[string][]int) string {
+	if why, ok := unsupportedFields[t.Name()][key]; ok {
+		msg := fmt.Sprintf("field %q is not supported by trustgate", key)
+		if why != "" {
+			msg += ": " + why
+		}
+		return msg
+	}
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if strings.EqualFold(name, key) {
+			return fmt.Sprintf("unknown field %q (did you mean %q?)", key, name)
+		}
+	}
+	return fmt.Sprintf("unknown field %q", key)
+}

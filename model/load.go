@@ -1,0 +1,270 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	yaml "sigs.k8s.io/yaml/goyaml.v3"
+)
+
+// Load reads every object from opts.Paths and opts.SecretsDir, with the
+// line of every field, and reads the files Istio's file fields name. It
+// returns all errors as one *ErrorList; the Config holds whatever decoded
+// and is returned even then, so a caller may still report Validate's
+// findings.
+func Load(opts LoadOptions) (*Config, error) {
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDir: opts.SecretsDir}}
+	files := l.collect(opts.Paths)
+	for _, f := range files {
+		l.loadFile(f)
+	}
+	if opts.SecretsDir != "" {
+		l.loadSecretsDir(opts.SecretsDir)
+	}
+	l.checkSecretData()
+	l.readFileFields()
+	return l.cfg, l.errs.Err()
+}
+
+// loader is the state of one Load.
+type loader struct {
+	cfg  *Config
+	errs Errors
+	// nodes counts the YAML nodes decoded from the current file, against
+	// maxNodes.
+	nodes int
+}
+
+// fileErr records an error about a whole file or directory.
+func (l *loader) fileErr(file string, line int, format string, args ...any) {
+	l.errs.Add(&FieldError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// kinds maps apiVersion and kind to a constructor of the typed object.
+var kinds = map[string]map[string]func() object{
+	"networking.istio.io/v1":       networkingKinds,
+	"networking.istio.io/v1beta1":  networkingKinds,
+	"networking.istio.io/v1alpha3": networkingKinds,
+	"security.istio.io/v1":         securityKinds,
+	"security.istio.io/v1beta1":    securityKinds,
+	"v1":                           {"Secret": func() object { return &Secret{} }},
+	TrustgateAPIVersion:            {"ClientCertificatePolicy": func() object { return &ClientCertificatePolicy{} }},
+}
+
+var networkingKinds = map[string]func() object{
+	"Gateway":         func() object { return &Gateway{} },
+	"VirtualService":  func() object { return &VirtualService{} },
+	"DestinationRule": func() object { return &DestinationRule{} },
+	"ServiceEntry":    func() object { return &ServiceEntry{} },
+}
+
+var securityKinds = map[string]func() object{
+	"AuthorizationPolicy": func() object { return &AuthorizationPolicy{} },
+}
+
+// object is what every kind implements through its embedded Object.
+type object interface{ Meta() *Object }
+
+// add appends a decoded object to its list in the Config.
+func (c *Config) add(o object) {
+	switch o := o.(type) {
+	case *Gateway:
+		c.Gateways = append(c.Gateways, o)
+	case *VirtualService:
+		c.VirtualServices = append(c.VirtualServices, o)
+	case *DestinationRule:
+		c.DestinationRules = append(c.DestinationRules, o)
+	case *ServiceEntry:
+		c.ServiceEntries = append(c.ServiceEntries, o)
+	case *AuthorizationPolicy:
+		c.AuthorizationPolicies = append(c.AuthorizationPolicies, o)
+	case *ClientCertificatePolicy:
+		c.ClientCertificatePolicies = append(c.ClientCertificatePolicies, o)
+	case *Secret:
+		c.Secrets = append(c.Secrets, o)
+	}
+}
+
+// yamlLineErr matches goyaml's "yaml: line 12: message".
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// loadFile decodes every document of one file.
+func (l *loader) loadFile(file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		l.fileErr(file, 0, "%v", err)
+		return
+	}
+	l.nodes = 0
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for l.nodes <= maxNodes {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			// A syntax error leaves the parser unable to find the next
+			// document, so the rest of the file is skipped.
+			line, msg := 0, err.Error()
+			if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+				line, _ = strconv.Atoi(m[1]) // the pattern guarantees digits
+				msg = m[2]
+			}
+			l.fileErr(file, line, "invalid YAML: %s", msg)
+			return
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := deref(doc.Content[0])
+		if isNull(root) {
+			continue // an empty document ("---" twice, or only comments)
+		}
+		l.loadObject(file, root, false)
+	}
+}
+
+// loadObject decodes one document (or one item of a List).
+func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
+	if root.Kind != yaml.MappingNode {
+		l.fileErr(file, root.Line, "expected a Kubernetes object (a mapping with apiVersion and kind), got %s", describe(root))
+		return
+	}
+	head := peek(root)
+	switch {
+	case head.apiVersion == "":
+		l.fileErr(file, root.Line, "%s: apiVersion is missing", head.ref())
+		return
+	case head.kind == "":
+		l.fileErr(file, root.Line, "%s: kind is missing", head.ref())
+		return
+	case head.apiVersion == "v1" && head.kind == "List" && !inList:
+		l.loadList(file, root)
+		return
+	}
+	ctor, ok := kinds[head.apiVersion][head.kind]
+	if !ok {
+		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind)})
+		return
+	}
+	obj := ctor()
+	d := newDecoder(&l.nodes)
+	d.decode(root, reflect.ValueOf(obj).Elem(), "")
+	meta := obj.Meta()
+	if meta.Metadata.Namespace == "" {
+		meta.Metadata.Namespace = "default"
+	}
+	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines}
+	for _, e := range d.errs {
+		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg})
+	}
+	l.cfg.add(obj)
+}
+
+// loadList decodes the items of a v1 List (kubectl get -o yaml).
+func (l *loader) loadList(file string, root *yaml.Node) {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "items" {
+			continue
+		}
+		items := deref(root.Content[i+1])
+		if isNull(items) {
+			return
+		}
+		if items.Kind != yaml.SequenceNode {
+			l.fileErr(file, items.Line, "List: items: expected a list, got %s", describe(items))
+			return
+		}
+		for _, item := range items.Content {
+			if l.nodes > maxNodes {
+				return // reported by the decoder that crossed the limit
+			}
+			if item = deref(item); !isNull(item) {
+				l.loadObject(file, item, true)
+			}
+		}
+		return
+	}
+}
+
+// head is what is read from a document before choosing its type.
+type head struct {
+	apiVersion, kind, name, namespace string
+	kindLine                          int
+}
+
+func (h head) ref() string {
+	ns := h.namespace
+	if ns == "" {
+		ns = "default"
+	}
+	k := h.kind
+	if k == "" {
+		k = "object"
+	}
+	return fmt.Sprintf("%s %s/%s", k, ns, h.name)
+}
+
+// peek reads apiVersion, kind and metadata name and namespace, if they are
+// plain strings, without reporting anything: decoding reports the rest.
+func peek(root *yaml.Node) head {
+	h := head{kindLine: root.Line}
+	scalar := func(n *yaml.Node) string {
+		if n = deref(n); n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+			return n.Value
+		}
+		return ""
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "apiVersion":
+			h.apiVersion = scalar(v)
+		case "kind":
+			h.kind, h.kindLine = scalar(v), k.Line
+		case "metadata":
+			if m := deref(v); m != nil && m.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(m.Content); j += 2 {
+					switch m.Content[j].Value {
+					case "name":
+						h.name = scalar(m.Content[j+1])
+					case "namespace":
+						h.namespace = scalar(m.Content[j+1])
+					}
+				}
+			}
+		}
+	}
+	return h
+}
+
+// unknownKindMsg names what trustgate reads instead.
+func unknownKindMsg(apiVersion, kind string) string {
+	known, ok := kinds[apiVersion]
+	if !ok {
+		var groups []string
+		for g := range kinds {
+			groups = append(groups, g)
+		}
+		sort.Strings(groups)
+		return fmt.Sprintf("apiVersion %q (kind %s) is not supported; trustgate reads %s", apiVersion, kind, strings.Join(groups, ", "))
+	}
+	var names []string
+	for k := range known {
+		names = append(names, k)
+	}
+	if apiVersion == "v1" {
+		names = append(names, "List")
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("kind %q is not supported in %s; trustgate reads %s", kind, apiVersion, strings.Join(names, ", "))
+}

@@ -1,0 +1,175 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Validate checks every object for semantic errors (ranges, enums, one-of
+// fields, references between objects, secrets that must resolve) and
+// returns them all as one *ErrorList, or nil.
+func (c *Config) Validate() error {
+	v := newValidator(c)
+	v.duplicates()
+	for _, g := range c.Gateways {
+		v.gateway(g)
+	}
+	for _, vs := range c.VirtualServices {
+		v.virtualService(vs)
+	}
+	for _, dr := range c.DestinationRules {
+		v.destinationRule(dr)
+	}
+	for _, se := range c.ServiceEntries {
+		v.serviceEntry(se)
+	}
+	for _, ap := range c.AuthorizationPolicies {
+		v.authorizationPolicy(ap)
+	}
+	for _, s := range c.Secrets {
+		v.secret(s)
+	}
+	v.clientCertificatePolicies()
+	return v.errs.Err()
+}
+
+// validator is the state of one Validate.
+type validator struct {
+	c        *Config
+	errs     Errors
+	gateways map[string]*Gateway // by "namespace/name"
+}
+
+func newValidator(c *Config) *validator {
+	v := &validator{c: c, gateways: map[string]*Gateway{}}
+	for _, g := range c.Gateways {
+		k := g.Metadata.Namespace + "/" + g.Metadata.Name
+		if _, dup := v.gateways[k]; !dup {
+			v.gateways[k] = g
+		}
+	}
+	return v
+}
+
+// errorf records an error at path inside o.
+func (v *validator) errorf(o *Object, path, format string, args ...any) {
+	v.errs.Add(o.Errorf(path, format, args...))
+}
+
+// duplicates reports objects of one kind defined twice with one name, and
+// objects without a name.
+func (v *validator) duplicates() {
+	var all []*Object
+	for _, o := range v.c.Gateways {
+		all = append(all, &o.Object)
+	}
+	for _, o := range v.c.VirtualServices {
+		all = append(all, &o.Object)
+	}
+	for _, o := range v.c.DestinationRules {
+		all = append(all, &o.Object)
+	}
+	for _, o := range v.c.ServiceEntries {
+		all = append(all, &o.Object)
+	}
+	for _, o := range v.c.AuthorizationPolicies {
+		all = append(all, &o.Object)
+	}
+	for _, o := range v.c.ClientCertificatePolicies {
+		all = append(all, &o.Object)
+	}
+	for _, o := range v.c.Secrets {
+		all = append(all, &o.Object)
+	}
+	first := map[string]*Object{}
+	for _, o := range all {
+		if o.Metadata.Name == "" {
+			v.errorf(o, "metadata.name", "name is required")
+			continue
+		}
+		k := o.Ref()
+		if f, dup := first[k]; dup {
+			// Secrets are exempt: an identical copy is harmless and a
+			// differing one is reported (with every copy) when referenced.
+			if o.Kind != "Secret" {
+				v.errorf(o, "metadata.name", "%s is defined twice (first at %s:%d)", k, f.Pos.File, f.Pos.Line)
+			}
+			continue
+		}
+		first[k] = o
+	}
+}
+
+// gatewayRef resolves a VirtualService's gateway reference: "name" (in ns),
+// "ns/name", or the FQDN form "name.ns.svc.cluster.local". It returns the
+// "ns/name" key.
+func gatewayKey(ref, ns string) string {
+	if gns, name, ok := strings.Cut(ref, "/"); ok {
+		return gns + "/" + name
+	}
+	if name, rest, ok := strings.Cut(ref, "."); ok {
+		gns, _, _ := strings.Cut(rest, ".")
+		return gns + "/" + name
+	}
+	return ns + "/" + ref
+}
+
+// gatewayNames lists the "ns/name" of every Gateway, sorted, for did-you-mean.
+func (v *validator) gatewayNames() []string {
+	out := make([]string, 0, len(v.gateways))
+	for k := range v.gateways {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// resolveGateway finds a Gateway by reference, or says what exists.
+func (v *validator) resolveGateway(o *Object, path, ref, ns string) *Gateway {
+	key := gatewayKey(ref, ns)
+	if g, ok := v.gateways[key]; ok {
+		return g
+	}
+	v.errorf(o, path, "gateway %q (%s) not found%s", ref, key, didYouMean(key, v.gatewayNames()))
+	return nil
+}
+
+// validPort reports whether n is a TCP port number.
+func validPort(n uint32) bool { return n >= 1 && n <= 65535 }
+
+// portString checks an AuthorizationPolicy port ("443").
+func portString(s string) error {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || !validPort(uint32(n)) {
+		return fmt.Errorf("port %q is not a number between 1 and 65535", s)
+	}
+	return nil
+}
+
+// enum checks that value (compared upper-cased) is one of allowed, with
+// a reason for values trustgate knows but rejects.
+func enum(value string, allowed []string, rejected map[string]string) error {
+	u := strings.ToUpper(value)
+	for _, a := range allowed {
+		if u == a {
+			return nil
+		}
+	}
+	if why, ok := rejected[u]; ok {
+		return fmt.Errorf("%s is not supported by trustgate: %s", value, why)
+	}
+	return fmt.Errorf("%q is not one of %s", value, strings.Join(allowed, ", "))
+}
+
+// sortedKeys returns a map's keys in order, so errors come out the same on
+// every run.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

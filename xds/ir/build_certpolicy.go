@@ -1,0 +1,252 @@
+package ir
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/trustgate/trustgate/model"
+)
+
+// maxVerifyDepth is Envoy's limit for max_verify_depth.
+const maxVerifyDepth = 100
+
+// policyPick is the ClientCertificatePolicies competing for one chain: a
+// Gateway-wide one and one naming the chain's server.
+type policyPick struct {
+	gatewayWide, section *model.ClientCertificatePolicy
+}
+
+// applyCertPolicies applies each ClientCertificatePolicy to the
+// TLS-terminating chains of the servers it targets. A policy naming a
+// server (targetRef.sectionName) replaces a Gateway-wide one for that server
+// as a whole; two policies at the same level are an error.
+func (b *builder) applyCertPolicies(chains []*chainInfo) {
+	picks := map[*chainInfo]*policyPick{}
+	for _, p := range b.cfg.ClientCertificatePolicies {
+		section := p.Spec.TargetRef.SectionName != ""
+		for _, ci := range b.certPolicyTargets(p, chains) {
+			pk := picks[ci]
+			if pk == nil {
+				pk = &policyPick{}
+				picks[ci] = pk
+			}
+			slot := &pk.gatewayWide
+			if section {
+				slot = &pk.section
+			}
+			if *slot != nil {
+				b.errorf(&p.Object, "spec.targetRef", "%s (%s:%d) already applies to chain %s", (*slot).Ref(), (*slot).Pos.File, (*slot).Pos.Line, ci.chain.Name)
+				continue
+			}
+			*slot = p
+		}
+	}
+	for _, ci := range chains {
+		if pk := picks[ci]; pk != nil {
+			p := pk.section
+			if p == nil {
+				p = pk.gatewayWide
+			}
+			b.applyCertPolicy(p, ci)
+		}
+	}
+}
+
+// targetGateway finds the Gateway a policy's targetRef names (namespace
+// defaulting to the policy's); nil, with an error, when there is none.
+func (b *builder) targetGateway(obj *model.Object, path string, ref model.PolicyTargetReference) *model.Gateway {
+	if ref.Kind != "Gateway" {
+		b.errorf(obj, path+".kind", "kind %q is not supported (Gateway)", ref.Kind)
+		return nil
+	}
+	ns := ref.Namespace
+	if ns == "" {
+		ns = obj.Metadata.Namespace
+	}
+	for _, gw := range b.cfg.Gateways {
+		if gw.Metadata.Namespace == ns && gw.Metadata.Name == ref.Name {
+			if ref.SectionName != "" && !hasSection(gw, ref.SectionName) {
+				b.errorf(obj, path+".sectionName", "%s has no server named %q (server name or port name)", gw.Ref(), ref.SectionName)
+				return nil
+			}
+			return gw
+		}
+	}
+	b.errorf(obj, path+".name", "Gateway %s/%s not found", ns, ref.Name)
+	return nil
+}
+
+// hasSection reports whether some server of gw is named section.
+func hasSection(gw *model.Gateway, section string) bool {
+	for i := range gw.Spec.Servers {
+		if serverInSection(&gw.Spec.Servers[i], section) {
+			return true
+		}
+	}
+	return false
+}
+
+// serverInSection reports whether a server is the one a sectionName names:
+// by its name or its port's name; an empty section names every server.
+func serverInSection(s *model.Server, section string) bool {
+	return section == "" || s.Name == section || s.Port.Name == section
+}
+
+// targetChains are the chains of gw's servers in section ("" for all).
+func targetChains(chains []*chainInfo, gw *model.Gateway, section string) []*chainInfo {
+	var out []*chainInfo
+	for _, ci := range chains {
+		for _, s := range ci.servers {
+			if s.gw == gw && serverInSection(s.srv, section) {
+				out = append(out, ci)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// certPolicyTargets are the TLS-terminating chains a ClientCertificatePolicy
+// applies to on this proxy.
+func (b *builder) certPolicyTargets(p *model.ClientCertificatePolicy, chains []*chainInfo) []*chainInfo {
+	ref := p.Spec.TargetRef
+	gw := b.targetGateway(&p.Object, "spec.targetRef", ref)
+	if gw == nil || !b.gatewayApplies(gw) {
+		return nil
+	}
+	var out []*chainInfo
+	for _, ci := range targetChains(chains, gw, ref.SectionName) {
+		if ci.chain.TLS != nil {
+			out = append(out, ci)
+		} else if ref.SectionName != "" {
+			b.errorf(&p.Object, "spec.targetRef.sectionName", "server %q of %s does not terminate TLS (chain %s)", ref.SectionName, gw.Ref(), ci.chain.Name)
+		}
+	}
+	if len(out) == 0 && ref.SectionName == "" {
+		b.warnf(&p.Object, "spec.targetRef", "%s has no TLS-terminating server on this proxy: the policy does nothing", gw.Ref())
+	}
+	return out
+}
+
+// applyCertPolicy applies one policy to one chain.
+func (b *builder) applyCertPolicy(p *model.ClientCertificatePolicy, ci *chainInfo) {
+	spec, obj := &p.Spec, &p.Object
+	if ci.chain.TLS.Mode == TLSSimple && needsClientCert(spec) {
+		b.errorf(obj, "spec", "chain %s is SIMPLE and requests no client certificate; the client-certificate settings need tls.mode MUTUAL or OPTIONAL_MUTUAL", ci.chain.Name)
+		return
+	}
+	b.applyValidation(p, ci)
+	if spec.MaxConnectionDuration != "" {
+		d, err := parseDuration(spec.MaxConnectionDuration)
+		if err != nil {
+			b.errorf(obj, "spec.maxConnectionDuration", "%v", err)
+		}
+		ci.chain.MaxConnectionDuration = d
+	}
+	if ci.chain.HTTP == nil {
+		if spec.ForwardClientCert != nil || spec.Rejection != nil || spec.IdentityHeaders != nil {
+			b.errorf(obj, "spec", "chain %s is TCP: forwardClientCert, rejection and identityHeaders need an HTTPS server", ci.chain.Name)
+		}
+	} else {
+		if spec.ForwardClientCert != nil {
+			ci.chain.HTTP.XFCC = b.xfcc(obj, spec.ForwardClientCert)
+		}
+		if spec.Rejection != nil {
+			b.addRejection(p, ci)
+		}
+		if spec.IdentityHeaders != nil {
+			b.addIdentityHeaders(p, ci)
+		}
+	}
+	if spec.Authorization != nil {
+		b.certAuthorization(p, ci)
+	}
+}
+
+// needsClientCert reports whether a policy sets anything that only works
+// when the client is asked for a certificate.
+func needsClientCert(s *model.ClientCertificatePolicySpec) bool {
+	return s.ClientCA != "" || s.CRL != nil || s.VerifyDepth != nil || len(s.SubjectAltNames) > 0 ||
+		len(s.VerifyCertificateSpki) > 0 || len(s.VerifyCertificateHash) > 0 ||
+		s.Rejection != nil || s.Authorization != nil
+}
+
+// applyValidation applies the client CA, CRL, depth, SAN and pin settings.
+func (b *builder) applyValidation(p *model.ClientCertificatePolicy, ci *chainInfo) {
+	spec, obj, tls := &p.Spec, &p.Object, ci.chain.TLS
+	if spec.ClientCA != "" {
+		// Per-host client CAs on one port work because each server has
+		// its own chain, even when all share one wildcard certificate.
+		src, err := b.resolveCA(obj, "spec.clientCA", ci.servers[0].gw.Metadata.Namespace, spec.ClientCA)
+		if err != nil {
+			b.errorf(obj, "spec.clientCA", "%v", err)
+		} else {
+			ci.ca = src
+		}
+	}
+	if spec.CRL != nil && spec.CRL.OnlyVerifyLeaf && ci.ca != nil {
+		leaf := *ci.ca
+		leaf.onlyLeaf = true
+		ci.ca = &leaf
+	}
+	if v := spec.VerifyDepth; v != nil {
+		if *v == 0 || *v > maxVerifyDepth {
+			b.errorf(obj, "spec.verifyDepth", "must be between 1 and %d", maxVerifyDepth)
+		}
+		tls.VerifyDepth = *v
+	}
+	for i, m := range spec.SubjectAltNames {
+		path := fmt.Sprintf("spec.subjectAltNames[%d]", i)
+		t, ok := sanTypes[strings.ToUpper(m.Type)]
+		if !ok {
+			b.errorf(obj, path+".type", "unknown SAN type %q (DNS, URI, EMAIL, IP)", m.Type)
+			continue
+		}
+		tls.SubjectAltNames = append(tls.SubjectAltNames, SANMatch{Type: t, Match: b.certMatch(obj, path, m.CertMatch)})
+	}
+	tls.SPKI = append(tls.SPKI, spec.VerifyCertificateSpki...)
+	tls.CertHashes = append(tls.CertHashes, spec.VerifyCertificateHash...)
+}
+
+// sanTypes maps the policy's SAN type names to the IR's.
+var sanTypes = map[string]SANType{
+	"DNS": SANDNS, "URI": SANURI, "EMAIL": SANEmail, "IP": SANIP, "IP_ADDRESS": SANIP,
+}
+
+// certMatch converts a CertMatch (exactly one of its fields).
+func (b *builder) certMatch(obj *model.Object, path string, m model.CertMatch) StringMatch {
+	switch {
+	case m.Exact != "":
+		return StringMatch{Exact: m.Exact}
+	case m.Prefix != "":
+		return StringMatch{Prefix: m.Prefix}
+	case m.Suffix != "":
+		return StringMatch{Suffix: m.Suffix}
+	case m.Regex != "":
+		b.checkRegex(obj, path+".regex", m.Regex)
+		return StringMatch{Regex: m.Regex}
+	}
+	b.errorf(obj, path, "one of exact, prefix, suffix and regex is required")
+	return StringMatch{}
+}
+
+// xfccModes are Envoy's forward_client_cert_details values.
+var xfccModes = map[string]XFCCMode{
+	"SANITIZE": XFCCSanitize, "FORWARD_ONLY": XFCCForwardOnly, "APPEND_FORWARD": XFCCAppendForward,
+	"SANITIZE_SET": XFCCSanitizeSet, "ALWAYS_FORWARD_ONLY": XFCCAlwaysForwardOnly,
+}
+
+// xfcc converts a forwardClientCert policy (mode SANITIZE_SET and subject,
+// URI and DNS details by default).
+func (b *builder) xfcc(obj *model.Object, f *model.ForwardClientCert) *XFCC {
+	mode := XFCCSanitizeSet
+	if f.Mode != "" {
+		m, ok := xfccModes[strings.ToUpper(f.Mode)]
+		if !ok {
+			b.errorf(obj, "spec.forwardClientCert.mode", "unknown mode %q (SANITIZE, FORWARD_ONLY, APPEND_FORWARD, SANITIZE_SET, ALWAYS_FORWARD_ONLY)", f.Mode)
+		}
+		mode = m
+	}
+	orTrue := func(p *bool) bool { return p == nil || *p }
+	return &XFCC{Mode: mode, Subject: orTrue(f.Subject), URI: orTrue(f.URI), DNS: orTrue(f.DNS), Cert: f.Cert, Chain: f.Chain}
+}

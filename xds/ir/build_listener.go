@@ -1,0 +1,237 @@
+package ir
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/trustgate/trustgate/model"
+)
+
+// chainInfo is a built chain plus what the policy passes need to know: the
+// servers it serves, its route configuration, its pending client CA and the
+// RBAC rules collected for it.
+type chainInfo struct {
+	chain   *Chain
+	servers []*serverRef // one, except for the shared plain-HTTP chain
+	rc      *RouteConfig // nil for TCP chains
+	// ca is the client CA chosen for a MUTUAL/OPTIONAL_MUTUAL chain; it is
+	// registered as a secret only after ClientCertificatePolicies had their
+	// say (clientCA, crl.onlyVerifyLeaf).
+	ca   *caSource
+	rbac *RBAC
+	// rejection is set when a ClientCertificatePolicy answers requests
+	// without a certificate over HTTP.
+	rejection bool
+}
+
+// servesGateway reports whether the chain carries a server of gw.
+func (ci *chainInfo) servesGateway(gw *model.Gateway) bool {
+	for _, s := range ci.servers {
+		if s.gw == gw {
+			return true
+		}
+	}
+	return false
+}
+
+// buildListener builds the listener of one port; nil when no chain
+// resulted (a TCP or passthrough server without routes).
+func (b *builder) buildListener(g *portGroup) (*Listener, []*chainInfo) {
+	if len(g.servers) == 0 {
+		return nil, nil
+	}
+	var chains []*chainInfo
+	if g.servers[0].kind == kindHTTP {
+		chains = append(chains, b.plainHTTPChain(g))
+	} else {
+		for _, s := range g.servers {
+			chains = append(chains, b.serverChains(g, s)...)
+		}
+	}
+	b.checkPassthroughSNI(g, chains)
+	if len(chains) == 0 {
+		return nil, nil
+	}
+	sort.Slice(chains, func(i, j int) bool { return chains[i].chain.Name < chains[j].chain.Name })
+	l := &Listener{Name: ListenerName(g.port), Address: g.bind, Port: g.port}
+	for _, ci := range chains {
+		l.Chains = append(l.Chains, ci.chain)
+		if len(ci.chain.ServerNames) > 0 || ci.chain.TransportProtocol != "" {
+			l.TLSInspector = true
+		}
+	}
+	return l, chains
+}
+
+// serverChains builds the chains of one TLS or TCP server.
+func (b *builder) serverChains(g *portGroup, s *serverRef) []*chainInfo {
+	switch s.kind {
+	case kindTerminateHTTP:
+		return []*chainInfo{b.terminatingHTTPChain(g, s)}
+	case kindTerminateTCP:
+		if ci := b.terminatingTCPChain(g, s); ci != nil {
+			return []*chainInfo{ci}
+		}
+	case kindPassthrough:
+		return b.passthroughChains(g, s)
+	case kindTCP:
+		if ci := b.tcpChain(g, s); ci != nil {
+			return []*chainInfo{ci}
+		}
+	}
+	return nil
+}
+
+// plainHTTPChain is the one chain of a plaintext HTTP port: no server names,
+// one route configuration with the virtual hosts of all its servers.
+func (b *builder) plainHTTPChain(g *portGroup) *chainInfo {
+	name := ChainName(g.port, "http")
+	rc := b.routeConfig(HTTPRouteConfigName(g.port), g.servers)
+	return &chainInfo{
+		chain: &Chain{Name: name, HTTP: &HTTPChain{
+			StatPrefix: StatPrefix(name), RouteConfig: rc.Name,
+			// We are the edge: X-Forwarded-For/-Proto are ours, not the client's.
+			UseRemoteAddress: true,
+		}},
+		servers: g.servers,
+		rc:      rc,
+	}
+}
+
+// terminatingHTTPChain is the chain of one HTTPS server. It gets its own
+// route configuration holding only its hosts: Envoy does not check SNI
+// against :authority, so a shared one would let a client that passed this
+// server's TLS policy reach another server's hosts by changing Host.
+func (b *builder) terminatingHTTPChain(g *portGroup, s *serverRef) *chainInfo {
+	name := ChainName(g.port, s.key)
+	rc := b.routeConfig(RouteConfigName(g.port, s.key), []*serverRef{s})
+	tls, ca := b.downstreamTLS(s, true)
+	return &chainInfo{
+		chain: &Chain{
+			Name: name, ServerNames: s.serverNames(), TLS: tls,
+			HTTP: &HTTPChain{
+				StatPrefix: StatPrefix(name), RouteConfig: rc.Name,
+				// Istio's gateway default: replace any client XFCC with ours.
+				XFCC:             &XFCC{Mode: XFCCSanitizeSet, Subject: true, URI: true, DNS: true},
+				UseRemoteAddress: true,
+			},
+		},
+		servers: []*serverRef{s},
+		rc:      rc,
+		ca:      ca,
+	}
+}
+
+// terminatingTCPChain is the chain of one TLS server that terminates TLS and
+// forwards the stream by the VirtualServices' tcp routes.
+func (b *builder) terminatingTCPChain(g *portGroup, s *serverRef) *chainInfo {
+	dests := b.tcpDestinations(s)
+	if dests == nil {
+		return nil
+	}
+	name := ChainName(g.port, s.key)
+	tls, ca := b.downstreamTLS(s, false)
+	return &chainInfo{
+		chain: &Chain{
+			Name: name, ServerNames: s.serverNames(), TLS: tls,
+			TCP: &TCPChain{StatPrefix: StatPrefix(name), Destinations: dests},
+		},
+		servers: []*serverRef{s},
+		ca:      ca,
+	}
+}
+
+// tcpChain is the one chain of a plain TCP port.
+func (b *builder) tcpChain(g *portGroup, s *serverRef) *chainInfo {
+	dests := b.tcpDestinations(s)
+	if dests == nil {
+		return nil
+	}
+	name := ChainName(g.port, s.key)
+	return &chainInfo{
+		chain:   &Chain{Name: name, TCP: &TCPChain{StatPrefix: StatPrefix(name), Destinations: dests}},
+		servers: []*serverRef{s},
+	}
+}
+
+// checkPassthroughSNI rejects an SNI name matched by two passthrough chains
+// of one port (Envoy rejects equal filter chain matches).
+func (b *builder) checkPassthroughSNI(g *portGroup, chains []*chainInfo) {
+	seen := map[string]*chainInfo{}
+	for _, ci := range chains {
+		if ci.chain.TransportProtocol == "" {
+			continue
+		}
+		names := ci.chain.ServerNames
+		if len(names) == 0 {
+			names = []string{"*"}
+		}
+		for _, n := range names {
+			if prev, ok := seen[n]; ok {
+				s := ci.servers[0]
+				b.errorf(&s.gw.Object, s.path+".hosts", "duplicate SNI %q on port %d: passthrough chains %s and %s", n, g.port, prev.chain.Name, ci.chain.Name)
+				continue
+			}
+			seen[n] = ci
+		}
+	}
+}
+
+// finishChains registers each chain's client CA secret and attaches its
+// RBAC, once every policy has been applied.
+func (b *builder) finishChains(chains []*chainInfo) {
+	for _, ci := range chains {
+		if ci.ca != nil && ci.chain.TLS != nil {
+			ci.chain.TLS.CASecret = b.addCASecret(ci.ca)
+		}
+		if ci.rbac != nil {
+			b.sortRBAC(ci)
+			ci.chain.RBAC = ci.rbac
+		}
+		if ci.chain.HTTP != nil && ci.rc != nil {
+			ci.chain.HTTP.CORS = hasCORS(ci.rc)
+		}
+	}
+}
+
+// hasCORS reports whether some route of rc has a CORS policy.
+func hasCORS(rc *RouteConfig) bool {
+	for _, vh := range rc.VirtualHosts {
+		for _, r := range vh.Routes {
+			if r.CORS != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sortRBAC sorts a chain's rules by name (Envoy evaluates policies in
+// lexicographic order anyway) and rejects duplicate names.
+func (b *builder) sortRBAC(ci *chainInfo) {
+	for _, rules := range [][]AuthzRule{ci.rbac.Deny, ci.rbac.Allow} {
+		sort.SliceStable(rules, func(i, j int) bool { return rules[i].Name < rules[j].Name })
+	}
+	all := append(append([]AuthzRule(nil), ci.rbac.Deny...), ci.rbac.Allow...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	for i := 1; i < len(all); i++ {
+		if all[i].Name == all[i-1].Name {
+			s := ci.servers[0]
+			b.errorf(&s.gw.Object, s.path, "two authorization rules named %q apply to chain %s; rule names must be unique", all[i].Name, ci.chain.Name)
+		}
+	}
+}
+
+// chainKind describes a chain for messages.
+func chainKind(ci *chainInfo) string {
+	var parts []string
+	if ci.chain.TLS != nil {
+		parts = append(parts, string(ci.chain.TLS.Mode))
+	}
+	if ci.chain.HTTP != nil {
+		parts = append(parts, "HTTP")
+	} else {
+		parts = append(parts, "TCP")
+	}
+	return strings.Join(parts, " ")
+}

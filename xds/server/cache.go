@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/log"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/trustgate/trustgate/xds/server/labels"
+)
+
+// groupHash maps a node to its proxy group: the canonical key of its labels.
+// The snapshot caches are keyed by it, so proxies with equal labels share one
+// snapshot.
+type groupHash struct{}
+
+// ID implements cache.NodeHash.
+func (groupHash) ID(n *corev3.Node) string { return labels.Key(labels.FromNode(n)) }
+
+// caches are the two snapshot caches behind the ADS server.
+//
+// Secrets are served by a cache in non-ADS mode. In ADS mode a SnapshotCache
+// withholds a response until the request names every resource of that type
+// in the snapshot (envoy-mtls.md §9). That works for RDS and EDS, whose names
+// all arrive at once from LDS and CDS, but not for SDS: Envoy asks for the
+// clusters' secrets while the clusters warm, and asks for LDS — and so for
+// the listeners' secrets — only once the clusters are warm (envoy#11120). A
+// snapshot with both kinds would leave Envoy waiting for initial_fetch_timeout.
+// In non-ADS mode the cache answers each request with the secrets it names.
+type caches struct {
+	main, secrets cache.SnapshotCache
+	mux           *cache.MuxCache
+}
+
+func newCaches(logger log.Logger) *caches {
+	c := &caches{
+		main:    cache.NewSnapshotCache(true, groupHash{}, logger),
+		secrets: cache.NewSnapshotCache(false, groupHash{}, logger),
+	}
+	classify := func(typeURL string) string {
+		if typeURL == resource.SecretType {
+			return "secrets"
+		}
+		return "main"
+	}
+	c.mux = &cache.MuxCache{
+		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl()) },
+		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl()) },
+		Caches:        map[string]cache.Cache{"main": c.main, "secrets": c.secrets},
+	}
+	return c
+}
+
+// set installs a group's snapshot: the secrets first, then the rest, which
+// the main cache pushes in ADS order (CDS, EDS, LDS, RDS), so that a reload
+// rotating a certificate and changing a listener sends the certificate first.
+func (c *caches) set(ctx context.Context, group string, s *snapshot) error {
+	if err := c.secrets.SetSnapshot(ctx, group, s.secrets); err != nil {
+		return fmt.Errorf("setting secrets of group %q: %w", group, err)
+	}
+	if err := c.main.SetSnapshot(ctx, group, s.main); err != nil {
+		return fmt.Errorf("setting snapshot of group %q: %w", group, err)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/peer"
+)
+
+// callbacks are go-control-plane's stream hooks. They run synchronously on
+// the stream's goroutine before the cache sees a request, which is what makes
+// compiling a group on its first request race-free: the watch the request
+// opens finds the snapshot installed. They never return an error, which would
+// close the stream: a NACK is information, not a reason to hang up.
+type callbacks struct {
+	ctx     context.Context
+	groups  *groups
+	proxies *proxies
+	log     *slog.Logger
+}
+
+var _ serverv3.Callbacks = (*callbacks)(nil)
+
+// OnStreamOpen implements sotw.Callbacks.
+func (c *callbacks) OnStreamOpen(ctx context.Context, id int64, _ string) error {
+	c.proxies.open(streamKey{id: id}, peerAddr(ctx))
+	return nil
+}
+
+// OnStreamClosed implements sotw.Callbacks.
+func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
+	c.proxies.close(streamKey{id: id})
+	c.log.Info("proxy disconnected", "node", n.GetId(), "protocol", "sotw", "stream", id)
+}
+
+// OnStreamRequest implements sotw.Callbacks. A request carrying ErrorDetail
+// is a NACK of ResponseNonce; its VersionInfo is still the last version
+// accepted.
+func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
+	k := streamKey{id: id}
+	c.identify(k, req.GetNode())
+	if req.GetResponseNonce() != "" {
+		c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetVersionInfo(), req.GetErrorDetail())
+	}
+	return nil
+}
+
+// OnStreamResponse implements sotw.Callbacks.
+func (c *callbacks) OnStreamResponse(_ context.Context, id int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+	var names []string
+	if resp.GetTypeUrl() == resource.SecretType {
+		names = req.GetResourceNames() // the non-ADS secret cache answers with exactly these
+	}
+	c.proxies.pushed(streamKey{id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetVersionInfo(), names)
+}
+
+// OnDeltaStreamOpen implements delta.Callbacks.
+func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, _ string) error {
+	c.proxies.open(streamKey{delta: true, id: id}, peerAddr(ctx))
+	return nil
+}
+
+// OnDeltaStreamClosed implements delta.Callbacks.
+func (c *callbacks) OnDeltaStreamClosed(id int64, n *corev3.Node) {
+	c.proxies.close(streamKey{delta: true, id: id})
+	c.log.Info("proxy disconnected", "node", n.GetId(), "protocol", "delta", "stream", id)
+}
+
+// OnStreamDeltaRequest implements delta.Callbacks. Unlike the SotW server,
+// the delta server fills in the node of later requests only after this
+// callback, so the node is taken from the first request alone.
+func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
+	k := streamKey{delta: true, id: id}
+	c.identify(k, req.GetNode())
+	if req.GetResponseNonce() != "" {
+		c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail())
+	}
+	return nil
+}
+
+// OnStreamDeltaResponse implements delta.Callbacks.
+func (c *callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
+	c.proxies.pushed(streamKey{delta: true, id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetSystemVersionInfo(), nil)
+}
+
+// OnFetchRequest implements rest.Callbacks; REST xDS is not served.
+func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }
+
+// OnFetchResponse implements rest.Callbacks; REST xDS is not served.
+func (c *callbacks) OnFetchResponse(*discoveryv3.DiscoveryRequest, *discoveryv3.DiscoveryResponse) {}
+
+// identify handles a stream's first request: it records the node and
+// compiles the node's group unless it is known.
+func (c *callbacks) identify(k streamKey, n *corev3.Node) {
+	var group string
+	first := c.proxies.identify(k, n, func(l map[string]string) string {
+		group = c.groups.ensure(c.ctx, l)
+		return group
+	})
+	if first {
+		protocol := "sotw"
+		if k.delta {
+			protocol = "delta"
+		}
+		c.log.Info("proxy connected", "node", n.GetId(), "protocol", protocol, "stream", k.id, "group", group)
+	}
+}
+
+// answered records an ACK, or a NACK (logged: it means Envoy runs an older
+// configuration than the one served).
+func (c *callbacks) answered(k streamKey, n *corev3.Node, typeURL, nonce, version string, detail *status.Status) {
+	c.proxies.answered(k, typeURL, nonce, version, detail)
+	if detail != nil {
+		c.log.Warn("proxy rejected configuration (NACK)", "node", n.GetId(), "type", shortType(typeURL),
+			"nonce", nonce, "message", detail.GetMessage())
+	}
+}
+
+func peerAddr(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/trustgate/trustgate/xds/translate"
+)
+
+// Config is one successfully loaded configuration.
+type Config interface {
+	// Compile returns the checked Envoy resources for the proxy group with these node labels.
+	Compile(labels map[string]string) (*translate.Resources, error)
+}
+
+// Loader loads the configuration files; called at start and after every change on disk.
+type Loader func() (Config, error)
+
+// Defaults of Options.
+const (
+	DefaultXDSAddr         = "127.0.0.1:18000"
+	DefaultAdminAddr       = "127.0.0.1:9902"
+	DefaultDebounce        = 100 * time.Millisecond
+	DefaultShutdownTimeout = 5 * time.Second
+)
+
+// Options configure a Server.
+type Options struct {
+	// Loader loads the configuration; required.
+	Loader Loader
+	// WatchPaths are the configuration files and directories (watched
+	// recursively); a change under any of them, or under SecretsDir, reloads.
+	WatchPaths []string
+	SecretsDir string
+	// Debounce is how long the files must stay quiet before a reload.
+	Debounce time.Duration
+	// XDSAddr and AdminAddr are where Run listens (Serve takes listeners).
+	XDSAddr   string
+	AdminAddr string
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// GRPCServerOptions are added after the server's own (message sizes,
+	// stream limits, keepalive), e.g. grpc.Creds for xDS over TLS.
+	GRPCServerOptions []grpc.ServerOption
+	// ShutdownTimeout bounds the graceful stop of the gRPC and admin servers.
+	ShutdownTimeout time.Duration
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Loader == nil {
+		return o, errors.New("server: Options.Loader is required")
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = DefaultDebounce
+	}
+	if o.XDSAddr == "" {
+		o.XDSAddr = DefaultXDSAddr
+	}
+	if o.AdminAddr == "" {
+		o.AdminAddr = DefaultAdminAddr
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return o, nil
+}

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
+	"google.golang.org/grpc"
+)
+
+// Server serves the configuration over ADS, reloads it on change and answers
+// the admin endpoints.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	caches  *caches
+	groups  *groups
+	proxies *proxies
+	reloads reloads
+
+	reloadMu sync.Mutex  // serialises Reload
+	ready    atomic.Bool // a configuration was loaded
+}
+
+// New checks the options and builds a Server; nothing runs until Serve.
+func New(opts Options) (*Server, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	s.caches = newCaches(cacheLogger(opts.Logger))
+	s.proxies = newProxies(s.metrics)
+	s.groups = newGroups(s.caches, s.log, s.installed)
+	return s, nil
+}
+
+// Run listens on Options.XDSAddr and Options.AdminAddr and serves until ctx
+// ends.
+func Run(ctx context.Context, opts Options) error {
+	s, err := New(opts)
+	if err != nil {
+		return err
+	}
+	xdsLis, err := net.Listen("tcp", s.opts.XDSAddr)
+	if err != nil {
+		return err
+	}
+	adminLis, err := net.Listen("tcp", s.opts.AdminAddr)
+	if err != nil {
+		return errors.Join(err, xdsLis.Close())
+	}
+	return s.Serve(ctx, xdsLis, adminLis)
+}
+
+// Serve loads the configuration, then serves ADS on xdsLis and the admin
+// endpoints on adminLis (nil: none) until ctx ends, reloading on changes
+// under the watched paths. A configuration that fails to load is not fatal:
+// the server waits, not ready, for a good one. On return both listeners are
+// closed: ADS streams are ended (proxies reconnect elsewhere), then the gRPC
+// server stops gracefully within Options.ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.log.Info("serving", "xds", xdsLis.Addr().String(), "admin", addrOf(adminLis))
+	if err := s.Reload(ctx); err != nil {
+		s.log.Warn("no configuration yet: proxies get nothing until a reload succeeds")
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if len(s.opts.WatchPaths) > 0 || s.opts.SecretsDir != "" {
+		w, err := newWatcher(s.opts.WatchPaths, s.opts.SecretsDir, s.opts.Debounce, s.log)
+		if err != nil {
+			return errors.Join(err, xdsLis.Close(), closeListener(adminLis))
+		}
+		wg.Go(func() { w.run(ctx, func() { _ = s.Reload(ctx) }) }) // Reload logs and records its errors
+	}
+
+	g := grpc.NewServer(grpcOptions(s.opts.GRPCServerOptions)...)
+	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, log: s.log}
+	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
+		// One channel per stream in cache order, so responses leave in the
+		// order the cache produced them (CDS, EDS, LDS, RDS).
+		sotw.WithOrderedADS(), sotw.WithLogger(cacheLogger(s.log)))
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, xds)
+
+	errs := make(chan error, 2)
+	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
+	var admin *http.Server
+	if adminLis != nil {
+		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		wg.Go(func() { errs <- ignoreClosed(admin.Serve(adminLis)) })
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	cancel() // ends every ADS stream: go-control-plane returns when its context ends
+	s.shutdown(g, admin)
+	return err
+}
+
+func (s *Server) shutdown(g *grpc.Server, admin *http.Server) {
+	timeout := time.NewTimer(s.opts.ShutdownTimeout)
+	defer timeout.Stop()
+	stopped := make(chan struct{})
+	go func() {
+		g.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-timeout.C:
+		s.log.Warn("gRPC graceful stop timed out; closing connections")
+		g.Stop()
+		<-stopped
+	}
+	if admin == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	if err := admin.Shutdown(ctx); err != nil {
+		s.log.Warn("admin server shutdown", "error", err)
+	}
+}
+
+// installed refreshes what depends on the set of served snapshots.
+func (s *Server) installed() {
+	for _, err := range s.metrics.setSecrets(s.groups.resources()) {
+		s.log.Warn("certificate metrics", "error", err)
+	}
+	s.proxies.forgetSecrets(func(group string) string {
+		if snap := s.groups.current(group); snap != nil {
+			return snap.versions[resource.SecretType]
+		}
+		return ""
+	})
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+func addrOf(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+func closeListener(l net.Listener) error {
+	if l == nil {
+		return nil
+	}
+	return l.Close()
+}

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/trustgate/trustgate/xds/server/refs"
+	"github.com/trustgate/trustgate/xds/translate"
+)
+
+// ErrInconsistent is returned (wrapped) when resources reference resources
+// that are missing, or carry resources nothing references.
+var ErrInconsistent = errors.New("inconsistent resources")
+
+// servedTypes are the type URLs a snapshot always holds, even when empty:
+// a type without a version would never answer Envoy's first (version "")
+// request, and Envoy waits for the LDS and CDS answers to finish starting.
+var servedTypes = []string{
+	resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType, resource.SecretType,
+}
+
+// snapshot is what one proxy group is served: every resource marshalled once,
+// versioned per type by content.
+type snapshot struct {
+	// main holds listeners, routes, clusters and endpoints; secrets holds the
+	// secrets (they are served by a different cache; see newCaches).
+	main, secrets *cache.Snapshot
+	// versions maps type URL to version; names maps type URL to the sorted
+	// resource names.
+	versions map[string]string
+	names    map[string][]string
+	// resources is what Compile returned, kept for the certificate metrics.
+	resources *translate.Resources
+}
+
+// buildSnapshot checks r and turns it into a snapshot. It fails, changing
+// nothing, when names are empty or duplicated, when go-control-plane's
+// Consistent check fails (RDS and EDS names must match the listeners' and
+// clusters' references exactly), or when the SDS names do not match the
+// secrets referenced (Consistent does not look at SDS).
+func buildSnapshot(r *translate.Resources) (*snapshot, error) {
+	if r == nil {
+		return nil, errors.New("Compile returned no resources")
+	}
+	byType := map[string][]types.Resource{
+		resource.ListenerType: asResources(r.Listeners),
+		resource.RouteType:    asResources(r.Routes),
+		resource.ClusterType:  asResources(r.Clusters),
+		resource.EndpointType: asResources(r.Endpoints),
+		resource.SecretType:   asResources(r.Secrets),
+	}
+	if err := checkNames(byType); err != nil {
+		return nil, err
+	}
+	typed, err := cache.NewSnapshot("", byType)
+	if err != nil {
+		return nil, err
+	}
+	if err := typed.Consistent(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInconsistent, err)
+	}
+	if err := checkSecrets(r); err != nil {
+		return nil, err
+	}
+	s := &snapshot{
+		main: &cache.Snapshot{}, secrets: &cache.Snapshot{},
+		versions: map[string]string{}, names: map[string][]string{}, resources: r,
+	}
+	for _, typeURL := range servedTypes {
+		res, version, names, err := marshalType(byType[typeURL])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", typeURL, err)
+		}
+		target := s.main
+		if typeURL == resource.SecretType {
+			target = s.secrets
+		}
+		target.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(version, res)
+		s.versions[typeURL], s.names[typeURL] = version, names
+	}
+	return s, nil
+}
+
+// sameVersions reports whether two snapshots serve identical content.
+func (s *snapshot) sameVersions(o *snapshot) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	for _, t := range servedTypes {
+		if s.versions[t] != o.versions[t] {
+			return false
+		}
+	}
+	return true
+}
+
+func asResources[M types.Resource](ms []M) []types.Resource {
+	out := make([]types.Resource, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m)
+	}
+	return out
+}
+
+// checkNames rejects empty and duplicate names: the cache indexes resources
+// by name, so a duplicate would silently replace its twin.
+func checkNames(byType map[string][]types.Resource) error {
+	var errs []error
+	for _, typeURL := range servedTypes {
+		seen := map[string]bool{}
+		for _, r := range byType[typeURL] {
+			name := cache.GetResourceName(r)
+			switch {
+			case name == "":
+				errs = append(errs, fmt.Errorf("%s: a resource has no name", shortType(typeURL)))
+			case seen[name]:
+				errs = append(errs, fmt.Errorf("%s %q: defined twice", shortType(typeURL), name))
+			}
+			seen[name] = true
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkSecrets requires the secrets to be exactly those the listeners and
+// clusters reference: a missing one keeps a listener or cluster warming until
+// initial_fetch_timeout, after which Envoy resets every TLS connection on it;
+// an unreferenced one is a private key sent to a proxy that has no use for it.
+func checkSecrets(r *translate.Resources) error {
+	want, err := refs.Collect(r.Listeners, r.Clusters)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInconsistent, err)
+	}
+	have := make([]string, 0, len(r.Secrets))
+	for _, s := range r.Secrets {
+		have = append(have, s.GetName())
+	}
+	slices.Sort(have)
+	var errs []error
+	for _, n := range want.Secrets {
+		if _, found := slices.BinarySearch(have, n); !found {
+			errs = append(errs, fmt.Errorf("%w: secret %q is referenced but not defined", ErrInconsistent, n))
+		}
+	}
+	for _, n := range have {
+		if _, found := slices.BinarySearch(want.Secrets, n); !found {
+			errs = append(errs, fmt.Errorf("%w: secret %q is defined but nothing references it", ErrInconsistent, n))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// marshalType marshals every resource of one type once, in name order, and
+// derives the type's version from the bytes: SHA-256 over (name, bytes)
+// pairs, so equal content gives equal versions on any replica and any change
+// to any resource of the type changes the version.
+func marshalType(rs []types.Resource) ([]types.Resource, string, []string, error) {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b types.Resource) int {
+		return strings.Compare(cache.GetResourceName(a), cache.GetResourceName(b))
+	})
+	h := sha256.New()
+	out := make([]types.Resource, 0, len(sorted))
+	names := make([]string, 0, len(sorted))
+	for _, r := range sorted {
+		name := cache.GetResourceName(r)
+		b, err := cache.MarshalResource(r)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%q: %w", name, err)
+		}
+		writeField(h, []byte(name))
+		writeField(h, b)
+		out = append(out, newWireResource(name, b))
+		names = append(names, name)
+	}
+	return out, hex.EncodeToString(h.Sum(nil)), names, nil
+}
+
+// writeField writes a length-prefixed field so that ("ab","c") and ("a","bc")
+// hash differently.
+func writeField(h interface{ Write([]byte) (int, error) }, b []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+	_, _ = h.Write(n[:]) // hash.Hash.Write never returns an error
+	_, _ = h.Write(b)
+}
+
+// wireResource is a resource already marshalled. go-control-plane v0.14's
+// SnapshotCache wraps the snapshot's resources anew for every response and
+// marshals them again for every proxy; carrying the bytes as the unknown
+// fields of an empty message makes that "marshal" a copy of bytes made once
+// per snapshot, so proxies sharing a group share the work. The bytes are
+// exactly the deterministic marshal of the original resource, so the cache's
+// delta versions (SHA-256 of the marshal) are unchanged.
+type wireResource struct {
+	*emptypb.Empty
+	name string
+}
+
+func newWireResource(name string, b []byte) wireResource {
+	e := &emptypb.Empty{}
+	e.ProtoReflect().SetUnknown(b)
+	return wireResource{Empty: e, name: name}
+}
+
+// GetName lets the cache index the resource (cache.GetResourceName).
+func (w wireResource) GetName() string { return w.name }
+
+var _ types.ResourceWithName = wireResource{}

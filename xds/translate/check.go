@@ -1,0 +1,308 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// Errors reported by Check, for errors.Is.
+var (
+	ErrInvalid          = errors.New("fails Envoy's validation rules")
+	ErrEmptyName        = errors.New("resource without a name")
+	ErrDuplicateName    = errors.New("duplicate resource name")
+	ErrMissingCluster   = errors.New("cluster not found")
+	ErrMissingRoute     = errors.New("route configuration not found")
+	ErrMissingSecret    = errors.New("secret not found")
+	ErrMissingEndpoints = errors.New("cluster load assignment not found")
+	ErrSDSConfigSource  = errors.New("sds_config is not the shared ADS config source")
+	ErrRegex            = errors.New("regex does not compile as RE2")
+	ErrDuplicateDomain  = errors.New("domain in two virtual hosts")
+	ErrServerName       = errors.New("server name is neither exact nor *.suffix")
+	ErrDuplicateMatch   = errors.New("filter chains with the same match")
+	ErrWeights          = errors.New("weighted clusters with a zero total weight")
+)
+
+// Check validates resources the way Envoy would before accepting them:
+// every resource and every typed config inside it (ValidateAll does not look
+// into an Any), references between resources (clusters, route
+// configurations, SDS secrets, EDS assignments), RE2 regexes, virtual host
+// domains and filter chain matches. It reports every problem, joined.
+func Check(r *Resources) error {
+	c := &checker{
+		clusters:  names(r.Clusters),
+		routes:    names(r.Routes),
+		secrets:   names(r.Secrets),
+		endpoints: map[string]bool{},
+	}
+	for i, e := range r.Endpoints {
+		if e.GetClusterName() == "" {
+			c.errs = append(c.errs, fmt.Errorf("cluster load assignment #%d: %w", i, ErrEmptyName))
+			continue
+		}
+		if c.endpoints[e.GetClusterName()] {
+			c.errs = append(c.errs, fmt.Errorf("cluster load assignment %q: %w", e.GetClusterName(), ErrDuplicateName))
+		}
+		c.endpoints[e.GetClusterName()] = true
+	}
+	duplicates(c, "listener", r.Listeners)
+	duplicates(c, "route config", r.Routes)
+	duplicates(c, "cluster", r.Clusters)
+	duplicates(c, "secret", r.Secrets)
+	for _, l := range r.Listeners {
+		c.resource(fmt.Sprintf("listener %q", l.GetName()), l)
+		c.filterChains(l)
+	}
+	for _, rc := range r.Routes {
+		c.resource(fmt.Sprintf("route config %q", rc.GetName()), rc)
+		c.domains(rc)
+	}
+	for _, cl := range r.Clusters {
+		c.resource(fmt.Sprintf("cluster %q", cl.GetName()), cl)
+		c.eds(cl)
+	}
+	for _, e := range r.Endpoints {
+		c.resource(fmt.Sprintf("cluster load assignment %q", e.GetClusterName()), e)
+	}
+	for _, s := range r.Secrets {
+		c.resource(fmt.Sprintf("secret %q", s.GetName()), s)
+	}
+	return errors.Join(c.errs...)
+}
+
+// checker collects Check's findings.
+type checker struct {
+	clusters, routes, secrets, endpoints map[string]bool
+	where                                string
+	errs                                 []error
+}
+
+// fail records a problem with the resource being checked.
+func (c *checker) fail(what string, err error) {
+	c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", c.where, what, err))
+}
+
+// names is the set of resource names.
+func names[T interface{ GetName() string }](rs []T) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range rs {
+		out[r.GetName()] = true
+	}
+	return out
+}
+
+// duplicates reports resources without a name (Envoy keys every xDS
+// resource by it) and names used twice within one kind.
+func duplicates[T interface{ GetName() string }](c *checker, kind string, rs []T) {
+	seen := map[string]bool{}
+	for i, r := range rs {
+		if r.GetName() == "" {
+			c.errs = append(c.errs, fmt.Errorf("%s #%d: %w", kind, i, ErrEmptyName))
+			continue
+		}
+		if seen[r.GetName()] {
+			c.errs = append(c.errs, fmt.Errorf("%s %q: %w", kind, r.GetName(), ErrDuplicateName))
+		}
+		seen[r.GetName()] = true
+	}
+}
+
+// resource validates one resource and walks everything inside it,
+// typed configs included.
+func (c *checker) resource(where string, m validatable) {
+	c.where = where
+	if err := m.ValidateAll(); err != nil {
+		c.fail(string(m.ProtoReflect().Descriptor().Name()), fmt.Errorf("%w: %w", ErrInvalid, err))
+	}
+	c.walk(m.ProtoReflect())
+}
+
+// walk visits m and every message under it, in field order (map entries
+// by key), so findings come out in a stable order.
+func (c *checker) walk(m protoreflect.Message) {
+	c.visit(m.Interface())
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			for i := 0; i < v.List().Len(); i++ {
+				c.walk(v.List().Get(i).Message())
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			var keys []protoreflect.MapKey
+			v.Map().Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+				keys = append(keys, k)
+				return true
+			})
+			slices.SortFunc(keys, func(a, b protoreflect.MapKey) int { return strings.Compare(a.String(), b.String()) })
+			for _, k := range keys {
+				c.walk(v.Map().Get(k).Message())
+			}
+		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+			c.walk(v.Message())
+		}
+		return true
+	})
+}
+
+// visit checks one message.
+func (c *checker) visit(m proto.Message) {
+	switch m := m.(type) {
+	case *anypb.Any:
+		c.typedConfig(m)
+	case *matcherv3.RegexMatcher:
+		if _, err := regexp.Compile(m.GetRegex()); err != nil {
+			c.fail(fmt.Sprintf("regex %q", m.GetRegex()), fmt.Errorf("%w: %w", ErrRegex, err))
+		}
+	case *tlsv3.SdsSecretConfig:
+		if !c.secrets[m.GetName()] {
+			c.fail(fmt.Sprintf("secret %q", m.GetName()), ErrMissingSecret)
+		}
+		if !proto.Equal(m.GetSdsConfig(), adsConfigSource()) {
+			c.fail(fmt.Sprintf("secret %q", m.GetName()), ErrSDSConfigSource)
+		}
+	case *hcmv3.Rds:
+		if !c.routes[m.GetRouteConfigName()] {
+			c.fail(fmt.Sprintf("route config %q", m.GetRouteConfigName()), ErrMissingRoute)
+		}
+	case *routev3.RouteAction:
+		if name, ok := m.GetClusterSpecifier().(*routev3.RouteAction_Cluster); ok {
+			c.cluster(name.Cluster)
+		}
+	case *routev3.WeightedCluster:
+		var total uint64
+		for _, w := range m.GetClusters() {
+			c.cluster(w.GetName())
+			total += uint64(w.GetWeight().GetValue())
+		}
+		if total == 0 {
+			c.fail("weighted clusters", ErrWeights)
+		}
+	case *tcpv3.TcpProxy:
+		c.tcpProxy(m)
+	}
+}
+
+// typedConfig unpacks an Any, validates it and walks it.
+func (c *checker) typedConfig(a *anypb.Any) {
+	inner, err := a.UnmarshalNew()
+	if err != nil {
+		c.fail(a.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
+		return
+	}
+	if v, ok := inner.(validatable); ok {
+		if err := v.ValidateAll(); err != nil {
+			c.fail(a.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
+		}
+	}
+	c.walk(inner.ProtoReflect())
+}
+
+// cluster reports a reference to a missing cluster.
+func (c *checker) cluster(name string) {
+	if !c.clusters[name] {
+		c.fail(fmt.Sprintf("cluster %q", name), ErrMissingCluster)
+	}
+}
+
+// tcpProxy checks a tcp_proxy's clusters.
+func (c *checker) tcpProxy(p *tcpv3.TcpProxy) {
+	switch s := p.GetClusterSpecifier().(type) {
+	case *tcpv3.TcpProxy_Cluster:
+		c.cluster(s.Cluster)
+	case *tcpv3.TcpProxy_WeightedClusters:
+		var total uint64
+		for _, w := range s.WeightedClusters.GetClusters() {
+			c.cluster(w.GetName())
+			total += uint64(w.GetWeight())
+		}
+		if total == 0 {
+			c.fail("tcp weighted clusters", ErrWeights)
+		}
+	}
+}
+
+// eds checks that an EDS cluster has its ClusterLoadAssignment.
+func (c *checker) eds(cl *clusterv3.Cluster) {
+	if cl.GetType() != clusterv3.Cluster_EDS {
+		return
+	}
+	name := cl.GetEdsClusterConfig().GetServiceName()
+	if name == "" {
+		name = cl.GetName()
+	}
+	if !c.endpoints[name] {
+		c.fail(fmt.Sprintf("endpoints %q", name), ErrMissingEndpoints)
+	}
+}
+
+// domains rejects a domain served by two virtual hosts of one route
+// configuration (Envoy compares them case-insensitively).
+func (c *checker) domains(rc *routev3.RouteConfiguration) {
+	owner := map[string]string{}
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, d := range vh.GetDomains() {
+			key := strings.ToLower(d)
+			if prev, dup := owner[key]; dup {
+				c.fail(fmt.Sprintf("domain %q in virtual hosts %q and %q", d, prev, vh.GetName()), ErrDuplicateDomain)
+				continue
+			}
+			owner[key] = vh.GetName()
+		}
+	}
+}
+
+// filterChains checks SNI names and that no two chains of a listener match
+// the same connections, which Envoy rejects.
+func (c *checker) filterChains(l *listenerv3.Listener) {
+	seen := map[string]string{}
+	for _, fc := range l.GetFilterChains() {
+		m := fc.GetFilterChainMatch()
+		for _, sn := range m.GetServerNames() {
+			if !validServerName(sn) {
+				c.fail(fmt.Sprintf("chain %q: server name %q", fc.GetName(), sn), ErrServerName)
+			}
+		}
+		rest := proto.Clone(m).(*listenerv3.FilterChainMatch)
+		if rest == nil {
+			rest = &listenerv3.FilterChainMatch{}
+		}
+		rest.ServerNames = nil
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(rest)
+		if err != nil {
+			c.fail(fmt.Sprintf("chain %q", fc.GetName()), fmt.Errorf("%w: %w", ErrInvalid, err))
+			continue
+		}
+		sns := m.GetServerNames()
+		if len(sns) == 0 {
+			sns = []string{""}
+		}
+		for _, sn := range sns {
+			key := string(b) + "\x00" + sn
+			if prev, dup := seen[key]; dup {
+				c.fail(fmt.Sprintf("chains %q and %q (server name %q)", prev, fc.GetName(), sn), ErrDuplicateMatch)
+				continue
+			}
+			seen[key] = fc.GetName()
+		}
+	}
+}
+
+// validServerName accepts "example.com" and "*.example.com" only: Envoy
+// rejects "*", partial wildcards and wildcards past the first label.
+func validServerName(sn string) bool {
+	rest, wild := strings.CutPrefix(sn, "*.")
+	return rest != "" && !strings.Contains(rest, "*") && (wild || !strings.HasPrefix(sn, "."))
+}

@@ -1,0 +1,83 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/trustgate/trustgate/xds/ir"
+)
+
+// tcpFilters is a TCP chain's network filters, in this order:
+// set_filter_state (certificate fields for RBAC) -> RBAC DENY -> RBAC ALLOW
+// -> tcp_proxy.
+func tcpFilters(c *ir.Chain) ([]*listenerv3.Filter, error) {
+	var deny, allow *rbacv3.RBAC
+	var peers []ir.PeerField
+	if c.RBAC != nil {
+		var err error
+		if deny, allow, err = rbacRules(c.RBAC, false); err != nil {
+			return nil, fmt.Errorf("rbac: %w", err)
+		}
+		peers = peerFields(c.RBAC, false)
+	}
+	prefix := c.TCP.StatPrefix
+	steps := []struct {
+		on    bool
+		build func() (*listenerv3.Filter, error)
+	}{
+		{len(peers) > 0, func() (*listenerv3.Filter, error) { return peerStateNetworkFilter(peers) }},
+		{deny != nil, func() (*listenerv3.Filter, error) { return rbacNetworkFilter(deny, prefix) }},
+		{allow != nil, func() (*listenerv3.Filter, error) { return rbacNetworkFilter(allow, prefix) }},
+		{true, func() (*listenerv3.Filter, error) { return buildTCPProxy(c) }},
+	}
+	var out []*listenerv3.Filter
+	for _, s := range steps {
+		if !s.on {
+			continue
+		}
+		f, err := s.build()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// buildTCPProxy proxies the connection to one cluster or, weighted, several.
+func buildTCPProxy(c *ir.Chain) (*listenerv3.Filter, error) {
+	t := c.TCP
+	p := &tcpv3.TcpProxy{StatPrefix: t.StatPrefix}
+	for _, d := range t.Destinations {
+		if hasHeaderOps(d.Headers) {
+			return nil, fmt.Errorf("tcp destination %q: header operations on a TCP route", d.Cluster)
+		}
+	}
+	switch len(t.Destinations) {
+	case 0:
+		return nil, errors.New("tcp chain without a destination")
+	case 1:
+		p.ClusterSpecifier = &tcpv3.TcpProxy_Cluster{Cluster: t.Destinations[0].Cluster}
+	default:
+		wc := &tcpv3.TcpProxy_WeightedCluster{}
+		for _, d := range t.Destinations {
+			wc.Clusters = append(wc.Clusters, &tcpv3.TcpProxy_WeightedCluster_ClusterWeight{Name: d.Cluster, Weight: d.Weight})
+		}
+		p.ClusterSpecifier = &tcpv3.TcpProxy_WeightedClusters{WeightedClusters: wc}
+	}
+	if t.IdleTimeout != nil {
+		p.IdleTimeout = durationpb.New(*t.IdleTimeout)
+	}
+	if c.MaxConnectionDuration > 0 {
+		// Bounds how long a since-revoked certificate keeps a connection:
+		// CRL updates only apply to new handshakes.
+		p.MaxDownstreamConnectionDuration = durationpb.New(c.MaxConnectionDuration)
+	}
+	return networkFilter(wellknown.TCPProxy, p)
+}
