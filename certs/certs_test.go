@@ -213,8 +213,8 @@ func TestIssueLayout(t *testing.T) {
 		wantChain    int // certificates in tls.crt
 		wantCAs      int // certificates in ca.crt and CRLs in ca.crl
 	}{
-		"root only":                       {wantChain: 1, wantCAs: 1},
-		"intermediate by default":         {intermediate: true, wantChain: 2, wantCAs: 2},
+		"root only":                        {wantChain: 1, wantCAs: 1},
+		"intermediate by default":          {intermediate: true, wantChain: 2, wantCAs: 2},
 		"root chosen despite intermediate": {intermediate: true, issuer: CARoot, wantChain: 1, wantCAs: 1},
 	}
 	for name, tc := range tests {
@@ -275,13 +275,16 @@ func TestErrors(t *testing.T) {
 			_, err := Revoke(dir, "nobody", now)
 			return err
 		}, wantIs: ErrNotFound},
-		"path in the name":         {run: func() error { _, err := Issue(dir, KindServer, server("../x", "a")); return err }},
-		"state directory as name":  {run: func() error { _, err := Issue(dir, KindServer, server(".pki", "a")); return err }},
-		"CA secret name as name":   {run: func() error { _, err := Issue(dir, KindServer, server(DefaultCASecretName, "a")); return err }},
-		"server without hosts":     {run: func() error { _, err := Issue(dir, KindServer, server("c")); return err }},
-		"bad host":                 {run: func() error { _, err := Issue(dir, KindServer, server("d", "a b")); return err }},
-		"client without CN":        {run: func() error { _, err := Issue(dir, KindClient, IssueOptions{Name: "e", Now: now}); return err }},
-		"relative URI SAN":         {run: func() error { _, err := Issue(dir, KindClient, IssueOptions{Name: "f", CommonName: "f", URIs: []string{"no-scheme"}}); return err }},
+		"path in the name":        {run: func() error { _, err := Issue(dir, KindServer, server("../x", "a")); return err }},
+		"state directory as name": {run: func() error { _, err := Issue(dir, KindServer, server(".pki", "a")); return err }},
+		"CA secret name as name":  {run: func() error { _, err := Issue(dir, KindServer, server(DefaultCASecretName, "a")); return err }},
+		"server without hosts":    {run: func() error { _, err := Issue(dir, KindServer, server("c")); return err }},
+		"bad host":                {run: func() error { _, err := Issue(dir, KindServer, server("d", "a b")); return err }},
+		"client without CN":       {run: func() error { _, err := Issue(dir, KindClient, IssueOptions{Name: "e", Now: now}); return err }},
+		"relative URI SAN": {run: func() error {
+			_, err := Issue(dir, KindClient, IssueOptions{Name: "f", CommonName: "f", URIs: []string{"no-scheme"}})
+			return err
+		}},
 		"unknown kind":             {run: func() error { _, err := Issue(dir, Kind("peer"), server("g", "g")); return err }},
 		"unknown key type":         {run: func() error { o := server("h", "h"); o.Key = "dsa"; _, err := Issue(dir, KindServer, o); return err }},
 		"negative CRL days":        {run: func() error { return WriteCRLs(dir, CRLOptions{Days: -1}) }},

@@ -102,7 +102,7 @@ func (v *validator) duplicates() {
 	}
 }
 
-// gatewayRef resolves a VirtualService's gateway reference: "name" (in ns),
+// gatewayKey resolves a VirtualService's gateway reference: "name" (in ns),
 // "ns/name", or the FQDN form "name.ns.svc.cluster.local". It returns the
 // "ns/name" key.
 func gatewayKey(ref, ns string) string {
@@ -132,7 +132,11 @@ func (v *validator) resolveGateway(o *Object, path, ref, ns string) *Gateway {
 	if g, ok := v.gateways[key]; ok {
 		return g
 	}
-	v.errorf(o, path, "gateway %q (%s) not found%s", ref, key, didYouMean(key, v.gatewayNames()))
+	what := fmt.Sprintf("gateway %q", ref)
+	if ref != key {
+		what += " (" + key + ")"
+	}
+	v.errorf(o, path, "%s not found%s", what, didYouMean(key, v.gatewayNames()))
 	return nil
 }
 

@@ -150,14 +150,14 @@ func certsIssue(args []string, stdout, stderr io.Writer) int {
 	case certs.KindServer:
 		fs = newCertsFlags("issue server", "issue server --dir DIR --name NAME --host HOST [--host HOST...] [flags]",
 			"Issues a server certificate (extendedKeyUsage serverAuth). Every host becomes a SAN\n(IP addresses as IP SANs); the first is also the common name.")
-		fs.Var(&hosts, "host", "DNS name, *.wildcard or IP the certificate serves (repeatable, required)")
+		fs.Var(&hosts, "host", "`HOST` the certificate serves: a DNS name, *.wildcard or IP (repeatable, required)")
 	case certs.KindClient:
 		fs = newCertsFlags("issue client", "issue client --dir DIR --name NAME --cn CN [flags]",
 			"Issues a client certificate (extendedKeyUsage clientAuth).")
 		fs.StringVar(&f.opts.CommonName, "cn", "", "subject common `name` (required)")
-		fs.Var(&uris, "uri", "URI SAN, e.g. spiffe://example.org/ns/default/sa/app (repeatable)")
-		fs.Var(&dnsNames, "dns", "DNS SAN (repeatable)")
-		fs.Var(&emails, "email", "email SAN (repeatable)")
+		fs.Var(&uris, "uri", "`URI` SAN, e.g. spiffe://example.org/ns/default/sa/app (repeatable)")
+		fs.Var(&dnsNames, "dns", "`DNS` SAN (repeatable)")
+		fs.Var(&emails, "email", "`EMAIL` SAN (repeatable)")
 		fs.StringVar(&f.opts.Organization, "o", "", "subject `organization`")
 	default:
 		fmt.Fprintf(stderr, "trustgate certs issue: unknown kind %q: want server or client\n", args[0])

@@ -131,11 +131,15 @@ func (b *builder) certPolicyTargets(p *model.ClientCertificatePolicy, chains []*
 // applyCertPolicy applies one policy to one chain.
 func (b *builder) applyCertPolicy(p *model.ClientCertificatePolicy, ci *chainInfo) {
 	spec, obj := &p.Spec, &p.Object
-	if ci.chain.TLS.Mode == TLSSimple && needsClientCert(spec) {
-		b.errorf(obj, "spec", "chain %s is SIMPLE and requests no client certificate; the client-certificate settings need tls.mode MUTUAL or OPTIONAL_MUTUAL", ci.chain.Name)
-		return
+	simple := ci.chain.TLS.Mode == TLSSimple
+	if simple && needsValidation(spec) {
+		// Only a Gateway-wide policy reaches a SIMPLE server (model.Validate
+		// rejects one naming it); the CA-side settings would check nothing.
+		b.warnf(obj, "spec", "chain %s is SIMPLE and requests no client certificate: clientCA, crl, verifyDepth, subjectAltNames, pins and rejection do not apply to it", ci.chain.Name)
 	}
-	b.applyValidation(p, ci)
+	if !simple {
+		b.applyValidation(p, ci)
+	}
 	if spec.MaxConnectionDuration != "" {
 		d, err := parseDuration(spec.MaxConnectionDuration)
 		if err != nil {
@@ -151,7 +155,7 @@ func (b *builder) applyCertPolicy(p *model.ClientCertificatePolicy, ci *chainInf
 		if spec.ForwardClientCert != nil {
 			ci.chain.HTTP.XFCC = b.xfcc(obj, spec.ForwardClientCert)
 		}
-		if spec.Rejection != nil {
+		if spec.Rejection != nil && !simple {
 			b.addRejection(p, ci)
 		}
 		if spec.IdentityHeaders != nil {
@@ -163,12 +167,13 @@ func (b *builder) applyCertPolicy(p *model.ClientCertificatePolicy, ci *chainInf
 	}
 }
 
-// needsClientCert reports whether a policy sets anything that only works
-// when the client is asked for a certificate.
-func needsClientCert(s *model.ClientCertificatePolicySpec) bool {
+// needsValidation reports whether a policy sets anything that only works
+// when the client is asked for a certificate. Authorization is not among
+// them: on a SIMPLE chain its certificate conditions never match, so its
+// allow rules deny everything (fail closed).
+func needsValidation(s *model.ClientCertificatePolicySpec) bool {
 	return s.ClientCA != "" || s.CRL != nil || s.VerifyDepth != nil || len(s.SubjectAltNames) > 0 ||
-		len(s.VerifyCertificateSpki) > 0 || len(s.VerifyCertificateHash) > 0 ||
-		s.Rejection != nil || s.Authorization != nil
+		len(s.VerifyCertificateSpki) > 0 || len(s.VerifyCertificateHash) > 0 || s.Rejection != nil
 }
 
 // applyValidation applies the client CA, CRL, depth, SAN and pin settings.
@@ -177,9 +182,9 @@ func (b *builder) applyValidation(p *model.ClientCertificatePolicy, ci *chainInf
 	if spec.ClientCA != "" {
 		// Per-host client CAs on one port work because each server has
 		// its own chain, even when all share one wildcard certificate.
-		src, err := b.resolveCA(obj, "spec.clientCA", ci.servers[0].gw.Metadata.Namespace, spec.ClientCA)
+		src, err := b.resolveCA(obj, "spec.clientCA", ci.servers[0].gw.Metadata.Namespace, spec.ClientCA, false)
 		if err != nil {
-			b.errorf(obj, "spec.clientCA", "%v", err)
+			b.errorAt(obj, "spec.clientCA", err)
 		} else {
 			ci.ca = src
 		}

@@ -12,11 +12,11 @@ import (
 type serverKind int
 
 const (
-	kindHTTP         serverKind = iota // plaintext HTTP, HTTP2, gRPC
-	kindTerminateHTTP                  // HTTPS terminated here
-	kindTerminateTCP                   // TLS terminated here, then TCP routes
-	kindPassthrough                    // TLS forwarded by SNI, not terminated
-	kindTCP                            // plain TCP
+	kindHTTP          serverKind = iota // plaintext HTTP, HTTP2, gRPC
+	kindTerminateHTTP                   // HTTPS terminated here
+	kindTerminateTCP                    // TLS terminated here, then TCP routes
+	kindPassthrough                     // TLS forwarded by SNI, not terminated
+	kindTCP                             // plain TCP
 )
 
 // portClass is what a port's servers must agree on: plain HTTP, TLS

@@ -7,9 +7,10 @@ import (
 	"github.com/trustgate/trustgate/model"
 )
 
-// gatewayRef resolves a VirtualService gateway reference: "name" (in the
-// VirtualService's namespace), "ns/name", or "name.ns.svc.<cluster domain>"
-// (the form SAP Kyma writes). ok is false for "mesh", which is not a Gateway.
+// gatewayRef resolves a VirtualService gateway reference as model.Validate
+// does: "name" (in the VirtualService's namespace), "ns/name", or the FQDN
+// form "name.ns.svc.cluster.local" (which SAP Kyma writes). ok is false for
+// "mesh", which is not a Gateway.
 func gatewayRef(ref, defaultNS string) (ns, name string, ok bool) {
 	if ref == "mesh" || ref == "" {
 		return "", "", false
@@ -17,8 +18,9 @@ func gatewayRef(ref, defaultNS string) (ns, name string, ok bool) {
 	if ns, name, found := strings.Cut(ref, "/"); found {
 		return ns, name, true
 	}
-	if parts := strings.Split(ref, "."); len(parts) >= 3 && parts[2] == "svc" {
-		return parts[1], parts[0], true
+	if name, rest, found := strings.Cut(ref, "."); found {
+		ns, _, _ = strings.Cut(rest, ".")
+		return ns, name, true
 	}
 	return defaultNS, ref, true
 }
@@ -100,11 +102,15 @@ func vsDomains(vs *model.VirtualService, s *serverRef) []string {
 }
 
 // boundVirtualServices are the VirtualServices, in configuration order,
-// that name s's Gateway and share a host with s.
-func (b *builder) boundVirtualServices(s *serverRef) []*model.VirtualService {
+// that name s's Gateway and share a host with s; with anyHost, also those
+// without hosts (tcp-only VirtualServices may omit them).
+func (b *builder) boundVirtualServices(s *serverRef, anyHost bool) []*model.VirtualService {
 	var out []*model.VirtualService
 	for _, vs := range b.cfg.VirtualServices {
-		if refsGateway(vs.Spec.Gateways, vs.Metadata.Namespace, s.gw) && len(vsDomains(vs, s)) > 0 {
+		if !refsGateway(vs.Spec.Gateways, vs.Metadata.Namespace, s.gw) {
+			continue
+		}
+		if len(vsDomains(vs, s)) > 0 || (anyHost && len(vs.Spec.Hosts) == 0) {
 			out = append(out, vs)
 		}
 	}

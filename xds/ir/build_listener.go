@@ -2,7 +2,6 @@ package ir
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/trustgate/trustgate/model"
 )
@@ -220,18 +219,4 @@ func (b *builder) sortRBAC(ci *chainInfo) {
 			b.errorf(&s.gw.Object, s.path, "two authorization rules named %q apply to chain %s; rule names must be unique", all[i].Name, ci.chain.Name)
 		}
 	}
-}
-
-// chainKind describes a chain for messages.
-func chainKind(ci *chainInfo) string {
-	var parts []string
-	if ci.chain.TLS != nil {
-		parts = append(parts, string(ci.chain.TLS.Mode))
-	}
-	if ci.chain.HTTP != nil {
-		parts = append(parts, "HTTP")
-	} else {
-		parts = append(parts, "TCP")
-	}
-	return strings.Join(parts, " ")
 }

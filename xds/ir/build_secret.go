@@ -87,31 +87,46 @@ func (b *builder) credentialCert(obj *model.Object, path string, cred *model.Cre
 	return b.addSecret(obj, path, s), true
 }
 
+// errorAt records a resolver error at path, keeping it unwrappable
+// (errors.Is(err, model.ErrSecretNotFound)).
+func (b *builder) errorAt(obj *model.Object, path string, err error) {
+	e := obj.ErrorAt(path, err)
+	if k := e.Error(); !b.seenErrs[k] {
+		b.seenErrs[k] = true
+		b.errs.Add(e)
+	}
+}
+
 // resolveCert resolves credential name in namespace ns and registers its
 // certificate.
 func (b *builder) resolveCert(obj *model.Object, path, ns, name string) (string, bool) {
 	cred, err := b.cfg.ResolveCredential(ns, name)
 	if err != nil {
-		b.errorf(obj, path, "%v", err)
+		b.errorAt(obj, path, err)
 		return "", false
 	}
 	return b.credentialCert(obj, path, cred)
 }
 
-// resolveCA resolves the CA of credential name (Istio's "<name>-cacert"
-// first, then "<name>"). The secret is named after the requested
-// credential, Istio's "kubernetes://<name>-cacert" convention, whichever of
-// the two supplied it; the CRL comes from the same secret.
-func (b *builder) resolveCA(obj *model.Object, path, ns, name string) (*caSource, error) {
-	cred, err := b.cfg.ResolveCACredential(ns, name)
+// resolveCA resolves the CA of credential name: Istio's "<name>-cacert"
+// first, then "<name>"; with direct (caCertCredentialName), the secret
+// itself. The secret is named after the requested credential, Istio's
+// "kubernetes://<name>-cacert" convention, whichever secret supplied it; the
+// CRL comes from the same secret.
+func (b *builder) resolveCA(obj *model.Object, path, ns, name string, direct bool) (*caSource, error) {
+	resolve := b.cfg.ResolveCACredential
+	if direct {
+		resolve = b.cfg.ResolveCredential
+	}
+	cred, err := resolve(ns, name)
 	if err != nil {
 		return nil, err
 	}
 	if len(cred.CA) == 0 {
-		return nil, fmt.Errorf("secret %q (%s) has no CA certificate (ca.crt or cacert)", cred.Name, cred.Origin)
+		return nil, &model.ResolveError{Err: model.ErrNoCA, Msg: fmt.Sprintf("secret %q (%s) has no CA: expected key ca.crt or cacert", cred.Name, cred.Origin)}
 	}
 	return &caSource{
-		name: CASecretName(nsSegment(cred.Namespace), strings.TrimSuffix(cred.Name, "-cacert")),
+		name: CASecretName(nsSegment(cred.Namespace), strings.TrimSuffix(cred.Name, model.CASuffix)),
 		ca:   cred.CA, crl: cred.CRL, origin: cred.Origin, obj: obj, path: path,
 	}, nil
 }

@@ -15,7 +15,7 @@ import (
 func (b *builder) tcpDestinations(s *serverRef) []WeightedCluster {
 	var found *model.VirtualService
 	var dests []WeightedCluster
-	for _, vs := range b.boundVirtualServices(s) {
+	for _, vs := range b.boundVirtualServices(s, true) {
 		for i := range vs.Spec.TCP {
 			t := &vs.Spec.TCP[i]
 			if !l4Applies(t.Match, vs, s) {
@@ -82,7 +82,7 @@ func (b *builder) l4Destinations(vs *model.VirtualService, path string, routes [
 // forwards the TLS stream untouched.
 func (b *builder) passthroughChains(g *portGroup, s *serverRef) []*chainInfo {
 	var out []*chainInfo
-	for _, vs := range b.boundVirtualServices(s) {
+	for _, vs := range b.boundVirtualServices(s, false) {
 		for i := range vs.Spec.TLS {
 			snis := passthroughSNIs(&vs.Spec.TLS[i], vs, s)
 			if len(snis) == 0 {

@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 
@@ -80,28 +81,29 @@ func (b *builder) serverCerts(s *serverRef) []string {
 	return out
 }
 
-// serverCA picks the client CA of server s: caCertCredentialName, else the
+// serverCA picks the client CA of server s: caCertCredentialName (the CA of
+// that secret itself, as Istio reads it), else the
 // CA of its (first) credential ("<name>-cacert", then "<name>"), else the
 // caCertificates file with caCrl.
 func (b *builder) serverCA(s *serverRef) *caSource {
 	t, obj, path := s.srv.TLS, &s.gw.Object, s.path+".tls"
 	ns := s.gw.Metadata.Namespace
-	cred, credPath := t.CredentialName, path+".credentialName"
+	cred, credPath, direct := t.CredentialName, path+".credentialName", false
 	if len(t.CredentialNames) > 0 {
 		cred, credPath = t.CredentialNames[0], path+".credentialNames[0]"
 	}
 	switch {
 	case t.CACertCredentialName != "":
-		cred, credPath = t.CACertCredentialName, path+".caCertCredentialName"
+		cred, credPath, direct = t.CACertCredentialName, path+".caCertCredentialName", true
 	case cred == "" && t.CACertificates != "":
 		return b.fileCA(obj, path+".caCertificates", t.CACertificates, t.CACrl)
 	case cred == "":
 		b.errorf(obj, path+".mode", "%s requires a client CA: caCertCredentialName, a credential with ca.crt (or a <name>-cacert secret), or caCertificates", s.mode)
 		return nil
 	}
-	src, err := b.resolveCA(obj, credPath, ns, cred)
+	src, err := b.resolveCA(obj, credPath, ns, cred, direct)
 	if err != nil {
-		b.errorf(obj, credPath, "client CA for %s: %v", s.mode, err)
+		b.errorAt(obj, credPath, fmt.Errorf("%s needs a client CA: %w", s.mode, err))
 		return nil
 	}
 	return src

@@ -149,9 +149,9 @@ func (b *builder) upstreamCA(obj *model.Object, path string, t *model.ClientTLSS
 	case t.CACertificates != "":
 		return b.fileCA(obj, path+".caCertificates", t.CACertificates, t.CACrl)
 	case t.CredentialName != "":
-		src, err := b.resolveCA(obj, path+".credentialName", obj.Metadata.Namespace, t.CredentialName)
+		src, err := b.resolveCA(obj, path+".credentialName", obj.Metadata.Namespace, t.CredentialName, false)
 		if err != nil && mode == "SIMPLE" {
-			b.errorf(obj, path+".credentialName", "backend CA: %v", err)
+			b.errorAt(obj, path+".credentialName", fmt.Errorf("backend CA: %w", err))
 		}
 		return src
 	}

@@ -25,7 +25,7 @@ type vhostCandidate struct {
 func (b *builder) routeConfig(name string, servers []*serverRef) *RouteConfig {
 	var cands []*vhostCandidate
 	for _, s := range servers {
-		for _, vs := range b.boundVirtualServices(s) {
+		for _, vs := range b.boundVirtualServices(s, false) {
 			routes := b.httpRoutes(vs, s)
 			if len(routes) == 0 {
 				continue

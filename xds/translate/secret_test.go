@@ -34,8 +34,8 @@ func TestBuildSecret(t *testing.T) {
 				TrustedCa: bytes("CA"), Crl: bytes("CRL"), OnlyVerifyLeafCertCrl: true,
 			}}},
 		},
-		"neither":      {in: &ir.Secret{Name: "x"}, wantErr: true},
-		"both":         {in: &ir.Secret{Name: "x", Cert: &ir.CertKey{}, Validation: &ir.Validation{}}, wantErr: true},
+		"neither": {in: &ir.Secret{Name: "x"}, wantErr: true},
+		"both":    {in: &ir.Secret{Name: "x", Cert: &ir.CertKey{}, Validation: &ir.Validation{}}, wantErr: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

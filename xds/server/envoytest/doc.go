@@ -9,6 +9,7 @@
 // Tests wait on conditions with timeouts; nothing here sleeps.
 //
 // Pipeline position: outside the pipeline, on Envoy's side of ADS. It must
-// not import the model, the IR, the translator or the server; it talks to the
+// not import the model, the IR, the translator or the server package (only
+// its refs helper, to follow references as Envoy does); it talks to the
 // server only over gRPC.
 package envoytest

@@ -1,0 +1,336 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const positionsYAML = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: gw
+  namespace: edge
+spec:
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+  - port:
+      number: 443
+      protocol: HTTPS
+    hosts:
+    - a.example.com
+    tls:
+      mode: SIMPLE
+      credentialName: cred
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: vs
+spec:
+  hosts: [a.example.com]
+  gateways: [edge/gw]
+  http:
+  - match:
+    - headers:
+        x-foo:
+          exact: bar
+    route:
+    - destination: {host: backend}
+`
+
+func TestLoadPositions(t *testing.T) {
+	cfg, errs := loadText(t, positionsYAML)
+	if errs != nil {
+		t.Fatalf("Load: %v", errs)
+	}
+	if len(cfg.Gateways) != 1 || len(cfg.VirtualServices) != 1 {
+		t.Fatalf("got %d gateways, %d virtual services; want 1 and 1", len(cfg.Gateways), len(cfg.VirtualServices))
+	}
+	gw, vs := cfg.Gateways[0], cfg.VirtualServices[0]
+	tests := map[string]struct {
+		pos  Position
+		path string
+		want int
+	}{
+		"object line":                 {gw.Pos, "", 1},
+		"metadata.name":               {gw.Pos, "metadata.name", 4},
+		"flow mapping field":          {gw.Pos, "spec.servers[0].port.protocol", 8},
+		"list item":                   {gw.Pos, "spec.servers[1]", 10},
+		"nested tls mode":             {gw.Pos, "spec.servers[1].tls.mode", 16},
+		"list of strings item":        {gw.Pos, "spec.servers[1].hosts[0]", 14},
+		"undefined path uses prefix":  {gw.Pos, "spec.servers[1].tls.cipherSuites[3]", 15},
+		"second document object line": {vs.Pos, "", 19},
+		"header match in map":         {vs.Pos, "spec.http[0].match[0].headers.x-foo.exact", 30},
+		"map key":                     {vs.Pos, "spec.http[0].match[0].headers.x-foo", 29},
+		"flow mapping in list":        {vs.Pos, "spec.http[0].route[0].destination.host", 32},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.pos.LineOf(tc.path); got != tc.want {
+				t.Errorf("LineOf(%q) = %d, want %d", tc.path, got, tc.want)
+			}
+		})
+	}
+	if gw.Pos.File == "" || !strings.HasSuffix(gw.Pos.File, "case.yaml") {
+		t.Errorf("Pos.File = %q, want .../case.yaml", gw.Pos.File)
+	}
+	if gw.Metadata.Namespace != "edge" || vs.Metadata.Namespace != "default" {
+		t.Errorf("namespaces = %q, %q; want edge, default", gw.Metadata.Namespace, vs.Metadata.Namespace)
+	}
+	if got := gw.Spec.Servers[1].TLS.CredentialName; got != "cred" {
+		t.Errorf("credentialName = %q, want cred", got)
+	}
+	if got := vs.Spec.HTTP[0].Match[0].Headers["x-foo"].Exact; got != "bar" {
+		t.Errorf("header exact = %q, want bar", got)
+	}
+}
+
+// gwHead is a Gateway document's first lines; cases append its spec.
+const gwHead = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n"
+
+// vsHead is a VirtualService document's first lines.
+const vsHead = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: vs\n  namespace: web\nspec:\n"
+
+func TestLoadErrors(t *testing.T) {
+	tests := map[string]struct {
+		yaml string
+		want []string
+	}{
+		"unknown field": {
+			yaml: gwHead + "  servers: []\n  foo: 1\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.foo: unknown field "foo"`},
+		},
+		"unknown field with a case typo": {
+			yaml: gwHead + "  servers:\n  - port: {number: 443, protocol: HTTPS}\n    tls: {Mode: SIMPLE}\n",
+			want: []string{`case.yaml:8: Gateway default/gw: spec.servers[0].tls.Mode: unknown field "Mode" (did you mean "mode"?)`},
+		},
+		"unsupported Istio field": {
+			yaml: vsHead + "  http:\n  - fault:\n      abort: {httpStatus: 500}\n    route: []\n",
+			want: []string{`case.yaml:8: VirtualService web/vs: spec.http[0].fault: field "fault" is not supported by trustgate`},
+		},
+		"unsupported Istio field with a reason": {
+			yaml: vsHead + "  http:\n  - match:\n    - sourceLabels: {app: a}\n",
+			want: []string{`case.yaml:9: VirtualService web/vs: spec.http[0].match[0].sourceLabels: field "sourceLabels" is not supported by trustgate: it selects sidecar workloads`},
+		},
+		"unsupported traffic policy fields": {
+			yaml: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: dr}\nspec:\n  host: b\n  trafficPolicy:\n    connectionPool: {}\n    outlierDetection: {}\n",
+			want: []string{
+				`case.yaml:7: DestinationRule default/dr: spec.trafficPolicy.connectionPool: field "connectionPool" is not supported by trustgate`,
+				`case.yaml:8: DestinationRule default/dr: spec.trafficPolicy.outlierDetection: field "outlierDetection" is not supported by trustgate`,
+			},
+		},
+		"number expected": {
+			yaml: gwHead + "  servers:\n  - port: {number: abc}\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].port.number: expected a number, got "abc"`},
+		},
+		"quoted number is a string": {
+			yaml: gwHead + "  servers:\n  - port:\n      number: \"443\"\n",
+			want: []string{`case.yaml:8: Gateway default/gw: spec.servers[0].port.number: expected a number, got "443"`},
+		},
+		"integer expected": {
+			yaml: gwHead + "  servers:\n  - port: {number: 1.5}\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].port.number: expected an integer, got 1.5`},
+		},
+		"negative into unsigned": {
+			yaml: gwHead + "  servers:\n  - port: {number: -1}\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].port.number: expected a number between 0 and 4294967295, got -1`},
+		},
+		"string expected": {
+			yaml: gwHead + "  servers:\n  - port: {name: 8080}\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].port.name: expected a string, got 8080 (quote it: "8080")`},
+		},
+		"bool expected": {
+			yaml: gwHead + "  servers:\n  - tls: {httpsRedirect: maybe}\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].tls.httpsRedirect: expected true or false, got "maybe"`},
+		},
+		"list expected": {
+			yaml: gwHead + "  servers:\n  - hosts: a.example.com\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].hosts: expected a list, got "a.example.com"`},
+		},
+		"mapping expected": {
+			yaml: gwHead + "  servers:\n  - tls: [SIMPLE]\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].tls: expected a mapping, got a list`},
+		},
+		"duplicate key": {
+			yaml: gwHead + "  servers:\n  - tls:\n      mode: SIMPLE\n      mode: MUTUAL\n",
+			want: []string{`case.yaml:9: Gateway default/gw: spec.servers[0].tls.mode: duplicate key "mode" (first at line 8)`},
+		},
+		"duplicate map key": {
+			yaml: "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  tls.crt: a\n  tls.crt: b\n",
+			want: []string{`case.yaml:6: Secret default/s: stringData.tls.crt: duplicate key "tls.crt" (first at line 5)`},
+		},
+		"several errors in several documents": {
+			yaml: gwHead + "  servers:\n  - port: {number: x}\n    bogus: 1\n---\n" + vsHead + "  http:\n  - mirror: {host: m}\n",
+			want: []string{
+				`case.yaml:7: Gateway default/gw: spec.servers[0].port.number: expected a number, got "x"`,
+				`case.yaml:8: Gateway default/gw: spec.servers[0].bogus: unknown field "bogus"`,
+				`case.yaml:17: VirtualService web/vs: spec.http[0].mirror: field "mirror" is not supported by trustgate`,
+			},
+		},
+		"unsupported kind": {
+			yaml: "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: s, namespace: x}\n",
+			want: []string{`case.yaml:2: Sidecar x/s: kind: kind "Sidecar" is not supported in networking.istio.io/v1; trustgate reads DestinationRule, Gateway, ServiceEntry, VirtualService`},
+		},
+		"unsupported apiVersion": {
+			yaml: "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\n",
+			want: []string{`case.yaml:2: Gateway default/g: kind: apiVersion "gateway.networking.k8s.io/v1" (kind Gateway) is not supported; trustgate reads networking.istio.io/v1, networking.istio.io/v1alpha3, networking.istio.io/v1beta1, security.istio.io/v1, security.istio.io/v1beta1, trustgate.dev/v1alpha1, v1`},
+		},
+		"kind missing": {
+			yaml: "apiVersion: v1\nmetadata: {name: g}\n",
+			want: []string{`case.yaml:1: object default/g: kind is missing`},
+		},
+		"not an object": {
+			yaml: "- a\n- b\n",
+			want: []string{`case.yaml:1: expected a Kubernetes object (a mapping with apiVersion and kind), got a list`},
+		},
+		"YAML syntax error": {
+			yaml: gwHead + "  servers: [\n",
+			want: []string{`case.yaml:6: invalid YAML: did not find expected node content`},
+		},
+		"secret data not base64": {
+			yaml: "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: istio-system}\ndata:\n  tls.crt: not*base64\n",
+			want: []string{`case.yaml:5: Secret istio-system/s: data.tls.crt: value is not valid base64 (illegal base64 data at input byte 3); use stringData for plain text`},
+		},
+		"merge key with a bad value": {
+			yaml: gwHead + "  servers:\n  - <<: [1]\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0]: merge key (<<) needs a mapping or a list of mappings`},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, got := loadText(t, tc.yaml)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadAccepts(t *testing.T) {
+	tests := map[string]struct {
+		yaml  string
+		check func(t *testing.T, c *Config)
+	}{
+		"kubectl metadata and status are ignored": {
+			yaml: "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  uid: 0b0c\n  resourceVersion: \"12\"\n  generation: 3\n  creationTimestamp: 2024-01-01T00:00:00Z\n  managedFields: [{manager: kubectl}]\n  labels: {app: a}\n  annotations: {note: x}\nspec:\n  servers: []\nstatus:\n  conditions: []\n",
+			check: func(t *testing.T, c *Config) {
+				if got := c.Gateways[0].Metadata.Labels["app"]; got != "a" {
+					t.Errorf("label app = %q, want a", got)
+				}
+			},
+		},
+		"empty documents are skipped": {
+			yaml: "---\n---\n# only a comment\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\n",
+			check: func(t *testing.T, c *Config) {
+				if len(c.Secrets) != 1 || c.Secrets[0].Pos.Line != 5 {
+					t.Errorf("secrets = %d (line %d), want 1 at line 5", len(c.Secrets), c.Secrets[0].Pos.Line)
+				}
+			},
+		},
+		"v1 List items": {
+			yaml: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: a}\n- apiVersion: networking.istio.io/v1alpha3\n  kind: Gateway\n  metadata: {name: g, namespace: n}\n  spec: {servers: []}\n",
+			check: func(t *testing.T, c *Config) {
+				if len(c.Secrets) != 1 || len(c.Gateways) != 1 {
+					t.Fatalf("got %d secrets, %d gateways; want 1 and 1", len(c.Secrets), len(c.Gateways))
+				}
+				if got := c.Gateways[0].Pos.Line; got != 7 {
+					t.Errorf("gateway line = %d, want 7", got)
+				}
+				if got := c.Gateways[0].Pos.LineOf("metadata.name"); got != 9 {
+					t.Errorf("gateway metadata.name line = %d, want 9", got)
+				}
+			},
+		},
+		"anchors, aliases and merge keys": {
+			yaml: gwHead + "  servers:\n  - &https\n    port: {number: 443, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: &tls {mode: SIMPLE, credentialName: c}\n  - <<: *https\n    hosts: [b.example.com]\n    tls:\n      <<: *tls\n      credentialName: d\n",
+			check: func(t *testing.T, c *Config) {
+				s := c.Gateways[0].Spec.Servers
+				if len(s) != 2 || s[1].Port.Number != 443 || s[1].Hosts[0] != "b.example.com" ||
+					s[1].TLS.Mode != "SIMPLE" || s[1].TLS.CredentialName != "d" || s[0].TLS.CredentialName != "c" {
+					t.Errorf("servers = %+v", s)
+				}
+			},
+		},
+		"YAML 1.1 booleans": {
+			yaml: gwHead + "  servers:\n  - tls: {httpsRedirect: yes}\n",
+			check: func(t *testing.T, c *Config) {
+				if !c.Gateways[0].Spec.Servers[0].TLS.HTTPSRedirect {
+					t.Error("httpsRedirect = false, want true")
+				}
+			},
+		},
+		"null fields keep their zero value": {
+			yaml: gwHead + "  selector:\n  servers:\n  - tls: ~\n    hosts:\n",
+			check: func(t *testing.T, c *Config) {
+				s := c.Gateways[0].Spec.Servers[0]
+				if s.TLS != nil || s.Hosts != nil || c.Gateways[0].Spec.Selector != nil {
+					t.Errorf("server = %+v, want zero fields", s)
+				}
+			},
+		},
+		"trustgate kind with inline matchers": {
+			yaml: "apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: p}\nspec:\n  targetRef: {kind: Gateway, name: gw}\n  subjectAltNames:\n  - type: URI\n    prefix: spiffe://example.org/\n",
+			check: func(t *testing.T, c *Config) {
+				san := c.ClientCertificatePolicies[0].Spec.SubjectAltNames[0]
+				if san.Type != "URI" || san.Prefix != "spiffe://example.org/" {
+					t.Errorf("san = %+v", san)
+				}
+				if got := c.ClientCertificatePolicies[0].Pos.LineOf("spec.subjectAltNames[0].prefix"); got != 8 {
+					t.Errorf("prefix line = %d, want 8", got)
+				}
+			},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, errs := loadText(t, tc.yaml)
+			if errs != nil {
+				t.Fatalf("Load: %v", errs)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestLoadAliasBomb(t *testing.T) {
+	// 1000 routes alias one route whose 100 matches alias one match of 100
+	// headers: 10^7 header matches from a few kilobytes.
+	var headers []string
+	for i := range 100 {
+		headers = append(headers, fmt.Sprintf("h%d: {exact: x}", i))
+	}
+	text := vsHead + "  hosts: [a.example.com]\n  http:\n  - &r\n    match:\n    - &mm\n      headers: {" + strings.Join(headers, ", ") + "}\n" +
+		strings.Repeat("    - *mm\n", 99) +
+		"    route: [{destination: {host: h}}]\n" +
+		strings.Repeat("  - *r\n", 999)
+	start := time.Now()
+	_, errs := loadText(t, text)
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("Load took %v", d)
+	}
+	want := []string{`case.yaml:12: VirtualService web/vs: spec.http[24].match[80].headers.h65: file expands to more than 1000000 nodes (recursive YAML aliases?); giving up`}
+	if diff := cmp.Diff(want, errs); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestErrorsUnwrap(t *testing.T) {
+	_, errs := loadText(t, gwHead+"  servers: []\n  foo: 1\n")
+	if len(errs) != 1 {
+		t.Fatalf("errors = %v, want 1", errs)
+	}
+	c := &Config{}
+	_, err := c.ResolveCredential("default", "x")
+	o := &Object{Kind: "Gateway", Metadata: ObjectMeta{Name: "gw", Namespace: "default"}, Pos: Position{File: "f.yaml", Line: 3}}
+	var list Errors
+	list.Add(o.ErrorAt("spec", err))
+	if !errors.Is(list.Err(), ErrSecretNotFound) {
+		t.Errorf("errors.Is(%v, ErrSecretNotFound) = false", list.Err())
+	}
+}

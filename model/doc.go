@@ -1,0 +1,20 @@
+// Package model is trustgate's input: Istio-compatible kinds (Gateway,
+// VirtualService, DestinationRule, ServiceEntry, AuthorizationPolicy,
+// Secret) and trustgate's own ClientCertificatePolicy.
+//
+// Pipeline position: files -> Load -> Validate (this package) -> ir.Build ->
+// translate -> server.
+//
+// Load reads YAML files and directories (a mounted ConfigMap's ..data layout
+// included) and a secrets directory, decoding each document with the line of
+// every field so that every user error reads
+// "file:line: Kind namespace/name: field.path: message". It also reads the
+// files Istio's file fields name into Config.Files, so later stages never
+// touch the file system. Validate reports every semantic error at once.
+// ResolveCredential and ResolveCACredential are the one place secret names
+// are resolved, for Validate and ir.Build alike.
+//
+// This package must not import go-control-plane, Envoy protos or any other
+// trustgate package: the IR (xds/ir) is the contract between the model and
+// the translator.
+package model

@@ -1,0 +1,145 @@
+package model
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testPKI is throw-away PEM made with crypto/x509 for the tests: a CA, a
+// server certificate and key signed by it, and an empty CRL of the CA.
+type testPKI struct {
+	CA, Cert, Key, CRL []byte
+}
+
+var (
+	pkiOnce sync.Once
+	pki     testPKI
+	pkiErr  error
+)
+
+// getPKI returns the test PKI, made once per test binary.
+func getPKI(t testing.TB) testPKI {
+	t.Helper()
+	pkiOnce.Do(func() { pki, pkiErr = makePKI() })
+	if pkiErr != nil {
+		t.Fatalf("making test PKI: %v", pkiErr)
+	}
+	return pki
+}
+
+func makePKI() (testPKI, error) {
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return testPKI{}, err
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return testPKI{}, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return testPKI{}, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return testPKI{}, err
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "httpbin.example.com"},
+		DNSNames:  []string{"httpbin.example.com"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return testPKI{}, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return testPKI{}, err
+	}
+	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour),
+	}, ca, caKey)
+	if err != nil {
+		return testPKI{}, err
+	}
+	enc := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+	return testPKI{
+		CA: enc("CERTIFICATE", caDER), Cert: enc("CERTIFICATE", leafDER),
+		Key: enc("PRIVATE KEY", keyDER), CRL: enc("X509 CRL", crlDER),
+	}, nil
+}
+
+// secretDoc renders a v1 Secret whose data holds the given keys (base64).
+func secretDoc(ns, name string, kv map[string][]byte) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name + "\n  namespace: " + ns + "\ndata:\n")
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("  " + k + ": " + base64.StdEncoding.EncodeToString(kv[k]) + "\n")
+	}
+	return b.String()
+}
+
+// writeFiles writes name -> content under dir, creating directories.
+func writeFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// errorLines returns err's messages, one per user error, with dir and a
+// path separator removed from the front of each file name so expectations
+// read "case.yaml:3: ...".
+func errorLines(err error, dir string) []string {
+	if err == nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		out = append(out, strings.TrimPrefix(line, dir+string(filepath.Separator)))
+	}
+	return out
+}
+
+// loadText writes text to case.yaml in a fresh directory and loads it,
+// returning the Config and the error lines relative to that directory.
+func loadText(t *testing.T, text string) (*Config, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"case.yaml": text})
+	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "case.yaml")}})
+	return cfg, errorLines(err, dir)
+}

@@ -1,0 +1,293 @@
+package model
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ClientCertificatePolicy enums.
+var (
+	sanTypes  = []string{"DNS", "URI", "EMAIL", "IP"}
+	xfccModes = []string{"SANITIZE", "FORWARD_ONLY", "APPEND_FORWARD", "SANITIZE_SET", "ALWAYS_FORWARD_ONLY"}
+)
+
+// ingressNginxHeaders are the headers identityHeaders.ingressNginx adds.
+var ingressNginxHeaders = []string{"ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn"}
+
+// policyKey is what two ClientCertificatePolicies may not share: the
+// Gateway ("ns/name") and section.
+func policyKey(p *ClientCertificatePolicy) (gateway, section string) {
+	ref := &p.Spec.TargetRef
+	ns := ref.Namespace
+	if ns == "" {
+		ns = p.Metadata.Namespace
+	}
+	return ns + "/" + ref.Name, ref.SectionName
+}
+
+// serverInSection reports whether server s is named by sectionName (its
+// name or its port's name); an empty section names every server.
+func serverInSection(s *Server, section string) bool {
+	return section == "" || s.Name == section || s.Port.Name == section
+}
+
+// policyClientCA reports whether some ClientCertificatePolicy gives server
+// s of g a client CA.
+func (v *validator) policyClientCA(g *Gateway, s *Server) bool {
+	for _, p := range v.c.ClientCertificatePolicies {
+		gw, section := policyKey(p)
+		if p.Spec.ClientCA != "" && p.Spec.TargetRef.Kind == "Gateway" &&
+			gw == g.Metadata.Namespace+"/"+g.Metadata.Name && serverInSection(s, section) {
+			return true
+		}
+	}
+	return false
+}
+
+func tlsMode(s *Server) string {
+	if s.TLS == nil {
+		return ""
+	}
+	return strings.ToUpper(s.TLS.Mode)
+}
+
+func (v *validator) clientCertificatePolicies() {
+	first := map[string]*ClientCertificatePolicy{}
+	for _, p := range v.c.ClientCertificatePolicies {
+		o := &p.Object
+		g := v.targetGateway(o, "spec.targetRef", &p.Spec.TargetRef)
+		if g != nil {
+			gw, section := policyKey(p)
+			k := gw + "#" + section
+			if f, dup := first[k]; dup {
+				v.errorf(o, "spec.targetRef", "Gateway %s%s is already targeted by %s (%s:%d)", gw, sectionDesc(section), f.Ref(), f.Pos.File, f.Pos.Line)
+			} else {
+				first[k] = p
+			}
+			v.policyServers(p, g)
+		}
+		v.clientCertificatePolicy(p, g)
+	}
+}
+
+func sectionDesc(section string) string {
+	if section == "" {
+		return ""
+	}
+	return fmt.Sprintf(" section %q", section)
+}
+
+// policyServers checks that the policy's section names a server and that
+// the servers it governs ask for client certificates.
+func (v *validator) policyServers(p *ClientCertificatePolicy, g *Gateway) {
+	o, section := &p.Object, p.Spec.TargetRef.SectionName
+	var mutual, named []*Server
+	var names []string
+	for i := range g.Spec.Servers {
+		s := &g.Spec.Servers[i]
+		for _, n := range []string{s.Name, s.Port.Name} {
+			if n != "" {
+				names = append(names, n)
+			}
+		}
+		if !serverInSection(s, section) {
+			continue
+		}
+		named = append(named, s)
+		if m := tlsMode(s); m == "MUTUAL" || m == "OPTIONAL_MUTUAL" {
+			mutual = append(mutual, s)
+		}
+	}
+	switch {
+	case len(named) == 0:
+		v.errorf(o, "spec.targetRef.sectionName", "sectionName %q names no server of Gateway %s (server or port names: %s)",
+			section, g.Metadata.Namespace+"/"+g.Metadata.Name, strings.Join(names, ", "))
+		return
+	case len(mutual) == 0 || (section != "" && len(mutual) != len(named)):
+		v.errorf(o, "spec.targetRef", "Gateway %s%s has a server without tls.mode MUTUAL or OPTIONAL_MUTUAL; client-certificate settings need one of them",
+			g.Metadata.Namespace+"/"+g.Metadata.Name, sectionDesc(section))
+		return
+	}
+	if p.Spec.Rejection == nil {
+		return
+	}
+	for _, s := range mutual {
+		if tlsMode(s) == "MUTUAL" {
+			v.errorf(o, "spec.rejection", "with MUTUAL the TLS handshake fails before any HTTP response can be sent; set tls.mode: OPTIONAL_MUTUAL (server %s)", serverLabel(s))
+			return
+		}
+	}
+}
+
+func serverLabel(s *Server) string {
+	switch {
+	case s.Name != "":
+		return fmt.Sprintf("%q", s.Name)
+	case s.Port.Name != "":
+		return fmt.Sprintf("port %q", s.Port.Name)
+	}
+	return fmt.Sprintf("on port %d", s.Port.Number)
+}
+
+// clientCertificatePolicy checks the policy's own fields; g is its target
+// (nil if it did not resolve).
+func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gateway) {
+	o, sp := &p.Object, &p.Spec
+	if sp.ClientCA != "" {
+		ns := o.Metadata.Namespace
+		if g != nil {
+			ns = g.Metadata.Namespace // the gateway's secrets
+		}
+		if _, err := v.c.ResolveCACredential(ns, sp.ClientCA); err != nil {
+			v.errs.Add(o.ErrorAt("spec.clientCA", err))
+		}
+	}
+	if d := sp.VerifyDepth; d != nil && (*d < 1 || *d > 100) {
+		v.errorf(o, "spec.verifyDepth", "verifyDepth %d is not between 1 and 100", *d)
+	}
+	for i := range sp.SubjectAltNames {
+		san := &sp.SubjectAltNames[i]
+		path := fmt.Sprintf("spec.subjectAltNames[%d]", i)
+		if err := enum(san.Type, sanTypes, nil); err != nil {
+			v.errorf(o, path+".type", "type %v", err)
+		}
+		v.certMatch(o, path, san.CertMatch, nil)
+	}
+	v.pins(o, "spec", sp.VerifyCertificateSpki, sp.VerifyCertificateHash)
+	v.rejection(o, sp.Rejection)
+	if f := sp.ForwardClientCert; f != nil && f.Mode != "" {
+		if err := enum(f.Mode, xfccModes, nil); err != nil {
+			v.errorf(o, "spec.forwardClientCert.mode", "mode %v", err)
+		}
+	}
+	v.identityHeaders(o, sp.IdentityHeaders)
+	v.duration(o, "spec.maxConnectionDuration", sp.MaxConnectionDuration)
+	if a := sp.Authorization; a != nil {
+		for i := range a.Allow {
+			v.certRule(o, fmt.Sprintf("spec.authorization.allow[%d]", i), &a.Allow[i])
+		}
+		for i := range a.Deny {
+			v.certRule(o, fmt.Sprintf("spec.authorization.deny[%d]", i), &a.Deny[i])
+		}
+	}
+}
+
+// certMatch checks that exactly one of exact, prefix, suffix and regex is
+// set, that a regex compiles, and an exact value against check if given.
+func (v *validator) certMatch(o *Object, p string, m CertMatch, check func(string) error) {
+	n := 0
+	for _, s := range []string{m.Exact, m.Prefix, m.Suffix, m.Regex} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		v.errorf(o, p, "exactly one of exact, prefix, suffix and regex is required")
+	}
+	if m.Regex != "" {
+		if err := checkRegex(m.Regex); err != nil {
+			v.errorf(o, p+".regex", "%v", err)
+		}
+	}
+	if m.Exact != "" && check != nil {
+		if err := check(m.Exact); err != nil {
+			v.errorf(o, p+".exact", "%v", err)
+		}
+	}
+}
+
+func (v *validator) rejection(o *Object, r *Rejection) {
+	if r == nil {
+		return
+	}
+	switch {
+	case r.Status != 0 && r.Redirect != "":
+		v.errorf(o, "spec.rejection", "set only one of status and redirect")
+	case r.Status == 0 && r.Redirect == "":
+		v.errorf(o, "spec.rejection", "one of status and redirect is required")
+	}
+	if r.Status != 0 && (r.Status < 200 || r.Status > 599) {
+		v.errorf(o, "spec.rejection.status", "status %d is not between 200 and 599", r.Status)
+	}
+	if r.Redirect != "" {
+		u, err := url.Parse(r.Redirect)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errorf(o, "spec.rejection.redirect", "redirect %q is not an absolute http(s) URL", r.Redirect)
+		}
+		if r.Body != "" {
+			v.errorf(o, "spec.rejection.body", "body is sent only with status, not with redirect")
+		}
+	}
+}
+
+// identityHeaders checks header names: valid, not pseudo headers, distinct
+// (case-insensitively, including the ingress-nginx set).
+func (v *validator) identityHeaders(o *Object, h *IdentityHeaders) {
+	if h == nil {
+		return
+	}
+	seen := map[string]string{}
+	if h.IngressNginx {
+		for _, n := range ingressNginxHeaders {
+			seen[n] = "ingressNginx"
+		}
+	}
+	for _, f := range []struct{ field, name string }{
+		{"subject", h.Subject}, {"issuer", h.Issuer}, {"uriSan", h.URISAN},
+		{"dnsSan", h.DNSSAN}, {"fingerprint", h.Fingerprint}, {"serial", h.Serial},
+	} {
+		if f.name == "" {
+			continue
+		}
+		path := "spec.identityHeaders." + f.field
+		lower := strings.ToLower(f.name)
+		switch other, dup := seen[lower]; {
+		case strings.HasPrefix(f.name, ":"):
+			v.errorf(o, path, "pseudo header %q cannot carry an identity", f.name)
+		case lower == "x-forwarded-client-cert":
+			v.errorf(o, path, "x-forwarded-client-cert is set by forwardClientCert")
+		case dup:
+			v.errorf(o, path, "header %q is also used by %s", f.name, other)
+		default:
+			if err := checkHeaderName(f.name); err != nil {
+				v.errorf(o, path, "%v", err)
+			}
+			seen[lower] = f.field
+		}
+	}
+}
+
+// certRule checks an authorization rule: some certificate field to match,
+// and well-formed matchers, hosts and paths.
+func (v *validator) certRule(o *Object, p string, r *CertRule) {
+	fields := []struct {
+		name  string
+		ms    []CertMatch
+		check func(string) error
+	}{
+		{"subject", r.Subject, nil}, {"commonName", r.CommonName, nil}, {"issuer", r.Issuer, nil},
+		{"fingerprint", r.Fingerprint, checkCertHash}, {"dnsSan", r.DNSSAN, nil}, {"uriSan", r.URISAN, nil},
+		{"emailSan", r.EmailSAN, nil}, {"ipSan", r.IPSAN, nil},
+	}
+	matched := false
+	for _, f := range fields {
+		matched = matched || len(f.ms) > 0
+		for i, m := range f.ms {
+			v.certMatch(o, fmt.Sprintf("%s.%s[%d]", p, f.name, i), m, f.check)
+		}
+	}
+	if !matched {
+		v.errorf(o, p, "rule matches no certificate field (subject, commonName, issuer, fingerprint, dnsSan, uriSan, emailSan, ipSan)")
+	}
+	for i, h := range r.Hosts {
+		if err := checkHost(h); err != nil {
+			v.errorf(o, fmt.Sprintf("%s.hosts[%d]", p, i), "%v", err)
+		}
+	}
+	for i, path := range r.Paths {
+		if !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "*") {
+			v.errorf(o, fmt.Sprintf("%s.paths[%d]", p, i), "path %q must start with / (or * for a suffix match)", path)
+		}
+	}
+}
