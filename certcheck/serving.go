@@ -34,10 +34,11 @@ type ServingInput struct {
 // CheckServing diagnoses a serving certificate, its key and its chain.
 func CheckServing(in ServingInput) []Finding {
 	cb, out := ParsePEMBundle(in.Cert, fileCert)
+	certParseFindings := len(out) > 0
 	kb, kf := ParsePEMBundle(in.Key, fileKey)
 	out = append(out, kf...)
 	if len(cb.Certs) == 0 {
-		return append(out, noCertificate(cb, kb, len(out) > 0)...)
+		return append(out, noCertificate(cb, kb, certParseFindings)...)
 	}
 	if cb.KeyBlocks > 0 {
 		out = append(out, warnf(CodeKeyExposed,

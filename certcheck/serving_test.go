@@ -91,6 +91,10 @@ func TestCheckServing(t *testing.T) {
 			want:     []string{CodeNoCertificate},
 			contains: "CERTIFICATE REQUEST",
 		},
+		"empty certificate and a broken key": {
+			in:   with(func(in *ServingInput) { in.Cert, in.Key = nil, []byte("junk") }),
+			want: []string{CodePEMInvalid, CodeNoCertificate},
+		},
 		"certificate and key swapped": {
 			in:   with(func(in *ServingInput) { in.Cert, in.Key = p.leaf.keyPEM, chain }),
 			want: []string{CodeFilesSwapped},

@@ -143,7 +143,7 @@ func newCA(dir string, st *state, name, cn string, parent *ca, opts InitOptions)
 	}
 	rec := &caRecord{Name: name, Serial: tmpl.SerialNumber.String()}
 	st.CAs = append(st.CAs, rec)
-	return &ca{rec: rec, cert: cert, certPE: certPEM, key: key}, nil
+	return &ca{rec: rec, cert: cert, certPEM: certPEM, key: key}, nil
 }
 
 // publishCRLs signs a new CRL for every CA (CRL number + 1) listing the
@@ -186,7 +186,7 @@ func publishCRLs(dir string, st *state, cas []*ca, now time.Time, days int) erro
 func writeCASecret(dir string, st *state, cas []*ca) error {
 	var caPEM, crlPEM []byte
 	for i := len(cas) - 1; i >= 0; i-- {
-		caPEM = append(caPEM, cas[i].certPE...)
+		caPEM = append(caPEM, cas[i].certPEM...)
 		crlPEM = append(crlPEM, cas[i].crlPEM...)
 	}
 	return writeCAFiles(filepath.Join(dir, st.CASecretName), caPEM, crlPEM)

@@ -123,7 +123,7 @@ func Issue(dir string, kind Kind, opts IssueOptions) (*Issued, error) {
 	// have the root.
 	out.CertPEM = encodeCert(der)
 	for _, c := range chain[:len(chain)-1] {
-		out.CertPEM = append(out.CertPEM, c.certPE...)
+		out.CertPEM = append(out.CertPEM, c.certPEM...)
 	}
 	out.CAPEM, out.CRLPEM = bundles(chain)
 	if err := writeSecret(out); err != nil {

@@ -79,11 +79,11 @@ type record struct {
 
 // ca is a loaded CA: its certificate, key and current CRL.
 type ca struct {
-	rec    *caRecord
-	cert   *x509.Certificate
-	certPE []byte
-	key    crypto.Signer
-	crlPEM []byte
+	rec     *caRecord
+	cert    *x509.Certificate
+	certPEM []byte
+	key     crypto.Signer
+	crlPEM  []byte
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
@@ -176,7 +176,7 @@ func loadCA(dir string, rec *caRecord) (*ca, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ca{rec: rec, cert: cert, certPE: certPEM, key: key, crlPEM: crlPEM}, nil
+	return &ca{rec: rec, cert: cert, certPEM: certPEM, key: key, crlPEM: crlPEM}, nil
 }
 
 // loadCAs reads every CA of the PKI, root first.
@@ -214,7 +214,7 @@ func chainOf(cas []*ca, issuer string) []*ca {
 // bundles returns the concatenated certificates and CRLs of a chain of CAs.
 func bundles(chain []*ca) (caPEM, crlPEM []byte) {
 	for _, c := range chain {
-		caPEM = append(caPEM, c.certPE...)
+		caPEM = append(caPEM, c.certPEM...)
 		crlPEM = append(crlPEM, c.crlPEM...)
 	}
 	return caPEM, crlPEM

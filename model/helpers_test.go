@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // testPKI is throw-away PEM made with crypto/x509 for the tests: a CA, a
@@ -142,4 +144,59 @@ func loadText(t *testing.T, text string) (*Config, []string) {
 	writeFiles(t, dir, map[string]string{"case.yaml": text})
 	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "case.yaml")}})
 	return cfg, errorLines(err, dir)
+}
+
+func replaceAll(s, old, new string) string { return strings.ReplaceAll(s, old, new) }
+
+// validateText writes text to case.yaml beside shared fixtures (secrets.yaml
+// and certs/), loads the directory, requires Load to succeed, and returns
+// Validate's errors with the directory removed from every file name.
+//
+// secrets.yaml holds, in order: istio-system/gw-cred (tls.crt, tls.key,
+// ca.crt; line 1), istio-system/simple-cred (tls.crt, tls.key; line 11),
+// istio-system/client-ca (ca.crt, ca.crl; line 20) and
+// default/backend-client (tls.crt, tls.key; line 29).
+func validateText(t *testing.T, text string) []string {
+	t.Helper()
+	p := getPKI(t)
+	dir := t.TempDir()
+	secrets := strings.Join([]string{
+		secretDoc("istio-system", "gw-cred", map[string][]byte{"tls.crt": p.Cert, "tls.key": p.Key, "ca.crt": p.CA}),
+		secretDoc("istio-system", "simple-cred", map[string][]byte{"tls.crt": p.Cert, "tls.key": p.Key}),
+		secretDoc("istio-system", "client-ca", map[string][]byte{"ca.crt": p.CA, "ca.crl": p.CRL}),
+		secretDoc("default", "backend-client", map[string][]byte{"tls.crt": p.Cert, "tls.key": p.Key}),
+	}, "---\n")
+	writeFiles(t, dir, map[string]string{
+		"case.yaml": text, "secrets.yaml": secrets,
+		"certs/server.pem": string(p.Cert), "certs/key.pem": string(p.Key),
+		"certs/ca.pem": string(p.CA), "certs/ca.crl": string(p.CRL),
+	})
+	cfg, err := Load(LoadOptions{Paths: []string{dir}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var out []string
+	for _, line := range errorLines(cfg.Validate(), dir) {
+		out = append(out, strings.ReplaceAll(line, dir+string(filepath.Separator), ""))
+	}
+	return out
+}
+
+// validateCases runs named Validate cases.
+func validateCases(t *testing.T, tests map[string]validateCase) {
+	t.Helper()
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := validateText(t, tc.yaml)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Validate errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// validateCase is one Validate test: a case.yaml and the exact errors.
+type validateCase struct {
+	yaml string
+	want []string
 }

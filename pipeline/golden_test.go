@@ -82,7 +82,9 @@ func translateCase(t *testing.T, pki *testPKI, in string) []byte {
 	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
 		opts.SecretsDir = "" // the case brings its own Secret documents
 	}
-	cfg, err := pipeline.Load(opts)
+	// No expiry warnings: the PKI is made afresh each run and the output must
+	// not depend on the clock (expiry diagnoses are certcheck's tests).
+	cfg, err := pipeline.Load(opts, pipeline.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -106,6 +108,7 @@ func translateCase(t *testing.T, pki *testPKI, in string) []byte {
 	for _, w := range out.Warnings {
 		// Warnings name the input file; show the case's path, not the temp copy.
 		w = strings.ReplaceAll(w, path, filepath.ToSlash(in))
+		w = strings.ReplaceAll(w, pki.dir, "$SECRETS_DIR")
 		fmt.Fprintf(&head, "# warning: %s\n", w)
 	}
 	return append([]byte(head.String()), y...)
@@ -168,7 +171,7 @@ func makePKI() (*testPKI, error) {
 		kind certs.Kind
 		opts certs.IssueOptions
 	}{
-		{certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"*.example.com", "example.com", "localhost", "127.0.0.1"}}},
+		{certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"*.example.com", "example.com", "*.mtls.example.com", "localhost", "127.0.0.1"}}},
 		{certs.KindServer, certs.IssueOptions{Name: "httpbin-credential", Hosts: []string{"httpbin.example.com"}}},
 		{certs.KindServer, certs.IssueOptions{Name: "backend", Hosts: []string{"backend.internal"}}},
 		{certs.KindClient, certs.IssueOptions{Name: "client", CommonName: "client", Organization: "Example", URIs: []string{"spiffe://example.com/client"}}},

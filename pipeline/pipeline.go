@@ -4,16 +4,24 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
-// Config is a loaded and validated configuration, ready to compile for any
-// proxy group.
+// Config is a loaded and validated configuration whose every proxy group
+// (Gateway selector) has been built and diagnosed once, ready to compile for
+// any proxy.
 type Config struct {
-	model *model.Config
+	model    *model.Config
+	settings settings
+	warnings []string
+
+	mu     sync.Mutex
+	byNode map[string]*Output // compiled outputs by FormatLabels(labels)
 }
 
 // Output is the result of compiling for one proxy group.
@@ -22,37 +30,118 @@ type Output struct {
 	Warnings  []string
 }
 
-// Load reads and validates the configuration; the error lists every problem
-// found, each as "file:line: Kind ns/name: field: message".
-func Load(opts model.LoadOptions) (*Config, error) {
-	cfg, err := model.Load(opts)
+// Option adjusts Load.
+type Option func(*settings)
+
+type settings struct {
+	now           func() time.Time
+	expiryWarning time.Duration
+	serving       bool
+}
+
+// DefaultExpiryWarning is how close to expiry a certificate is warned about.
+const DefaultExpiryWarning = 30 * 24 * time.Hour
+
+// WithClock sets the time certificates are judged at (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *settings) { s.now = now } }
+
+// WithExpiryWarning warns about certificates expiring within d.
+func WithExpiryWarning(d time.Duration) Option { return func(s *settings) { s.expiryWarning = d } }
+
+// ForServe judges as the server must: an expired CRL is a warning, not an
+// error, because refusing the reload would keep the same expired CRL in
+// Envoy; the fix is a new CRL, which then loads.
+func ForServe() Option { return func(s *settings) { s.serving = true } }
+
+// Load reads and validates the configuration, then builds and diagnoses
+// every proxy group it names. The error lists every problem found, each as
+// "file:line: Kind ns/name: field: message".
+func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
+	s := settings{now: time.Now, expiryWarning: DefaultExpiryWarning}
+	for _, o := range options {
+		o(&s)
+	}
+	m, err := model.Load(opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return &Config{model: cfg}, nil
+	c := &Config{model: m, settings: s, byNode: map[string]*Output{}}
+	var errs model.Errors
+	var other []error
+	for _, labels := range c.groups() {
+		out, err := c.build(ir.Node{Labels: labels})
+		if err != nil {
+			if !collect(&errs, err) {
+				other = append(other, err)
+			}
+			continue
+		}
+		c.warnings = append(c.warnings, out.Warnings...)
+	}
+	if len(other) > 0 {
+		return nil, joinErrors(errs.Err(), other)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	c.warnings = dedupe(c.warnings)
+	return c, nil
+}
+
+// groups are the label sets to build at load: every Gateway selector, or one
+// empty set when there is none.
+func (c *Config) groups() []map[string]string {
+	sels := ir.Selectors(c.model)
+	if len(sels) == 0 {
+		return []map[string]string{{}}
+	}
+	return sels
 }
 
 // Model returns the loaded objects.
 func (c *Config) Model() *model.Config { return c.model }
 
-// Build compiles the resources of the proxies with these node labels.
+// Warnings are the non-fatal findings of every proxy group, deduplicated.
+func (c *Config) Warnings() []string { return c.warnings }
+
+// Build compiles and diagnoses the resources of the proxies with these node
+// labels; the result is cached per label set.
 func (c *Config) Build(node ir.Node) (*Output, error) {
+	key := FormatLabels(node.Labels)
+	c.mu.Lock()
+	out, ok := c.byNode[key]
+	c.mu.Unlock()
+	if ok {
+		return out, nil
+	}
+	return c.build(node)
+}
+
+func (c *Config) build(node ir.Node) (*Output, error) {
 	proxy, err := ir.Build(c.model, node)
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := diagnose(proxy, c.settings)
 	if err != nil {
 		return nil, err
 	}
 	res, err := translate.Translate(proxy)
 	if err != nil {
-		return nil, fmt.Errorf("translating for labels %s: %w", FormatLabels(node.Labels), err)
+		return nil, fmt.Errorf("translating for labels %q: %w", FormatLabels(node.Labels), err)
 	}
-	return &Output{Resources: res, Warnings: proxy.Warnings}, nil
+	out := &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}
+	c.mu.Lock()
+	c.byNode[FormatLabels(node.Labels)] = out
+	c.mu.Unlock()
+	return out, nil
 }
 
 // Compile returns the checked resources for the proxy group with these labels
-// (the server's view: warnings are reported by Build callers).
+// (the server's view; warnings were reported at Load).
 func (c *Config) Compile(labels map[string]string) (*translate.Resources, error) {
 	out, err := c.Build(ir.Node{Labels: labels})
 	if err != nil {
@@ -77,4 +166,16 @@ func FormatLabels(labels map[string]string) string {
 		parts[i] = k + "=" + labels[k]
 	}
 	return strings.Join(parts, ",")
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -2,15 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
-	"github.com/trustgate/trustgate/xds/ir"
 )
 
 // finding is one line of check's report.
@@ -25,19 +24,25 @@ type report struct {
 	Findings []finding `json:"findings"`
 }
 
+// add records err as findings: one per user error (a FieldError may be a
+// warning), walking joined errors so that none is lost.
 func (r *report) add(severity string, err error) {
-	var list *model.ErrorList
-	if errors.As(err, &list) {
-		for _, e := range list.Errs {
-			sev := severity
-			if e.Warning {
-				sev = "warning"
-			}
-			r.addMessage(sev, e.Error())
+	switch e := err.(type) {
+	case *model.FieldError:
+		if e.Warning {
+			severity = "warning"
+		}
+		r.addMessage(severity, e.Error())
+		return
+	case interface{ Unwrap() []error }: // *model.ErrorList, errors.Join
+		for _, inner := range e.Unwrap() {
+			r.add(severity, inner)
 		}
 		return
 	}
-	r.addMessage(severity, err.Error())
+	for _, line := range strings.Split(err.Error(), "\n") {
+		r.addMessage(severity, line)
+	}
 }
 
 func (r *report) addMessage(severity, msg string) {
@@ -82,34 +87,17 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkConfig runs every check and collects the findings.
+// checkConfig loads, validates, builds every proxy group and diagnoses its
+// certificates (pipeline.Load does all of it), and collects the findings.
 func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Duration) *report {
 	r := &report{Findings: []finding{}}
-	cfg, err := pipeline.Load(opts)
+	cfg, err := pipeline.Load(opts, pipeline.WithClock(func() time.Time { return now }), pipeline.WithExpiryWarning(expiryWarning))
 	if err != nil {
 		r.add("error", err)
 		return r
 	}
-	for _, f := range pipeline.Diagnose(cfg.Model(), now, expiryWarning) {
-		sev := "error"
-		if f.Warning {
-			sev = "warning"
-		}
-		r.addMessage(sev, f.Error())
-	}
-	selectors := cfg.Selectors()
-	if len(selectors) == 0 {
-		selectors = []map[string]string{{}}
-	}
-	for _, labels := range selectors {
-		out, err := cfg.Build(ir.Node{Labels: labels})
-		if err != nil {
-			r.add("error", err)
-			continue
-		}
-		for _, w := range out.Warnings {
-			r.addMessage("warning", fmt.Sprintf("proxies with labels %s: %s", pipeline.FormatLabels(labels), w))
-		}
+	for _, w := range cfg.Warnings() {
+		r.addMessage("warning", w)
 	}
 	return r
 }

@@ -41,11 +41,22 @@ func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
 // OnStreamRequest implements sotw.Callbacks. A request carrying ErrorDetail
 // is a NACK of ResponseNonce; its VersionInfo is still the last version
 // accepted.
+//
+// A NACK's request is rewritten to claim the rejected version: the cache
+// answers at once any request whose version differs from the snapshot's, so
+// it would send the rejected configuration straight back, Envoy would reject
+// it again, and the two would loop at network speed. Claiming the rejected
+// version parks the watch until the configuration changes. (Delta needs no
+// such thing: the cache already counts the rejected resources as sent.)
 func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
 	k := streamKey{id: id}
 	c.identify(k, req.GetNode())
-	if req.GetResponseNonce() != "" {
-		c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetVersionInfo(), req.GetErrorDetail())
+	if req.GetResponseNonce() == "" {
+		return nil
+	}
+	rejected := c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetVersionInfo(), req.GetErrorDetail())
+	if rejected != "" {
+		req.VersionInfo = rejected
 	}
 	return nil
 }
@@ -78,7 +89,7 @@ func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 	k := streamKey{delta: true, id: id}
 	c.identify(k, req.GetNode())
 	if req.GetResponseNonce() != "" {
-		c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail())
+		_ = c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail()) // see OnStreamRequest
 	}
 	return nil
 }
@@ -113,12 +124,13 @@ func (c *callbacks) identify(k streamKey, n *corev3.Node) {
 
 // answered records an ACK, or a NACK (logged: it means Envoy runs an older
 // configuration than the one served).
-func (c *callbacks) answered(k streamKey, n *corev3.Node, typeURL, nonce, version string, detail *status.Status) {
-	c.proxies.answered(k, typeURL, nonce, version, detail)
+func (c *callbacks) answered(k streamKey, n *corev3.Node, typeURL, nonce, version string, detail *status.Status) (rejected string) {
+	rejected = c.proxies.answered(k, typeURL, nonce, version, detail)
 	if detail != nil {
 		c.log.Warn("proxy rejected configuration (NACK)", "node", n.GetId(), "type", shortType(typeURL),
 			"nonce", nonce, "message", detail.GetMessage())
 	}
+	return rejected
 }
 
 func peerAddr(ctx context.Context) string {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -184,6 +185,20 @@ func (h *harness) admin(path string) (int, string) {
 	return rec.Code, string(body)
 }
 
+// reloadStatus decodes /debug/reload.
+func (h *harness) reloadStatus() server.ReloadStatus {
+	h.t.Helper()
+	code, body := h.admin("/debug/reload")
+	if code != http.StatusOK {
+		h.t.Fatalf("/debug/reload: %d %s", code, body)
+	}
+	var st server.ReloadStatus
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
 // eventually polls cond until it returns nil or the timeout passes: for
 // server-side state that has no notification of its own.
 func eventually(t *testing.T, what string, cond func() error) {
@@ -219,7 +234,7 @@ func (h *harness) metric(prefix string) (string, error) {
 
 // testLogger logs to the test's log, so failures show the server's view.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 type testWriter struct{ t *testing.T }

@@ -137,13 +137,14 @@ func (p *proxies) pushed(k streamKey, typeURL, nonce, version string, names []st
 
 // answered records Envoy's answer to the response with this nonce: an ACK,
 // or a NACK when detail is set. version is the version Envoy reports as
-// applied (SotW version_info); "" takes the pushed one (delta).
-func (p *proxies) answered(k streamKey, typeURL, nonce, version string, detail *status.Status) {
+// applied (SotW version_info); "" takes the pushed one (delta). For a NACK it
+// returns the version rejected, when known.
+func (p *proxies) answered(k streamKey, typeURL, nonce, version string, detail *status.Status) (rejected string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s, ok := p.streams[k]
 	if !ok {
-		return
+		return ""
 	}
 	t := s.typeState(typeURL)
 	var pu *push
@@ -161,13 +162,13 @@ func (p *proxies) answered(k streamKey, typeURL, nonce, version string, detail *
 		}
 		t.nack = n
 		p.metrics.nacks.WithLabelValues(short).Inc()
-		return
+		return n.Version
 	}
 	if pu == nil {
 		if version != "" {
 			t.ackedVersion, t.ackedAt = version, p.now() // an ACK of an older push
 		}
-		return
+		return ""
 	}
 	if version == "" {
 		version = pu.version
@@ -177,6 +178,7 @@ func (p *proxies) answered(k streamKey, typeURL, nonce, version string, detail *
 	if typeURL == resource.SecretType && !k.delta {
 		p.recordSecrets(s, pu)
 	}
+	return ""
 }
 
 // recordSecrets remembers which secrets a SotW proxy holds at a version.

@@ -90,9 +90,16 @@ type checker struct {
 	errs                                 []error
 }
 
-// fail records a problem with the resource being checked.
+// fail records a problem with the resource being checked, once (a secret
+// shared by several chains of a listener is reported once).
 func (c *checker) fail(what string, err error) {
-	c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", c.where, what, err))
+	e := fmt.Errorf("%s: %s: %w", c.where, what, err)
+	for _, prev := range c.errs {
+		if prev.Error() == e.Error() {
+			return
+		}
+	}
+	c.errs = append(c.errs, e)
 }
 
 // names is the set of resource names.

@@ -30,12 +30,21 @@ func stringMatcher(m ir.StringMatch) (*matcherv3.StringMatcher, error) {
 	case m.Regex != "":
 		// ignore_case does not apply to safe_regex; fold it into the
 		// pattern.
-		out.IgnoreCase = false
-		out.MatchPattern = &matcherv3.StringMatcher_SafeRegex{SafeRegex: regexMatcher(caseFold(m.Regex, m.IgnoreCase))}
+		out = regexStringMatcher(caseFold(m.Regex, m.IgnoreCase))
 	default:
 		out.MatchPattern = &matcherv3.StringMatcher_Exact{Exact: m.Exact}
 	}
 	return out, nil
+}
+
+// exactMatcher matches s exactly.
+func exactMatcher(s string) *matcherv3.StringMatcher {
+	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: s}}
+}
+
+// regexStringMatcher matches the RE2 pattern (a full match).
+func regexStringMatcher(pattern string) *matcherv3.StringMatcher {
+	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: regexMatcher(pattern)}}
 }
 
 // stringMatchers converts a list of IR string matches.

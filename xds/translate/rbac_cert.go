@@ -12,7 +12,6 @@ import (
 	sfshttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_filter_state/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	sfsnetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/set_filter_state/v3"
-	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
 	"github.com/trustgate/trustgate/xds/ir"
 )
@@ -58,15 +57,15 @@ func peerFields(r *ir.RBAC, http bool) []ir.PeerField {
 func peerStateValues(fields []ir.PeerField) []*sfsv3.FilterStateValue {
 	var out []*sfsv3.FilterStateValue
 	for _, f := range fields {
+		// text_format is deprecated in favour of text_format_source.
+		format := &corev3.SubstitutionFormatString{
+			Format:          &corev3.SubstitutionFormatString_TextFormatSource{TextFormatSource: inlineString(string(f))},
+			OmitEmptyValues: true,
+		}
 		out = append(out, &sfsv3.FilterStateValue{
-			Key:        &sfsv3.FilterStateValue_ObjectKey{ObjectKey: ir.PeerStateKey(f)},
-			FactoryKey: stringFactory,
-			Value: &sfsv3.FilterStateValue_FormatString{FormatString: &corev3.SubstitutionFormatString{
-				Format: &corev3.SubstitutionFormatString_TextFormatSource{
-					TextFormatSource: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: string(f)}},
-				},
-				OmitEmptyValues: true,
-			}},
+			Key:         &sfsv3.FilterStateValue_ObjectKey{ObjectKey: ir.PeerStateKey(f)},
+			FactoryKey:  stringFactory,
+			Value:       &sfsv3.FilterStateValue_FormatString{FormatString: format},
 			SkipIfEmpty: true,
 		})
 	}
@@ -93,14 +92,17 @@ func cnPrincipal(m ir.StringMatch) (*rbacv3.Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return filterStatePrincipal(ir.PeerSubject, &matcherv3.StringMatcher{
-		MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: regexMatcher(re)},
-	}), nil
+	return filterStatePrincipal(ir.PeerSubject, regexStringMatcher(re)), nil
 }
 
-// rdnValue matches one RFC 2253 attribute-value text: anything but an
-// unescaped separator (',' between RDNs, '+' inside a multi-valued RDN).
-const rdnValue = `(?:[^,+\\]|\\.)*`
+// rdnValue matches one RFC 2253 attribute text: anything but an unescaped
+// separator (',' between RDNs, '+' inside a multi-valued RDN). The classes
+// are ASCII-only because Envoy prints names with XN_FLAG_RFC2253, which
+// escapes every non-ASCII byte as \XX. That keeps the RE2 program small (9
+// instructions here against 22 with Unicode classes, measured with libre2),
+// which matters: Envoy rejects programs over 100 by default
+// (re2.max_program_size.error_level), and a CN may be 64 characters long.
+const rdnValue = `(?:[\x00-\x2a\x2d-\x5b\x5d-\x7f]|\\[\x00-\x7f])*`
 
 // cnRegex is an RE2 full-match pattern on an RFC 2253 subject (the form
 // %DOWNSTREAM_PEER_SUBJECT% prints) that holds when some CN attribute's value

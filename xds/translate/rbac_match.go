@@ -74,11 +74,9 @@ func hostPermission(m ir.StringMatch) (*rbacv3.Permission, error) {
 	if m.Present {
 		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}
 	} else {
-		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
-			MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: regexMatcher(hostRegex(m))},
-		}}
+		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_StringMatch{StringMatch: regexStringMatcher(hostRegex(m))}
 	}
-	return &rbacv3.Permission{Rule: &rbacv3.Permission_Header{Header: hm}}, nil
+	return headerPermission(hm), nil
 }
 
 // hostRegex is the RE2 pattern for one host match (see hostPermission).
@@ -114,14 +112,17 @@ func pathPermission(m ir.StringMatch) (*rbacv3.Permission, error) {
 func methodPermissions(methods []string) []*rbacv3.Permission {
 	var out []*rbacv3.Permission
 	for _, m := range methods {
-		out = append(out, &rbacv3.Permission{Rule: &rbacv3.Permission_Header{Header: &routev3.HeaderMatcher{
-			Name: ":method",
-			HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
-				MatchPattern: &matcherv3.StringMatcher_Exact{Exact: m},
-			}},
-		}}})
+		out = append(out, headerPermission(&routev3.HeaderMatcher{
+			Name:                 ":method",
+			HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: exactMatcher(m)},
+		}))
 	}
 	return out
+}
+
+// headerPermission matches a request header.
+func headerPermission(hm *routev3.HeaderMatcher) *rbacv3.Permission {
+	return &rbacv3.Permission{Rule: &rbacv3.Permission_Header{Header: hm}}
 }
 
 // portPermissions match the destination port.
@@ -194,7 +195,7 @@ func remoteIP(cidr string) (*rbacv3.Principal, error) {
 // non-empty value".
 func valueMatcher(m ir.StringMatch) (*matcherv3.StringMatcher, error) {
 	if m.Present {
-		return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: regexMatcher(".+")}}, nil
+		return regexStringMatcher(".+"), nil
 	}
 	return stringMatcher(m)
 }

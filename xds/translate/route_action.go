@@ -128,7 +128,7 @@ func buildRedirect(r *ir.Redirect) (*routev3.RedirectAction, error) {
 func buildDirectResponse(d *ir.DirectResponse) *routev3.DirectResponseAction {
 	out := &routev3.DirectResponseAction{Status: d.Status}
 	if d.Body != "" {
-		out.Body = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: d.Body}}
+		out.Body = inlineString(d.Body)
 	}
 	return out
 }

@@ -49,6 +49,11 @@ func validationSecret(v *ir.Validation) *tlsv3.CertificateValidationContext {
 	return vc
 }
 
+// inlineString is a DataSource holding s.
+func inlineString(s string) *corev3.DataSource {
+	return &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s}}
+}
+
 // inlineBytes is a DataSource holding b.
 func inlineBytes(b []byte) *corev3.DataSource {
 	return &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: b}}

@@ -67,7 +67,7 @@ func wire(t *testing.T, r *Resources) []byte {
 	}
 	var out []byte
 	for _, m := range msgs {
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		b, err := marshalDeterministic(m)
 		if err != nil {
 			t.Fatalf("marshal %T: %v", m, err)
 		}

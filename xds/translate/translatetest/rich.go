@@ -19,19 +19,19 @@ const (
 
 // Names used by RichProxy, from ir/names.go.
 var (
-	GatewayCert  = ir.CertSecretName("edge", "gw-cert")
-	GatewayCA    = ir.CASecretName("edge", "gw-cert")
-	BackendCA    = ir.CASecretName("apps", "backend-ca")
-	BackendCert  = ir.CertSecretName("apps", "client-cert")
-	AppCluster   = ir.ClusterName("app.apps.svc", 8443, "")
-	CanaryClus   = ir.ClusterName("app.apps.svc", 8443, "canary")
-	GRPCCluster  = ir.ClusterName("grpc.apps.svc", 9000, "")
-	DBCluster    = ir.ClusterName("10.0.0.5", 5432, "")
-	DBReplica    = ir.ClusterName("10.0.0.6", 5432, "")
-	LegacyClus   = ir.ClusterName("legacy.internal", 443, "")
-	HTTPSRoutes  = ir.RouteConfigName(443, "edge.gw.0")
-	HTTPSRoutesB = ir.RouteConfigName(443, "edge.gw.1")
-	HTTPRoutes   = ir.HTTPRouteConfigName(80)
+	GatewayCert   = ir.CertSecretName("edge", "gw-cert")
+	GatewayCA     = ir.CASecretName("edge", "gw-cert")
+	BackendCA     = ir.CASecretName("apps", "backend-ca")
+	BackendCert   = ir.CertSecretName("apps", "client-cert")
+	AppCluster    = ir.ClusterName("app.apps.svc", 8443, "")
+	CanaryCluster = ir.ClusterName("app.apps.svc", 8443, "canary")
+	GRPCCluster   = ir.ClusterName("grpc.apps.svc", 9000, "")
+	DBCluster     = ir.ClusterName("10.0.0.5", 5432, "")
+	DBReplica     = ir.ClusterName("10.0.0.6", 5432, "")
+	LegacyCluster = ir.ClusterName("legacy.internal", 443, "")
+	HTTPSRoutes   = ir.RouteConfigName(443, "edge.gw.0")
+	HTTPSRoutesB  = ir.RouteConfigName(443, "edge.gw.1")
+	HTTPRoutes    = ir.HTTPRouteConfigName(80)
 )
 
 // RichProxy returns an IR that sets every feature the translator supports:
@@ -192,7 +192,7 @@ func tcpListener() *ir.Listener {
 				},
 			},
 			MaxConnectionDuration: 30 * time.Minute,
-			TCP:                   &ir.TCPChain{StatPrefix: "kube", Destinations: []ir.WeightedCluster{{Cluster: LegacyClus}}},
+			TCP:                   &ir.TCPChain{StatPrefix: "kube", Destinations: []ir.WeightedCluster{{Cluster: LegacyCluster}}},
 		}},
 	}
 }
@@ -229,7 +229,7 @@ func httpsRoutesA() *ir.RouteConfig {
 				Forward: &ir.Forward{
 					Destinations: []ir.WeightedCluster{
 						{Cluster: AppCluster, Weight: 90},
-						{Cluster: CanaryClus, Weight: 10, Headers: ir.HeaderOps{Response: ir.HeaderOp{Add: []ir.Header{{Name: "x-canary", Value: "1"}}}}},
+						{Cluster: CanaryCluster, Weight: 10, Headers: ir.HeaderOps{Response: ir.HeaderOp{Add: []ir.Header{{Name: "x-canary", Value: "1"}}}}},
 					},
 					Timeout:      Ptr(30 * time.Second),
 					Retries:      &ir.Retry{Attempts: 2, PerTryTimeout: Ptr(5 * time.Second), RetryOn: "connect-failure,refused-stream"},
@@ -283,7 +283,7 @@ func clusters() []*ir.Cluster {
 		{Name: DBCluster, Kind: ir.ClusterStatic, Endpoints: []ir.Endpoint{{Address: "10.0.0.5", Port: 5432}}},
 		{Name: DBReplica, Kind: ir.ClusterStatic, Endpoints: []ir.Endpoint{{Address: "10.0.0.6", Port: 5432}}},
 		{
-			Name: LegacyClus, Kind: ir.ClusterStrictDNS, ConnectTimeout: 2 * time.Second,
+			Name: LegacyCluster, Kind: ir.ClusterStrictDNS, ConnectTimeout: 2 * time.Second,
 			Endpoints: []ir.Endpoint{{Address: "legacy.internal", Port: 443}},
 			TLS:       &ir.UpstreamTLS{SNI: "legacy.internal", InsecureSkipVerify: true},
 		},
@@ -296,7 +296,7 @@ func clusters() []*ir.Cluster {
 			},
 		},
 		{
-			Name: CanaryClus, Kind: ir.ClusterStrictDNS,
+			Name: CanaryCluster, Kind: ir.ClusterStrictDNS,
 			Endpoints: []ir.Endpoint{{Address: "canary.apps.svc", Port: 8443, Weight: 3}, {Address: "canary2.apps.svc", Port: 8443, Weight: 1}},
 			TLS: &ir.UpstreamTLS{
 				SNI: "canary.apps.svc", CASecret: BackendCA,

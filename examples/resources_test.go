@@ -1,0 +1,276 @@
+package examples_test
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/trustgate/trustgate/xds/translate"
+)
+
+// Helpers that dig the facts the scenario checks assert out of Envoy
+// resources. Each fails the test, naming what it looked for, rather than
+// returning nil.
+
+// listenerOn returns the listener bound to port.
+func listenerOn(t *testing.T, res *translate.Resources, port uint32) *listenerv3.Listener {
+	t.Helper()
+	var ports []uint32
+	for _, l := range res.Listeners {
+		p := l.GetAddress().GetSocketAddress().GetPortValue()
+		if p == port {
+			return l
+		}
+		ports = append(ports, p)
+	}
+	t.Fatalf("no listener on port %d; ports: %v", port, ports)
+	return nil
+}
+
+// onlyChain returns the listener's single filter chain.
+func onlyChain(t *testing.T, l *listenerv3.Listener) *listenerv3.FilterChain {
+	t.Helper()
+	if n := len(l.GetFilterChains()); n != 1 {
+		t.Fatalf("listener %s: want 1 filter chain, got %d", l.GetName(), n)
+	}
+	return l.GetFilterChains()[0]
+}
+
+// chainFor returns the filter chain whose server_names are exactly names.
+func chainFor(t *testing.T, l *listenerv3.Listener, names ...string) *listenerv3.FilterChain {
+	t.Helper()
+	for _, fc := range l.GetFilterChains() {
+		if slices.Equal(fc.GetFilterChainMatch().GetServerNames(), names) {
+			return fc
+		}
+	}
+	t.Fatalf("listener %s: no filter chain for server_names %v", l.GetName(), names)
+	return nil
+}
+
+// unpack unmarshals an Any into a new message of type T.
+func unpack[T proto.Message](t *testing.T, a *anypb.Any) T {
+	t.Helper()
+	m, err := a.UnmarshalNew()
+	if err != nil {
+		t.Fatalf("unpack %s: %v", a.GetTypeUrl(), err)
+	}
+	out, ok := m.(T)
+	if !ok {
+		t.Fatalf("unpack: got %T", m)
+	}
+	return out
+}
+
+// downstreamTLS returns a filter chain's DownstreamTlsContext.
+func downstreamTLS(t *testing.T, fc *listenerv3.FilterChain) *tlsv3.DownstreamTlsContext {
+	t.Helper()
+	ts := fc.GetTransportSocket()
+	if ts == nil {
+		t.Fatalf("filter chain %s terminates no TLS", fc.GetName())
+	}
+	return unpack[*tlsv3.DownstreamTlsContext](t, ts.GetTypedConfig())
+}
+
+// clientValidation returns the static part and the SDS secret name of a
+// TLS context's client-certificate validation.
+func clientValidation(t *testing.T, c *tlsv3.CommonTlsContext) (*tlsv3.CertificateValidationContext, string) {
+	t.Helper()
+	cv := c.GetCombinedValidationContext()
+	if cv == nil {
+		t.Fatalf("no combined_validation_context in %v", c)
+	}
+	return cv.GetDefaultValidationContext(), cv.GetValidationContextSdsSecretConfig().GetName()
+}
+
+// networkFilter returns the typed config of a chain's network filter.
+func networkFilter[T proto.Message](t *testing.T, fc *listenerv3.FilterChain, name string) T {
+	t.Helper()
+	for _, f := range fc.GetFilters() {
+		if f.GetName() == name {
+			return unpack[T](t, f.GetTypedConfig())
+		}
+	}
+	t.Fatalf("filter chain %s has no network filter %s", fc.GetName(), name)
+	var zero T
+	return zero
+}
+
+// hcm returns a chain's HTTP connection manager.
+func hcm(t *testing.T, fc *listenerv3.FilterChain) *hcmv3.HttpConnectionManager {
+	t.Helper()
+	return networkFilter[*hcmv3.HttpConnectionManager](t, fc, wellknown.HTTPConnectionManager)
+}
+
+// tcpProxy returns a chain's tcp_proxy.
+func tcpProxy(t *testing.T, fc *listenerv3.FilterChain) *tcpproxyv3.TcpProxy {
+	t.Helper()
+	return networkFilter[*tcpproxyv3.TcpProxy](t, fc, wellknown.TCPProxy)
+}
+
+// httpFiltersJSON returns the HTTP filters named name, as Envoy JSON.
+func httpFiltersJSON(t *testing.T, m *hcmv3.HttpConnectionManager, name string) []string {
+	t.Helper()
+	var out []string
+	for _, f := range m.GetHttpFilters() {
+		if f.GetName() == name {
+			out = append(out, toJSON(t, f))
+		}
+	}
+	return out
+}
+
+// toJSON renders a message as Envoy would print it in a config dump.
+func toJSON(t *testing.T, m proto.Message) string {
+	t.Helper()
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatalf("protojson: %v", err)
+	}
+	return string(b)
+}
+
+// routeConfigOf returns the route configuration an HCM takes over RDS.
+func routeConfigOf(t *testing.T, res *translate.Resources, m *hcmv3.HttpConnectionManager) *routev3.RouteConfiguration {
+	t.Helper()
+	name := m.GetRds().GetRouteConfigName()
+	for _, rc := range res.Routes {
+		if rc.GetName() == name {
+			return rc
+		}
+	}
+	t.Fatalf("no route configuration %q", name)
+	return nil
+}
+
+// onlyVirtualHost returns a route configuration's single virtual host.
+func onlyVirtualHost(t *testing.T, rc *routev3.RouteConfiguration) *routev3.VirtualHost {
+	t.Helper()
+	if n := len(rc.GetVirtualHosts()); n != 1 {
+		t.Fatalf("route config %s: want 1 virtual host, got %d", rc.GetName(), n)
+	}
+	return rc.GetVirtualHosts()[0]
+}
+
+// cluster returns the cluster of this name.
+func cluster(t *testing.T, res *translate.Resources, name string) *clusterv3.Cluster {
+	t.Helper()
+	var names []string
+	for _, c := range res.Clusters {
+		if c.GetName() == name {
+			return c
+		}
+		names = append(names, c.GetName())
+	}
+	t.Fatalf("no cluster %q; clusters: %v", name, names)
+	return nil
+}
+
+// secret returns the SDS secret of this name.
+func secret(t *testing.T, res *translate.Resources, name string) *tlsv3.Secret {
+	t.Helper()
+	var names []string
+	for _, s := range res.Secrets {
+		if s.GetName() == name {
+			return s
+		}
+		names = append(names, s.GetName())
+	}
+	t.Fatalf("no secret %q; secrets: %v", name, names)
+	return nil
+}
+
+// validationSecret returns the validation context of the SDS secret name.
+func validationSecret(t *testing.T, res *translate.Resources, name string) *tlsv3.CertificateValidationContext {
+	t.Helper()
+	vc := secret(t, res, name).GetValidationContext()
+	if vc == nil {
+		t.Fatalf("secret %q is not a validation context", name)
+	}
+	return vc
+}
+
+// headerValues maps header names to values of a list of header options.
+func headerValues(opts []*corev3.HeaderValueOption) map[string]string {
+	out := map[string]string{}
+	for _, o := range opts {
+		out[o.GetHeader().GetKey()] = o.GetHeader().GetValue()
+	}
+	return out
+}
+
+// pemBlocks counts the PEM blocks of a type in b.
+func pemBlocks(b []byte, typ string) int {
+	n := 0
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return n
+		}
+		if blk.Type == typ {
+			n++
+		}
+	}
+}
+
+// revokedSerials lists every serial revoked by the CRLs in crlPEM.
+func revokedSerials(t *testing.T, crlPEM []byte) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	crls := 0
+	for rest := crlPEM; ; {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		crl, err := x509.ParseRevocationList(blk.Bytes)
+		if err != nil {
+			t.Fatalf("CRL: %v", err)
+		}
+		crls++
+		for _, e := range crl.RevokedCertificateEntries {
+			out[e.SerialNumber.String()] = true
+		}
+	}
+	if crls == 0 {
+		t.Fatal("no CRL in the validation context")
+	}
+	return out
+}
+
+// leafSerial is the serial of the first certificate of a secret directory's
+// tls.crt.
+func leafSerial(t *testing.T, certsDir, name string) *big.Int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(certsDir, name, "tls.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s/tls.crt: no PEM", name)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.SerialNumber
+}

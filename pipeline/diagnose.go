@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/trustgate/trustgate/certcheck"
+	"github.com/trustgate/trustgate/xds/ir"
+)
+
+// diagnose runs the certificate diagnoses on every secret the proxy group
+// uses, in the role it is used in (serving certificate for a chain's hosts,
+// client CA with its CRL mode, backend CA, backend client certificate, pins).
+// Errors are what Envoy would reject or what would break every client;
+// warnings are risks.
+func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
+	secrets := map[string]*ir.Secret{}
+	for _, sec := range p.Secrets {
+		secrets[sec.Name] = sec
+	}
+	d := &diagnosis{settings: s, secrets: secrets, seen: map[string]bool{}}
+	for _, l := range p.Listeners {
+		for _, ch := range l.Chains {
+			if ch.TLS != nil {
+				d.downstream(ch)
+			}
+		}
+	}
+	for _, c := range p.Clusters {
+		if c.TLS != nil {
+			d.upstream(c)
+		}
+	}
+	return d.warnings, errors.Join(d.errs...)
+}
+
+type diagnosis struct {
+	settings settings
+	secrets  map[string]*ir.Secret
+	seen     map[string]bool
+	warnings []string
+	errs     []error
+}
+
+func (d *diagnosis) downstream(ch *ir.Chain) {
+	role := "chain " + ch.Name
+	for _, name := range ch.TLS.CertSecrets {
+		if sec := d.secrets[name]; sec != nil && sec.Cert != nil {
+			d.report(sec, "serving certificate of "+role, certcheck.CheckServing(certcheck.ServingInput{
+				Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, Hosts: ch.ServerNames,
+				Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
+			}))
+		}
+	}
+	if sec := d.secrets[ch.TLS.CASecret]; sec != nil && sec.Validation != nil {
+		d.report(sec, "client CA of "+role, certcheck.CheckClientCA(certcheck.ClientCAInput{
+			CA: sec.Validation.CAPEM, CRL: sec.Validation.CRLPEM, OnlyLeafCRL: sec.Validation.OnlyVerifyLeafCRL,
+			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
+		}))
+	}
+	pins := append(certcheck.CheckSPKI(ch.TLS.SPKI), certcheck.CheckCertHash(ch.TLS.CertHashes)...)
+	d.report(nil, "client certificate pins of "+role, pins)
+}
+
+func (d *diagnosis) upstream(c *ir.Cluster) {
+	role := "cluster " + c.Name
+	if sec := d.secrets[c.TLS.CASecret]; sec != nil && sec.Validation != nil {
+		d.report(sec, "backend CA of "+role, certcheck.CheckUpstreamCA(sec.Validation.CAPEM, d.settings.now(), d.settings.expiryWarning))
+	}
+	if sec := d.secrets[c.TLS.CertSecret]; sec != nil && sec.Cert != nil {
+		findings := certcheck.CheckServing(certcheck.ServingInput{
+			Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM,
+			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
+		})
+		d.report(sec, "client certificate of "+role, withoutCodes(findings, certcheck.CodeNoSAN, certcheck.CodeWrongUsage))
+	}
+}
+
+// report records findings once per secret, role and message.
+func (d *diagnosis) report(sec *ir.Secret, role string, findings []certcheck.Finding) {
+	for _, f := range findings {
+		msg := describe(sec, role, f)
+		if d.seen[msg] {
+			continue
+		}
+		d.seen[msg] = true
+		if f.Severity == certcheck.Warning || (d.settings.serving && f.Code == certcheck.CodeCRLExpired) {
+			d.warnings = append(d.warnings, msg)
+			continue
+		}
+		d.errs = append(d.errs, errors.New(msg))
+	}
+}
+
+// describe renders "where: secret (role): message Fix: fix".
+func describe(sec *ir.Secret, role string, f certcheck.Finding) string {
+	var b strings.Builder
+	if sec != nil {
+		origin := sec.Origin
+		if origin == "" {
+			origin = "secret " + sec.Name
+		}
+		fmt.Fprintf(&b, "%s: ", originLocation(origin))
+	}
+	fmt.Fprintf(&b, "%s: %s", role, f.Message)
+	if f.Fix != "" {
+		fmt.Fprintf(&b, " Fix: %s", f.Fix)
+	}
+	return b.String()
+}
+
+// originLocation turns "file.yaml:12 Secret ns/name" into
+// "file.yaml:12: Secret ns/name", the form of every other user error.
+func originLocation(origin string) string {
+	if loc, obj, ok := strings.Cut(origin, " "); ok && strings.Contains(loc, ":") {
+		return loc + ": " + obj
+	}
+	return origin
+}
+
+func withoutCodes(findings []certcheck.Finding, codes ...string) []certcheck.Finding {
+	var out []certcheck.Finding
+	for _, f := range findings {
+		skip := false
+		for _, c := range codes {
+			skip = skip || f.Code == c
+		}
+		if !skip {
+			out = append(out, f)
+		}
+	}
+	return out
+}
