@@ -10,11 +10,10 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	rbachttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -103,14 +102,19 @@ func checkMTLSGateway(t *testing.T, ex *example) {
 	}
 
 	m := hcm(t, fc)
-	allow := httpFiltersJSON(t, m, wellknown.HTTPRoleBasedAccessControl)
-	if len(allow) == 0 {
-		t.Fatal("no RBAC filter")
+	filters := rbacFilters(t, m)
+	if len(filters) != 1 || filters[0].GetRules().GetAction() != rbacv3.RBAC_ALLOW {
+		t.Fatalf("want one ALLOW RBAC filter, got %d", len(filters))
 	}
-	rbacJSON := strings.Join(allow, "\n")
-	for _, want := range []string{`"ALLOW"`, "alice", "svc-", "CN=bob,O=Example Ops", ir.PeerStateKey(ir.PeerSubject)} {
+	rbacJSON := toJSON(t, filters[0])
+	for _, want := range []string{"CN=alice", "CN=svc-", "CN=bob,O=Example Ops", ir.PeerStateKey(ir.PeerSubject)} {
 		if !strings.Contains(rbacJSON, want) {
 			t.Errorf("RBAC does not mention %q:\n%s", want, rbacJSON)
+		}
+	}
+	for _, p := range []string{"partners", "operations"} {
+		if _, ok := filters[0].GetRules().GetPolicies()[p]; !ok {
+			t.Errorf("RBAC has no policy %q (the allow rule's name)", p)
 		}
 	}
 
@@ -242,24 +246,17 @@ func checkKyma(t *testing.T, ex *example) {
 	res := ex.group(t, ingress)
 	fc := chainFor(t, listenerOn(t, res, 443), "*.example.com")
 	m := hcm(t, fc)
-	filters := httpFiltersJSON(t, m, wellknown.HTTPRoleBasedAccessControl)
-	if len(filters) == 0 {
-		t.Fatal("no RBAC filter: the AuthorizationPolicy was dropped")
+	filters := rbacFilters(t, m)
+	if len(filters) != 1 || filters[0].GetRules().GetAction() != rbacv3.RBAC_ALLOW {
+		t.Fatalf("want one ALLOW RBAC filter (the AuthorizationPolicy), got %d", len(filters))
 	}
-	rbacJSON := strings.Join(filters, "\n")
+	rbacJSON := toJSON(t, filters[0])
 	if strings.Contains(strings.ToLower(rbacJSON), "x-client-ssl-cn") {
 		t.Errorf("RBAC matches the x-client-ssl-cn header, which the client controls:\n%s", rbacJSON)
 	}
-	for _, want := range []string{ir.PeerStateKey(ir.PeerSubject), "CN=client.example.com,O=Example Org", "httpbin-vs.example.com"} {
+	for _, want := range []string{ir.PeerStateKey(ir.PeerSubject), `"exact":"CN=client.example.com,O=Example Org"`, ":authority", "httpbin-vs"} {
 		if !strings.Contains(rbacJSON, want) {
 			t.Errorf("RBAC does not mention %q:\n%s", want, rbacJSON)
-		}
-	}
-	for _, f := range m.GetHttpFilters() {
-		if f.GetName() == wellknown.HTTPRoleBasedAccessControl {
-			if cfg := unpack[*rbachttpv3.RBAC](t, f.GetTypedConfig()); cfg.GetRules() == nil {
-				t.Errorf("RBAC filter without rules enforces nothing: %s", toJSON(t, cfg))
-			}
 		}
 	}
 

@@ -13,6 +13,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	rbachttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -124,13 +125,13 @@ func tcpProxy(t *testing.T, fc *listenerv3.FilterChain) *tcpproxyv3.TcpProxy {
 	return networkFilter[*tcpproxyv3.TcpProxy](t, fc, wellknown.TCPProxy)
 }
 
-// httpFiltersJSON returns the HTTP filters named name, as Envoy JSON.
-func httpFiltersJSON(t *testing.T, m *hcmv3.HttpConnectionManager, name string) []string {
+// rbacFilters returns the configs of an HCM's RBAC filters, in order.
+func rbacFilters(t *testing.T, m *hcmv3.HttpConnectionManager) []*rbachttpv3.RBAC {
 	t.Helper()
-	var out []string
+	var out []*rbachttpv3.RBAC
 	for _, f := range m.GetHttpFilters() {
-		if f.GetName() == name {
-			out = append(out, toJSON(t, f))
+		if f.GetName() == wellknown.HTTPRoleBasedAccessControl {
+			out = append(out, unpack[*rbachttpv3.RBAC](t, f.GetTypedConfig()))
 		}
 	}
 	return out

@@ -20,10 +20,12 @@ func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
 		secrets[sec.Name] = sec
 	}
 	d := &diagnosis{settings: s, secrets: secrets, seen: map[string]bool{}}
+	rejecting := rejectingRouteConfigs(p)
 	for _, l := range p.Listeners {
 		for _, ch := range l.Chains {
 			if ch.TLS != nil {
 				d.downstream(ch)
+				d.optionalMode(ch, ch.HTTP != nil && rejecting[ch.HTTP.RouteConfig])
 			}
 		}
 	}
@@ -61,6 +63,40 @@ func (d *diagnosis) downstream(ch *ir.Chain) {
 	}
 	pins := append(certcheck.CheckSPKI(ch.TLS.SPKI), certcheck.CheckCertHash(ch.TLS.CertHashes)...)
 	d.report(nil, "client certificate pins of "+role, pins)
+}
+
+// optionalMode flags OPTIONAL_MUTUAL chains that Envoy will treat as MUTUAL:
+// SAN matchers and SPKI/hash pins make Envoy's default validator set
+// SSL_VERIFY_FAIL_IF_NO_PEER_CERT whatever require_client_certificate says,
+// so a client without a certificate fails the handshake and never sees the
+// friendly rejection.
+func (d *diagnosis) optionalMode(ch *ir.Chain, rejects bool) {
+	t := ch.TLS
+	if t.Mode != ir.TLSOptionalMutual || len(t.SubjectAltNames)+len(t.SPKI)+len(t.CertHashes) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("chain %s: tls.mode OPTIONAL_MUTUAL with client subjectAltNames or certificate pins: Envoy then requires a client certificate in the handshake, exactly as MUTUAL", ch.Name)
+	if !rejects {
+		d.warnings = append(d.warnings, msg+". Fix: use MUTUAL, or express the constraint as an authorization rule on the certificate.")
+		return
+	}
+	d.errs = append(d.errs, errors.New(msg+", so the configured rejection response can never be sent. Fix: move the SAN/pin constraint into authorization rules (ClientCertificatePolicy.authorization), or use MUTUAL without a rejection."))
+}
+
+// rejectingRouteConfigs are the route configurations that answer requests
+// without a client certificate (a CertPresented=false route).
+func rejectingRouteConfigs(p *ir.Proxy) map[string]bool {
+	out := map[string]bool{}
+	for _, rc := range p.RouteConfigs {
+		for _, vh := range rc.VirtualHosts {
+			for _, r := range vh.Routes {
+				if r.Match.CertPresented != nil && !*r.Match.CertPresented {
+					out[rc.Name] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (d *diagnosis) upstream(c *ir.Cluster) {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
 	"github.com/trustgate/trustgate/certs"
@@ -109,6 +110,10 @@ func buildCase(t *testing.T, pki *testPKI, in string) []byte {
 	res.Validate = pki.lines(cfg.Validate())
 	for _, labels := range ir.Selectors(cfg) {
 		p, err := ir.Build(cfg, ir.Node{ID: "test", Labels: labels})
+		again, err2 := ir.Build(cfg, ir.Node{ID: "test", Labels: labels})
+		if diff := cmp.Diff(p, again); diff != "" || fmt.Sprint(err) != fmt.Sprint(err2) {
+			t.Errorf("labels %v: a second Build differs (-first +second):\n%s%v\n%v", labels, diff, err, err2)
+		}
 		gp := goldenProxy{Labels: labels, Errors: pki.lines(err)}
 		if err == nil {
 			gp.IR = pki.summarize(t, p)

@@ -21,16 +21,9 @@ type chainInfo struct {
 	// rejection is set when a ClientCertificatePolicy answers requests
 	// without a certificate over HTTP.
 	rejection bool
-}
-
-// servesGateway reports whether the chain carries a server of gw.
-func (ci *chainInfo) servesGateway(gw *model.Gateway) bool {
-	for _, s := range ci.servers {
-		if s.gw == gw {
-			return true
-		}
-	}
-	return false
+	// vs and vsPath name the tls route of a passthrough chain.
+	vs     *model.VirtualService
+	vsPath string
 }
 
 // buildListener builds the listener of one port; nil when no chain
@@ -167,8 +160,7 @@ func (b *builder) checkPassthroughSNI(g *portGroup, chains []*chainInfo) {
 		}
 		for _, n := range names {
 			if prev, ok := seen[n]; ok {
-				s := ci.servers[0]
-				b.errorf(&s.gw.Object, s.path+".hosts", "duplicate SNI %q on port %d: passthrough chains %s and %s", n, g.port, prev.chain.Name, ci.chain.Name)
+				b.errorf(&ci.vs.Object, ci.vsPath, "duplicate SNI %q on port %d: also routed by %s %s (%s:%d)", n, g.port, prev.vs.Ref(), prev.vsPath, prev.vs.Pos.File, prev.vs.Pos.LineOf(prev.vsPath))
 				continue
 			}
 			seen[n] = ci

@@ -103,6 +103,7 @@ func (b *builder) passthroughChains(g *portGroup, s *serverRef) []*chainInfo {
 					TCP: &TCPChain{StatPrefix: StatPrefix(name), Destinations: dests},
 				},
 				servers: []*serverRef{s},
+				vs:      vs, vsPath: fmt.Sprintf("spec.tls[%d]", i),
 			})
 		}
 	}

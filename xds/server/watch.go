@@ -108,15 +108,23 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 	return false
 }
 
-// run calls reload after the watched files have been quiet for the debounce
-// time (but at the latest ten debounce times after the first change, so a
-// file rewritten continuously still gets loaded), until ctx ends.
+// run calls reload after changes, until ctx ends; see loop.
 func (w *watcher) run(ctx context.Context, reload func()) {
 	defer func() {
 		if err := w.fs.Close(); err != nil {
 			w.log.Warn("closing file watcher", "error", err)
 		}
 	}()
+	w.loop(ctx, w.fs.Events, w.fs.Errors, func() {
+		reload()
+		w.sync() // directories replaced wholesale come back
+	})
+}
+
+// loop calls reload once the relevant events have been quiet for the
+// debounce time, but at the latest ten debounce times after the first of
+// them, so a file rewritten continuously still gets loaded.
+func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <-chan error, reload func()) {
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
 	var first time.Time // of the pending changes; zero when none
@@ -124,12 +132,12 @@ func (w *watcher) run(ctx context.Context, reload func()) {
 		select {
 		case <-ctx.Done():
 			return
-		case err, ok := <-w.fs.Errors:
+		case err, ok := <-errs:
 			if !ok {
 				return
 			}
 			w.log.Warn("file watcher", "error", err)
-		case ev, ok := <-w.fs.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return
 			}
@@ -137,7 +145,7 @@ func (w *watcher) run(ctx context.Context, reload func()) {
 				continue
 			}
 			w.log.Debug("configuration changed", "event", ev.String())
-			if ev.Has(fsnotify.Create) {
+			if ev.Has(fsnotify.Create) && w.fs != nil {
 				w.sync() // a new directory in a tree
 			}
 			now := time.Now()
@@ -148,7 +156,6 @@ func (w *watcher) run(ctx context.Context, reload func()) {
 		case <-quiet.C:
 			first = time.Time{}
 			reload()
-			w.sync() // directories replaced wholesale come back
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -29,7 +30,7 @@ var (
 	ErrMissingSecret    = errors.New("secret not found")
 	ErrMissingEndpoints = errors.New("cluster load assignment not found")
 	ErrSDSConfigSource  = errors.New("sds_config is not the shared ADS config source")
-	ErrRegex            = errors.New("regex does not compile as RE2")
+	ErrRegex            = errors.New("regex does not compile as RE2 (Go's regexp syntax)")
 	ErrDuplicateDomain  = errors.New("domain in two virtual hosts")
 	ErrServerName       = errors.New("server name is neither exact nor *.suffix")
 	ErrDuplicateMatch   = errors.New("filter chains with the same match")
@@ -42,22 +43,8 @@ var (
 // configurations, SDS secrets, EDS assignments), RE2 regexes, virtual host
 // domains and filter chain matches. It reports every problem, joined.
 func Check(r *Resources) error {
-	c := &checker{
-		clusters:  names(r.Clusters),
-		routes:    names(r.Routes),
-		secrets:   names(r.Secrets),
-		endpoints: map[string]bool{},
-	}
-	for i, e := range r.Endpoints {
-		if e.GetClusterName() == "" {
-			c.errs = append(c.errs, fmt.Errorf("cluster load assignment #%d: %w", i, ErrEmptyName))
-			continue
-		}
-		if c.endpoints[e.GetClusterName()] {
-			c.errs = append(c.errs, fmt.Errorf("cluster load assignment %q: %w", e.GetClusterName(), ErrDuplicateName))
-		}
-		c.endpoints[e.GetClusterName()] = true
-	}
+	c := &checker{clusters: names(r.Clusters), routes: names(r.Routes), secrets: names(r.Secrets)}
+	c.endpointNames(r.Endpoints)
 	duplicates(c, "listener", r.Listeners)
 	duplicates(c, "route config", r.Routes)
 	duplicates(c, "cluster", r.Clusters)
@@ -109,6 +96,22 @@ func names[T interface{ GetName() string }](rs []T) map[string]bool {
 		out[r.GetName()] = true
 	}
 	return out
+}
+
+// endpointNames records the load assignments' cluster names, reporting
+// empty and duplicate ones.
+func (c *checker) endpointNames(es []*endpointv3.ClusterLoadAssignment) {
+	c.endpoints = map[string]bool{}
+	for i, e := range es {
+		name := e.GetClusterName()
+		switch {
+		case name == "":
+			c.errs = append(c.errs, fmt.Errorf("cluster load assignment #%d: %w", i, ErrEmptyName))
+		case c.endpoints[name]:
+			c.errs = append(c.errs, fmt.Errorf("cluster load assignment %q: %w", name, ErrDuplicateName))
+		}
+		c.endpoints[name] = true
+	}
 }
 
 // duplicates reports resources without a name (Envoy keys every xDS

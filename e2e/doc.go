@@ -1,0 +1,13 @@
+// Package e2e holds no code: its tests run trustgate against a real Envoy.
+//
+// Pipeline position: the far end of it. The Go tests (envoy_test.go) start
+// `trustgate serve` and an Envoy binary (ENVOY_BIN, or envoy on PATH) with a
+// bootstrap from `trustgate bootstrap`, and speak TLS to Envoy with Go's
+// client; they skip when there is no Envoy. run.sh does the same with Docker
+// compose and curl for the mtls-gateway and crl examples. See README.md for
+// what each checks.
+//
+// The tests use trustgate only as a user does, through its binary and the
+// certs package (the development PKI); they must not import model, ir,
+// translate or the server.
+package e2e

@@ -1,0 +1,51 @@
+package model
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary bytes to Load (as a file) and Validate: neither
+// may panic or hang, whatever the input.
+func FuzzLoad(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join("testdata", "*", "*.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		positionsYAML, ccpGateway, resolveSecrets,
+		ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  rejection: {status: 401}\n"),
+		apDoc("  rules:\n  - when: [{key: source.ip, values: [10.0.0.0/8]}]\n"),
+		"apiVersion: v1\nkind: List\nitems:\n- &a {apiVersion: v1, kind: Secret, metadata: {name: a}}\n- *a\n",
+		"a: &a {b: *a}\n",
+		gwDoc("  - &s\n    port: {number: 443, protocol: HTTPS}\n    hosts: [a]\n  - <<: *s\n"),
+		"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  servers:\n  - tls: {serverCertificate: ../x, caCertificates: /dev/zero}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "f.yaml")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, loadErr := Load(LoadOptions{Paths: []string{p}})
+		if cfg == nil {
+			t.Fatalf("Load returned a nil Config (error %v)", loadErr)
+		}
+		validateErr := cfg.Validate()
+		for _, err := range []error{loadErr, validateErr} {
+			if err != nil && err.Error() == "" {
+				t.Errorf("an error with an empty message: %#v", err)
+			}
+		}
+	})
+}

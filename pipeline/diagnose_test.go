@@ -1,0 +1,124 @@
+package pipeline_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/pipeline"
+)
+
+const diagGateway = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - name: main
+    port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [HOST]
+    tls: {mode: MODE, credentialName: server, caCertCredentialName: client-ca}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: app, namespace: edge}
+spec:
+  hosts: [HOST]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: app.internal, port: {number: 8080}}}]
+`
+
+const diagPolicy = `---
+apiVersion: trustgate.dev/v1alpha1
+kind: ClientCertificatePolicy
+metadata: {name: p, namespace: edge}
+spec:
+  targetRef: {kind: Gateway, name: gw, sectionName: main}
+`
+
+// TestDiagnoseThroughLoad checks that certificate and mode diagnoses reach
+// Load's errors and warnings, naming the secret and where it is defined.
+func TestDiagnoseThroughLoad(t *testing.T) {
+	cases := map[string]struct {
+		host, mode, policy string
+		expiredCRL         bool
+		serve              bool
+		wantErr, wantWarn  string // substrings; "" means none expected
+	}{
+		"clean": {host: "app.example.com", mode: "MUTUAL"},
+		"host not covered by the certificate": {
+			host: "other.test", mode: "MUTUAL",
+			wantErr: `does not cover host "other.test"`,
+		},
+		"optional mutual with SAN and rejection is an error": {
+			host: "app.example.com", mode: "OPTIONAL_MUTUAL",
+			policy:  "  subjectAltNames: [{type: URI, prefix: 'spiffe://example.com/'}]\n  rejection: {status: 400}\n",
+			wantErr: "the configured rejection response can never be sent",
+		},
+		"optional mutual with SAN and no rejection is a warning": {
+			host: "app.example.com", mode: "OPTIONAL_MUTUAL",
+			policy:   "  subjectAltNames: [{type: URI, prefix: 'spiffe://example.com/'}]\n",
+			wantWarn: "Envoy then requires a client certificate in the handshake",
+		},
+		"expired CRL is an error for check": {
+			host: "app.example.com", mode: "MUTUAL", expiredCRL: true,
+			wantErr: "CRL",
+		},
+		"expired CRL is a warning for serve": {
+			host: "app.example.com", mode: "MUTUAL", expiredCRL: true, serve: true,
+			wantWarn: "CRL",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			secrets := filepath.Join(dir, "secrets")
+			now := time.Now()
+			if err := certs.Init(secrets, certs.InitOptions{Now: now}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}, Now: now}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.expiredCRL { // published 10 days ago, valid for 1 day
+				if err := certs.WriteCRLs(secrets, certs.CRLOptions{Days: 1, Now: now.Add(-10 * 24 * time.Hour)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			yaml := strings.NewReplacer("HOST", tc.host, "MODE", tc.mode).Replace(diagGateway)
+			if tc.policy != "" {
+				yaml += diagPolicy + tc.policy
+			}
+			cfgFile := filepath.Join(dir, "gw.yaml")
+			if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opts := []pipeline.Option{pipeline.WithExpiryWarning(0)}
+			if tc.serve {
+				opts = append(opts, pipeline.ForServe())
+			}
+			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, opts...)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			warnings := strings.Join(cfg.Warnings(), "\n")
+			if tc.wantWarn == "" && warnings != "" {
+				t.Fatalf("unexpected warnings:\n%s", warnings)
+			}
+			if !strings.Contains(warnings, tc.wantWarn) {
+				t.Fatalf("warnings:\n%s\nwant one containing %q", warnings, tc.wantWarn)
+			}
+		})
+	}
+}
