@@ -7,7 +7,8 @@
 // compose and curl for the mtls-gateway and crl examples. See README.md for
 // what each checks.
 //
-// The tests use trustgate only as a user does, through its binary and the
-// certs package (the development PKI); they must not import model, ir,
-// translate or the server.
+// The tests use trustgate as a user does: its binary, the certs package
+// (the development PKI), and pipeline.Load/Compile to check that their own
+// configuration compiles even where no Envoy is installed. They must not
+// import ir, translate or the server.
 package e2e

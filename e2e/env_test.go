@@ -198,12 +198,18 @@ func clientTLS(t *testing.T, pki, serverName, name string) *tls.Config {
 	return cfg
 }
 
-// httpsClient is an HTTP client for Envoy's listener with its own
-// connection pool, so that tests control connection reuse.
-func httpsClient(cfg *tls.Config) *http.Client {
+// httpsClient is an HTTP/1.1 client with its own connection pool (so that
+// tests control connection reuse) that dials addr for every URL.
+func httpsClient(cfg *tls.Config, addr string) *http.Client {
+	var d net.Dialer
 	return &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: false},
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: cfg,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, addr)
+			},
+		},
 	}
 }
 

@@ -50,7 +50,7 @@ func (d *diagnosis) downstream(ch *ir.Chain) {
 	for _, name := range ch.TLS.CertSecrets {
 		if sec := d.secrets[name]; sec != nil && sec.Cert != nil {
 			d.report(sec, "serving certificate of "+role, certcheck.CheckServing(certcheck.ServingInput{
-				Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, Hosts: ch.ServerNames,
+				Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, CA: sec.Cert.IssuerPEM, Hosts: ch.ServerNames,
 				Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
 			}))
 		}
@@ -106,7 +106,7 @@ func (d *diagnosis) upstream(c *ir.Cluster) {
 	}
 	if sec := d.secrets[c.TLS.CertSecret]; sec != nil && sec.Cert != nil {
 		findings := certcheck.CheckServing(certcheck.ServingInput{
-			Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM,
+			Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, CA: sec.Cert.IssuerPEM,
 			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
 		})
 		d.report(sec, "client certificate of "+role, withoutCodes(findings, certcheck.CodeNoSAN, certcheck.CodeWrongUsage))

@@ -148,7 +148,7 @@ var durationKeys = map[string]bool{
 }
 
 // pemKeys are the IR fields holding PEM.
-var pemKeys = map[string]bool{"CertPEM": true, "KeyPEM": true, "CAPEM": true, "CRLPEM": true}
+var pemKeys = map[string]bool{"CertPEM": true, "KeyPEM": true, "IssuerPEM": true, "CAPEM": true, "CRLPEM": true}
 
 // summarize turns the IR into a compact generic tree: zero values dropped,
 // durations as "10s", PEM as block labels, warnings without the temporary

@@ -97,6 +97,7 @@ func (b *builder) plainHTTPChain(g *portGroup) *chainInfo {
 func (b *builder) terminatingHTTPChain(g *portGroup, s *serverRef) *chainInfo {
 	name := ChainName(g.port, s.key)
 	rc := b.routeConfig(RouteConfigName(g.port, s.key), []*serverRef{s})
+	addMisdirected(rc)
 	tls, ca := b.downstreamTLS(s, true)
 	return &chainInfo{
 		chain: &Chain{

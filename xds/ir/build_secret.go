@@ -81,7 +81,7 @@ func (b *builder) credentialCert(obj *model.Object, path string, cred *model.Cre
 	}
 	s := &Secret{
 		Name:   CertSecretName(nsSegment(cred.Namespace), cred.Name),
-		Cert:   &CertKey{CertPEM: cred.Cert, KeyPEM: cred.Key},
+		Cert:   &CertKey{CertPEM: cred.Cert, KeyPEM: cred.Key, IssuerPEM: cred.CA},
 		Origin: cred.Origin,
 	}
 	return b.addSecret(obj, path, s), true

@@ -353,6 +353,10 @@ type Secret struct {
 type CertKey struct {
 	CertPEM []byte
 	KeyPEM  []byte
+	// IssuerPEM is the ca.crt of the same secret, if any. It is not sent to
+	// Envoy; diagnosis uses it to tell a root that clients carry from a
+	// missing intermediate.
+	IssuerPEM []byte `json:",omitempty"`
 }
 
 // Validation is a CA bundle with optional CRLs, PEM.

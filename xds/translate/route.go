@@ -14,7 +14,10 @@ import (
 
 // buildRouteConfig converts one RDS resource.
 func buildRouteConfig(rc *ir.RouteConfig) (*routev3.RouteConfiguration, error) {
-	out := &routev3.RouteConfiguration{Name: rc.Name}
+	// Virtual host domains are bare host names: match "Host: a.com:8443" to
+	// "a.com" too, without rewriting the Host header the backend sees (as
+	// HCM strip_any_host_port would).
+	out := &routev3.RouteConfiguration{Name: rc.Name, IgnorePortInHostMatching: true}
 	for _, vh := range rc.VirtualHosts {
 		v, err := buildVirtualHost(vh)
 		if err != nil {

@@ -64,6 +64,7 @@ type Client struct {
 	changed   chan struct{} // closed and replaced on every response
 	streamN   int
 	streamErr error
+	closed    bool
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the stream's goroutine returns
 }
@@ -112,9 +113,16 @@ func (c *Client) dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 }
 
-// Close ends the stream and the connection.
+// Close ends the stream and the connection; closing again does nothing.
 func (c *Client) Close() error {
 	c.disconnect()
+	c.mu.Lock()
+	closed := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	if closed {
+		return nil
+	}
 	return c.conn.Close()
 }
 
