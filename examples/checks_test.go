@@ -63,7 +63,7 @@ func checkSidecar(t *testing.T, ex *example) {
 	}
 
 	m := hcm(t, onlyChain(t, listenerOn(t, res, 9443)))
-	vh := onlyVirtualHost(t, routeConfigOf(t, res, m))
+	vh := virtualHost(t, routeConfigOf(t, res, m), "*")
 	type route struct {
 		Path, Prefix string
 		Timeout      time.Duration
@@ -118,7 +118,7 @@ func checkMTLSGateway(t *testing.T, ex *example) {
 		}
 	}
 
-	vh := onlyVirtualHost(t, routeConfigOf(t, res, m))
+	vh := virtualHost(t, routeConfigOf(t, res, m), "*.mtls.example.com")
 	wantSet := map[string]string{
 		"x-client-subject": "%DOWNSTREAM_PEER_SUBJECT%",
 		"x-client-issuer":  "%DOWNSTREAM_PEER_ISSUER%",
@@ -203,7 +203,7 @@ func checkL4AndStrip(t *testing.T, ex *example) {
 	}
 
 	m := hcm(t, chainFor(t, listenerOn(t, res, 443), "app.example.com"))
-	vh := onlyVirtualHost(t, routeConfigOf(t, res, m))
+	vh := virtualHost(t, routeConfigOf(t, res, m), "app.example.com")
 	var rewrite *matcherv3.RegexMatchAndSubstitute
 	for _, r := range vh.GetRoutes() {
 		if r.GetMatch().GetPrefix() == "/api/" {
@@ -227,7 +227,7 @@ func checkIstioSecureGateway(t *testing.T, ex *example) {
 	if !downstreamTLS(t, fc).GetRequireClientCertificate().GetValue() {
 		t.Error("require_client_certificate is not set")
 	}
-	vh := onlyVirtualHost(t, routeConfigOf(t, res, hcm(t, fc)))
+	vh := virtualHost(t, routeConfigOf(t, res, hcm(t, fc)), "httpbin.example.com")
 	var got []string
 	for _, r := range vh.GetRoutes() {
 		got = append(got, r.GetMatch().GetPrefix()+" -> "+r.GetRoute().GetCluster())
@@ -269,18 +269,24 @@ func checkKyma(t *testing.T, ex *example) {
 		t.Errorf("trusted_ca of %s is not kyma-mtls-certs-cacert's cacert", caName)
 	}
 
-	vh := onlyVirtualHost(t, routeConfigOf(t, res, m))
-	var set map[string]string
-	for _, r := range vh.GetRoutes() {
-		set = headerValues(append(r.GetRequestHeadersToAdd(), vh.GetRequestHeadersToAdd()...))
+	// The VirtualService's headers are route-level; their removal must be
+	// at the same level (Envoy runs removes before adds within a level
+	// only), since an empty formatter (no URI SAN) adds nothing and would
+	// leave the client's copy.
+	routes := virtualHost(t, routeConfigOf(t, res, m), "httpbin-vs.example.com").GetRoutes()
+	if len(routes) != 1 {
+		t.Fatalf("want 1 route, got %d", len(routes))
 	}
 	wantSet := map[string]string{
 		"x-client-ssl-cn":     "%DOWNSTREAM_PEER_SUBJECT%",
 		"x-client-ssl-san":    "%DOWNSTREAM_PEER_URI_SAN%",
 		"x-client-ssl-issuer": "%DOWNSTREAM_PEER_ISSUER%",
 	}
-	if diff := cmp.Diff(wantSet, lowerKeys(set)); diff != "" {
-		t.Errorf("request headers set (-want +got):\n%s", diff)
+	if diff := cmp.Diff(wantSet, lowerKeys(headerValues(routes[0].GetRequestHeadersToAdd()))); diff != "" {
+		t.Errorf("route request_headers_to_add (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(sortedKeys(wantSet), sortedStrings(routes[0].GetRequestHeadersToRemove())); diff != "" {
+		t.Errorf("route request_headers_to_remove (-want +got):\n%s", diff)
 	}
 }
 
@@ -296,7 +302,7 @@ func checkOptionalMTLS(t *testing.T, ex *example) {
 	_, caName := clientValidation(t, tc.GetCommonTlsContext())
 	validationSecret(t, res, caName)
 
-	vh := onlyVirtualHost(t, routeConfigOf(t, res, hcm(t, fc)))
+	vh := virtualHost(t, routeConfigOf(t, res, hcm(t, fc)), "portal.example.com")
 	if len(vh.GetRoutes()) < 2 {
 		t.Fatalf("want the rejection route then the app's, got %d routes", len(vh.GetRoutes()))
 	}
@@ -323,8 +329,20 @@ func checkPerHostCA(t *testing.T, ex *example) {
 		t.Error("a default filter chain would serve clients without SNI with some CA")
 	}
 	var certNames []string
-	for _, p := range []string{"a", "b"} {
-		tc := downstreamTLS(t, chainFor(t, l, p+".example.com"))
+	for p, other := range map[string]string{"a": "b", "b": "a"} {
+		fc := chainFor(t, l, p+".example.com")
+		// A client that passed this chain's CA must not reach the other
+		// host with a Host header: anything but this host is answered 421.
+		rc := routeConfigOf(t, res, hcm(t, fc))
+		for _, vh := range rc.GetVirtualHosts() {
+			if slices.Contains(vh.GetDomains(), other+".example.com") {
+				t.Errorf("%s.example.com's routes also serve %s.example.com", p, other)
+			}
+		}
+		if code := virtualHost(t, rc, "*").GetRoutes()[0].GetDirectResponse().GetStatus(); code != 421 {
+			t.Errorf("%s.example.com: other hosts get %d, want 421 Misdirected Request", p, code)
+		}
+		tc := downstreamTLS(t, fc)
 		for _, s := range tc.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
 			certNames = append(certNames, s.GetName())
 		}

@@ -160,13 +160,19 @@ func routeConfigOf(t *testing.T, res *translate.Resources, m *hcmv3.HttpConnecti
 	return nil
 }
 
-// onlyVirtualHost returns a route configuration's single virtual host.
-func onlyVirtualHost(t *testing.T, rc *routev3.RouteConfiguration) *routev3.VirtualHost {
+// virtualHost returns the virtual host of a route configuration that lists
+// domain.
+func virtualHost(t *testing.T, rc *routev3.RouteConfiguration, domain string) *routev3.VirtualHost {
 	t.Helper()
-	if n := len(rc.GetVirtualHosts()); n != 1 {
-		t.Fatalf("route config %s: want 1 virtual host, got %d", rc.GetName(), n)
+	var all [][]string
+	for _, vh := range rc.GetVirtualHosts() {
+		if slices.Contains(vh.GetDomains(), domain) {
+			return vh
+		}
+		all = append(all, vh.GetDomains())
 	}
-	return rc.GetVirtualHosts()[0]
+	t.Fatalf("route config %s: no virtual host for %q; domains: %v", rc.GetName(), domain, all)
+	return nil
 }
 
 // cluster returns the cluster of this name.

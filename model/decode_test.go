@@ -181,6 +181,10 @@ func TestLoadErrors(t *testing.T) {
 			yaml: "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\n",
 			want: []string{`case.yaml:2: Gateway default/g: kind: apiVersion "gateway.networking.k8s.io/v1" (kind Gateway) is not supported; trustgate reads networking.istio.io/v1, networking.istio.io/v1alpha3, networking.istio.io/v1beta1, security.istio.io/v1, security.istio.io/v1beta1, trustgate.dev/v1alpha1, v1`},
 		},
+		"a List inside a List": {
+			yaml: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items: []\n",
+			want: []string{`case.yaml:4: List default/: a List inside a List is not supported`},
+		},
 		"kind missing": {
 			yaml: "apiVersion: v1\nmetadata: {name: g}\n",
 			want: []string{`case.yaml:1: object default/g: kind is missing`},
@@ -196,6 +200,10 @@ func TestLoadErrors(t *testing.T) {
 		"secret data not base64": {
 			yaml: "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: istio-system}\ndata:\n  tls.crt: not*base64\n",
 			want: []string{`case.yaml:5: Secret istio-system/s: data.tls.crt: value is not valid base64 (illegal base64 data at input byte 3); use stringData for plain text`},
+		},
+		"a merge key that merges itself": {
+			yaml: gwHead + "  servers:\n  - tls: &t {<<: *t}\n",
+			want: []string{`case.yaml:7: Gateway default/gw: spec.servers[0].tls: merge keys (<<) nested more than 32 deep`},
 		},
 		"merge key with a bad value": {
 			yaml: gwHead + "  servers:\n  - <<: [1]\n",
@@ -254,6 +262,15 @@ func TestLoadAccepts(t *testing.T) {
 				if len(s) != 2 || s[1].Port.Number != 443 || s[1].Hosts[0] != "b.example.com" ||
 					s[1].TLS.Mode != "SIMPLE" || s[1].TLS.CredentialName != "d" || s[0].TLS.CredentialName != "c" {
 					t.Errorf("servers = %+v", s)
+				}
+			},
+		},
+		"merge key with a list: earlier mappings win, explicit keys win over all": {
+			yaml: gwHead + "  selector:\n    <<: [&a {x: a1, y: a2}, &b {x: b1, z: b3}]\n    y: own\n  servers: []\n",
+			check: func(t *testing.T, c *Config) {
+				want := map[string]string{"x": "a1", "y": "own", "z": "b3"}
+				if diff := cmp.Diff(want, c.Gateways[0].Spec.Selector); diff != "" {
+					t.Errorf("selector (-want +got):\n%s", diff)
 				}
 			},
 		},
@@ -317,6 +334,23 @@ func TestLoadAliasBomb(t *testing.T) {
 	want := []string{`case.yaml:12: VirtualService web/vs: spec.http[24].match[80].headers.h65: file expands to more than 1000000 nodes (recursive YAML aliases?); giving up`}
 	if diff := cmp.Diff(want, errs); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadTooManyErrors(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(gwHead + "  servers: []\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "  f%d: 1\n", i)
+	}
+	_, errs := loadText(t, b.String())
+	if len(errs) != maxDecodeErrors+1 {
+		t.Fatalf("got %d errors, want %d", len(errs), maxDecodeErrors+1)
+	}
+	// Sorted by line: the give-up notice sits at the line where it was given.
+	want := "case.yaml:107: Gateway default/gw: too many errors; giving up on this document"
+	if errs[len(errs)-1] != want {
+		t.Errorf("last error = %q, want %q", errs[len(errs)-1], want)
 	}
 }
 

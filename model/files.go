@@ -1,8 +1,10 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -10,21 +12,22 @@ import (
 // maxFileSize bounds a certificate, key, CA bundle or CRL file.
 const maxFileSize = 16 << 20
 
-// readRegular reads a regular file of at most maxFileSize bytes; a device or
-// pipe named by mistake (/dev/zero, /dev/stdin) would never end.
+// readRegular reads a regular file of at most maxFileSize bytes. A device
+// or pipe named by mistake would never end (/dev/zero) or block on open (a
+// FIFO), so the type is checked before opening.
 func readRegular(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close() // read-only: a close error loses nothing
-	st, err := f.Stat()
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // read-only: a close error loses nothing
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, err
@@ -84,7 +87,11 @@ func (l *loader) readFiles(o *Object, fields []fileField) {
 			continue
 		}
 		b, err := readRegular(abs)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			l.errs.Add(o.Errorf(f.path, "file %s not found", abs))
+			continue
+		case err != nil:
 			l.errs.Add(o.Errorf(f.path, "%v", err))
 			continue
 		}

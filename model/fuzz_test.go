@@ -31,8 +31,10 @@ func FuzzLoad(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
+		// One file per worker process, rewritten by each input: a fresh
+		// temporary directory per input would dominate the run time.
 		p := filepath.Join(dir, "f.yaml")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)

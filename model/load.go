@@ -147,7 +147,11 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 	case head.kind == "":
 		l.fileErr(file, root.Line, "%s: kind is missing", head.ref())
 		return
-	case head.apiVersion == "v1" && head.kind == "List" && !inList:
+	case head.apiVersion == "v1" && head.kind == "List":
+		if inList {
+			l.fileErr(file, root.Line, "%s: a List inside a List is not supported", head.ref())
+			return
+		}
 		l.loadList(file, root)
 		return
 	}

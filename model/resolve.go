@@ -41,6 +41,7 @@ type ResolveError struct {
 	Msg string
 }
 
+// Error returns the message.
 func (e *ResolveError) Error() string { return e.Msg }
 
 // Unwrap returns the sentinel.

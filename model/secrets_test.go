@@ -184,8 +184,8 @@ func TestFileFields(t *testing.T) {
 		"conf/certs/server.pem": "CERT", "conf/certs/ca.pem": "CA",
 	})
 	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "conf")}})
-	wantErrs := []string{"conf/gw.yaml:22: DestinationRule default/dr: spec.subsets[0].trafficPolicy.tls.caCrl: open " +
-		filepath.Join(dir, "conf/certs/missing.crl") + ": no such file or directory"}
+	wantErrs := []string{"conf/gw.yaml:22: DestinationRule default/dr: spec.subsets[0].trafficPolicy.tls.caCrl: file " +
+		filepath.Join(dir, "conf/certs/missing.crl") + " not found"}
 	if diff := cmp.Diff(wantErrs, errorLines(err, dir)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // Server protocols trustgate serves.
-var serverProtocols = []string{"HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP"}
+var serverProtocols = []string{"HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB", "TLS", "TCP"}
 
 // Server TLS modes.
 var (

@@ -12,7 +12,6 @@ func tlsServer(tlsLines string) string {
 	return "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls:\n" + tlsLines
 }
 
-
 func TestValidateGateway(t *testing.T) {
 	validateCases(t, map[string]validateCase{
 		"MUTUAL with the CA in the credential, and an HTTP redirect server": {
@@ -27,8 +26,8 @@ func TestValidateGateway(t *testing.T) {
 			yaml: gwDoc("  - port: {number: 70000, protocol: MONGO}\n    hosts: [a.example.com]\n  - port: {number: 80}\n    hosts: [b.example.com]\n"),
 			want: []string{
 				"case.yaml:7: Gateway default/gw: spec.servers[0].port.number: port number 70000 is not between 1 and 65535",
-				`case.yaml:7: Gateway default/gw: spec.servers[0].port.protocol: protocol "MONGO" is not one of HTTP, HTTPS, HTTP2, GRPC, TLS, TCP`,
-				"case.yaml:9: Gateway default/gw: spec.servers[1].port.protocol: protocol is required (HTTP, HTTPS, HTTP2, GRPC, TLS, TCP)",
+				`case.yaml:7: Gateway default/gw: spec.servers[0].port.protocol: protocol "MONGO" is not one of HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, TCP`,
+				"case.yaml:9: Gateway default/gw: spec.servers[1].port.protocol: protocol is required (HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, TCP)",
 			},
 		},
 		"hosts": {

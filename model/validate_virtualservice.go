@@ -91,7 +91,9 @@ func (v *validator) httpRoute(o *Object, p string, r *HTTPRoute) {
 			}
 		}
 	}
-	v.duration(o, p+".timeout", r.Timeout)
+	if r.Timeout != "0s" { // Istio: "0s" disables the timeout, as does none
+		v.duration(o, p+".timeout", r.Timeout)
+	}
 	if rt := r.Retries; rt != nil {
 		if rt.Attempts < 0 {
 			v.errorf(o, p+".retries.attempts", "attempts must not be negative")
@@ -134,8 +136,12 @@ func (v *validator) httpMatch(o *Object, p string, m *HTTPMatchRequest) {
 			if err := checkHeaderName(name); err != nil {
 				v.errorf(o, path, "%v", err)
 			}
-			// An empty match tests presence (Istio: "myheader: {}").
-			v.stringMatch(o, path, f.ms[name], true)
+			// An empty match, or Istio's `regex: "*"`, tests presence.
+			hm := f.ms[name]
+			if hm.Regex == "*" && hm.Exact == "" && hm.Prefix == "" {
+				continue
+			}
+			v.stringMatch(o, path, hm, true)
 		}
 	}
 	for _, name := range sortedKeys(m.QueryParams) {

@@ -33,6 +33,9 @@ func TestValidateVirtualService(t *testing.T) {
 				"    corsPolicy: {allowOrigins: [{exact: https://a.example.com}], maxAge: 1h}\n" +
 				"    headers:\n      request:\n        set: {x-client-subject: \"%DOWNSTREAM_PEER_SUBJECT%\", x-when: \"%START_TIME(%Y-%m-%d)%\", x-pct: \"100%%\", x-trunc: \"%REQ(x-a):10%\", \":authority\": b.example.com}\n        remove: [x-remove]\n"),
 		},
+		"istio's presence regex and zero timeout": {
+			yaml: httpVS("  - match:\n    - headers: {x-tenant: {regex: \"*\"}}\n" + okRoute + "    timeout: 0s\n"),
+		},
 		"gateway reference forms": {
 			yaml: vsDoc("  hosts: [a.example.com]\n  gateways: [gw, default/gw, gw.default.svc.cluster.local, mesh]\n  http:\n" + okHTTP),
 		},
@@ -41,7 +44,7 @@ func TestValidateVirtualService(t *testing.T) {
 			want: []string{"case.yaml:4: VirtualService default/vs: spec: at least one of http, tls or tcp routes is required"},
 		},
 		"hosts": {
-			yaml: vsDoc("  gateways: [gw]\n  http:\n" + okHTTP) + "---\n" +
+			yaml: vsDoc("  gateways: [gw]\n  http:\n"+okHTTP) + "---\n" +
 				"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: tcp-only}\nspec:\n  gateways: [gw]\n  tcp:\n  - route: [{destination: {host: db}}]\n",
 			want: []string{"case.yaml:4: VirtualService default/vs: spec.hosts: at least one host is required (only tcp-only VirtualServices may omit hosts)"},
 		},
@@ -95,6 +98,20 @@ func TestValidateVirtualService(t *testing.T) {
 				`case.yaml:13: VirtualService default/vs: spec.http[0].headers.response.add.x-c: header value "%DOWNSTREAM_PEER_URI_SAN": %DOWNSTREAM_PEER_URI_SAN is not closed by %`,
 				"case.yaml:14: VirtualService default/vs: spec.http[0].headers.response.remove[0]: header name is empty",
 			},
+		},
+		"rewrites": {
+			yaml: httpVS("  - redirect: {uri: /b}\n    rewrite: {uri: /c}\n" +
+				"  - rewrite: {uri: /a, uriRegexRewrite: {match: \"(\", rewrite: /}}\n" + okRoute +
+				"  - route: [{destination: {host: a, port: {number: 65536}}}]\n"),
+			want: []string{
+				"case.yaml:9: VirtualService default/vs: spec.http[0].rewrite: rewrite cannot be used with redirect",
+				"case.yaml:10: VirtualService default/vs: spec.http[1].rewrite.uriRegexRewrite.match: invalid regex: error parsing regexp: missing closing ): `(`",
+				"case.yaml:10: VirtualService default/vs: spec.http[1].rewrite: set only one of uri and uriRegexRewrite",
+				"case.yaml:12: VirtualService default/vs: spec.http[2].route[0].destination.port.number: port 65536 is not between 1 and 65535",
+			},
+		},
+		"SNI hosts covered by wildcards and exact hosts": {
+			yaml: vsDoc("  hosts: [\"*.example.com\", b.example.org]\n  gateways: [gw]\n  tls:\n  - match: [{sniHosts: [a.example.com, \"*.x.example.com\", B.example.org]}]\n    route: [{destination: {host: a}}]\n"),
 		},
 		"redirect and direct response": {
 			yaml: httpVS("  - redirect: {uri: /b, redirectCode: 305, scheme: ftp}\n  - directResponse: {status: 600, body: {string: a, bytes: \"!!\"}}\n"),

@@ -442,6 +442,9 @@ func TestNACKIsRecorded(t *testing.T) {
 				}
 				return nil
 			})
+			// Once a later push arrived, the rejected version was not
+			// bounced back: one NACK, no loop.
+			h.barrier(e, 100)
 			if line, err := h.metric(`trustgate_xds_nacks_total{type="route"}`); err != nil || line != `trustgate_xds_nacks_total{type="route"} 1` {
 				t.Errorf("NACK metric = %q (%v), want 1", line, err)
 			}

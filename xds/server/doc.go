@@ -14,6 +14,8 @@
 // Versions are content hashes (per type for SotW, per resource for delta), so
 // replicas agree, no change means no push, and a certificate rotation pushes
 // only secrets. A reload that fails in any way changes nothing that is
-// served. See cache.go and resume.go for the go-control-plane behaviours
-// worked around.
+// served. Three go-control-plane v0.14 behaviours are worked around: the ADS
+// cache withholding secrets Envoy asks for in two steps (cache.go), a NACK
+// bouncing the rejected version straight back (callbacks.go), and a new
+// SotW stream being sent everything again (resume.go).
 package server

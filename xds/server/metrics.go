@@ -145,31 +145,25 @@ func inline(d *corev3.DataSource) []byte {
 }
 
 func parseCerts(b []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return parsePEM(b, "CERTIFICATE", x509.ParseCertificate)
 }
 
 func parseCRLs(b []byte) ([]*x509.RevocationList, error) {
-	var out []*x509.RevocationList
+	return parsePEM(b, "X509 CRL", x509.ParseRevocationList)
+}
+
+// parsePEM parses every PEM block of one type, skipping the others.
+func parsePEM[T any](b []byte, typ string, parse func([]byte) (T, error)) ([]T, error) {
+	var out []T
 	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-		if blk.Type != "X509 CRL" {
+		if blk.Type != typ {
 			continue
 		}
-		c, err := x509.ParseRevocationList(blk.Bytes)
+		v, err := parse(blk.Bytes)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -12,8 +12,8 @@ import (
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 )
 
@@ -107,6 +107,11 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	select {
 	case <-ctx.Done():
 	case err = <-errs:
+	}
+	if err != nil {
+		s.log.Error("shutting down", "error", err)
+	} else {
+		s.log.Info("shutting down")
 	}
 	cancel() // ends every ADS stream: go-control-plane returns when its context ends
 	s.shutdown(g, admin)

@@ -167,8 +167,8 @@ func TestSnapshotRejects(t *testing.T) {
 			extra.Name = "orphan"
 			r.Routes = append(r.Routes, extra)
 		}, is: ErrInconsistent},
-		"missing endpoints":  {edit: func(r *translate.Resources) { r.Endpoints = nil }, is: ErrInconsistent},
-		"missing secret":     {edit: func(r *translate.Resources) { r.Secrets = r.Secrets[:1] }, is: ErrInconsistent},
+		"missing endpoints": {edit: func(r *translate.Resources) { r.Endpoints = nil }, is: ErrInconsistent},
+		"missing secret":    {edit: func(r *translate.Resources) { r.Secrets = r.Secrets[:1] }, is: ErrInconsistent},
 		"unreferenced secret": {edit: func(r *translate.Resources) {
 			extra := proto.Clone(r.Secrets[0]).(*tlsv3.Secret)
 			extra.Name = "kubernetes://default/unused"

@@ -15,13 +15,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
-
-	// Register the resource types carried in responses, so Anys unpack.
-	_ "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 )
 
 // Options configure a fake Envoy.
@@ -42,7 +35,7 @@ type Options struct {
 type Response struct {
 	Stream  int // 1 for the first stream, one more per Reconnect
 	TypeURL string
-	Version string   // SotW version_info, delta system_version_info
+	Version string // SotW version_info, delta system_version_info
 	Nonce   string
 	Names   []string // resources carried, in the order received
 	Removed []string // delta removed_resources
@@ -132,11 +125,37 @@ func (c *Client) node() *corev3.Node {
 
 // protocol is one stream's SotW or delta conversation.
 type protocol interface {
-	// start sends the first requests: CDS for a fresh client, every type
-	// asked for before when resuming.
-	start(resume bool) error
+	// ask sends a type's first request on the stream, presenting what the
+	// client holds of it.
+	ask(typeURL string) error
+	// follow asks for what the accepted resources reference, and for
+	// listeners once the clusters are warm.
+	follow() error
 	// step receives one response and answers it.
 	step() error
+}
+
+// start sends a stream's first requests: CDS for a fresh client; when
+// resuming, like Envoy, a request for every type it asked for before, so
+// the server can tell it needs nothing.
+func (c *Client) start(p protocol, resume bool) error {
+	types := []string{ClusterType}
+	if resume {
+		c.mu.Lock()
+		types = types[:0]
+		for _, t := range []string{ClusterType, EndpointType, ListenerType, RouteType, SecretType} {
+			if c.everAsked[t] {
+				types = append(types, t)
+			}
+		}
+		c.mu.Unlock()
+	}
+	for _, t := range types {
+		if err := p.ask(t); err != nil {
+			return err
+		}
+	}
+	return p.follow()
 }
 
 func (c *Client) connect(parent context.Context) error {
@@ -159,7 +178,7 @@ func (c *Client) connect(parent context.Context) error {
 		close(done)
 		return err
 	}
-	if err := p.start(resume); err != nil {
+	if err := c.start(p, resume); err != nil {
 		cancel()
 		close(done)
 		return err

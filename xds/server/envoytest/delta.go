@@ -56,28 +56,8 @@ func (p *delta) subscribe(typeURL string) error {
 	return p.send(req)
 }
 
-func (p *delta) start(resume bool) error {
-	if !resume {
-		if err := p.subscribe(ClusterType); err != nil {
-			return err
-		}
-		return p.follow()
-	}
-	p.c.mu.Lock()
-	var types []string
-	for _, t := range []string{ClusterType, EndpointType, ListenerType, RouteType, SecretType} {
-		if p.c.everAsked[t] {
-			types = append(types, t)
-		}
-	}
-	p.c.mu.Unlock()
-	for _, t := range types {
-		if err := p.subscribe(t); err != nil {
-			return err
-		}
-	}
-	return p.follow()
-}
+// ask implements protocol.
+func (p *delta) ask(typeURL string) error { return p.subscribe(typeURL) }
 
 func (p *delta) step() error {
 	resp, err := p.s.Recv()

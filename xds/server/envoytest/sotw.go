@@ -59,30 +59,9 @@ func (p *sotw) send(typeURL string, nack error) error {
 	return p.s.Send(p.request(typeURL, nack))
 }
 
-func (p *sotw) start(resume bool) error {
-	if !resume {
-		if err := p.send(ClusterType, nil); err != nil {
-			return err
-		}
-		return p.follow()
-	}
-	// Envoy re-sends a request for every type it subscribed to, with the
-	// version it holds: the server can tell it needs nothing.
-	p.c.mu.Lock()
-	var types []string
-	for _, t := range []string{ClusterType, EndpointType, ListenerType, RouteType, SecretType} {
-		if p.c.everAsked[t] {
-			types = append(types, t)
-		}
-	}
-	p.c.mu.Unlock()
-	for _, t := range types {
-		if err := p.send(t, nil); err != nil {
-			return err
-		}
-	}
-	return p.follow()
-}
+// ask implements protocol: a type's first request on the stream carries the
+// version the client holds.
+func (p *sotw) ask(typeURL string) error { return p.send(typeURL, nil) }
 
 func (p *sotw) step() error {
 	resp, err := p.s.Recv()

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/trustgate/trustgate/xds/bootstrap"
+	"github.com/trustgate/trustgate/xds/server"
+)
+
+// runBootstrap prints an Envoy bootstrap that connects to trustgate.
+func runBootstrap(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	nodeID := fs.String("node-id", "", "the node `ID` Envoy announces (required)")
+	labelFlag := fs.String("labels", "", "node labels `k=v,...`; proxies with equal labels share a configuration")
+	cluster := fs.String("cluster", "trustgate", "the node `cluster` Envoy announces")
+	xdsAddr := fs.String("xds-addr", server.DefaultXDSAddr, "trustgate's ADS `host:port`")
+	delta := fs.Bool("delta", false, "use incremental (delta) ADS instead of state of the world")
+	adminPort := fs.Uint("admin-port", 9901, "Envoy's admin `port` on 127.0.0.1")
+	xdsCA := fs.String("xds-ca", "", "CA `file` that verifies trustgate's certificate; enables TLS to trustgate")
+	xdsCert := fs.String("xds-cert", "", "client certificate `file` Envoy presents to trustgate (with --xds-key)")
+	xdsKey := fs.String("xds-key", "", "private key `file` of --xds-cert")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE]]")
+		fmt.Fprintln(fs.Output(), "\nPrints an Envoy bootstrap (YAML) that takes listeners and clusters from trustgate over ADS")
+		fmt.Fprintln(fs.Output(), "through an HTTP/2 cluster named xds_cluster, announcing the node labels. File paths are")
+		fmt.Fprintln(fs.Output(), "written as given: they are read by Envoy, not by this command.")
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, fs, "unexpected arguments %q", fs.Args())
+	}
+	if *nodeID == "" {
+		return usageError(stderr, fs, "--node-id is required")
+	}
+	l, err := parseLabels(*labelFlag)
+	if err != nil {
+		return usageError(stderr, fs, "--labels: %v", err)
+	}
+	opts := bootstrap.Options{
+		NodeID: *nodeID, Cluster: *cluster, Labels: l, XDSAddr: *xdsAddr, Delta: *delta,
+		AdminPort: uint32(min(*adminPort, 1<<32-1)), // saturate, not wrap: Generate rejects >65535
+	}
+	if *xdsCA != "" || *xdsCert != "" || *xdsKey != "" {
+		opts.TLS = &bootstrap.TLSFiles{CA: *xdsCA, Cert: *xdsCert, Key: *xdsKey}
+	}
+	b, err := bootstrap.Generate(opts)
+	if errors.Is(err, bootstrap.ErrOptions) {
+		return usageError(stderr, fs, "%v", err)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "trustgate bootstrap:", err)
+		return 1
+	}
+	y, err := bootstrap.YAML(b)
+	if err == nil {
+		_, err = stdout.Write(y)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "trustgate bootstrap:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRunBootstrap(t *testing.T) {
+	committed := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", "envoy", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	tests := map[string]struct {
+		args       []string
+		wantCode   int
+		wantStdout string // exact, when set
+		stdoutHas  string
+		stderrHas  string
+	}{
+		// The command lines envoy/README.md gives for the committed files.
+		"envoy/bootstrap-sotw.yaml": {
+			args: []string{"--node-id", "gateway-1", "--labels", "app=trustgate-default"}, wantStdout: committed("bootstrap-sotw.yaml"),
+		},
+		"envoy/bootstrap-delta.yaml": {
+			args: []string{"--node-id", "gateway-1", "--labels", "app=trustgate-default", "--delta"}, wantStdout: committed("bootstrap-delta.yaml"),
+		},
+		"mutual TLS to trustgate": {
+			args:      []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--xds-ca", "/ca.pem", "--xds-cert", "/tls.crt", "--xds-key", "/tls.key"},
+			stdoutHas: "exact: trustgate.internal",
+		},
+		"help":             {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
+		"no node ID":       {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
+		"bad labels":       {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
+		"bad address":      {args: []string{"--node-id", "gw", "--xds-addr", "trustgate"}, wantCode: 2, stderrHas: "xDS address"},
+		"key without cert": {args: []string{"--node-id", "gw", "--xds-ca", "ca", "--xds-key", "k"}, wantCode: 2, stderrHas: "go together"},
+		"admin port":       {args: []string{"--node-id", "gw", "--admin-port", "70000"}, wantCode: 2, stderrHas: "admin port"},
+		"unknown flag":     {args: []string{"--node-id", "gw", "--nope"}, wantCode: 2, stderrHas: "nope"},
+		"stray argument":   {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: "unexpected arguments"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := runBootstrap(tc.args, &stdout, &stderr)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if tc.wantStdout != "" {
+				if diff := cmp.Diff(tc.wantStdout, stdout.String()); diff != "" {
+					t.Errorf("output differs from the committed file (-file +output):\n%s", diff)
+				}
+			}
+			if !strings.Contains(stdout.String(), tc.stdoutHas) {
+				t.Errorf("stdout lacks %q:\n%s", tc.stdoutHas, stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tc.stderrHas) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderrHas, stderr.String())
+			}
+		})
+	}
+}
