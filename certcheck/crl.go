@@ -62,6 +62,20 @@ func crlWhere(file string, i int, crl *x509.RevocationList) string {
 	return fmt.Sprintf("%s CRL %d (issuer %s%s)", file, i+1, crl.Issuer.String(), num)
 }
 
+// crlWarnWindow narrows the expiry warning for a CRL to the last third of
+// its own validity: CRLs are short-lived by design (a week or a month) and
+// republished routinely, so a fixed 30-day window would warn about every
+// healthy CRL from the day it is published.
+func crlWarnWindow(crl *x509.RevocationList, warn time.Duration) time.Duration {
+	if crl.NextUpdate.IsZero() || !crl.NextUpdate.After(crl.ThisUpdate) {
+		return warn
+	}
+	if third := crl.NextUpdate.Sub(crl.ThisUpdate) / 3; third < warn {
+		return third
+	}
+	return warn
+}
+
 // checkCRL checks that a CRL comes from a CA of the bundle, verifies, and
 // is current.
 func checkCRL(crl *x509.RevocationList, what string, cas []*x509.Certificate, now time.Time, warn time.Duration) []Finding {
@@ -69,6 +83,7 @@ func checkCRL(crl *x509.RevocationList, what string, cas []*x509.Certificate, no
 	if f := checkCRLIssuer(crl, what, cas); f != nil {
 		out = append(out, *f)
 	}
+	warn = crlWarnWindow(crl, warn)
 	switch {
 	case !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate):
 		out = append(out, errorf(CodeCRLExpired,

@@ -133,11 +133,18 @@ func TestCheckClientCA(t *testing.T) {
 		},
 		"CRL reaching nextUpdate within the warning window": {
 			in: with(func(in *ClientCAInput) {
-				in.CRL = cat(mkCRL(t, p.inter, now.Add(-time.Hour), now.AddDate(0, 0, 2)), goodCRL(t, p.root))
+				in.CRL = cat(mkCRL(t, p.inter, now.AddDate(0, 0, -20), now.AddDate(0, 0, 2)), goodCRL(t, p.root))
 				in.ExpiryWarning = 7 * 24 * time.Hour
 			}),
 			want:     []string{CodeCRLExpiringSoon},
 			contains: "in 2 days",
+		},
+		"fresh 30-day CRL inside a 30-day window: no warning (warns in its last third)": {
+			in: with(func(in *ClientCAInput) {
+				in.CRL = cat(mkCRL(t, p.inter, now.Add(-time.Hour), now.AddDate(0, 0, 30)), goodCRL(t, p.root))
+				in.ExpiryWarning = 30 * 24 * time.Hour
+			}),
+			want: []string{},
 		},
 		"intermediate CRL only: the root has none": {
 			in:       with(func(in *ClientCAInput) { in.CRL = goodCRL(t, p.inter) }),
