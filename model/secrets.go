@@ -104,8 +104,14 @@ func (s *Secret) material() (cert, key, ca, crl []byte) {
 	return cert, key, ca, crl
 }
 
-// origin says where the secret was defined: "file.yaml:12 Secret ns/name",
-// or the secrets-directory entry's directory.
+// Origin says where the secret was defined: "file.yaml:12 Secret ns/name",
+// or the secrets-directory entry's directory; Credential.Origin carries it.
+func (s *Secret) Origin() string { return s.origin() }
+
+// FromSecretsDir reports whether the secret is a secrets-directory entry
+// rather than a Secret document.
+func (s *Secret) FromSecretsDir() bool { return s.Metadata.Namespace == "" }
+
 func (s *Secret) origin() string {
 	if s.Metadata.Namespace == "" {
 		return s.Pos.File

@@ -122,3 +122,39 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigWarnings checks the configuration-wide findings: an unused Secret
+// document and a VirtualService host that no Gateway server serves.
+func TestConfigWarnings(t *testing.T) {
+	dir := t.TempDir()
+	secrets := filepath.Join(dir, "secrets")
+	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.NewReplacer("HOST", "app.example.com", "MODE", "MUTUAL").Replace(diagGateway) +
+		"---\napiVersion: v1\nkind: Secret\nmetadata: {name: leftover, namespace: edge}\nstringData: {note: unused}\n" +
+		"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: stray, namespace: edge}\nspec:\n  hosts: [app.example.org]\n  gateways: [gw]\n  http:\n  - route: [{destination: {host: app.internal, port: {number: 8080}}}]\n"
+	cfgFile := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, pipeline.WithExpiryWarning(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(cfg.Warnings(), "\n")
+	for _, want := range []string{
+		"gw.yaml:21: Secret edge/leftover: not used by any Gateway or DestinationRule of any proxy group",
+		`gw.yaml:30: VirtualService edge/stray: spec.hosts[0]: host "app.example.org" is not served by any server of gateways gw: no route is built for it`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings:\n%s\nwant one containing %q", got, want)
+		}
+	}
+	if strings.Contains(got, "client-ca") || strings.Contains(got, "Secret server") {
+		t.Errorf("secrets-directory entries must not be reported as unused:\n%s", got)
+	}
+}

@@ -22,6 +22,7 @@ type Config struct {
 
 	mu     sync.Mutex
 	byNode map[string]*Output // compiled outputs by FormatLabels(labels)
+	used   map[string]bool    // origins of the secrets some proxy group uses
 }
 
 // Output is the result of compiling for one proxy group.
@@ -68,7 +69,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Config{model: m, settings: s, byNode: map[string]*Output{}}
+	c := &Config{model: m, settings: s, byNode: map[string]*Output{}, used: map[string]bool{}}
 	var errs model.Errors
 	var other []error
 	for _, labels := range c.groups() {
@@ -87,8 +88,27 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	c.warnings = dedupe(c.warnings)
+	c.warnings = dedupe(append(c.warnings, c.configWarnings()...))
 	return c, nil
+}
+
+// configWarnings are findings about the configuration as a whole: hosts no
+// Gateway serves, and Secret documents nothing uses. Secrets-directory
+// entries are not reported: a mounted directory commonly holds others (the
+// client certificates handed to curl in the examples, say).
+func (c *Config) configWarnings() []string {
+	var out []string
+	for _, w := range ir.UnservedHosts(c.model) {
+		out = append(out, w.Error())
+	}
+	for _, s := range c.model.Secrets {
+		if s.FromSecretsDir() || c.used[s.Origin()] {
+			continue
+		}
+		e := s.Errorf("", "not used by any Gateway or DestinationRule of any proxy group")
+		out = append(out, e.Error())
+	}
+	return out
 }
 
 // groups are the label sets to build at load: every Gateway selector, or one
@@ -125,6 +145,11 @@ func (c *Config) build(node ir.Node) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	for _, sec := range proxy.Secrets {
+		c.used[sec.Origin] = true
+	}
+	c.mu.Unlock()
 	warnings, err := diagnose(proxy, c.settings)
 	if err != nil {
 		return nil, err
