@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/trustgate/trustgate/certcheck"
@@ -21,13 +22,26 @@ func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
 	}
 	d := &diagnosis{settings: s, secrets: secrets, seen: map[string]bool{}}
 	rejecting := rejectingRouteConfigs(p)
+	uses := map[string]*secretUse{} // each secret is checked once per role
 	for _, l := range p.Listeners {
 		for _, ch := range l.Chains {
-			if ch.TLS != nil {
-				d.downstream(ch)
-				d.optionalMode(ch, ch.HTTP != nil && rejecting[ch.HTTP.RouteConfig])
+			if ch.TLS == nil {
+				continue
 			}
+			for _, name := range ch.TLS.CertSecrets {
+				u := use(uses, "serving:"+name, name, ch)
+				u.hosts = append(u.hosts, ch.ServerNames...)
+			}
+			if ch.TLS.CASecret != "" {
+				use(uses, "clientca:"+ch.TLS.CASecret, ch.TLS.CASecret, ch)
+			}
+			pins := append(certcheck.CheckSPKI(ch.TLS.SPKI), certcheck.CheckCertHash(ch.TLS.CertHashes)...)
+			d.report(nil, "client certificate pins of chain "+ch.Name, pins)
+			d.optionalMode(ch, ch.HTTP != nil && rejecting[ch.HTTP.RouteConfig])
 		}
+	}
+	for _, key := range sortedKeys(uses) {
+		d.downstream(key, uses[key])
 	}
 	for _, c := range p.Clusters {
 		if c.TLS != nil {
@@ -35,6 +49,36 @@ func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
 		}
 	}
 	return d.warnings, errors.Join(d.errs...)
+}
+
+// secretUse is one secret in one role on the chains that use it.
+type secretUse struct {
+	secret string
+	chains []string
+	hosts  []string // serving role: the SNI names of all those chains
+}
+
+func use(uses map[string]*secretUse, key, secret string, ch *ir.Chain) *secretUse {
+	u := uses[key]
+	if u == nil {
+		u = &secretUse{secret: secret}
+		uses[key] = u
+	}
+	u.chains = append(u.chains, ch.Name)
+	return u
+}
+
+// role names the chains a secret serves: "chain a" or "chains a, b (+3)".
+func (u *secretUse) role(what string) string {
+	if len(u.chains) == 1 {
+		return what + " of chain " + u.chains[0]
+	}
+	shown := u.chains
+	more := ""
+	if len(shown) > 3 {
+		shown, more = shown[:3], fmt.Sprintf(" (+%d more)", len(u.chains)-3)
+	}
+	return what + " of chains " + strings.Join(shown, ", ") + more
 }
 
 type diagnosis struct {
@@ -45,24 +89,31 @@ type diagnosis struct {
 	errs     []error
 }
 
-func (d *diagnosis) downstream(ch *ir.Chain) {
-	role := "chain " + ch.Name
-	for _, name := range ch.TLS.CertSecrets {
-		if sec := d.secrets[name]; sec != nil && sec.Cert != nil {
-			d.report(sec, "serving certificate of "+role, certcheck.CheckServing(certcheck.ServingInput{
-				Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, CA: sec.Cert.IssuerPEM, Hosts: ch.ServerNames,
-				Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
-			}))
-		}
-	}
-	if sec := d.secrets[ch.TLS.CASecret]; sec != nil && sec.Validation != nil {
-		d.report(sec, "client CA of "+role, certcheck.CheckClientCA(certcheck.ClientCAInput{
+func (d *diagnosis) downstream(key string, u *secretUse) {
+	sec := d.secrets[u.secret]
+	switch {
+	case sec == nil:
+		return
+	case strings.HasPrefix(key, "serving:") && sec.Cert != nil:
+		d.report(sec, u.role("serving certificate"), certcheck.CheckServing(certcheck.ServingInput{
+			Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, CA: sec.Cert.IssuerPEM, Hosts: u.hosts,
+			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
+		}))
+	case strings.HasPrefix(key, "clientca:") && sec.Validation != nil:
+		d.report(sec, u.role("client CA"), certcheck.CheckClientCA(certcheck.ClientCAInput{
 			CA: sec.Validation.CAPEM, CRL: sec.Validation.CRLPEM, OnlyLeafCRL: sec.Validation.OnlyVerifyLeafCRL,
 			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
 		}))
 	}
-	pins := append(certcheck.CheckSPKI(ch.TLS.SPKI), certcheck.CheckCertHash(ch.TLS.CertHashes)...)
-	d.report(nil, "client certificate pins of "+role, pins)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // optionalMode flags OPTIONAL_MUTUAL chains that Envoy will treat as MUTUAL:

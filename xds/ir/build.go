@@ -32,6 +32,7 @@ type builder struct {
 	warnings map[string]bool
 	secrets  map[string]*Secret
 	clusters map[string]*clusterEntry
+	vsIdx    *virtualServiceIndex // built on first use
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to

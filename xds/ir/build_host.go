@@ -2,6 +2,7 @@ package ir
 
 import (
 	"net/netip"
+	"sort"
 	"strings"
 
 	"github.com/trustgate/trustgate/model"
@@ -106,14 +107,102 @@ func vsDomains(vs *model.VirtualService, s *serverRef) []string {
 // without hosts (tcp-only VirtualServices may omit them).
 func (b *builder) boundVirtualServices(s *serverRef, anyHost bool) []*model.VirtualService {
 	var out []*model.VirtualService
-	for _, vs := range b.cfg.VirtualServices {
-		if !refsGateway(vs.Spec.Gateways, vs.Metadata.Namespace, s.gw) {
-			continue
-		}
+	for _, vs := range b.vsIndex().candidates(s) {
 		if len(vsDomains(vs, s)) > 0 || (anyHost && len(vs.Spec.Hosts) == 0) {
 			out = append(out, vs)
 		}
 	}
+	return out
+}
+
+// virtualServiceIndex finds the VirtualServices a server may bind without
+// scanning all of them for every server, which made a gateway of 10,000
+// servers and VirtualServices quadratic.
+type virtualServiceIndex struct {
+	order     map[*model.VirtualService]int
+	byGateway map[string]*gatewayVS // "ns/name"
+}
+
+// gatewayVS are the VirtualServices naming one Gateway: by exact host, and
+// those with a wildcard host or none, which any server may bind.
+type gatewayVS struct {
+	all, loose []*model.VirtualService
+	exact      map[string][]*model.VirtualService
+}
+
+func (b *builder) vsIndex() *virtualServiceIndex {
+	if b.vsIdx != nil {
+		return b.vsIdx
+	}
+	idx := &virtualServiceIndex{order: map[*model.VirtualService]int{}, byGateway: map[string]*gatewayVS{}}
+	for i, vs := range b.cfg.VirtualServices {
+		idx.order[vs] = i
+		seen := map[string]bool{}
+		for _, ref := range vs.Spec.Gateways {
+			ns, name, ok := gatewayRef(ref, vs.Metadata.Namespace)
+			if !ok || seen[ns+"/"+name] {
+				continue
+			}
+			seen[ns+"/"+name] = true
+			idx.gateway(ns + "/" + name).add(vs)
+		}
+	}
+	b.vsIdx = idx
+	return idx
+}
+
+func (idx *virtualServiceIndex) gateway(key string) *gatewayVS {
+	g := idx.byGateway[key]
+	if g == nil {
+		g = &gatewayVS{exact: map[string][]*model.VirtualService{}}
+		idx.byGateway[key] = g
+	}
+	return g
+}
+
+func (g *gatewayVS) add(vs *model.VirtualService) {
+	g.all = append(g.all, vs)
+	loose := len(vs.Spec.Hosts) == 0
+	for _, h := range vs.Spec.Hosts {
+		if strings.Contains(h, "*") {
+			loose = true
+			continue
+		}
+		g.exact[strings.ToLower(h)] = append(g.exact[strings.ToLower(h)], vs)
+	}
+	if loose {
+		g.loose = append(g.loose, vs)
+	}
+}
+
+// candidates are the VirtualServices naming s's Gateway that can share a
+// host with s, in configuration order: for a server with only exact hosts,
+// those with one of its hosts plus the loose ones; otherwise all.
+func (idx *virtualServiceIndex) candidates(s *serverRef) []*model.VirtualService {
+	g := idx.byGateway[s.gw.Metadata.Namespace+"/"+s.gw.Metadata.Name]
+	if g == nil {
+		return nil
+	}
+	seen := map[*model.VirtualService]bool{}
+	var out []*model.VirtualService
+	for _, h := range s.hosts {
+		if strings.Contains(h.host, "*") {
+			return g.all
+		}
+		for _, vs := range g.exact[h.host] {
+			if !seen[vs] {
+				seen[vs] = true
+				out = append(out, vs)
+			}
+		}
+	}
+	for _, vs := range g.loose {
+		if !seen[vs] {
+			seen[vs] = true
+			out = append(out, vs)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return idx.order[out[i]] < idx.order[out[j]] })
 	return out
 }
 

@@ -51,6 +51,7 @@ func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
 func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
 	k := streamKey{id: id}
 	c.identify(k, req.GetNode())
+	c.unknownNames(k, req.GetNode(), req.GetTypeUrl(), req.GetResourceNames(), true)
 	if req.GetResponseNonce() == "" {
 		return nil
 	}
@@ -88,6 +89,7 @@ func (c *callbacks) OnDeltaStreamClosed(id int64, n *corev3.Node) {
 func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
 	k := streamKey{delta: true, id: id}
 	c.identify(k, req.GetNode())
+	c.unknownNames(k, req.GetNode(), req.GetTypeUrl(), req.GetResourceNamesSubscribe(), false)
 	if req.GetResponseNonce() != "" {
 		_ = c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail()) // see OnStreamRequest
 	}

@@ -29,9 +29,11 @@ type groups struct {
 	byKey map[string]*group
 
 	// smu guards snaps, the installed snapshot of each group, read by the
-	// stream goroutines without waiting for a compile.
-	smu   sync.RWMutex
-	snaps map[string]*snapshot
+	// stream goroutines without waiting for a compile, and prevNames, the
+	// resource names (by type URL) of each group's snapshot before it.
+	smu       sync.RWMutex
+	snaps     map[string]*snapshot
+	prevNames map[string]map[string][]string
 }
 
 type group struct {
@@ -42,7 +44,8 @@ type group struct {
 }
 
 func newGroups(c *caches, log *slog.Logger, installed func()) *groups {
-	return &groups{caches: c, log: log, installed: installed, byKey: map[string]*group{}, snaps: map[string]*snapshot{}}
+	return &groups{caches: c, log: log, installed: installed, byKey: map[string]*group{},
+		snaps: map[string]*snapshot{}, prevNames: map[string]map[string][]string{}}
 }
 
 // ensure makes sure the group of these labels is known and, when a
@@ -140,6 +143,9 @@ func (g *groups) install(ctx context.Context, key string, s *snapshot) error {
 		return err
 	}
 	g.smu.Lock()
+	if old := g.snaps[key]; old != nil {
+		g.prevNames[key] = old.names
+	}
 	g.snaps[key] = s
 	g.smu.Unlock()
 	return nil
@@ -150,6 +156,23 @@ func (g *groups) current(key string) *snapshot {
 	g.smu.RLock()
 	defer g.smu.RUnlock()
 	return g.snaps[key]
+}
+
+// served reports whether a group's current snapshot, or the one before it,
+// holds a resource; ok is false when the group has no snapshot.
+func (g *groups) served(key, typeURL string) (has func(name string) bool, ok bool) {
+	g.smu.RLock()
+	defer g.smu.RUnlock()
+	s := g.snaps[key]
+	if s == nil {
+		return nil, false
+	}
+	cur, prev := s.names[typeURL], g.prevNames[key][typeURL]
+	return func(name string) bool {
+		_, inCur := slices.BinarySearch(cur, name)
+		_, inPrev := slices.BinarySearch(prev, name)
+		return inCur || inPrev
+	}, true
 }
 
 // config returns the last good configuration, or nil before the first.

@@ -9,25 +9,33 @@ import (
 
 // gRPC limits, sized for big configurations and bad clients.
 const (
-	// maxMsgSize: Envoy has sent 21 MB responses for 50k routes
-	// (envoy#36169), and a reconnecting Envoy's request listing
-	// initial_resource_versions for every resource can be large too; gRPC's
-	// default receive limit is 4 MiB.
-	maxMsgSize = 64 << 20
+	// maxSendMsgSize: Envoy has sent 21 MB responses for 50k routes
+	// (envoy#36169); gRPC's default limit is 4 MiB.
+	maxSendMsgSize = 64 << 20
+	// maxRecvMsgSize bounds what gRPC reads into memory for one request
+	// (refused with ResourceExhausted before it is read); it is above
+	// maxRequestBytes so that a request between the two gets the guard's
+	// InvalidArgument, which names the limit.
+	maxRecvMsgSize = 2 * maxRequestBytes
 	// maxStreams per connection: one ADS stream is all an Envoy needs.
 	maxStreams = 16
+	// handshakeTimeout bounds a connection that never completes its TLS
+	// and HTTP/2 handshakes (gRPC's default waits 120s).
+	handshakeTimeout = 10 * time.Second
 )
 
 // grpcOptions are the server's own gRPC options followed by the caller's.
-func grpcOptions(extra []grpc.ServerOption) []grpc.ServerOption {
+func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 	return append([]grpc.ServerOption{
-		grpc.MaxRecvMsgSize(maxMsgSize),
-		grpc.MaxSendMsgSize(maxMsgSize),
+		grpc.MaxRecvMsgSize(maxRecvMsgSize),
+		grpc.MaxSendMsgSize(maxSendMsgSize),
 		grpc.MaxConcurrentStreams(maxStreams),
+		grpc.ConnectionTimeout(handshakeTimeout),
 		// Clients may ping every 15s at most, even with no stream open;
 		// more often gets a GOAWAY (the bootstrap's keepalive is 30s).
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 15 * time.Second, PermitWithoutStream: true}),
 		// Ping idle connections so a vanished proxy's stream is noticed.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.ChainStreamInterceptor(g.intercept),
 	}, extra...)
 }

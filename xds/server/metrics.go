@@ -30,6 +30,8 @@ type metrics struct {
 	certExpiry        *prometheus.GaugeVec
 	caExpiry          *prometheus.GaugeVec
 	crlNextUpdate     *prometheus.GaugeVec
+	denied            *prometheus.CounterVec
+	unknown           *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -67,10 +69,18 @@ func newMetrics() *metrics {
 			Name: "trustgate_crl_next_update_timestamp_seconds",
 			Help: "Earliest NextUpdate among the CRLs of each served validation secret, as a unix time; Envoy fails every handshake once a CRL has expired.",
 		}, []string{"secret"}),
+		denied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustgate_xds_denied_streams_total",
+			Help: "ADS streams refused, by reason: the node is not the client certificate's identity or claims labels it may not, changed mid-stream, or a request was over a limit.",
+		}, []string{"reason"}),
+		unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustgate_xds_unknown_resource_requests_total",
+			Help: "Resources asked for that the proxy's group is not served (they get nothing), by type; \"other\" counts requests for types trustgate does not serve.",
+		}, []string{"type"}),
 	}
 	m.registry.MustRegister(
 		m.pushes, m.ackLatency, m.connected, m.nacks, m.reloadErrors, m.lastReloadSuccess,
-		m.certExpiry, m.caExpiry, m.crlNextUpdate,
+		m.certExpiry, m.caExpiry, m.crlNextUpdate, m.denied, m.unknown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

@@ -46,6 +46,9 @@ type Options struct {
 	// GRPCServerOptions are added after the server's own (message sizes,
 	// stream limits, keepalive), e.g. grpc.Creds for xDS over TLS.
 	GRPCServerOptions []grpc.ServerOption
+	// Authorizer, when set, must accept the node of every stream's first
+	// request; nil accepts any node (plaintext on loopback).
+	Authorizer Authorizer
 	// ShutdownTimeout bounds the graceful stop of the gRPC and admin servers.
 	ShutdownTimeout time.Duration
 }

@@ -60,6 +60,9 @@ type typeState struct {
 	ackedAt      time.Time
 	nack         *NACK
 	pushes       []push // sent and not yet answered, oldest first
+	// unknown are the names of the previous SotW request of the type that
+	// the group is not served (see unknownNames).
+	unknown map[string]bool
 }
 
 type push struct {

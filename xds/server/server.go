@@ -87,7 +87,8 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 		wg.Go(func() { w.run(ctx, func() { _ = s.Reload(ctx) }) }) // Reload logs and records its errors
 	}
 
-	g := grpc.NewServer(grpcOptions(s.opts.GRPCServerOptions)...)
+	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log}
+	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
 	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, log: s.log}
 	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
 		// One channel per stream in cache order, so responses leave in the

@@ -214,6 +214,13 @@ func (c *Client) notify() {
 	c.changed = make(chan struct{})
 }
 
+// Err returns why the current stream ended, or nil while it runs.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streamErr
+}
+
 // View returns what the client has accepted.
 func (c *Client) View() View {
 	c.mu.Lock()

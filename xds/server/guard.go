@@ -1,0 +1,244 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"sync"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/trustgate/trustgate/xds/server/labels"
+)
+
+// Authorizer decides whether the peer of a stream may speak for a node, e.g.
+// by comparing the node with the stream's verified client certificate. It
+// is given the stream's context (with its gRPC peer) and the node id and
+// labels of the stream's first request; an error refuses the stream with
+// PermissionDenied. An error with a `DenyReason() string` method (a short
+// snake_case word) labels trustgate_xds_denied_streams_total.
+type Authorizer interface {
+	Authorize(ctx context.Context, nodeID string, labels map[string]string) error
+}
+
+// Limits on one request, checked before go-control-plane sees it. Envoy's
+// largest requests are SotW EDS/RDS name lists and a reconnecting delta
+// client's initial_resource_versions: about 130 bytes per resource, so 100k
+// names fit in 16 MiB. Both far exceed any real configuration's needs; they
+// bound what a hostile client makes the server index per request.
+const (
+	maxRequestNames = 100_000
+	maxRequestBytes = 16 << 20
+)
+
+// Denial reasons of the guard's own checks.
+const (
+	reasonNoNode       = "no_node"           // the first request names no node
+	reasonNodeChanged  = "node_changed"      // a later request names another node
+	reasonTooManyNames = "too_many_names"    // over maxRequestNames
+	reasonTooLarge     = "request_too_large" // over maxRequestBytes
+	reasonUnauthorized = "unauthorized"      // the Authorizer gave no reason
+	reasonOther        = "other"             // the Authorizer's reason is not a fit metric label
+)
+
+// The ADS methods the guard checks.
+const (
+	adsSotwMethod  = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
+	adsDeltaMethod = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
+)
+
+// maxLogged bounds client-chosen text (node ids, type URLs) in logs and
+// statuses.
+const maxLogged = 256
+
+var reasonLabel = regexp.MustCompile(`^[a-z_]{1,32}$`)
+
+// guard checks every ADS request as it is read, before go-control-plane sees
+// it: the size limits, the node (authorized on the first request, the same
+// on every later one, and filled in where the client left it out, as
+// set_node_on_first_message_only does), and the type URL (a type that is not
+// served is dropped, so a client cannot make the cache hold watches for
+// types without end). A refusal ends the stream with the refusal's status:
+// go-control-plane returns nil when its reads fail, so the status is kept
+// here and returned in place of the handler's.
+type guard struct {
+	auth    Authorizer // nil: any node
+	metrics *metrics
+	log     *slog.Logger
+}
+
+// intercept is the gRPC stream interceptor.
+func (g *guard) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if info.FullMethod != adsSotwMethod && info.FullMethod != adsDeltaMethod {
+		return handler(srv, ss)
+	}
+	gs := &guardedStream{ServerStream: ss, g: g, loggedTypes: map[string]bool{}}
+	err := handler(srv, gs)
+	if end := gs.ended(); end != nil {
+		return end
+	}
+	return err
+}
+
+// guardedStream is an ADS stream whose reads the guard checks.
+type guardedStream struct {
+	grpc.ServerStream
+	g *guard
+
+	// Only the reading goroutine touches these.
+	node        *corev3.Node // of the first request that named one
+	loggedTypes map[string]bool
+
+	mu  sync.Mutex
+	end error // the status the stream ends with, when a read ended it
+}
+
+func (s *guardedStream) ended() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.end
+}
+
+func (s *guardedStream) setEnd(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.end == nil {
+		s.end = err
+	}
+}
+
+// RecvMsg reads the next request that passes the checks.
+func (s *guardedStream) RecvMsg(m any) error {
+	for {
+		if err := s.ServerStream.RecvMsg(m); err != nil {
+			// gRPC's own refusals (a message over MaxRecvMsgSize, bytes that
+			// are not a request) would otherwise end the stream with OK.
+			if !errors.Is(err, io.EOF) {
+				s.setEnd(err)
+			}
+			return err
+		}
+		pass, err := s.check(m)
+		if err != nil {
+			s.setEnd(err)
+			return err
+		}
+		if pass {
+			return nil
+		}
+		if msg, ok := m.(proto.Message); ok {
+			proto.Reset(msg)
+		}
+	}
+}
+
+// check returns whether the request goes on to go-control-plane, or the
+// status that ends the stream.
+func (s *guardedStream) check(m any) (bool, error) {
+	var (
+		node    *corev3.Node
+		setNode func(*corev3.Node)
+		typeURL string
+		names   int
+	)
+	switch r := m.(type) {
+	case *discoveryv3.DiscoveryRequest:
+		node, setNode, typeURL = r.GetNode(), func(n *corev3.Node) { r.Node = n }, r.GetTypeUrl()
+		names = len(r.GetResourceNames()) + len(r.GetResourceLocators())
+	case *discoveryv3.DeltaDiscoveryRequest:
+		node, setNode, typeURL = r.GetNode(), func(n *corev3.Node) { r.Node = n }, r.GetTypeUrl()
+		names = len(r.GetResourceNamesSubscribe()) + len(r.GetResourceNamesUnsubscribe()) +
+			len(r.GetInitialResourceVersions()) + len(r.GetResourceLocatorsSubscribe()) + len(r.GetResourceLocatorsUnsubscribe())
+	default:
+		return true, nil
+	}
+	if size := proto.Size(m.(proto.Message)); size > maxRequestBytes {
+		return false, s.refuse(codes.InvalidArgument, reasonTooLarge, node,
+			fmt.Errorf("request of %d bytes is over the limit of %d", size, maxRequestBytes))
+	}
+	if names > maxRequestNames {
+		return false, s.refuse(codes.InvalidArgument, reasonTooManyNames, node,
+			fmt.Errorf("request names %d resources, over the limit of %d", names, maxRequestNames))
+	}
+	if err := s.checkNode(node); err != nil {
+		return false, err
+	}
+	if node == nil && s.node != nil {
+		setNode(s.node)
+	}
+	if typeURL != "" && shortTypes[typeURL] == "" {
+		s.unknownType(typeURL)
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkNode authorizes the first node and holds later ones to it.
+func (s *guardedStream) checkNode(node *corev3.Node) error {
+	switch {
+	case s.node == nil && node == nil:
+		if s.g.auth != nil {
+			return s.refuse(codes.PermissionDenied, reasonNoNode, nil, errors.New("the first request must name the node"))
+		}
+		return nil
+	case s.node == nil:
+		if s.g.auth != nil {
+			if err := s.g.auth.Authorize(s.Context(), node.GetId(), labels.FromNode(node)); err != nil {
+				return s.refuse(codes.PermissionDenied, denyReason(err), node, err)
+			}
+		}
+		s.node = node
+		return nil
+	case node != nil && !proto.Equal(node, s.node):
+		return s.refuse(codes.PermissionDenied, reasonNodeChanged, node,
+			fmt.Errorf("the stream started as node %q and may not change its node", clip(s.node.GetId())))
+	}
+	return nil
+}
+
+// refuse logs and counts a refused stream and returns its status.
+func (s *guardedStream) refuse(code codes.Code, reason string, node *corev3.Node, err error) error {
+	s.g.metrics.denied.WithLabelValues(reason).Inc()
+	s.g.log.Warn("xDS stream refused", "peer", peerAddr(s.Context()), "node", clip(node.GetId()),
+		"reason", reason, "code", code.String(), "error", clip(err.Error()))
+	return status.Error(code, clip(err.Error()))
+}
+
+// unknownType counts a request for a type that is not served, logging it
+// once per stream and type.
+func (s *guardedStream) unknownType(typeURL string) {
+	s.g.metrics.unknown.WithLabelValues(shortType(typeURL)).Inc()
+	if s.loggedTypes[typeURL] || len(s.loggedTypes) >= len(shortTypes) {
+		return // a client cycling through junk types is logged a few times, not each
+	}
+	s.loggedTypes[typeURL] = true
+	s.g.log.Warn("proxy asked for a resource type trustgate does not serve; ignored", "peer", peerAddr(s.Context()), "node", clip(s.node.GetId()), "type", clip(typeURL))
+}
+
+// denyReason is the metric label of an Authorizer's error.
+func denyReason(err error) string {
+	var r interface{ DenyReason() string }
+	if !errors.As(err, &r) {
+		return reasonUnauthorized
+	}
+	if reason := r.DenyReason(); reasonLabel.MatchString(reason) {
+		return reason
+	}
+	return reasonOther
+}
+
+// clip shortens client-chosen text for logs and statuses.
+func clip(s string) string {
+	if len(s) <= maxLogged {
+		return s
+	}
+	return s[:maxLogged] + "...(clipped)"
+}
