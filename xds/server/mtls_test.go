@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
@@ -114,6 +114,16 @@ type adsStream struct {
 // openADS opens a stream on a new connection closed when the test ends.
 func openADS(t *testing.T, addr string, delta bool, dial ...grpc.DialOption) adsStream {
 	t.Helper()
+	s, err := dialADS(t, addr, delta, dial...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// dialADS is openADS returning the error of a connection that fails.
+func dialADS(t *testing.T, addr string, delta bool, dial ...grpc.DialOption) (adsStream, error) {
+	t.Helper()
 	conn, err := grpc.NewClient(addr, dial...)
 	if err != nil {
 		t.Fatal(err)
@@ -125,11 +135,10 @@ func openADS(t *testing.T, addr string, delta bool, dial ...grpc.DialOption) ads
 			t.Error(err)
 		}
 	})
-	return openOn(t, ctx, conn, delta)
+	return openOn(ctx, conn, delta)
 }
 
-func openOn(t *testing.T, ctx context.Context, conn *grpc.ClientConn, delta bool) adsStream {
-	t.Helper()
+func openOn(ctx context.Context, conn *grpc.ClientConn, delta bool) (adsStream, error) {
 	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
 	var s adsStream
 	var err error
@@ -138,10 +147,21 @@ func openOn(t *testing.T, ctx context.Context, conn *grpc.ClientConn, delta bool
 	} else {
 		s.sotw, err = ads.StreamAggregatedResources(ctx)
 	}
-	if err != nil {
-		t.Fatal(err)
+	return s, err
+}
+
+// refused reports how a connection that must fail its handshake ended:
+// Unavailable when opening the stream, sending or receiving.
+func refused(t *testing.T, addr string, dial grpc.DialOption) codes.Code {
+	t.Helper()
+	s, err := dialADS(t, addr, false, dial)
+	if err == nil {
+		err = s.send(node("gw-1", gateway), envoytest.ClusterType)
 	}
-	return s
+	if err == nil {
+		return s.ended().Code()
+	}
+	return status.Code(err)
 }
 
 // send sends a request for typeURL with names (SotW resource_names, delta
@@ -202,11 +222,4 @@ func (s adsStream) ended() *status.Status {
 
 func node(id string, l map[string]string) *corev3.Node {
 	return &corev3.Node{Id: id, Metadata: labels.Metadata(l)}
-}
-
-// errorsIsStatus reports whether err carries a gRPC status (the transport
-// got far enough to exchange one) — used to tell handshake failures apart.
-func errorsIsStatus(err error) bool {
-	var s interface{ GRPCStatus() *status.Status }
-	return errors.As(err, &s)
 }
