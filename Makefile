@@ -18,13 +18,14 @@ test:
 run:
 	$(GO) run ./cmd/trustgate serve
 
-# Rewrites golden files; read the diff before committing it. Only packages
-# that define -update get it: any other test binary rejects the flag.
+# Rewrites golden files (and envoy/*.yaml); read the diff before committing
+# it. Only packages whose tests define -update (themselves or through
+# internal/goldentest) get it: any other test binary rejects the flag.
 golden:
-	@pkgs="$$(grep -rl --include='*_test.go' 'flag.Bool("update"' . | while read -r f; do dirname "$$f"; done | sort -u)"; \
+	@pkgs="$$(grep -rlE --include='*_test.go' 'flag.Bool\("update"|internal/goldentest"' . | while read -r f; do dirname "$$f"; done | sort -u)"; \
 	if [ -z "$$pkgs" ]; then echo "no package defines -update"; exit 0; fi; \
-	echo $(GO) test $$pkgs -run Golden -update; \
-	$(GO) test $$pkgs -run Golden -update
+	echo $(GO) test $$pkgs -update; \
+	$(GO) test $$pkgs -update
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

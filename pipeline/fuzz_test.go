@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 )
@@ -19,7 +20,7 @@ func FuzzLoadTranslate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	var pki *testPKI
+	var pki *goldentest.PKI
 	f.Add([]byte("apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec: {servers: []}\n"))
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
@@ -33,10 +34,10 @@ func FuzzLoadTranslate(f *testing.F) {
 			pki = goldenPKI(t)
 		}
 		path := filepath.Join(t.TempDir(), "in.yaml")
-		if err := os.WriteFile(path, pki.expand(t, src, false), 0o644); err != nil {
+		if err := os.WriteFile(path, pki.Expand(t, src, false), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: pki.dir})
+		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: pki.Dir})
 		if err != nil {
 			return // rejected with a message: fine
 		}

@@ -2,10 +2,7 @@ package pipeline_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,13 +15,12 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
 	"github.com/trustgate/trustgate/xds/ir"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the current output")
 
 // TestGolden translates every testdata/<case>.in.yaml and compares the Envoy
 // resources with <case>.out.yaml. Each case names its proxy labels in a
@@ -32,42 +28,16 @@ var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the cu
 //
 // Certificates are made afresh for every run (no key is committed), so in the
 // output every PEM payload is replaced by stable labels of its blocks, e.g.
-// "pem:server/tls.crt#0,pem:pki/intermediate". In the input, ${B64:name/file}
+// "pem:server/tls.crt#0,pem:client-ca/ca.crt#0". In the input, ${B64:name/file}
 // stands for the base64 of a generated file (for Secret documents), and a
 // "# secrets-dir: none" line loads the case without the generated secrets
 // directory.
 func TestGolden(t *testing.T) {
 	pki := goldenPKI(t)
-	cases, err := filepath.Glob("testdata/*.in.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("no golden cases in testdata")
-	}
-	for _, in := range cases {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
-		t.Run(name, func(t *testing.T) {
-			got := translateCase(t, pki, in)
-			out := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
-			if *update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pipeline -run Golden -update)", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s differs from the translation; diff it with -update and review:\n%s", out, lineDiff(string(want), string(got)))
-			}
-		})
-	}
+	goldentest.Run(t, ".out.yaml", func(t *testing.T, in string) []byte { return translateCase(t, pki, in) })
 }
 
-func translateCase(t *testing.T, pki *testPKI, in string) []byte {
+func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 	t.Helper()
 	src, err := os.ReadFile(in)
 	if err != nil {
@@ -75,10 +45,10 @@ func translateCase(t *testing.T, pki *testPKI, in string) []byte {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, filepath.Base(in))
-	if err := os.WriteFile(path, pki.expand(t, src, true), 0o644); err != nil {
+	if err := os.WriteFile(path, pki.Expand(t, src, true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: pki.dir}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: pki.Dir}
 	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
 		opts.SecretsDir = "" // the case brings its own Secret documents
 	}
@@ -97,7 +67,7 @@ func translateCase(t *testing.T, pki *testPKI, in string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js = pki.label(t, js)
+	js = labelPEM(t, pki, js)
 	y, err := yaml.JSONToYAML(js)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +78,7 @@ func translateCase(t *testing.T, pki *testPKI, in string) []byte {
 	for _, w := range out.Warnings {
 		// Warnings name the input file; show the case's path, not the temp copy.
 		w = strings.ReplaceAll(w, path, filepath.ToSlash(in))
-		w = strings.ReplaceAll(w, pki.dir, "$SECRETS_DIR")
+		w = strings.ReplaceAll(w, pki.Dir, "$SECRETS_DIR")
 		fmt.Fprintf(&head, "# warning: %s\n", w)
 	}
 	return append([]byte(head.String()), y...)
@@ -136,20 +106,15 @@ func caseLabels(t *testing.T, cfg *pipeline.Config, src []byte) map[string]strin
 	return sels[0]
 }
 
-// testPKI is a development PKI made once per test binary: a root and an
-// intermediate CA, and the secrets the golden cases name.
-type testPKI struct {
-	dir    string
-	labels map[string]string // DER (as string) -> label
-}
-
+// The golden PKI is made once per test binary: a root and an intermediate
+// CA, and the secrets the golden cases name.
 var (
 	pkiOnce sync.Once
-	pkiVal  *testPKI
+	pkiVal  *goldentest.PKI
 	pkiErr  error
 )
 
-func goldenPKI(t *testing.T) *testPKI {
+func goldenPKI(t *testing.T) *goldentest.PKI {
 	t.Helper()
 	pkiOnce.Do(func() { pkiVal, pkiErr = makePKI() })
 	if pkiErr != nil {
@@ -158,7 +123,7 @@ func goldenPKI(t *testing.T) *testPKI {
 	return pkiVal
 }
 
-func makePKI() (*testPKI, error) {
+func makePKI() (*goldentest.PKI, error) {
 	dir, err := os.MkdirTemp("", "trustgate-golden-")
 	if err != nil {
 		return nil, err
@@ -189,68 +154,17 @@ func makePKI() (*testPKI, error) {
 	if err := certs.WriteCRLs(dir, certs.CRLOptions{Now: now}); err != nil {
 		return nil, err
 	}
-	p := &testPKI{dir: dir, labels: map[string]string{}}
-	return p, p.index()
-}
-
-// index labels every PEM block of every generated file; the CA-only secret
-// comes first so that CA certificates are labelled "client-ca/ca.crt#N".
-func (p *testPKI) index() error {
-	if err := p.indexDir(filepath.Join(p.dir, certs.DefaultCASecretName)); err != nil {
-		return err
+	// The CA-only secret first, so that CA blocks read "client-ca/ca.crt#N".
+	p := goldentest.NewPKI(dir)
+	if err := p.LabelTree(filepath.Join(dir, certs.DefaultCASecretName)); err != nil {
+		return nil, err
 	}
-	return p.indexDir(p.dir)
+	return p, p.LabelTree(dir)
 }
 
-func (p *testPKI) indexDir(dir string) error {
-	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.Contains(path, string(filepath.Separator)+".") {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(p.dir, path)
-		if err != nil {
-			return err
-		}
-		for i := 0; ; i++ {
-			var blk *pem.Block
-			blk, b = pem.Decode(b)
-			if blk == nil {
-				return nil
-			}
-			if _, seen := p.labels[string(blk.Bytes)]; !seen {
-				p.labels[string(blk.Bytes)] = fmt.Sprintf("%s#%d", filepath.ToSlash(rel), i)
-			}
-		}
-	})
-}
-
-var b64Ref = regexp.MustCompile(`\$\{B64:([A-Za-z0-9._/-]+)\}`)
-
-// expand replaces ${B64:name/file} with the base64 of that generated file;
-// a reference to a file the PKI lacks fails a golden case and is left as
-// text for the fuzzer.
-func (p *testPKI) expand(t *testing.T, src []byte, strict bool) []byte {
-	t.Helper()
-	return b64Ref.ReplaceAllFunc(src, func(m []byte) []byte {
-		rel := string(b64Ref.FindSubmatch(m)[1])
-		b, err := os.ReadFile(filepath.Join(p.dir, filepath.FromSlash(rel)))
-		if err != nil && strict {
-			t.Fatalf("%s: %v", m, err)
-		}
-		if err != nil {
-			return m
-		}
-		return []byte(base64.StdEncoding.EncodeToString(b))
-	})
-}
-
-// label rewrites every inline_bytes payload of the dump into the labels of
-// its PEM blocks.
-func (p *testPKI) label(t *testing.T, js []byte) []byte {
+// labelPEM rewrites every inline_bytes payload of the dump into the labels
+// of its PEM blocks.
+func labelPEM(t *testing.T, pki *goldentest.PKI, js []byte) []byte {
 	t.Helper()
 	var doc any
 	if err := json.Unmarshal(js, &doc); err != nil {
@@ -262,7 +176,7 @@ func (p *testPKI) label(t *testing.T, js []byte) []byte {
 		case map[string]any:
 			for k, e := range v {
 				if s, ok := e.(string); ok && k == "inline_bytes" {
-					v[k] = p.describe(s)
+					v[k] = pki.Describe(s)
 					continue
 				}
 				v[k] = walk(e)
@@ -279,49 +193,4 @@ func (p *testPKI) label(t *testing.T, js []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func (p *testPKI) describe(b64 string) string {
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return b64 // not base64: e.g. "[redacted]"
-	}
-	var parts []string
-	for {
-		var blk *pem.Block
-		blk, raw = pem.Decode(raw)
-		if blk == nil {
-			break
-		}
-		l, ok := p.labels[string(blk.Bytes)]
-		if !ok {
-			l = "unknown " + blk.Type
-		}
-		parts = append(parts, "pem:"+l)
-	}
-	if len(parts) == 0 {
-		return "not PEM"
-	}
-	return strings.Join(parts, ",")
-}
-
-// lineDiff shows the first differing lines of two texts.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl && shown < 20 {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
-			shown++
-		}
-	}
-	return b.String()
 }

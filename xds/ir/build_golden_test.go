@@ -1,17 +1,12 @@
 package ir_test
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,17 +16,16 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.ir.yaml from the current output")
 
 // TestMain removes the generated PKI after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if pkiVal != nil {
-		if err := os.RemoveAll(pkiVal.base); err != nil {
+		if err := os.RemoveAll(pkiVal.Dir); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}
@@ -50,33 +44,7 @@ func TestMain(m *testing.M) {
 // replaced by the labels of its blocks ("pem:main/server/tls.crt#0").
 func TestBuildGolden(t *testing.T) {
 	pki := goldenPKI(t)
-	cases, err := filepath.Glob("testdata/*.in.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("no golden cases in testdata")
-	}
-	for _, in := range cases {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
-		t.Run(name, func(t *testing.T) {
-			got := buildCase(t, pki, in)
-			out := strings.TrimSuffix(in, ".in.yaml") + ".ir.yaml"
-			if *update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatalf("%v (run go test ./xds/ir -run BuildGolden -update)", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s differs; regenerate with -update and review the diff:\n%s", out, lineDiff(string(want), string(got)))
-			}
-		})
-	}
+	goldentest.Run(t, ".ir.yaml", func(t *testing.T, in string) []byte { return buildCase(t, pki, in) })
 }
 
 // goldenResult is one case's output.
@@ -92,17 +60,17 @@ type goldenProxy struct {
 	IR     any               `json:"ir,omitempty"`
 }
 
-func buildCase(t *testing.T, pki *testPKI, in string) []byte {
+func buildCase(t *testing.T, pki *irPKI, in string) []byte {
 	t.Helper()
 	src, err := os.ReadFile(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(pki.base, filepath.Base(in))
-	if err := os.WriteFile(path, pki.expand(t, src), 0o644); err != nil {
+	path := filepath.Join(pki.Dir, filepath.Base(in))
+	if err := os.WriteFile(path, pki.Expand(t, src, true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := model.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: filepath.Join(pki.base, "main")})
+	cfg, err := model.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: filepath.Join(pki.Dir, "main")})
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -134,11 +102,11 @@ func buildCase(t *testing.T, pki *testPKI, in string) []byte {
 
 // lines splits an error into its lines, with the temporary directory
 // removed from file names.
-func (p *testPKI) lines(err error) []string {
+func (p *irPKI) lines(err error) []string {
 	if err == nil {
 		return nil
 	}
-	return strings.Split(strings.ReplaceAll(err.Error(), p.base+string(filepath.Separator), ""), "\n")
+	return strings.Split(strings.ReplaceAll(err.Error(), p.Dir+string(filepath.Separator), ""), "\n")
 }
 
 // durationKeys are the IR fields holding a time.Duration.
@@ -153,7 +121,7 @@ var pemKeys = map[string]bool{"CertPEM": true, "KeyPEM": true, "IssuerPEM": true
 // summarize turns the IR into a compact generic tree: zero values dropped,
 // durations as "10s", PEM as block labels, warnings without the temporary
 // directory.
-func (p *testPKI) summarize(t *testing.T, proxy *ir.Proxy) any {
+func (p *irPKI) summarize(t *testing.T, proxy *ir.Proxy) any {
 	t.Helper()
 	js, err := json.Marshal(proxy)
 	if err != nil {
@@ -166,7 +134,7 @@ func (p *testPKI) summarize(t *testing.T, proxy *ir.Proxy) any {
 	return p.prune("", doc)
 }
 
-func (p *testPKI) prune(key string, v any) any {
+func (p *irPKI) prune(key string, v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
@@ -191,9 +159,9 @@ func (p *testPKI) prune(key string, v any) any {
 		case v == "":
 			return nil
 		case pemKeys[key]:
-			return p.describe(v)
+			return p.Describe(v)
 		}
-		return strings.ReplaceAll(v, p.base+string(filepath.Separator), "")
+		return strings.ReplaceAll(v, p.Dir+string(filepath.Separator), "")
 	case float64:
 		if v == 0 {
 			return nil
@@ -209,19 +177,17 @@ func (p *testPKI) prune(key string, v any) any {
 	return v
 }
 
-// testPKI is a development PKI made once per test binary.
-type testPKI struct {
-	base   string
-	labels map[string]string // DER (as string) -> label
-}
+// irPKI is the development PKI of the IR golden cases, made once per test
+// binary.
+type irPKI struct{ *goldentest.PKI }
 
 var (
 	pkiOnce sync.Once
-	pkiVal  *testPKI
+	pkiVal  *irPKI
 	pkiErr  error
 )
 
-func goldenPKI(t *testing.T) *testPKI {
+func goldenPKI(t *testing.T) *irPKI {
 	t.Helper()
 	pkiOnce.Do(func() { pkiVal, pkiErr = makePKI() })
 	if pkiErr != nil {
@@ -239,7 +205,7 @@ type pkiIssue struct {
 
 // makePKI creates "main" (root and intermediate; also the secrets
 // directory) and "partner" (another root, for a second client CA).
-func makePKI() (*testPKI, error) {
+func makePKI() (*irPKI, error) {
 	base, err := os.MkdirTemp("", "trustgate-ir-golden-")
 	if err != nil {
 		return nil, err
@@ -271,109 +237,16 @@ func makePKI() (*testPKI, error) {
 			return nil, err
 		}
 	}
-	p := &testPKI{base: base, labels: map[string]string{}}
-	return p, p.index()
-}
-
-// index labels every PEM block of every generated file: the CAs and CRLs
-// first by their own names ("main/root.crt"), then the secrets' files.
-func (p *testPKI) index() error {
+	// The CAs and CRLs first by their own names ("main/root.crt"), then the
+	// secrets' files.
+	p := &irPKI{goldentest.NewPKI(base)}
 	for _, pki := range []string{"main", "partner"} {
 		for _, f := range []string{"intermediate.crt", "intermediate.crl", "root.crt", "root.crl"} {
-			b, err := os.ReadFile(filepath.Join(p.base, pki, certs.StateDir, f))
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-				p.labels[string(blk.Bytes)] = pki + "/" + f
+			err := p.LabelFile(filepath.Join(base, pki, certs.StateDir, f), pki+"/"+f)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
 			}
 		}
 	}
-	return filepath.WalkDir(p.base, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.Contains(path, string(filepath.Separator)+".") {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(p.base, path)
-		if err != nil {
-			return err
-		}
-		for i := 0; ; i++ {
-			var blk *pem.Block
-			blk, b = pem.Decode(b)
-			if blk == nil {
-				return nil
-			}
-			if _, seen := p.labels[string(blk.Bytes)]; !seen {
-				p.labels[string(blk.Bytes)] = fmt.Sprintf("%s#%d", filepath.ToSlash(rel), i)
-			}
-		}
-	})
-}
-
-var b64Ref = regexp.MustCompile(`\$\{B64:([A-Za-z0-9._/-]+)\}`)
-
-// expand replaces ${B64:pki/name/file} with the base64 of that file.
-func (p *testPKI) expand(t *testing.T, src []byte) []byte {
-	t.Helper()
-	return b64Ref.ReplaceAllFunc(src, func(m []byte) []byte {
-		rel := string(b64Ref.FindSubmatch(m)[1])
-		b, err := os.ReadFile(filepath.Join(p.base, filepath.FromSlash(rel)))
-		if err != nil {
-			t.Fatalf("%s: %v", m, err)
-		}
-		return []byte(base64.StdEncoding.EncodeToString(b))
-	})
-}
-
-// describe labels the PEM blocks of a base64 (JSON []byte) value.
-func (p *testPKI) describe(b64 string) string {
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return "not base64"
-	}
-	var parts []string
-	for {
-		var blk *pem.Block
-		blk, raw = pem.Decode(raw)
-		if blk == nil {
-			break
-		}
-		l, ok := p.labels[string(blk.Bytes)]
-		if !ok {
-			l = "unknown " + blk.Type
-		}
-		parts = append(parts, "pem:"+l)
-	}
-	if len(parts) == 0 {
-		return "not PEM"
-	}
-	return strings.Join(parts, ",")
-}
-
-// lineDiff shows the first differing lines of two texts.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; (i < len(w) || i < len(g)) && shown < 20; i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
-			shown++
-		}
-	}
-	return b.String()
+	return p, p.LabelTree(base)
 }
