@@ -3,7 +3,6 @@ package translate
 import (
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -14,22 +13,7 @@ import (
 // protos mark deprecated (they may be removed, and some already do nothing).
 func TestNoDeprecatedFields(t *testing.T) {
 	r := rich(t)
-	var msgs []proto.Message
-	for _, m := range r.Listeners {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Routes {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Clusters {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Endpoints {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Secrets {
-		msgs = append(msgs, m)
-	}
+	msgs := r.All()
 	for _, m := range msgs {
 		deprecatedFields(t, m.ProtoReflect())
 	}

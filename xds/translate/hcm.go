@@ -98,17 +98,24 @@ func httpFilters(c *ir.Chain) ([]*hcmv3.HttpFilter, error) {
 		}
 		peers = peerFields(c.RBAC, true)
 	}
-	steps := []struct {
-		on    bool
-		build func() (*hcmv3.HttpFilter, error)
-	}{
+	return buildSteps([]step[*hcmv3.HttpFilter]{
 		{len(peers) > 0, func() (*hcmv3.HttpFilter, error) { return peerStateHTTPFilter(peers) }},
 		{deny != nil, func() (*hcmv3.HttpFilter, error) { return rbacHTTPFilter(deny) }},
 		{allow != nil, func() (*hcmv3.HttpFilter, error) { return rbacHTTPFilter(allow) }},
 		{c.HTTP.CORS, corsFilter},
 		{true, routerFilter},
-	}
-	var out []*hcmv3.HttpFilter
+	})
+}
+
+// step is one filter of a chain: built only when on.
+type step[F any] struct {
+	on    bool
+	build func() (F, error)
+}
+
+// buildSteps builds the filters that are on, in order.
+func buildSteps[F any](steps []step[F]) ([]F, error) {
+	var out []F
 	for _, s := range steps {
 		if !s.on {
 			continue

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"google.golang.org/protobuf/proto"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -16,4 +18,26 @@ type Resources struct {
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
 	Secrets   []*tlsv3.Secret
+}
+
+// All returns every resource, in the order listeners, routes, clusters,
+// endpoints, secrets.
+func (r *Resources) All() []proto.Message {
+	var out []proto.Message
+	for _, m := range r.Listeners {
+		out = append(out, m)
+	}
+	for _, m := range r.Routes {
+		out = append(out, m)
+	}
+	for _, m := range r.Clusters {
+		out = append(out, m)
+	}
+	for _, m := range r.Endpoints {
+		out = append(out, m)
+	}
+	for _, m := range r.Secrets {
+		out = append(out, m)
+	}
+	return out
 }

@@ -27,27 +27,12 @@ func tcpFilters(c *ir.Chain) ([]*listenerv3.Filter, error) {
 		peers = peerFields(c.RBAC, false)
 	}
 	prefix := c.TCP.StatPrefix
-	steps := []struct {
-		on    bool
-		build func() (*listenerv3.Filter, error)
-	}{
+	return buildSteps([]step[*listenerv3.Filter]{
 		{len(peers) > 0, func() (*listenerv3.Filter, error) { return peerStateNetworkFilter(peers) }},
 		{deny != nil, func() (*listenerv3.Filter, error) { return rbacNetworkFilter(deny, prefix) }},
 		{allow != nil, func() (*listenerv3.Filter, error) { return rbacNetworkFilter(allow, prefix) }},
 		{true, func() (*listenerv3.Filter, error) { return buildTCPProxy(c) }},
-	}
-	var out []*listenerv3.Filter
-	for _, s := range steps {
-		if !s.on {
-			continue
-		}
-		f, err := s.build()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, nil
+	})
 }
 
 // buildTCPProxy proxies the connection to one cluster or, weighted, several.

@@ -3,7 +3,6 @@ package translate
 import (
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/xds/translate/translatetest"
 )
@@ -49,22 +48,7 @@ func TestTranslateDeterministic(t *testing.T) {
 // wire marshals every resource deterministically, in order.
 func wire(t *testing.T, r *Resources) []byte {
 	t.Helper()
-	var msgs []proto.Message
-	for _, m := range r.Listeners {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Routes {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Clusters {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Endpoints {
-		msgs = append(msgs, m)
-	}
-	for _, m := range r.Secrets {
-		msgs = append(msgs, m)
-	}
+	msgs := r.All()
 	var out []byte
 	for _, m := range msgs {
 		b, err := marshalDeterministic(m)
