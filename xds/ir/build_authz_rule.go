@@ -96,19 +96,27 @@ func istioMatches(vs []string, ignoreCase bool) []StringMatch {
 	return out
 }
 
-// principalMatch is Istio's principal matching: the value is a SPIFFE ID
-// without its scheme; "*" means any authenticated principal, and a suffix
-// becomes a regex so that only SPIFFE URIs can match it.
+// principalMatch is Istio's principal matching against the URI SAN: Istio
+// writes a SPIFFE ID without its scheme ("cluster.local/ns/a/sa/b") and
+// prepends "spiffe://"; a value that already names a scheme
+// ("spiffe://example.com/client", "urn://…") is matched as written, since
+// outside a mesh users write full URIs. "*" means any authenticated
+// principal, and a leading "*" becomes a regex anchored on the scheme so that
+// only URIs of that scheme can match it.
 func principalMatch(v string) StringMatch {
+	scheme, explicit := spiffePrefix, false
+	if i := strings.Index(v, "://"); i > 0 && !strings.Contains(v[:i], "*") {
+		scheme, v, explicit = v[:i+3], v[i+3:], true
+	}
 	switch {
-	case v == "*":
+	case v == "*" && !explicit:
 		return StringMatch{Present: true}
 	case strings.HasPrefix(v, "*"):
-		return StringMatch{Regex: regexp.QuoteMeta(spiffePrefix) + ".*" + regexp.QuoteMeta(v[1:])}
+		return StringMatch{Regex: regexp.QuoteMeta(scheme) + ".*" + regexp.QuoteMeta(v[1:])}
 	case strings.HasSuffix(v, "*"):
-		return StringMatch{Prefix: spiffePrefix + v[:len(v)-1]}
+		return StringMatch{Prefix: scheme + v[:len(v)-1]}
 	}
-	return StringMatch{Exact: spiffePrefix + v}
+	return StringMatch{Exact: scheme + v}
 }
 
 // principalMatches converts a list with principalMatch.

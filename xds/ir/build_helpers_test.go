@@ -141,6 +141,11 @@ func TestPrincipalMatch(t *testing.T) {
 		"exact":  {"example.com/ns/a/sa/b", StringMatch{Exact: "spiffe://example.com/ns/a/sa/b"}},
 		"prefix": {"example.com/ns/a/*", StringMatch{Prefix: "spiffe://example.com/ns/a/"}},
 		"suffix": {"*/sa/b.c", StringMatch{Regex: `spiffe://.*/sa/b\.c`}},
+		// Outside a mesh users write the whole URI: it is not prefixed again.
+		"full spiffe URI":        {"spiffe://example.com/client", StringMatch{Exact: "spiffe://example.com/client"}},
+		"full spiffe URI prefix": {"spiffe://example.com/ops/*", StringMatch{Prefix: "spiffe://example.com/ops/"}},
+		"other scheme":           {"urn://tenant/a", StringMatch{Exact: "urn://tenant/a"}},
+		"any URI of a scheme":    {"spiffe://*", StringMatch{Regex: `spiffe://.*`}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
