@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
@@ -78,11 +79,30 @@ func Generate(o Options) (*bootstrapv3.Bootstrap, error) {
 		},
 		DynamicResources: dynamicResources(o.Delta),
 		StaticResources:  &bootstrapv3.Bootstrap_StaticResources{Clusters: []*clusterv3.Cluster{xds}},
+		LayeredRuntime:   runtime(),
 	}
 	if err := b.ValidateAll(); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// RE2ProgramSizeLimit is the RE2 program size above which Envoy rejects a
+// regex (runtime key re2.max_program_size.error_level; Envoy's default is
+// 100). The regexes trustgate generates for certificate-field rules (an
+// alternation of escaped subjects or SANs) can approach 100, and a regex
+// over the limit makes Envoy reject the whole listener or route update.
+const RE2ProgramSizeLimit = 1000
+
+// runtime is a single static layer raising the RE2 program size limit. A
+// static layer cannot be changed at run time; trustgate needs no other.
+func runtime() *bootstrapv3.LayeredRuntime {
+	return &bootstrapv3.LayeredRuntime{Layers: []*bootstrapv3.RuntimeLayer{{
+		Name: "static_layer",
+		LayerSpecifier: &bootstrapv3.RuntimeLayer_StaticLayer{StaticLayer: &structpb.Struct{Fields: map[string]*structpb.Value{
+			"re2.max_program_size.error_level": structpb.NewNumberValue(RE2ProgramSizeLimit),
+		}}},
+	}}}
 }
 
 func splitAddr(addr string) (string, uint32, error) {

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
@@ -149,9 +151,22 @@ func TestGenerate(t *testing.T) {
 			if diff := cmp.Diff(tc.tls, got, protocmp.Transform()); diff != "" {
 				t.Errorf("xds cluster TLS (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(wantRuntime, b.GetLayeredRuntime(), protocmp.Transform()); diff != "" {
+				t.Errorf("layered_runtime (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
+
+// wantRuntime raises the RE2 program size limit above Envoy's default of 100
+// in a static layer, with the key spelled out (Envoy joins nested keys with
+// dots; a flat dotted key is the same key).
+var wantRuntime = &bootstrapv3.LayeredRuntime{Layers: []*bootstrapv3.RuntimeLayer{{
+	Name: "static_layer",
+	LayerSpecifier: &bootstrapv3.RuntimeLayer_StaticLayer{StaticLayer: &structpb.Struct{Fields: map[string]*structpb.Value{
+		"re2.max_program_size.error_level": structpb.NewNumberValue(1000),
+	}}},
+}}}
 
 func TestGenerateRejects(t *testing.T) {
 	base := Options{NodeID: "gw-1", XDSAddr: "127.0.0.1:18000", AdminPort: 9901}

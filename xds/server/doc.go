@@ -18,4 +18,19 @@
 // cache withholding secrets Envoy asks for in two steps (cache.go), a NACK
 // bouncing the rejected version straight back (callbacks.go), and a new
 // SotW stream being sent everything again (resume.go).
+//
+// Bad clients: every request passes a guard (guard.go) before
+// go-control-plane sees it. With Options.Authorizer (mutual TLS and the
+// node-identity rule of package xdstls, wired by `trustgate serve`), the
+// node of a stream's first request must be authorized before its group is
+// compiled, and every later request must carry the same node or none:
+// otherwise the stream ends with PermissionDenied. A request naming over
+// 100k resources or over 16 MiB ends its stream with InvalidArgument; a
+// request for a type that is not served is dropped (no watch is kept for
+// it). gRPC bounds the rest (grpc.go): 32 MiB per request, 64 MiB per
+// response, 16 streams per connection, pings at most every 15s, 10s to
+// complete a handshake. Names a proxy's group is not served get nothing, as
+// before, and are now logged and counted (unknown.go). Refusals count in
+// trustgate_xds_denied_streams_total{reason}, unknown names and types in
+// trustgate_xds_unknown_resource_requests_total{type}.
 package server

@@ -9,8 +9,9 @@ import (
 
 // gRPC limits, sized for big configurations and bad clients.
 const (
-	// maxSendMsgSize: Envoy has sent 21 MB responses for 50k routes
-	// (envoy#36169); gRPC's default limit is 4 MiB.
+	// maxSendMsgSize bounds one response: configurations of 50k routes
+	// make responses of 21 MB (envoy#36169). (gRPC's default send limit is
+	// unbounded; its 4 MiB default applies to receiving.)
 	maxSendMsgSize = 64 << 20
 	// maxRecvMsgSize bounds what gRPC reads into memory for one request
 	// (refused with ResourceExhausted before it is read); it is above

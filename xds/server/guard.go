@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -98,7 +98,7 @@ type guardedStream struct {
 	loggedTypes map[string]bool
 
 	mu  sync.Mutex
-	end error // the status the stream ends with, when a read ended it
+	end error // the status the stream ends with, when a check refused it
 }
 
 func (s *guardedStream) ended() error {
@@ -119,12 +119,7 @@ func (s *guardedStream) setEnd(err error) {
 func (s *guardedStream) RecvMsg(m any) error {
 	for {
 		if err := s.ServerStream.RecvMsg(m); err != nil {
-			// gRPC's own refusals (a message over MaxRecvMsgSize, bytes that
-			// are not a request) would otherwise end the stream with OK.
-			if !errors.Is(err, io.EOF) {
-				s.setEnd(err)
-			}
-			return err
+			return err // gRPC ends the stream with its own status (e.g. over MaxRecvMsgSize)
 		}
 		pass, err := s.check(m)
 		if err != nil {
@@ -220,7 +215,8 @@ func (s *guardedStream) unknownType(typeURL string) {
 		return // a client cycling through junk types is logged a few times, not each
 	}
 	s.loggedTypes[typeURL] = true
-	s.g.log.Warn("proxy asked for a resource type trustgate does not serve; ignored", "peer", peerAddr(s.Context()), "node", clip(s.node.GetId()), "type", clip(typeURL))
+	s.g.log.Warn("proxy asked for a resource type trustgate does not serve; ignored",
+		"peer", peerAddr(s.Context()), "node", clip(s.node.GetId()), "type", clip(typeURL))
 }
 
 // denyReason is the metric label of an Authorizer's error.
@@ -240,5 +236,5 @@ func clip(s string) string {
 	if len(s) <= maxLogged {
 		return s
 	}
-	return s[:maxLogged] + "...(clipped)"
+	return strings.ToValidUTF8(s[:maxLogged], "") + "...(clipped)"
 }

@@ -49,9 +49,6 @@ func NewAuthorizer(policyFile string, log *slog.Logger) (*Authorizer, error) {
 	return &Authorizer{policy: r}, nil
 }
 
-// Binding reports whether a policy binds labels to identities.
-func (a *Authorizer) Binding() bool { return a.policy != nil }
-
 // Authorize returns nil when the peer of ctx may be node nodeID with these
 // labels, else a *Denial.
 func (a *Authorizer) Authorize(ctx context.Context, nodeID string, labels map[string]string) error {

@@ -16,7 +16,12 @@
 // Files reload on change: each handshake (certificate, client CA) and each
 // authorization (policy) compares the files' size and modification time with
 // the last attempt, and re-reads them when they differ. A new file that does
-// not load keeps the previous one and logs an error, once per change.
+// not load keeps the previous one and logs an error, once per change. Only
+// new connections and streams see a change: an established connection is
+// not verified again, and an accepted stream keeps its authorization (as
+// Envoy keeps connections across SDS updates); a proxy whose certificate or
+// labels are revoked is cut off when it reconnects, or when trustgate
+// restarts.
 //
 // Pipeline position: beside the pipeline, on the server's side of ADS;
 // `trustgate serve` wires it into the server (the server sees only its
