@@ -3,7 +3,6 @@ package translate
 import (
 	"testing"
 
-
 	"github.com/trustgate/trustgate/xds/translate/translatetest"
 )
 
