@@ -72,6 +72,15 @@ func TestRealConfigOverADS(t *testing.T) {
 			writeConfig(t, cfgFile, "  - route: [{destination: {host: app.internal, port: {number: 8080}}}]\n")
 
 			admin, addr := startServer(t, model.LoadOptions{Paths: []string{cfgDir}, SecretsDir: pki})
+			// The Gateway's group is compiled at load, before any proxy
+			// connects: its certificates' expiry is on /metrics already.
+			rec := httptest.NewRecorder()
+			admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			for _, m := range []string{`trustgate_certificate_expiry_timestamp_seconds{secret="kubernetes://secrets/gw"}`, `trustgate_crl_next_update_timestamp_seconds{`} {
+				if !strings.Contains(rec.Body.String(), m) {
+					t.Errorf("/metrics before any proxy connected lacks %s", m)
+				}
+			}
 			e, err := envoytest.Dial(context.Background(), addr, envoytest.Options{
 				NodeID: "gw-1", Labels: map[string]string{"istio": "ingressgateway"}, Delta: delta,
 			})
@@ -178,7 +187,19 @@ func startServer(t *testing.T, opts model.LoadOptions) (admin http.Handler, addr
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return srv.AdminHandler(), lis.Addr().String()
+	admin = srv.AdminHandler()
+	deadline := time.Now().Add(10 * time.Second)
+	for { // ready once the first configuration is loaded
+		rec := httptest.NewRecorder()
+		admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code == http.StatusOK {
+			return admin, lis.Addr().String()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 10s: %d %s", rec.Code, rec.Body.String())
+		}
+		time.Sleep(10 * time.Millisecond) // polling an endpoint, bounded by the deadline
+	}
 }
 
 func reloadStatus(t *testing.T, admin http.Handler) server.ReloadStatus {

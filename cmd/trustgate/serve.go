@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -94,21 +92,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 }
 
 // loader adapts pipeline.Load to the server: every reload reads the files
-// again; warnings are logged, errors keep the last good configuration.
+// again; warnings are logged here, errors by the server's Reload (one line
+// each), which keeps the last good configuration.
 func loader(opts model.LoadOptions, log *slog.Logger) server.Loader {
 	return func() (server.Config, error) {
-		started := time.Now()
 		cfg, err := pipeline.Load(opts, pipeline.ForServe())
 		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				log.Error("configuration error", "error", line)
-			}
 			return nil, err
 		}
 		for _, w := range cfg.Warnings() {
 			log.Warn("configuration warning", "warning", w)
 		}
-		log.Info("configuration loaded", "paths", opts.Paths, "took", time.Since(started).String())
 		return cfg, nil
 	}
 }

@@ -80,12 +80,20 @@ func (g *groups) ensure(ctx context.Context, l map[string]string) string {
 	return key
 }
 
-// apply compiles every known group with cfg and, only if all succeed,
-// installs the snapshots and makes cfg the configuration for new groups.
-// On error nothing changes: every group keeps its last good snapshot.
+// apply compiles every known group with cfg (and the groups cfg declares,
+// see GroupLister) and, only if all succeed, installs the snapshots and
+// makes cfg the configuration for new groups. On error nothing changes:
+// every group keeps its last good snapshot.
 func (g *groups) apply(ctx context.Context, cfg Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if gl, ok := cfg.(GroupLister); ok {
+		for _, l := range gl.Selectors() {
+			if key := labels.Key(l); g.byKey[key] == nil {
+				g.byKey[key] = &group{labels: maps.Clone(l)}
+			}
+		}
+	}
 	next := make(map[string]*snapshot, len(g.byKey))
 	var errs []error
 	for _, key := range slices.Sorted(maps.Keys(g.byKey)) {

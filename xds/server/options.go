@@ -17,6 +17,14 @@ type Config interface {
 	Compile(labels map[string]string) (*translate.Resources, error)
 }
 
+// GroupLister is implemented by a Config that knows the label sets of its
+// proxy groups (the Gateway selectors). The server compiles those at every
+// reload, before any proxy connects, so their snapshots are ready and their
+// certificates' expiry shows on /metrics from the first load.
+type GroupLister interface {
+	Selectors() []map[string]string
+}
+
 // Loader loads the configuration files; called at start and after every change on disk.
 type Loader func() (Config, error)
 

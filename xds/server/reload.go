@@ -72,6 +72,6 @@ func (s *Server) Reload(ctx context.Context) error {
 	}
 	s.metrics.lastReloadSuccess.Set(1)
 	s.ready.Store(true)
-	s.log.Info("configuration loaded", "took", took)
+	s.log.Info("configuration loaded", "took", took.String())
 	return nil
 }
