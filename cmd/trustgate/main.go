@@ -1,6 +1,3 @@
-// Command trustgate turns Istio-style gateway YAML into Envoy configuration
-// for mutual-TLS gateways and serves it over ADS. main only wires
-// subcommands; each lives in its own file.
 package main
 
 import (
