@@ -178,29 +178,28 @@ func virtualHost(t *testing.T, rc *routev3.RouteConfiguration, domain string) *r
 // cluster returns the cluster of this name.
 func cluster(t *testing.T, res *translate.Resources, name string) *clusterv3.Cluster {
 	t.Helper()
-	var names []string
-	for _, c := range res.Clusters {
-		if c.GetName() == name {
-			return c
-		}
-		names = append(names, c.GetName())
-	}
-	t.Fatalf("no cluster %q; clusters: %v", name, names)
-	return nil
+	return byName(t, "cluster", res.Clusters, name)
 }
 
 // secret returns the SDS secret of this name.
 func secret(t *testing.T, res *translate.Resources, name string) *tlsv3.Secret {
 	t.Helper()
+	return byName(t, "secret", res.Secrets, name)
+}
+
+// byName returns the resource of this name, or fails listing the names there are.
+func byName[R interface{ GetName() string }](t *testing.T, kind string, list []R, name string) R {
+	t.Helper()
 	var names []string
-	for _, s := range res.Secrets {
-		if s.GetName() == name {
-			return s
+	for _, r := range list {
+		if r.GetName() == name {
+			return r
 		}
-		names = append(names, s.GetName())
+		names = append(names, r.GetName())
 	}
-	t.Fatalf("no secret %q; secrets: %v", name, names)
-	return nil
+	t.Fatalf("no %s %q; there are: %v", kind, name, names)
+	var zero R
+	return zero
 }
 
 // validationSecret returns the validation context of the SDS secret name.
