@@ -122,19 +122,10 @@ func newCA(dir string, st *state, name, cn string, parent *ca, opts InitOptions)
 		tmpl.MaxPathLenZero = true // an intermediate signs leaves only
 		signerCert, signerKey = parent.cert, parent.key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, key.Public(), signerKey)
+	cert, certPEM, keyPEM, err := sign(tmpl, signerCert, key, signerKey)
 	if err != nil {
 		return nil, fmt.Errorf("create %s CA: %w", name, err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := encodeKey(key)
-	if err != nil {
-		return nil, err
-	}
-	certPEM := encodeCert(der)
 	if err := writeFile(statePath(dir, name+".key"), keyPEM, 0o600); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package certs
 
 import (
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -106,22 +105,14 @@ func Issue(dir string, kind Kind, opts IssueOptions) (*Issued, error) {
 		// TLS 1.2 RSA key exchange encrypts with the certificate's key.
 		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, chain[0].cert, key.Public(), chain[0].key)
+	cert, certPEM, keyPEM, err := sign(tmpl, chain[0].cert, key, chain[0].key)
 	if err != nil {
 		return nil, fmt.Errorf("sign %s: %w", opts.Name, err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := encodeKey(key)
-	if err != nil {
-		return nil, err
 	}
 	out := &Issued{Name: opts.Name, Dir: filepath.Join(dir, opts.Name), Serial: tmpl.SerialNumber, Cert: cert, KeyPEM: keyPEM}
 	// tls.crt carries every CA between the leaf and the root: clients only
 	// have the root.
-	out.CertPEM = encodeCert(der)
+	out.CertPEM = certPEM
 	for _, c := range chain[:len(chain)-1] {
 		out.CertPEM = append(out.CertPEM, c.certPEM...)
 	}

@@ -85,3 +85,19 @@ func parseKeyPEM(b []byte) (crypto.Signer, error) {
 func encodeCRL(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
 }
+
+// sign creates the certificate of tmpl for key, signed by signer (signerKey),
+// and returns it parsed and as PEM, with key as PEM.
+func sign(tmpl, signer *x509.Certificate, key, signerKey crypto.Signer) (cert *x509.Certificate, certPEM, keyPEM []byte, err error) {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, key.Public(), signerKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cert, err = x509.ParseCertificate(der); err != nil {
+		return nil, nil, nil, err
+	}
+	if keyPEM, err = encodeKey(key); err != nil {
+		return nil, nil, nil, err
+	}
+	return cert, encodeCert(der), keyPEM, nil
+}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,31 +59,21 @@ func (v *validator) errorf(o *Object, path, format string, args ...any) {
 	v.errs.Add(o.Errorf(path, format, args...))
 }
 
+// metas returns the embedded Object of each element.
+func metas[T object](list []T) []*Object {
+	out := make([]*Object, len(list))
+	for i, o := range list {
+		out[i] = o.Meta()
+	}
+	return out
+}
+
 // duplicates reports objects of one kind defined twice with one name, and
 // objects without a name.
 func (v *validator) duplicates() {
-	var all []*Object
-	for _, o := range v.c.Gateways {
-		all = append(all, &o.Object)
-	}
-	for _, o := range v.c.VirtualServices {
-		all = append(all, &o.Object)
-	}
-	for _, o := range v.c.DestinationRules {
-		all = append(all, &o.Object)
-	}
-	for _, o := range v.c.ServiceEntries {
-		all = append(all, &o.Object)
-	}
-	for _, o := range v.c.AuthorizationPolicies {
-		all = append(all, &o.Object)
-	}
-	for _, o := range v.c.ClientCertificatePolicies {
-		all = append(all, &o.Object)
-	}
-	for _, o := range v.c.Secrets {
-		all = append(all, &o.Object)
-	}
+	c := v.c
+	all := slices.Concat(metas(c.Gateways), metas(c.VirtualServices), metas(c.DestinationRules),
+		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets))
 	first := map[string]*Object{}
 	for _, o := range all {
 		if o.Metadata.Name == "" {

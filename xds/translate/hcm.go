@@ -5,7 +5,6 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
@@ -89,14 +88,9 @@ func setXFCC(m *hcmv3.HttpConnectionManager, x *ir.XFCC) error {
 // -> CORS -> router. RBAC runs before the router, hence before any route's
 // header mutations: rules see the request as the client sent it.
 func httpFilters(c *ir.Chain) ([]*hcmv3.HttpFilter, error) {
-	var deny, allow *rbacv3.RBAC
-	var peers []ir.PeerField
-	if c.RBAC != nil {
-		var err error
-		if deny, allow, err = rbacRules(c.RBAC, true); err != nil {
-			return nil, fmt.Errorf("rbac: %w", err)
-		}
-		peers = peerFields(c.RBAC, true)
+	deny, allow, peers, err := chainRBAC(c, true)
+	if err != nil {
+		return nil, err
 	}
 	return buildSteps([]step[*hcmv3.HttpFilter]{
 		{len(peers) > 0, func() (*hcmv3.HttpFilter, error) { return peerStateHTTPFilter(peers) }},

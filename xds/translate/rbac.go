@@ -164,3 +164,16 @@ func rbacNetworkFilter(rules *rbacv3.RBAC, statPrefix string) (*listenerv3.Filte
 		StatPrefix: statPrefix + "." + rbacStatPrefix(rules),
 	})
 }
+
+// chainRBAC is what a chain's filters need for authorization: the DENY and
+// ALLOW rules (nil when absent) and the certificate fields to copy into
+// filter state before them; http says whether HTTP-only conditions apply.
+func chainRBAC(c *ir.Chain, http bool) (deny, allow *rbacv3.RBAC, peers []ir.PeerField, err error) {
+	if c.RBAC == nil {
+		return nil, nil, nil, nil
+	}
+	if deny, allow, err = rbacRules(c.RBAC, http); err != nil {
+		return nil, nil, nil, fmt.Errorf("rbac: %w", err)
+	}
+	return deny, allow, peerFields(c.RBAC, http), nil
+}

@@ -45,13 +45,9 @@ func conditionPermission(c ir.Condition) (*rbacv3.Permission, error) {
 	if c.Key == ir.CondDestinationPort {
 		conv = portValuePermission
 	}
-	values, err := mapList(c.Values, conv)
+	values, notValues, err := conditionValues(c, conv)
 	if err != nil {
-		return nil, fmt.Errorf("values%w", err)
-	}
-	notValues, err := mapList(c.NotValues, conv)
-	if err != nil {
-		return nil, fmt.Errorf("notValues%w", err)
+		return nil, err
 	}
 	and := permField(permField(nil, values, false), notValues, true)
 	if len(and) == 0 {
@@ -88,13 +84,9 @@ func conditionPrincipal(c ir.Condition, allow bool) (*rbacv3.Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	values, err := mapList(c.Values, conv)
+	values, notValues, err := conditionValues(c, conv)
 	if err != nil {
-		return nil, fmt.Errorf("values%w", err)
-	}
-	notValues, err := mapList(c.NotValues, conv)
-	if err != nil {
-		return nil, fmt.Errorf("notValues%w", err)
+		return nil, err
 	}
 	and := prinField(prinField(nil, values, false), notValues, true)
 	if len(and) == 0 {
@@ -221,4 +213,15 @@ func filterStatePrincipal(f ir.PeerField, sm *matcherv3.StringMatcher) *rbacv3.P
 		Key:     ir.PeerStateKey(f),
 		Matcher: &matcherv3.FilterStateMatcher_StringMatch{StringMatch: sm},
 	}}}
+}
+
+// conditionValues converts a condition's Values and NotValues.
+func conditionValues[T any](c ir.Condition, conv func(ir.StringMatch) (T, error)) (values, notValues []T, err error) {
+	if values, err = mapList(c.Values, conv); err != nil {
+		return nil, nil, fmt.Errorf("values%w", err)
+	}
+	if notValues, err = mapList(c.NotValues, conv); err != nil {
+		return nil, nil, fmt.Errorf("notValues%w", err)
+	}
+	return values, notValues, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -17,14 +16,9 @@ import (
 // set_filter_state (certificate fields for RBAC) -> RBAC DENY -> RBAC ALLOW
 // -> tcp_proxy.
 func tcpFilters(c *ir.Chain) ([]*listenerv3.Filter, error) {
-	var deny, allow *rbacv3.RBAC
-	var peers []ir.PeerField
-	if c.RBAC != nil {
-		var err error
-		if deny, allow, err = rbacRules(c.RBAC, false); err != nil {
-			return nil, fmt.Errorf("rbac: %w", err)
-		}
-		peers = peerFields(c.RBAC, false)
+	deny, allow, peers, err := chainRBAC(c, false)
+	if err != nil {
+		return nil, err
 	}
 	prefix := c.TCP.StatPrefix
 	return buildSteps([]step[*listenerv3.Filter]{
