@@ -43,6 +43,13 @@ func buildDownstreamTLS(t *ir.DownstreamTLS) (*tlsv3.DownstreamTlsContext, error
 	for _, name := range t.CertSecrets {
 		common.TlsCertificateSdsSecretConfigs = append(common.TlsCertificateSdsSecretConfigs, sdsSecret(name))
 	}
+	out := &tlsv3.DownstreamTlsContext{
+		CommonTlsContext: common,
+		// Only MUTUAL refuses the handshake without a certificate;
+		// OPTIONAL_MUTUAL validates one if presented. Note that Envoy also
+		// demands a certificate whenever SAN matchers or pins are set.
+		RequireClientCertificate: wrapperspb.Bool(t.Mode == ir.TLSMutual),
+	}
 	switch t.Mode {
 	case ir.TLSSimple:
 	case ir.TLSMutual, ir.TLSOptionalMutual:
@@ -54,16 +61,33 @@ func buildDownstreamTLS(t *ir.DownstreamTLS) (*tlsv3.DownstreamTlsContext, error
 			return nil, err
 		}
 		common.ValidationContextType = combinedValidation(vc, t.CASecret)
+		disableResumption(out)
 	default:
 		return nil, fmt.Errorf("unknown TLS mode %q", t.Mode)
 	}
-	return &tlsv3.DownstreamTlsContext{
-		CommonTlsContext: common,
-		// Only MUTUAL refuses the handshake without a certificate;
-		// OPTIONAL_MUTUAL validates one if presented. Note that Envoy also
-		// demands a certificate whenever SAN matchers or pins are set.
-		RequireClientCertificate: wrapperspb.Bool(t.Mode == ir.TLSMutual),
-	}, nil
+	return out, nil
+}
+
+// disableResumption turns off both TLS session resumption mechanisms on a
+// chain that validates client certificates (as Envoy Gateway does on every
+// such chain, internal/xds/translator/listener.go
+// setDownstreamTLSSessionSettings). A resumed session skips certificate
+// verification, so Envoy reports its peer certificate as not validated:
+// SslHandshakerImpl::peerCertificateValidated (source/common/tls/
+// ssl_handshaker.cc) reads a status that only the verify callback sets, and
+// that callback does not run on resumption. The mtls_authenticated principal
+// (MtlsAuthenticatedMatcher::matches) then never matches, so an ALLOW on SANs
+// refuses resumed clients at random and a DENY on SANs is bypassed by
+// resuming (envoyproxy/envoy#42668, #21235). A resumed session would also
+// skip the CRL check of a certificate revoked since its first handshake.
+// ServerContextImpl (source/common/tls/server_context_impl.cc) maps
+// disable_stateless_session_resumption to SSL_OP_NO_TICKET (no ticket is
+// issued, whatever the ticket keys) and disable_stateful_session_resumption
+// to SSL_SESS_CACHE_OFF (no session-ID cache); either alone leaves the other
+// way to resume open.
+func disableResumption(ctx *tlsv3.DownstreamTlsContext) {
+	ctx.SessionTicketKeysType = &tlsv3.DownstreamTlsContext_DisableStatelessSessionResumption{DisableStatelessSessionResumption: true}
+	ctx.DisableStatefulSessionResumption = true
 }
 
 // clientValidation is the static part of a client-certificate validation

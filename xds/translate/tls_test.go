@@ -22,6 +22,11 @@ func combined(static *tlsv3.CertificateValidationContext, ca string) *tlsv3.Comm
 	}}
 }
 
+// noTickets disables stateless (ticket) session resumption.
+func noTickets() *tlsv3.DownstreamTlsContext_DisableStatelessSessionResumption {
+	return &tlsv3.DownstreamTlsContext_DisableStatelessSessionResumption{DisableStatelessSessionResumption: true}
+}
+
 // san is a typed SAN matcher.
 func san(t tlsv3.SubjectAltNameMatcher_SanType, m *matcherv3.StringMatcher) *tlsv3.SubjectAltNameMatcher {
 	return &tlsv3.SubjectAltNameMatcher{SanType: t, Matcher: m}
@@ -65,7 +70,9 @@ func TestBuildDownstreamTLS(t *testing.T) {
 						MaxVerifyDepth: wrapperspb.UInt32(3),
 					}, "ca"),
 				},
-				RequireClientCertificate: wrapperspb.Bool(true),
+				RequireClientCertificate:         wrapperspb.Bool(true),
+				SessionTicketKeysType:            noTickets(),
+				DisableStatefulSessionResumption: true,
 			},
 		},
 		"optional mutual does not require a certificate": {
@@ -75,7 +82,9 @@ func TestBuildDownstreamTLS(t *testing.T) {
 					TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{sds("c")},
 					ValidationContextType:          combined(&tlsv3.CertificateValidationContext{}, "ca"),
 				},
-				RequireClientCertificate: wrapperspb.Bool(false),
+				RequireClientCertificate:         wrapperspb.Bool(false),
+				SessionTicketKeysType:            noTickets(),
+				DisableStatefulSessionResumption: true,
 			},
 		},
 		"mutual without a CA":    {in: &ir.DownstreamTLS{Mode: ir.TLSMutual, CertSecrets: []string{"c"}}, wantErr: true},
@@ -155,5 +164,36 @@ func TestSDSConfigIdentical(t *testing.T) {
 	wantErr(t, err, false)
 	if string(a) != string(b) {
 		t.Fatal("sds_config bytes differ between references")
+	}
+}
+
+// TestClientValidationDisablesResumption checks that every chain that
+// validates client certificates turns off both kinds of TLS session
+// resumption: Envoy reports a resumed session as not validated, so
+// mtls_authenticated rules would deny (ALLOW) or skip (DENY) on it.
+func TestClientValidationDisablesResumption(t *testing.T) {
+	tests := map[string]struct {
+		mode ir.TLSMode
+		ca   string
+		want bool // resumption disabled
+	}{
+		"simple keeps resumption":     {mode: ir.TLSSimple},
+		"mutual disables it":          {mode: ir.TLSMutual, ca: "ca", want: true},
+		"optional mutual disables it": {mode: ir.TLSOptionalMutual, ca: "ca", want: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := buildDownstreamTLS(&ir.DownstreamTLS{Mode: tc.mode, CertSecrets: []string{"c"}, CASecret: tc.ca})
+			wantErr(t, err, false)
+			if s := got.GetDisableStatelessSessionResumption(); s != tc.want {
+				t.Errorf("disable_stateless_session_resumption = %v, want %v", s, tc.want)
+			}
+			if s := got.GetDisableStatefulSessionResumption(); s != tc.want {
+				t.Errorf("disable_stateful_session_resumption = %v, want %v", s, tc.want)
+			}
+			if got.GetSessionTicketKeys() != nil || got.GetSessionTicketKeysSdsSecretConfig() != nil {
+				t.Error("session ticket keys set")
+			}
+		})
 	}
 }
