@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -239,6 +240,7 @@ func TestEnvoy(t *testing.T) {
 			t.Run("allowed client gets 200 and identity headers", func(t *testing.T) { checkAllowed(t, g) })
 			t.Run("forged identity header is replaced", func(t *testing.T) { checkForged(t, g) })
 			t.Run("client not allowed gets 403", func(t *testing.T) { checkNotAllowed(t, g) })
+			t.Run("sessions are never resumed and every connection is authorized", func(t *testing.T) { checkNoResumption(t, g) })
 			t.Run("revoked client rejected after CRL push without listener update", func(t *testing.T) { checkRevocation(t, g) })
 		})
 	}
@@ -298,6 +300,37 @@ func checkNotAllowed(t *testing.T, g *gateway) {
 		code, _, err := get(g.client(t, "mallory"), g.url("/"), header)
 		if err != nil || code != http.StatusForbidden {
 			t.Errorf("%s: mallory got HTTP %d (%v), want 403", name, code, err)
+		}
+	}
+}
+
+// checkNoResumption: a client that caches sessions (tickets in TLS 1.3, IDs
+// or tickets in TLS 1.2) never resumes one on the MUTUAL chain, and every
+// new connection gets 200 from the ALLOW rule. Were a session resumed, Envoy
+// would report the certificate as not validated and the rule would answer
+// 403 (envoyproxy/envoy#42668).
+func checkNoResumption(t *testing.T, g *gateway) {
+	for name, version := range map[string]uint16{"TLS 1.2": tls.VersionTLS12, "TLS 1.3": tls.VersionTLS13} {
+		cfg := clientTLS(t, g.pki, host, "alice")
+		cfg.MinVersion, cfg.MaxVersion = version, version
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+		c := httpsClient(cfg, "127.0.0.1:"+strconv.Itoa(g.port))
+		c.Transport.(*http.Transport).DisableKeepAlives = true // a new handshake per request
+		for i := range 3 {
+			resumed := false
+			trace := &httptrace.ClientTrace{TLSHandshakeDone: func(s tls.ConnectionState, _ error) { resumed = s.DidResume }}
+			req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, g.url("/"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("%s connection %d: %v", name, i, err)
+			}
+			resp.Body.Close()
+			if resumed || resp.StatusCode != http.StatusOK {
+				t.Errorf("%s connection %d: resumed=%v, HTTP %d; want a full handshake and 200", name, i, resumed, resp.StatusCode)
+			}
 		}
 	}
 }
