@@ -140,11 +140,7 @@ func (v *validator) tlsParams(o *Object, tp, minV, maxV string, ciphers []string
 			}
 		}
 	}
-	lo, okLo := tlsVersionOrdinal[strings.ToUpper(minV)]
-	hi, okHi := tlsVersionOrdinal[strings.ToUpper(maxV)]
-	if okLo && okHi && lo > hi {
-		v.errorf(o, tp+".minProtocolVersion", "minProtocolVersion %s is above maxProtocolVersion %s", minV, maxV)
-	}
+	v.tlsVersionRange(o, tp, minV, maxV, ciphers)
 	seen := map[string]bool{}
 	for i, c := range ciphers {
 		path := fmt.Sprintf("%s.cipherSuites[%d]", tp, i)

@@ -143,6 +143,20 @@ func TestValidateGateway(t *testing.T) {
 				`case.yaml:19: Gateway default/gw: spec.servers[1].tls.minProtocolVersion: "TLSV1_4" is not one of TLS_AUTO, TLSV1_0, TLSV1_1, TLSV1_2, TLSV1_3`,
 			},
 		},
+		"versions against Envoy's defaults": {
+			yaml: gwDoc(tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      maxProtocolVersion: TLSV1_1\n") +
+				tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      minProtocolVersion: TLS_AUTO\n      maxProtocolVersion: TLSV1_0\n") +
+				tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      minProtocolVersion: TLSV1_0\n      maxProtocolVersion: TLSV1_1\n") +
+				tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      minProtocolVersion: TLSV1_1\n      maxProtocolVersion: TLSV1_1\n      cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256]\n") +
+				tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      minProtocolVersion: TLSV1_0\n      maxProtocolVersion: TLSV1_1\n      cipherSuites: [\"[ECDHE-RSA-AES128-GCM-SHA256|ECDHE-RSA-AES128-SHA]\"]\n") +
+				tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      minProtocolVersion: TLSV1_3\n")),
+			want: []string{
+				"case.yaml:12: Gateway default/gw: spec.servers[0].tls.maxProtocolVersion: maxProtocolVersion TLSV1_1 is below Envoy's default minimum TLSV1_2 (minProtocolVersion is not set), so every handshake would fail; set minProtocolVersion too",
+				"case.yaml:19: Gateway default/gw: spec.servers[1].tls.maxProtocolVersion: maxProtocolVersion TLSV1_0 is below Envoy's default minimum TLSV1_2 (minProtocolVersion is not set), so every handshake would fail; set minProtocolVersion too",
+				"case.yaml:26: Gateway default/gw: spec.servers[2].tls.maxProtocolVersion: with maxProtocolVersion TLSV1_1 no cipher suite can be agreed: Envoy's default suites all need TLS 1.2, so every handshake would fail; list a CBC suite usable below TLS 1.2 (ECDHE-ECDSA-AES128-SHA, ECDHE-RSA-AES128-SHA, ECDHE-ECDSA-AES256-SHA, ECDHE-RSA-AES256-SHA, AES128-SHA, AES256-SHA, DES-CBC3-SHA) in cipherSuites",
+				"case.yaml:34: Gateway default/gw: spec.servers[3].tls.cipherSuites: with maxProtocolVersion TLSV1_1 no cipher suite can be agreed: every listed suite needs TLS 1.2, so every handshake would fail; list a CBC suite usable below TLS 1.2 (ECDHE-ECDSA-AES128-SHA, ECDHE-RSA-AES128-SHA, ECDHE-ECDSA-AES256-SHA, ECDHE-RSA-AES256-SHA, AES128-SHA, AES256-SHA, DES-CBC3-SHA)",
+			},
+		},
 		"cipher suites": {
 			yaml: gwDoc(tlsServer("      mode: SIMPLE\n      credentialName: simple-cred\n      cipherSuites:\n      - ECDHE-RSA-AES128-GCM-SHA256\n      - \"[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]\"\n      - TLS_AES_128_GCM_SHA256\n      - RC4-MD5\n      - ECDHE-RSA-AES128-GCM-SHA256\n")),
 			want: []string{

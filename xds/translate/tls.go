@@ -35,7 +35,7 @@ func buildDownstreamTLS(t *ir.DownstreamTLS) (*tlsv3.DownstreamTlsContext, error
 	if len(t.CertSecrets) == 0 {
 		return nil, errors.New("downstream TLS without a certificate")
 	}
-	params, err := tlsParams(t.MinVersion, t.MaxVersion, t.CipherSuites, t.ECDHCurves)
+	params, err := tlsParams(listenerVersions, t.MinVersion, t.MaxVersion, t.CipherSuites, t.ECDHCurves)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func combinedValidation(static *tlsv3.CertificateValidationContext, caSecret str
 // buildUpstreamTLS is a cluster's UpstreamTlsContext. Envoy verifies the
 // backend only when a trusted CA is configured; sni alone checks nothing.
 func buildUpstreamTLS(t *ir.UpstreamTLS) (*tlsv3.UpstreamTlsContext, error) {
-	params, err := tlsParams(t.MinVersion, t.MaxVersion, nil, nil)
+	params, err := tlsParams(upstreamVersions, t.MinVersion, t.MaxVersion, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -175,9 +175,25 @@ func sanMatcher(s ir.SANMatch) (*tlsv3.SubjectAltNameMatcher, error) {
 	return &tlsv3.SubjectAltNameMatcher{SanType: tlsv3.SubjectAltNameMatcher_SanType(t), Matcher: m}, nil
 }
 
+// versionDefaults are the protocol versions Envoy uses for TLS_AUTO.
+type versionDefaults struct {
+	min, max tlsv3.TlsParameters_TlsProtocol
+}
+
+// Envoy's defaults: ServerContextConfigImpl::DEFAULT_MIN_VERSION and
+// DEFAULT_MAX_VERSION (source/common/tls/server_context_config_impl.cc) for
+// listeners, ClientContextConfigImpl's (context_config_impl.cc) for
+// upstream connections.
+var (
+	listenerVersions = versionDefaults{tlsv3.TlsParameters_TLSv1_2, tlsv3.TlsParameters_TLSv1_3}
+	upstreamVersions = versionDefaults{tlsv3.TlsParameters_TLSv1_2, tlsv3.TlsParameters_TLSv1_2}
+)
+
 // tlsParams sets protocol versions, ciphers and curves; nil when all are
-// Envoy's defaults.
-func tlsParams(minV, maxV string, ciphers, curves []string) (*tlsv3.TlsParameters, error) {
+// Envoy's defaults. An effective minimum above the effective maximum is an
+// error: ContextImpl hands both to SSL_CTX_set_min/max_proto_version
+// unchecked, so Envoy would accept the context and fail every handshake.
+func tlsParams(def versionDefaults, minV, maxV string, ciphers, curves []string) (*tlsv3.TlsParameters, error) {
 	if minV == "" && maxV == "" && len(ciphers) == 0 && len(curves) == 0 {
 		return nil, nil
 	}
@@ -188,6 +204,9 @@ func tlsParams(minV, maxV string, ciphers, curves []string) (*tlsv3.TlsParameter
 	hi, err := tlsVersion(maxV)
 	if err != nil {
 		return nil, err
+	}
+	if orDefault(lo, def.min) > orDefault(hi, def.max) {
+		return nil, fmt.Errorf("TLS versions %s to %s (TLS_AUTO is %s to %s): no handshake can succeed", lo, hi, def.min, def.max)
 	}
 	return &tlsv3.TlsParameters{
 		TlsMinimumProtocolVersion: lo,
@@ -207,6 +226,15 @@ func tlsVersion(v string) (tlsv3.TlsParameters_TlsProtocol, error) {
 		return 0, fmt.Errorf("unknown TLS version %q (want e.g. TLSv1_2)", v)
 	}
 	return tlsv3.TlsParameters_TlsProtocol(n), nil
+}
+
+// orDefault is v, or def for TLS_AUTO. The enum's values are in version
+// order.
+func orDefault(v, def tlsv3.TlsParameters_TlsProtocol) tlsv3.TlsParameters_TlsProtocol {
+	if v == tlsv3.TlsParameters_TLS_AUTO {
+		return def
+	}
+	return v
 }
 
 // tlsTransportSocket wraps a TLS context in a transport socket.

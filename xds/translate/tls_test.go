@@ -197,3 +197,36 @@ func TestClientValidationDisablesResumption(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionRangeAgainstEnvoyDefaults checks that a context whose
+// effective minimum version (Envoy's default filled in) is above its
+// effective maximum is refused: Envoy accepts it and fails every handshake.
+// Listener defaults are TLS 1.2 to 1.3, upstream defaults TLS 1.2 to 1.2.
+func TestVersionRangeAgainstEnvoyDefaults(t *testing.T) {
+	down := func(lo, hi string) error {
+		_, err := buildDownstreamTLS(&ir.DownstreamTLS{Mode: ir.TLSSimple, CertSecrets: []string{"c"}, MinVersion: lo, MaxVersion: hi})
+		return err
+	}
+	up := func(lo, hi string) error {
+		_, err := buildUpstreamTLS(&ir.UpstreamTLS{SNI: "b", MinVersion: lo, MaxVersion: hi})
+		return err
+	}
+	tests := map[string]struct {
+		build   func(lo, hi string) error
+		lo, hi  string
+		wantErr bool
+	}{
+		"listener max below default min": {build: down, hi: "TLSv1_1", wantErr: true},
+		"listener min 1.3 alone":         {build: down, lo: "TLSv1_3"},
+		"listener explicit 1.0 to 1.1":   {build: down, lo: "TLSv1_0", hi: "TLSv1_1"},
+		"listener min above max":         {build: down, lo: "TLSv1_3", hi: "TLSv1_2", wantErr: true},
+		"upstream min 1.3 alone":         {build: up, lo: "TLSv1_3", wantErr: true},
+		"upstream 1.3 to 1.3":            {build: up, lo: "TLSv1_3", hi: "TLSv1_3"},
+		"upstream max below default min": {build: up, hi: "TLSv1_0", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			wantErr(t, tc.build(tc.lo, tc.hi), tc.wantErr)
+		})
+	}
+}
