@@ -69,6 +69,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	b.applyCertPolicies(chains)
 	b.applyAuthorizationPolicies(chains)
 	b.finishChains(chains)
+	setTLSInspectors(listeners)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}

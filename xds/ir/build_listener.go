@@ -48,11 +48,50 @@ func (b *builder) buildListener(g *portGroup) (*Listener, []*chainInfo) {
 	l := &Listener{Name: ListenerName(g.port), Address: g.bind, Port: g.port}
 	for _, ci := range chains {
 		l.Chains = append(l.Chains, ci.chain)
-		if len(ci.chain.ServerNames) > 0 || ci.chain.TransportProtocol != "" {
-			l.TLSInspector = true
-		}
 	}
 	return l, chains
+}
+
+// setTLSInspectors adds the tls_inspector to every listener on which
+// something reads the SNI; it runs once the chains have their RBAC.
+func setTLSInspectors(listeners []*Listener) {
+	for _, l := range listeners {
+		for _, c := range l.Chains {
+			if readsSNI(c) {
+				l.TLSInspector = true
+			}
+		}
+	}
+}
+
+// readsSNI reports whether chain c needs the client's SNI: it matches on
+// server names or transport protocol, or an authorization rule tests
+// connection.sni. Only the tls_inspector records the SNI where both read
+// it: Envoy's RBAC requested_server_name (RequestedServerNameMatcher::
+// matches in source/extensions/filters/common/rbac/matchers.cc) reads
+// Connection::requestedServerName, which Filter::onServername in
+// source/extensions/filters/listener/tls_inspector/tls_inspector.cc sets.
+// Terminating TLS does not set it: the TLS transport socket
+// (source/common/tls/ssl_socket.cc) keeps the SNI in its own
+// Ssl::ConnectionInfo::sni(), which RBAC does not consult. Without the
+// inspector a DENY on SNI never applies and an ALLOW on SNI never matches.
+func readsSNI(c *Chain) bool {
+	if len(c.ServerNames) > 0 || c.TransportProtocol != "" {
+		return true
+	}
+	if c.RBAC == nil {
+		return false
+	}
+	for _, rules := range [][]AuthzRule{c.RBAC.Deny, c.RBAC.Allow} {
+		for _, r := range rules {
+			for _, w := range r.When {
+				if w.Key == CondSNI {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // serverChains builds the chains of one TLS or TCP server.

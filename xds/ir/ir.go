@@ -24,7 +24,9 @@ type Listener struct {
 	// ServerNames (the catch-all), and Envoy picks by SNI specificity.
 	Chains []*Chain
 	// TLSInspector is true when any chain matches on SNI or transport
-	// protocol: Envoy no longer adds the tls_inspector implicitly.
+	// protocol, or has an authorization rule on connection.sni: Envoy no
+	// longer adds the tls_inspector implicitly, and only it records the SNI
+	// that filter chain matching and RBAC read.
 	TLSInspector bool
 }
 
