@@ -40,8 +40,10 @@ type ClientCertificatePolicySpec struct {
 	// IdentityHeaders are headers filled from the peer certificate; a
 	// client's copy is always removed.
 	IdentityHeaders *IdentityHeaders `json:"identityHeaders,omitempty"`
-	// MaxConnectionDuration closes connections after this long, so a revoked
-	// certificate stops working within a known time ("1h", "15m").
+	// MaxConnectionDuration D ("1h", "15m") closes TCP connections D after
+	// they were accepted, and drains HTTP connections then while ending every
+	// request D after it started, so a revoked certificate stops working
+	// within 2D + 5 s (Envoy's drain time).
 	MaxConnectionDuration string `json:"maxConnectionDuration,omitempty"`
 	// Authorization allows or denies requests by certificate fields.
 	Authorization *CertAuthorization `json:"authorization,omitempty"`

@@ -44,9 +44,10 @@ type Chain struct {
 	TLS *DownstreamTLS
 	// RBAC authorizes requests (HTTP) or connections (TCP); nil means none.
 	RBAC *RBAC
-	// MaxConnectionDuration closes connections after this long (0: never),
-	// bounding how long a since-revoked certificate keeps working: Envoy
-	// checks CRLs on new handshakes only.
+	// MaxConnectionDuration closes TCP connections, and drains HTTP ones,
+	// after this long, and ends every HTTP stream this long after it started
+	// (0: never), bounding how long a since-revoked certificate keeps
+	// working: Envoy checks CRLs on new handshakes only.
 	MaxConnectionDuration time.Duration
 	HTTP                  *HTTPChain
 	TCP                   *TCPChain

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -55,9 +56,26 @@ func commonHTTPOptions(c *ir.Chain) *corev3.HttpProtocolOptions {
 		HeadersWithUnderscoresAction: corev3.HttpProtocolOptions_REJECT_REQUEST,
 	}
 	if c.MaxConnectionDuration > 0 {
-		o.MaxConnectionDuration = durationpb.New(c.MaxConnectionDuration)
+		boundConnection(o, c.MaxConnectionDuration)
 	}
 	return o
+}
+
+// boundConnection bounds how long a connection, and each stream on it, is
+// served. max_connection_duration alone only starts a drain:
+// ConnectionManagerImpl::onConnectionDurationTimeout (source/common/http/
+// conn_manager_impl.cc) calls startDrainSequence (GOAWAY, or Connection:
+// close on HTTP/1.1), and the connection closes only when its last stream
+// ends, so a WebSocket, gRPC stream or download outlives the bound.
+// max_stream_duration ends each stream d after it started (ActiveStream's
+// max_stream_duration_timer_, onStreamMaxDurationReached: a 408 before the
+// response, a reset after). No route sets its own max_stream_duration, so
+// refreshDurationTimeout keeps this one. A stream may still start during the
+// drain, up to Envoy's drain_timeout (5 s, the HCM default) after d, so no
+// request is served later than 2d + 5 s after the connection was accepted.
+func boundConnection(o *corev3.HttpProtocolOptions, d time.Duration) {
+	o.MaxConnectionDuration = durationpb.New(d)
+	o.MaxStreamDuration = durationpb.New(d)
 }
 
 // setXFCC sets the x-forwarded-client-cert policy; nil keeps Envoy's

@@ -58,6 +58,7 @@ func TestBuildHCM(t *testing.T) {
 					Subject: wrapperspb.Bool(true), Uri: true, Cert: true, Chain: true, Dns: true,
 				}
 				m.CommonHttpProtocolOptions.MaxConnectionDuration = durationpb.New(10 * time.Minute)
+				m.CommonHttpProtocolOptions.MaxStreamDuration = durationpb.New(10 * time.Minute)
 			},
 		},
 		"XFCC mode without details": {
@@ -116,6 +117,27 @@ func TestHTTPFilterOrder(t *testing.T) {
 			if d := cmp.Diff(tc.want, got); d != "" {
 				t.Errorf("filter order (-want +got):\n%s", d)
 			}
+		})
+	}
+}
+
+// TestConnectionBoundEndsStreams checks that maxConnectionDuration bounds
+// streams too. HCM max_connection_duration only starts a drain; Envoy closes
+// the connection once its streams end, so a WebSocket, gRPC stream or long
+// download would outlive the bound without max_stream_duration.
+func TestConnectionBoundEndsStreams(t *testing.T) {
+	tests := map[string]struct {
+		bound time.Duration
+		want  *durationpb.Duration // both durations
+	}{
+		"no bound":   {},
+		"15 minutes": {bound: 15 * time.Minute, want: durationpb.New(15 * time.Minute)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			o := commonHTTPOptions(&ir.Chain{MaxConnectionDuration: tc.bound})
+			diffProto(t, tc.want, o.GetMaxConnectionDuration())
+			diffProto(t, tc.want, o.GetMaxStreamDuration())
 		})
 	}
 }
