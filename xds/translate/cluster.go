@@ -26,7 +26,7 @@ func buildCluster(c *ir.Cluster) (*clusterv3.Cluster, *endpointv3.ClusterLoadAss
 	if timeout <= 0 {
 		timeout = defaultConnectTimeout
 	}
-	out := &clusterv3.Cluster{Name: c.Name, ConnectTimeout: durationpb.New(timeout)}
+	out := &clusterv3.Cluster{Name: c.Name, ConnectTimeout: durationpb.New(timeout), PerConnectionBufferLimitBytes: bufferLimit()}
 	var eds *endpointv3.ClusterLoadAssignment
 	switch c.Kind {
 	case ir.ClusterStrictDNS, ir.ClusterStatic:
@@ -103,7 +103,7 @@ func socketAddress(host string, port uint32) *corev3.Address {
 func http2Options() (*anypb.Any, error) {
 	explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
 		ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-			Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+			Http2ProtocolOptions: upstreamHTTP2(),
 		},
 	}
 	return toAny(&httpv3.HttpProtocolOptions{

@@ -41,7 +41,7 @@ func cla(name string, eps ...*endpointv3.LbEndpoint) *endpointv3.ClusterLoadAssi
 func TestBuildCluster(t *testing.T) {
 	http2 := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
 		ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
-			ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
+			ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: edgeHTTP2Upstream()},
 		},
 	}}
 	upstream := &tlsv3.UpstreamTlsContext{Sni: "s", CommonTlsContext: &tlsv3.CommonTlsContext{}}
@@ -55,16 +55,18 @@ func TestBuildCluster(t *testing.T) {
 			in: &ir.Cluster{Name: "c", Kind: ir.ClusterStrictDNS, Endpoints: []ir.Endpoint{{Address: "a.internal", Port: 80, Weight: 2}, {Address: "b.internal", Port: 80}}},
 			want: &clusterv3.Cluster{
 				Name: "c", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
-				ConnectTimeout: durationpb.New(5 * time.Second),
-				LoadAssignment: cla("c", lbEndpoint("a.internal", 80, 2), lbEndpoint("b.internal", 80, 0)),
+				ConnectTimeout:                durationpb.New(5 * time.Second),
+				PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
+				LoadAssignment:                cla("c", lbEndpoint("a.internal", 80, 2), lbEndpoint("b.internal", 80, 0)),
 			},
 		},
 		"static with TLS": {
 			in: &ir.Cluster{Name: "c", Kind: ir.ClusterStatic, ConnectTimeout: time.Second, Endpoints: []ir.Endpoint{{Address: "10.0.0.1", Port: 443}}, TLS: &ir.UpstreamTLS{SNI: "s", InsecureSkipVerify: true}},
 			want: &clusterv3.Cluster{
 				Name: "c", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
-				ConnectTimeout: durationpb.New(time.Second),
-				LoadAssignment: cla("c", lbEndpoint("10.0.0.1", 443, 0)),
+				ConnectTimeout:                durationpb.New(time.Second),
+				PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
+				LoadAssignment:                cla("c", lbEndpoint("10.0.0.1", 443, 0)),
 				TransportSocket: &corev3.TransportSocket{
 					Name: "envoy.transport_sockets.tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(t, upstream)},
 				},
@@ -75,6 +77,7 @@ func TestBuildCluster(t *testing.T) {
 			want: &clusterv3.Cluster{
 				Name: "e", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
 				ConnectTimeout:                durationpb.New(5 * time.Second),
+				PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
 				EdsClusterConfig:              &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads()},
 				TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(t, http2)},
 			},
@@ -84,8 +87,9 @@ func TestBuildCluster(t *testing.T) {
 			in: &ir.Cluster{Name: "e", Kind: ir.ClusterEDS},
 			want: &clusterv3.Cluster{
 				Name: "e", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-				ConnectTimeout:   durationpb.New(5 * time.Second),
-				EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads()},
+				ConnectTimeout:                durationpb.New(5 * time.Second),
+				PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
+				EdsClusterConfig:              &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads()},
 			},
 			wantEDS: cla("e"),
 		},

@@ -40,6 +40,9 @@ func buildHCM(c *ir.Chain) (*listenerv3.Filter, error) {
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions:    commonHTTPOptions(c),
+		Http2ProtocolOptions:         downstreamHTTP2(),
+		StreamIdleTimeout:            durationpb.New(streamIdleTimeout),
+		RequestHeadersTimeout:        durationpb.New(requestHeadersTimeout),
 	}
 	if err := setXFCC(m, h.XFCC); err != nil {
 		return nil, err
@@ -54,6 +57,7 @@ func buildHCM(c *ir.Chain) (*listenerv3.Filter, error) {
 func commonHTTPOptions(c *ir.Chain) *corev3.HttpProtocolOptions {
 	o := &corev3.HttpProtocolOptions{
 		HeadersWithUnderscoresAction: corev3.HttpProtocolOptions_REJECT_REQUEST,
+		IdleTimeout:                  durationpb.New(connectionIdleTimeout),
 	}
 	if c.MaxConnectionDuration > 0 {
 		boundConnection(o, c.MaxConnectionDuration)

@@ -29,7 +29,13 @@ func baseHCM(t *testing.T, routes string) *hcmv3.HttpConnectionManager {
 		NormalizePath:                wrapperspb.Bool(true),
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
-		CommonHttpProtocolOptions:    &corev3.HttpProtocolOptions{HeadersWithUnderscoresAction: corev3.HttpProtocolOptions_REJECT_REQUEST},
+		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{
+			HeadersWithUnderscoresAction: corev3.HttpProtocolOptions_REJECT_REQUEST,
+			IdleTimeout:                  durationpb.New(time.Hour),
+		},
+		Http2ProtocolOptions:  edgeHTTP2(),
+		StreamIdleTimeout:     durationpb.New(5 * time.Minute),
+		RequestHeadersTimeout: durationpb.New(10 * time.Second),
 	}
 }
 

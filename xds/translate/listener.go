@@ -19,7 +19,11 @@ func buildListener(l *ir.Listener) (*listenerv3.Listener, error) {
 	if addr == "" {
 		addr = "0.0.0.0"
 	}
-	out := &listenerv3.Listener{Name: l.Name, Address: socketAddress(addr, l.Port)}
+	out := &listenerv3.Listener{
+		Name:                          l.Name,
+		Address:                       socketAddress(addr, l.Port),
+		PerConnectionBufferLimitBytes: bufferLimit(),
+	}
 	if l.TLSInspector {
 		f, err := tlsInspector()
 		if err != nil {

@@ -35,7 +35,7 @@ func TestBuildListener(t *testing.T) {
 		"plain port, default address, catch-all chain": {
 			in: &ir.Listener{Name: "l", Port: 5432, Chains: []*ir.Chain{{Name: "c", TCP: tcp}}},
 			want: &listenerv3.Listener{
-				Name: "l", Address: addr("0.0.0.0", 5432),
+				Name: "l", Address: addr("0.0.0.0", 5432), PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
 				FilterChains: []*listenerv3.FilterChain{{Name: "c", Filters: proxy()}},
 			},
 		},
@@ -45,7 +45,7 @@ func TestBuildListener(t *testing.T) {
 				{Name: "pass", ServerNames: []string{"db.example.com"}, TransportProtocol: "tls", TCP: tcp},
 			}},
 			want: &listenerv3.Listener{
-				Name: "l", Address: addr("::", 443),
+				Name: "l", Address: addr("::", 443), PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
 				ListenerFilters: []*listenerv3.ListenerFilter{{
 					Name:       "envoy.filters.listener.tls_inspector",
 					ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(t, &tlsinspectorv3.TlsInspector{})},
