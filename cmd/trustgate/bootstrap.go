@@ -22,8 +22,10 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 	xdsCA := fs.String("xds-ca", "", "CA `file` that verifies trustgate's certificate; enables TLS to trustgate")
 	xdsCert := fs.String("xds-cert", "", "client certificate `file` Envoy presents to trustgate (with --xds-key)")
 	xdsKey := fs.String("xds-key", "", "private key `file` of --xds-cert")
+	maxHeap := fs.Uint64("max-heap", bootstrap.DefaultMaxHeapBytes, "heap `bytes` Envoy's overload manager protects: it shrinks the heap at 95% and answers new requests with 503 at 98%; set it to Envoy's memory limit")
+	maxConns := fs.Uint64("max-connections", bootstrap.DefaultMaxConnections, "downstream connections Envoy accepts across all listeners (`N`)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE]]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--max-heap BYTES] [--max-connections N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE]]")
 		fmt.Fprintln(fs.Output(), "\nPrints an Envoy bootstrap (YAML) that takes listeners and clusters from trustgate over ADS")
 		fmt.Fprintln(fs.Output(), "through an HTTP/2 cluster named xds_cluster, announcing the node labels. File paths are")
 		fmt.Fprintln(fs.Output(), "written as given: they are read by Envoy, not by this command.")
@@ -44,7 +46,8 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 	}
 	opts := bootstrap.Options{
 		NodeID: *nodeID, Cluster: *cluster, Labels: l, XDSAddr: *xdsAddr, Delta: *delta,
-		AdminPort: uint32(min(*adminPort, 1<<32-1)), // saturate, not wrap: Generate rejects >65535
+		AdminPort:    uint32(min(*adminPort, 1<<32-1)), // saturate, not wrap: Generate rejects >65535
+		MaxHeapBytes: *maxHeap, MaxConnections: *maxConns,
 	}
 	if *xdsCA != "" || *xdsCert != "" || *xdsKey != "" {
 		opts.TLS = &bootstrap.TLSFiles{CA: *xdsCA, Cert: *xdsCert, Key: *xdsKey}

@@ -36,14 +36,23 @@ func TestRunBootstrap(t *testing.T) {
 			args:      []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--xds-ca", "/ca.pem", "--xds-cert", "/tls.crt", "--xds-key", "/tls.key"},
 			stdoutHas: "exact: trustgate.internal",
 		},
-		"help":             {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
-		"no node ID":       {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
-		"bad labels":       {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
-		"bad address":      {args: []string{"--node-id", "gw", "--xds-addr", "trustgate"}, wantCode: 2, stderrHas: "xDS address"},
-		"key without cert": {args: []string{"--node-id", "gw", "--xds-ca", "ca", "--xds-key", "k"}, wantCode: 2, stderrHas: "go together"},
-		"admin port":       {args: []string{"--node-id", "gw", "--admin-port", "70000"}, wantCode: 2, stderrHas: "admin port"},
-		"unknown flag":     {args: []string{"--node-id", "gw", "--nope"}, wantCode: 2, stderrHas: "nope"},
-		"stray argument":   {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: "unexpected arguments"},
+		"overload limits": {
+			args:      []string{"--node-id", "gw", "--max-heap", "536870912", "--max-connections", "2000"},
+			stdoutHas: "max_active_downstream_connections: \"2000\"",
+		},
+		"heap limit": {
+			args:      []string{"--node-id", "gw", "--max-heap", "536870912"},
+			stdoutHas: "max_heap_size_bytes: \"536870912\"",
+		},
+		"connections above int64": {args: []string{"--node-id", "gw", "--max-connections", "9223372036854775808"}, wantCode: 2, stderrHas: "max connections"},
+		"help":                    {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
+		"no node ID":              {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
+		"bad labels":              {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
+		"bad address":             {args: []string{"--node-id", "gw", "--xds-addr", "trustgate"}, wantCode: 2, stderrHas: "xDS address"},
+		"key without cert":        {args: []string{"--node-id", "gw", "--xds-ca", "ca", "--xds-key", "k"}, wantCode: 2, stderrHas: "go together"},
+		"admin port":              {args: []string{"--node-id", "gw", "--admin-port", "70000"}, wantCode: 2, stderrHas: "admin port"},
+		"unknown flag":            {args: []string{"--node-id", "gw", "--nope"}, wantCode: 2, stderrHas: "nope"},
+		"stray argument":          {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: "unexpected arguments"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

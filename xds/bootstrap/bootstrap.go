@@ -41,6 +41,12 @@ type Options struct {
 	AdminPort uint32
 	// TLS, when set, connects to trustgate over TLS.
 	TLS *TLSFiles
+	// MaxHeapBytes is the heap the overload manager protects (0:
+	// DefaultMaxHeapBytes); set it to the proxy's memory limit.
+	MaxHeapBytes uint64
+	// MaxConnections caps open downstream connections across all listeners
+	// (0: DefaultMaxConnections).
+	MaxConnections uint64
 }
 
 // TLSFiles are paths, as Envoy will see them, for xDS over TLS.
@@ -72,6 +78,10 @@ func Generate(o Options) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
+	overload, err := overloadManager(o)
+	if err != nil {
+		return nil, err
+	}
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{Id: o.NodeID, Cluster: o.Cluster, Metadata: labels.Metadata(o.Labels)},
 		Admin: &bootstrapv3.Admin{
@@ -80,6 +90,7 @@ func Generate(o Options) (*bootstrapv3.Bootstrap, error) {
 		DynamicResources: dynamicResources(o.Delta),
 		StaticResources:  &bootstrapv3.Bootstrap_StaticResources{Clusters: []*clusterv3.Cluster{xds}},
 		LayeredRuntime:   runtime(),
+		OverloadManager:  overload,
 	}
 	if err := b.ValidateAll(); err != nil {
 		return nil, err
@@ -242,12 +253,15 @@ func socketAddress(host string, port uint32) *corev3.Address {
 	}}}
 }
 
-// toAny validates m (Bootstrap.ValidateAll does not look inside an Any) and
-// packs it.
-func toAny(m interface {
+// validatable is a proto message with Envoy's generated validation.
+type validatable interface {
 	proto.Message
 	ValidateAll() error
-}) (*anypb.Any, error) {
+}
+
+// toAny validates m (Bootstrap.ValidateAll does not look inside an Any) and
+// packs it.
+func toAny(m validatable) (*anypb.Any, error) {
 	if err := m.ValidateAll(); err != nil {
 		return nil, err
 	}
