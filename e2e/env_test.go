@@ -160,11 +160,21 @@ func waitFor(t *testing.T, what string, cond func() error) {
 	t.Fatalf("%s: still not true after %v: %v", what, startTimeout, err)
 }
 
+// slowPath streams slowBytes, one every 100 ms (20 s in all).
+const (
+	slowPath  = "/slow"
+	slowBytes = 200
+)
+
 // echoBackend is a plain-HTTP backend on 127.0.0.1 that answers every
-// request with its headers as JSON.
+// request with its headers as JSON, except slowPath.
 func echoBackend(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == slowPath {
+			slowStream(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if err := json.NewEncoder(w).Encode(r.Header); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -172,6 +182,28 @@ func echoBackend(t *testing.T) *httptest.Server {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// slowStream writes slowBytes bytes, one every 100 ms, flushing each, until
+// done or the client goes away.
+func slowStream(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	rc := http.NewResponseController(w)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for range slowBytes {
+		if _, err := w.Write([]byte{'.'}); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // clientTLS is a TLS client configuration for Envoy's listener: it trusts

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,7 +33,10 @@ const labels = "e2e=envoy-test"
 
 // configTemplate is the test's configuration: a MUTUAL server on a free
 // loopback port in front of the in-test echo backend, an allow-list by
-// common name, and identity headers. Ports are filled in with Sprintf.
+// common name, and identity headers; and a second, catch-all ("*") MUTUAL
+// server on another port whose connections and streams are bounded to 2 s
+// and where an SNI rule denies one name. Ports (main, bounded, backend) are
+// filled in with Sprintf.
 const configTemplate = `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: e2e, namespace: e2e}
@@ -43,6 +47,34 @@ spec:
     bind: 127.0.0.1
     hosts: [e2e.example.com]
     tls: {mode: MUTUAL, credentialName: gateway-cert}
+  - name: bounded
+    port: {number: %d, name: https-bounded, protocol: HTTPS}
+    bind: 127.0.0.1
+    hosts: ["*"]
+    tls: {mode: MUTUAL, credentialName: gateway-cert}
+---
+apiVersion: trustgate.dev/v1alpha1
+kind: ClientCertificatePolicy
+metadata: {name: e2e-bounded, namespace: e2e}
+spec:
+  targetRef: {group: networking.istio.io, kind: Gateway, name: e2e, sectionName: bounded}
+  maxConnectionDuration: 2s
+  authorization:
+    allow:
+    - name: alice
+      commonName: [{exact: alice}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: denied-sni, namespace: e2e}
+spec:
+  targetRefs:
+  - {group: networking.istio.io, kind: Gateway, name: e2e}
+  action: DENY
+  rules:
+  - when:
+    - key: connection.sni
+      values: [denied.example.com]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -70,14 +102,20 @@ spec:
 
 // gateway is a running trustgate + Envoy pair and its PKI.
 type gateway struct {
-	pki       string
-	port      int // Envoy's HTTPS listener
-	adminPort int // Envoy's admin
+	pki         string
+	port        int // Envoy's HTTPS listener
+	boundedPort int // the catch-all server with maxConnectionDuration 2s
+	adminPort   int // Envoy's admin
 }
 
 // url is the gateway's URL for path; requests dial 127.0.0.1 (see dial).
 func (g *gateway) url(path string) string {
 	return "https://" + host + ":" + strconv.Itoa(g.port) + path
+}
+
+// boundedURL is the bounded server's URL for path.
+func (g *gateway) boundedURL(path string) string {
+	return "https://" + host + ":" + strconv.Itoa(g.boundedPort) + path
 }
 
 // client returns an HTTP client presenting the certificate of name ("" for
@@ -126,7 +164,7 @@ func startGateway(t *testing.T, delta bool) *gateway {
 	envoy := envoyBinary(t) // skips without Envoy, before any work
 	tg := trustgateBinary(t)
 	dir := t.TempDir()
-	g := &gateway{pki: filepath.Join(dir, "pki"), port: freePort(t), adminPort: freePort(t)}
+	g := &gateway{pki: filepath.Join(dir, "pki"), port: freePort(t), boundedPort: freePort(t), adminPort: freePort(t)}
 	makePKI(t, g.pki)
 
 	backend := echoBackend(t)
@@ -135,7 +173,7 @@ func startGateway(t *testing.T, delta bool) *gateway {
 	if err := os.MkdirAll(configDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	config := fmt.Sprintf(configTemplate, g.port, backendPort)
+	config := fmt.Sprintf(configTemplate, g.port, g.boundedPort, backendPort)
 	if err := os.WriteFile(filepath.Join(configDir, "gateway.yaml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +248,7 @@ func TestConfigCompiles(t *testing.T) {
 	pki := filepath.Join(dir, "pki")
 	makePKI(t, pki)
 	configPath := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(configPath, []byte(fmt.Sprintf(configTemplate, 8443, 8080)), 0o644); err != nil {
+	if err := os.WriteFile(configPath, []byte(fmt.Sprintf(configTemplate, 8443, 9443, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{configPath}, SecretsDir: pki})
@@ -221,8 +259,20 @@ func TestConfigCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compile:\n%v", err)
 	}
-	if len(res.Listeners) != 1 || res.Listeners[0].GetAddress().GetSocketAddress().GetPortValue() != 8443 {
-		t.Errorf("want one listener on 8443, got %d listeners", len(res.Listeners))
+	var ports []uint32
+	for _, l := range res.Listeners {
+		ports = append(ports, l.GetAddress().GetSocketAddress().GetPortValue())
+	}
+	if diff := cmp.Diff([]uint32{8443, 9443}, ports); diff != "" {
+		t.Fatalf("listener ports (-want +got):\n%s", diff)
+	}
+	// What TestEnvoy's SNI and stream-bound checks rely on.
+	bounded := res.Listeners[1]
+	if f := bounded.GetListenerFilters(); len(f) != 1 || f[0].GetName() != "envoy.filters.listener.tls_inspector" {
+		t.Errorf("bounded listener filters = %v, want the tls_inspector", f)
+	}
+	if n := len(bounded.GetFilterChains()); n != 1 || len(bounded.GetFilterChains()[0].GetFilterChainMatch().GetServerNames()) != 0 {
+		t.Errorf("bounded listener: want one chain matching no server names, got %d chains", n)
 	}
 }
 
@@ -241,6 +291,8 @@ func TestEnvoy(t *testing.T) {
 			t.Run("forged identity header is replaced", func(t *testing.T) { checkForged(t, g) })
 			t.Run("client not allowed gets 403", func(t *testing.T) { checkNotAllowed(t, g) })
 			t.Run("sessions are never resumed and every connection is authorized", func(t *testing.T) { checkNoResumption(t, g) })
+			t.Run("SNI rule applies on a catch-all server", func(t *testing.T) { checkSNIRule(t, g) })
+			t.Run("maxConnectionDuration ends a long response", func(t *testing.T) { checkStreamBound(t, g) })
 			t.Run("revoked client rejected after CRL push without listener update", func(t *testing.T) { checkRevocation(t, g) })
 		})
 	}
@@ -332,6 +384,68 @@ func checkNoResumption(t *testing.T, g *gateway) {
 				t.Errorf("%s connection %d: resumed=%v, HTTP %d; want a full handshake and 200", name, i, resumed, resp.StatusCode)
 			}
 		}
+	}
+}
+
+// checkSNIRule: on the catch-all server, whose chain matches no server
+// names, the DENY on connection.sni still applies. RBAC reads the SNI that
+// only the tls_inspector records, so this fails if the listener lacks it.
+func checkSNIRule(t *testing.T, g *gateway) {
+	for name, tc := range map[string]struct {
+		sni  string
+		want int
+	}{
+		"allowed name": {sni: host, want: http.StatusOK},
+		"denied name":  {sni: "denied.example.com", want: http.StatusForbidden},
+	} {
+		cfg := clientTLS(t, g.pki, tc.sni, "alice")
+		verifyServerAs(cfg, host)
+		c := httpsClient(cfg, "127.0.0.1:"+strconv.Itoa(g.boundedPort))
+		code, _, err := get(c, g.boundedURL("/"), nil)
+		if err != nil || code != tc.want {
+			t.Errorf("%s (SNI %s): HTTP %d, %v; want %d", name, tc.sni, code, err, tc.want)
+		}
+	}
+}
+
+// checkStreamBound: on the server with maxConnectionDuration 2s, a response
+// that streams for 20 s is cut about 2 s after the request started
+// (max_stream_duration), not when the backend finishes: the connection's own
+// bound only starts a drain, which waits for the stream.
+func checkStreamBound(t *testing.T, g *gateway) {
+	c := httpsClient(clientTLS(t, g.pki, host, "alice"), "127.0.0.1:"+strconv.Itoa(g.boundedPort))
+	c.Timeout = 30 * time.Second
+	start := time.Now()
+	resp, err := c.Get(g.boundedURL(slowPath))
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	elapsed := time.Since(start)
+	if err == nil && n >= slowBytes {
+		t.Fatalf("the whole %d-byte response arrived after %v; want it cut at about 2 s", n, elapsed)
+	}
+	if elapsed < 1500*time.Millisecond || elapsed > 10*time.Second {
+		t.Errorf("response cut after %v (%d bytes, %v); want about 2 s", elapsed, n, err)
+	}
+}
+
+// verifyServerAs makes cfg check the server's certificate for name rather
+// than for the SNI it sends.
+func verifyServerAs(cfg *tls.Config, name string) {
+	roots := cfg.RootCAs
+	cfg.InsecureSkipVerify = true // replaced by VerifyConnection below
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return fmt.Errorf("no server certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name})
+		return err
 	}
 }
 
