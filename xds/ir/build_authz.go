@@ -72,6 +72,12 @@ func (b *builder) policyChains(ap *model.AuthorizationPolicy, chains []*chainInf
 		var out []*chainInfo
 		seen := map[*chainInfo]bool{}
 		for i, ref := range refs {
+			if ref.Namespace != "" && ref.Namespace != ap.Metadata.Namespace {
+				// As in Istio, a policy governs its own namespace only
+				// (model.Validate says so first).
+				b.errorf(&ap.Object, targetRefPath(ap, i)+".namespace", "a cross-namespace target is not supported")
+				continue
+			}
 			gw := b.targetGateway(&ap.Object, targetRefPath(ap, i), ref)
 			if gw == nil || !b.gatewayApplies(gw) {
 				continue

@@ -259,6 +259,18 @@ spec:
 `,
 			wantMsg: "already applies to chain 443/gw.gw.main",
 		},
+		"AuthorizationPolicy targeting another namespace's Gateway": {
+			mode: "MUTUAL", extra: `---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: a, namespace: apps}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw, namespace: gw}
+  action: DENY
+  rules: [{to: [{operation: {paths: [/admin]}}]}]
+`,
+			wantMsg: "AuthorizationPolicy apps/a: spec.targetRef.namespace: a cross-namespace target is not supported",
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
