@@ -66,6 +66,10 @@ type CertMatch struct {
 	Prefix string `json:"prefix,omitempty"`
 	Suffix string `json:"suffix,omitempty"`
 	Regex  string `json:"regex,omitempty"`
+	// NoWildcard, with Exact on a DNS SAN, matches the SAN literally (ASCII
+	// case aside): Envoy's exact DNS SAN match follows DNS wildcard rules,
+	// so a certificate for *.example.com satisfies exact admin.example.com.
+	NoWildcard bool `json:"noWildcard,omitempty"`
 }
 
 // Rejection is the HTTP answer to a request without a client certificate:

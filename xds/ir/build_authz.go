@@ -217,7 +217,7 @@ func (b *builder) certRule(p *model.ClientCertificatePolicy, field string, i int
 		}
 		c := Condition{Key: f.key}
 		for j, m := range f.ms {
-			c.Values = append(c.Values, b.certMatch(obj, fmt.Sprintf("%s.%s[%d]", path, f.name, j), m))
+			c.Values = append(c.Values, b.certMatch(obj, fmt.Sprintf("%s.%s[%d]", path, f.name, j), m, f.key == CondCertDNSSAN))
 		}
 		r.When = append(r.When, c)
 	}
