@@ -26,6 +26,8 @@ type ClientCertificatePolicySpec struct {
 	// VerifyDepth bounds the client chain length (nginx ssl_verify_depth).
 	VerifyDepth *uint32 `json:"verifyDepth,omitempty"`
 	// SubjectAltNames: a client certificate must carry one of these SANs.
+	// An exact DNS match accepts a wildcard SAN that covers the name (Envoy's
+	// DNS matching) unless it sets noWildcard.
 	SubjectAltNames []SANMatcher `json:"subjectAltNames,omitempty"`
 	// VerifyCertificateSpki pins base64 SHA-256 SPKI hashes.
 	VerifyCertificateSpki []string `json:"verifyCertificateSpki,omitempty"`
