@@ -14,6 +14,7 @@ const rootNamespace = "istio-system"
 // applyAuthorizationPolicies attaches every AuthorizationPolicy that
 // applies to this proxy to the RBAC of the chains it governs.
 func (b *builder) applyAuthorizationPolicies(chains []*chainInfo) {
+	derived := peerDerivedHeaders(chains)
 	for _, ap := range b.cfg.AuthorizationPolicies {
 		targets := b.policyChains(ap, chains)
 		if len(targets) == 0 {
@@ -26,7 +27,7 @@ func (b *builder) applyAuthorizationPolicies(chains []*chainInfo) {
 		rules := b.authzRules(ap)
 		for _, ci := range targets {
 			for i, r := range rules {
-				r = b.guardPeerHeaders(ap, i, r, ci)
+				r = b.guardPeerHeaders(ap, i, r, ci, derived)
 				b.addRule(ci, r, allow)
 			}
 			if allow {
