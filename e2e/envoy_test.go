@@ -156,8 +156,19 @@ func get(c *http.Client, url string, header http.Header) (int, echoed, error) {
 }
 
 // startGateway makes a PKI, starts the echo backend, `trustgate serve` and
-// Envoy (SotW or delta ADS), and waits until a valid client gets through.
+// Envoy (SotW or delta ADS) on configTemplate, and waits until a valid
+// client gets through.
 func startGateway(t *testing.T, delta bool) *gateway {
+	t.Helper()
+	return startGatewayWith(t, delta, func(g *gateway, backendPort int) string {
+		return fmt.Sprintf(configTemplate, g.port, g.boundedPort, backendPort)
+	})
+}
+
+// startGatewayWith is startGateway with the configuration config returns
+// for the gateway's ports and the backend's; alice must get a 200 on "/"
+// of host at g.port.
+func startGatewayWith(t *testing.T, delta bool, config func(g *gateway, backendPort int) string) *gateway {
 	t.Helper()
 	envoy := envoyBinary(t) // skips without Envoy, before any work
 	tg := trustgateBinary(t)
@@ -171,8 +182,7 @@ func startGateway(t *testing.T, delta bool) *gateway {
 	if err := os.MkdirAll(configDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	config := fmt.Sprintf(configTemplate, g.port, g.boundedPort, backendPort)
-	if err := os.WriteFile(filepath.Join(configDir, "gateway.yaml"), []byte(config), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(configDir, "gateway.yaml"), []byte(config(g, backendPort)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -208,7 +218,8 @@ func startGateway(t *testing.T, delta bool) *gateway {
 }
 
 // makePKI is a root and an intermediate CA, the gateway's certificate, and
-// clients alice and bob (allowed) and mallory (signed, not allowed).
+// clients alice and bob (allowed) and mallory (signed, not allowed), and two
+// with DNS SANs: admin (admin.e2e.example.com) and wild (*.e2e.example.com).
 func makePKI(t *testing.T, dir string) {
 	t.Helper()
 	if err := certs.Init(dir, certs.InitOptions{Intermediate: true}); err != nil {
@@ -219,6 +230,12 @@ func makePKI(t *testing.T, dir string) {
 	}
 	for _, name := range []string{"alice", "bob", "mallory"} {
 		opts := certs.IssueOptions{Name: name, CommonName: name, Organization: "E2E", URIs: []string{"spiffe://e2e.example.com/" + name}}
+		if _, err := certs.Issue(dir, certs.KindClient, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, dns := range map[string]string{"admin": "admin." + host, "wild": "*." + host} {
+		opts := certs.IssueOptions{Name: name, CommonName: name, Organization: "E2E", DNSNames: []string{dns}}
 		if _, err := certs.Issue(dir, certs.KindClient, opts); err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,8 @@ type ClientCertificatePolicySpec struct {
 	// VerifyDepth bounds the client chain length (nginx ssl_verify_depth).
 	VerifyDepth *uint32 `json:"verifyDepth,omitempty"`
 	// SubjectAltNames: a client certificate must carry one of these SANs.
+	// An exact DNS match accepts a wildcard SAN that covers the name (Envoy's
+	// DNS matching) unless it sets noWildcard.
 	SubjectAltNames []SANMatcher `json:"subjectAltNames,omitempty"`
 	// VerifyCertificateSpki pins base64 SHA-256 SPKI hashes.
 	VerifyCertificateSpki []string `json:"verifyCertificateSpki,omitempty"`
@@ -68,6 +70,10 @@ type CertMatch struct {
 	Prefix string `json:"prefix,omitempty"`
 	Suffix string `json:"suffix,omitempty"`
 	Regex  string `json:"regex,omitempty"`
+	// NoWildcard, with Exact on a DNS SAN, matches the SAN literally (ASCII
+	// case aside): Envoy's exact DNS SAN match follows DNS wildcard rules,
+	// so a certificate for *.example.com satisfies exact admin.example.com.
+	NoWildcard bool `json:"noWildcard,omitempty"`
 }
 
 // Rejection is the HTTP answer to a request without a client certificate:

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -34,10 +35,10 @@ func (v *validator) authorizationPolicy(ap *AuthorizationPolicy) {
 		v.errorf(o, "spec.targetRef", "set only one of targetRef and targetRefs")
 	}
 	if sp.TargetRef != nil {
-		v.targetGateway(o, "spec.targetRef", sp.TargetRef)
+		v.policyTarget(o, "spec.targetRef", sp.TargetRef)
 	}
 	for i := range sp.TargetRefs {
-		v.targetGateway(o, fmt.Sprintf("spec.targetRefs[%d]", i), &sp.TargetRefs[i])
+		v.policyTarget(o, fmt.Sprintf("spec.targetRefs[%d]", i), &sp.TargetRefs[i])
 	}
 	if action == "DENY" && len(sp.Rules) == 0 {
 		v.errorf(o, "spec.rules", "a DENY policy needs rules")
@@ -47,16 +48,40 @@ func (v *validator) authorizationPolicy(ap *AuthorizationPolicy) {
 	}
 }
 
+// gatewayAPIGroup is the group Istio accepts for a policy's Gateway target
+// (istio/istio pkg/config/validation/validation.go, allowedTargetRefs:
+// gvk.KubernetesGateway). trustgate reads no Gateway API objects: the name
+// means the Istio Gateway of that name, the one the policy's proxies run.
+const gatewayAPIGroup = "gateway.networking.k8s.io"
+
+// gatewayGroups are the targetRef groups that name a Gateway: Istio's, and
+// networking.istio.io or none, which trustgate accepted first (Istio rejects
+// them in an AuthorizationPolicy).
+var gatewayGroups = []string{gatewayAPIGroup, "networking.istio.io", ""}
+
+// policyTarget checks an AuthorizationPolicy's targetRef. As in Istio
+// (validatePolicyTargetReference rejects targetRef.namespace), a policy
+// governs Gateways of its own namespace only; a namespace equal to the
+// policy's is harmless and allowed.
+func (v *validator) policyTarget(o *Object, p string, ref *PolicyTargetReference) {
+	if ns := ref.Namespace; ns != "" && ns != o.Metadata.Namespace {
+		v.errorf(o, p+".namespace", "an AuthorizationPolicy targets Gateways in its own namespace %q, not %q (Istio rejects a targetRef namespace); move the policy to namespace %q",
+			o.Metadata.Namespace, ns, ns)
+		return
+	}
+	v.targetGateway(o, p, ref)
+}
+
 // targetGateway checks a policy's targetRef: a Gateway (group
-// networking.istio.io or empty) that exists. The namespace defaults to the
-// policy's.
+// gateway.networking.k8s.io, networking.istio.io or empty) that exists. The
+// namespace defaults to the policy's.
 func (v *validator) targetGateway(o *Object, p string, ref *PolicyTargetReference) *Gateway {
 	if ref.Kind != "Gateway" {
 		v.errorf(o, p+".kind", "kind %q is not supported; the target must be a Gateway", ref.Kind)
 		return nil
 	}
-	if ref.Group != "" && ref.Group != "networking.istio.io" {
-		v.errorf(o, p+".group", "group %q is not supported; use networking.istio.io (or leave it empty)", ref.Group)
+	if !slices.Contains(gatewayGroups, ref.Group) {
+		v.errorf(o, p+".group", "group %q is not supported; a Gateway target has group %s, as Istio requires", ref.Group, gatewayAPIGroup)
 		return nil
 	}
 	if ref.Name == "" {

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // apDoc is an AuthorizationPolicy default/ap whose spec starts on line 5,
 // followed by a Gateway default/gw.
@@ -31,15 +34,31 @@ func TestValidateAuthorizationPolicy(t *testing.T) {
 			yaml: apDoc("  action: DENY\n"),
 			want: []string{"case.yaml:4: AuthorizationPolicy default/ap: spec.rules: a DENY policy needs rules"},
 		},
+		// Istio accepts a Gateway target only as group gateway.networking.k8s.io
+		// (pkg/config/validation: allowedTargetRefs), without a namespace.
+		"Istio's targetRef form": {
+			yaml: apDoc("  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}\n"),
+		},
+		"Istio's targetRefs form": {
+			yaml: apDoc("  targetRefs:\n  - {group: gateway.networking.k8s.io, kind: Gateway, name: gw}\n  - {group: networking.istio.io, kind: Gateway, name: gw}\n"),
+		},
 		"selector and targetRefs": {
-			yaml: apDoc("  selector: {matchLabels: {istio: ingressgateway}}\n  targetRef: {kind: Gateway, name: gw}\n  targetRefs:\n  - {kind: Service, name: gw}\n  - {kind: Gateway, group: gateway.networking.k8s.io, name: gw}\n  - {kind: Gateway, name: gw2}\n  - {kind: Gateway, name: gw, namespace: other}\n"),
+			yaml: apDoc("  selector: {matchLabels: {istio: ingressgateway}}\n  targetRef: {kind: Gateway, name: gw}\n  targetRefs:\n  - {kind: Service, name: gw}\n  - {kind: Gateway, group: gateway.networking.k8s.io, name: gw}\n  - {kind: Gateway, name: gw2}\n  - {kind: Gateway, name: gw, namespace: default}\n  - {kind: Gateway, group: example.com, name: gw}\n"),
 			want: []string{
 				"case.yaml:5: AuthorizationPolicy default/ap: spec.selector: set only one of selector and targetRef(s)",
 				"case.yaml:6: AuthorizationPolicy default/ap: spec.targetRef: set only one of targetRef and targetRefs",
 				`case.yaml:8: AuthorizationPolicy default/ap: spec.targetRefs[0].kind: kind "Service" is not supported; the target must be a Gateway`,
-				`case.yaml:9: AuthorizationPolicy default/ap: spec.targetRefs[1].group: group "gateway.networking.k8s.io" is not supported; use networking.istio.io (or leave it empty)`,
 				`case.yaml:10: AuthorizationPolicy default/ap: spec.targetRefs[2].name: gateway "default/gw2" not found (did you mean "default/gw"?)`,
-				`case.yaml:11: AuthorizationPolicy default/ap: spec.targetRefs[3].name: gateway "other/gw" not found`,
+				`case.yaml:12: AuthorizationPolicy default/ap: spec.targetRefs[4].group: group "example.com" is not supported; a Gateway target has group gateway.networking.k8s.io, as Istio requires`,
+			},
+		},
+		// Istio rejects targetRef.namespace: a policy governs its own namespace.
+		"cross-namespace target": {
+			yaml: apDoc("  targetRefs:\n  - {group: gateway.networking.k8s.io, kind: Gateway, name: gw, namespace: other}\n  - {kind: Gateway, name: gw, namespace: other}\n") +
+				"---\n" + strings.Replace(gwDoc("  - port: {number: 80, protocol: HTTP}\n    hosts: [\"*\"]\n"), "  name: gw\n", "  name: gw\n  namespace: other\n", 1),
+			want: []string{
+				`case.yaml:6: AuthorizationPolicy default/ap: spec.targetRefs[0].namespace: an AuthorizationPolicy targets Gateways in its own namespace "default", not "other" (Istio rejects a targetRef namespace); move the policy to namespace "other"`,
+				`case.yaml:7: AuthorizationPolicy default/ap: spec.targetRefs[1].namespace: an AuthorizationPolicy targets Gateways in its own namespace "default", not "other" (Istio rejects a targetRef namespace); move the policy to namespace "other"`,
 			},
 		},
 		"sources, operations and conditions": {

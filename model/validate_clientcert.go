@@ -152,7 +152,7 @@ func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gatew
 		if err := enum(san.Type, sanTypes, nil); err != nil {
 			v.errorf(o, path+".type", "type %v", err)
 		}
-		v.certMatch(o, path, san.CertMatch, nil)
+		v.certMatch(o, path, san.CertMatch, nil, strings.EqualFold(san.Type, "DNS"))
 	}
 	v.pins(o, "spec", sp.VerifyCertificateSpki, sp.VerifyCertificateHash)
 	v.rejection(o, sp.Rejection)
@@ -165,17 +165,21 @@ func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gatew
 	v.duration(o, "spec.maxConnectionDuration", sp.MaxConnectionDuration)
 	if a := sp.Authorization; a != nil {
 		for i := range a.Allow {
-			v.certRule(o, fmt.Sprintf("spec.authorization.allow[%d]", i), &a.Allow[i])
+			v.certRule(o, fmt.Sprintf("spec.authorization.allow[%d]", i), &a.Allow[i], false)
 		}
 		for i := range a.Deny {
-			v.certRule(o, fmt.Sprintf("spec.authorization.deny[%d]", i), &a.Deny[i])
+			v.certRule(o, fmt.Sprintf("spec.authorization.deny[%d]", i), &a.Deny[i], true)
 		}
 	}
 }
 
 // certMatch checks that exactly one of exact, prefix, suffix and regex is
-// set, that a regex compiles, and an exact value against check if given.
-func (v *validator) certMatch(o *Object, p string, m CertMatch, check func(string) error) {
+// set, that a regex compiles, an exact value against check if given, and
+// that noWildcard goes with an exact match of a DNS SAN (dns).
+func (v *validator) certMatch(o *Object, p string, m CertMatch, check func(string) error, dns bool) {
+	if m.NoWildcard && (!dns || m.Exact == "") {
+		v.errorf(o, p+".noWildcard", "noWildcard applies to an exact match of a DNS SAN; Envoy matches every other SAN type and match literally")
+	}
 	n := 0
 	for _, s := range []string{m.Exact, m.Prefix, m.Suffix, m.Regex} {
 		if s != "" {
@@ -259,8 +263,10 @@ func (v *validator) identityHeaders(o *Object, h *IdentityHeaders) {
 }
 
 // certRule checks an authorization rule: some certificate field to match,
-// and well-formed matchers, hosts and paths.
-func (v *validator) certRule(o *Object, p string, r *CertRule) {
+// and well-formed matchers, hosts and paths. In a deny rule noWildcard is
+// refused: it would narrow the rule, so that a certificate with a wildcard
+// DNS SAN escapes it.
+func (v *validator) certRule(o *Object, p string, r *CertRule, deny bool) {
 	fields := []struct {
 		name  string
 		ms    []CertMatch
@@ -274,7 +280,12 @@ func (v *validator) certRule(o *Object, p string, r *CertRule) {
 	for _, f := range fields {
 		matched = matched || len(f.ms) > 0
 		for i, m := range f.ms {
-			v.certMatch(o, fmt.Sprintf("%s.%s[%d]", p, f.name, i), m, f.check)
+			mp := fmt.Sprintf("%s.%s[%d]", p, f.name, i)
+			if deny && m.NoWildcard && f.name == "dnsSan" {
+				v.errorf(o, mp+".noWildcard", "noWildcard would let a certificate whose DNS SAN is a wildcard covering %q%s escape this deny rule; leave it out", m.Exact, wildcardExample(m.Exact))
+				continue
+			}
+			v.certMatch(o, mp, m, f.check, f.name == "dnsSan")
 		}
 	}
 	if !matched {
@@ -290,4 +301,13 @@ func (v *validator) certRule(o *Object, p string, r *CertRule) {
 			v.errorf(o, fmt.Sprintf("%s.paths[%d]", p, i), "path %q must start with / (or * for a suffix match)", path)
 		}
 	}
+}
+
+// wildcardExample names a wildcard DNS SAN that covers name, as
+// " (such as *.example.com)", or "" for a single-label name.
+func wildcardExample(name string) string {
+	if _, rest, ok := strings.Cut(name, "."); ok && rest != "" {
+		return " (such as *." + rest + ")"
+	}
+	return ""
 }

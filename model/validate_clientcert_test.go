@@ -30,6 +30,32 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 				"  authorization:\n    allow:\n    - {name: team, commonName: [{suffix: .team.example.com}], paths: [/api/*, \"*/health\"], hosts: [a.example.com]}\n" +
 				"    deny:\n    - fingerprint: [{exact: DF6FF72FE9116521268F6F2DD4966F51DF479883FE7037B39F75916AC3049D1A}]\n"),
 		},
+		// noWildcard asks for a literal DNS SAN: Envoy's exact DNS SAN
+		// match lets a wildcard SAN in the certificate satisfy it.
+		"noWildcard on exact DNS SANs": {
+			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n" +
+				"  subjectAltNames:\n  - {type: DNS, exact: admin.example.com, noWildcard: true}\n  - {type: dns, exact: b.example.com, noWildcard: false}\n" +
+				"  authorization:\n    allow:\n    - dnsSan: [{exact: admin.example.com, noWildcard: true}]\n"),
+		},
+		"noWildcard elsewhere": {
+			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n" +
+				"  subjectAltNames:\n  - {type: URI, exact: \"spiffe://example.org/a\", noWildcard: true}\n  - {type: DNS, suffix: .example.com, noWildcard: true}\n" +
+				"  authorization:\n    allow:\n    - commonName: [{exact: admin.example.com, noWildcard: true}]\n"),
+			want: []string{
+				"case.yaml:7: ClientCertificatePolicy default/p: spec.subjectAltNames[0].noWildcard: noWildcard applies to an exact match of a DNS SAN; Envoy matches every other SAN type and match literally",
+				"case.yaml:8: ClientCertificatePolicy default/p: spec.subjectAltNames[1].noWildcard: noWildcard applies to an exact match of a DNS SAN; Envoy matches every other SAN type and match literally",
+				"case.yaml:11: ClientCertificatePolicy default/p: spec.authorization.allow[0].commonName[0].noWildcard: noWildcard applies to an exact match of a DNS SAN; Envoy matches every other SAN type and match literally",
+			},
+		},
+		// In a deny rule noWildcard would narrow it: a certificate for
+		// *.example.com would no longer be denied.
+		"noWildcard in a deny rule": {
+			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n" +
+				"  authorization:\n    deny:\n    - dnsSan: [{exact: admin.example.com, noWildcard: true}]\n"),
+			want: []string{
+				"case.yaml:8: ClientCertificatePolicy default/p: spec.authorization.deny[0].dnsSan[0].noWildcard: noWildcard would let a certificate whose DNS SAN is a wildcard covering \"admin.example.com\" (such as *.example.com) escape this deny rule; leave it out",
+			},
+		},
 		"a client CA from the policy serves a MUTUAL server whose secret has none": {
 			yaml: "apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: p}\nspec:\n  targetRef: {kind: Gateway, name: gw}\n  clientCA: client-ca\n---\n" +
 				gwDoc(tlsServer("      mode: MUTUAL\n      credentialName: simple-cred\n")),

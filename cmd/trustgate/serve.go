@@ -39,7 +39,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "\nSDS hands private keys to the proxies, so ADS is plaintext only on loopback (or with")
 		fmt.Fprintln(fs.Output(), "--insecure-xds). With --xds-cert, --xds-key and --xds-client-ca it requires a client")
 		fmt.Fprintln(fs.Output(), "certificate, and a proxy's node id must be one of the certificate's identities (URI SANs,")
-		fmt.Fprintln(fs.Output(), "then DNS SANs, then the subject CN); --xds-authz binds identities to the labels they may")
+		fmt.Fprintln(fs.Output(), "then DNS SANs, then the subject CN; an id with a scheme, such as spiffe://, only from a URI")
+		fmt.Fprintln(fs.Output(), "SAN); --xds-authz binds identities to the labels they may")
 		fmt.Fprintln(fs.Output(), "claim (a YAML list of {identity: ID or PREFIX*, labels: {k: v}}). The files reload on change.")
 		fs.PrintDefaults()
 	}

@@ -14,6 +14,7 @@ const rootNamespace = "istio-system"
 // applyAuthorizationPolicies attaches every AuthorizationPolicy that
 // applies to this proxy to the RBAC of the chains it governs.
 func (b *builder) applyAuthorizationPolicies(chains []*chainInfo) {
+	derived := peerDerivedHeaders(chains)
 	for _, ap := range b.cfg.AuthorizationPolicies {
 		targets := b.policyChains(ap, chains)
 		if len(targets) == 0 {
@@ -26,7 +27,7 @@ func (b *builder) applyAuthorizationPolicies(chains []*chainInfo) {
 		rules := b.authzRules(ap)
 		for _, ci := range targets {
 			for i, r := range rules {
-				r = b.guardPeerHeaders(ap, i, r, ci)
+				r = b.guardPeerHeaders(ap, i, r, ci, derived)
 				b.addRule(ci, r, allow)
 			}
 			if allow {
@@ -72,6 +73,12 @@ func (b *builder) policyChains(ap *model.AuthorizationPolicy, chains []*chainInf
 		var out []*chainInfo
 		seen := map[*chainInfo]bool{}
 		for i, ref := range refs {
+			if ref.Namespace != "" && ref.Namespace != ap.Metadata.Namespace {
+				// As in Istio, a policy governs its own namespace only
+				// (model.Validate says so first).
+				b.errorf(&ap.Object, targetRefPath(ap, i)+".namespace", "a cross-namespace target is not supported")
+				continue
+			}
 			gw := b.targetGateway(&ap.Object, targetRefPath(ap, i), ref)
 			if gw == nil || !b.gatewayApplies(gw) {
 				continue
@@ -211,7 +218,7 @@ func (b *builder) certRule(p *model.ClientCertificatePolicy, field string, i int
 		}
 		c := Condition{Key: f.key}
 		for j, m := range f.ms {
-			c.Values = append(c.Values, b.certMatch(obj, fmt.Sprintf("%s.%s[%d]", path, f.name, j), m))
+			c.Values = append(c.Values, b.certMatch(obj, fmt.Sprintf("%s.%s[%d]", path, f.name, j), m, f.key == CondCertDNSSAN))
 		}
 		r.When = append(r.When, c)
 	}

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/trustgate/trustgate/model"
@@ -207,7 +208,7 @@ func (b *builder) applyValidation(p *model.ClientCertificatePolicy, ci *chainInf
 			b.errorf(obj, path+".type", "unknown SAN type %q (DNS, URI, EMAIL, IP)", m.Type)
 			continue
 		}
-		tls.SubjectAltNames = append(tls.SubjectAltNames, SANMatch{Type: t, Match: b.certMatch(obj, path, m.CertMatch)})
+		tls.SubjectAltNames = append(tls.SubjectAltNames, SANMatch{Type: t, Match: b.certMatch(obj, path, m.CertMatch, t == SANDNS)})
 	}
 	tls.SPKI = append(tls.SPKI, spec.VerifyCertificateSpki...)
 	tls.CertHashes = append(tls.CertHashes, spec.VerifyCertificateHash...)
@@ -218,9 +219,15 @@ var sanTypes = map[string]SANType{
 	"DNS": SANDNS, "URI": SANURI, "EMAIL": SANEmail, "IP": SANIP, "IP_ADDRESS": SANIP,
 }
 
-// certMatch converts a CertMatch (exactly one of its fields).
-func (b *builder) certMatch(obj *model.Object, path string, m model.CertMatch) StringMatch {
+// certMatch converts a CertMatch (exactly one of its fields); dns says the
+// field is a DNS SAN, where noWildcard applies.
+func (b *builder) certMatch(obj *model.Object, path string, m model.CertMatch, dns bool) StringMatch {
+	if m.NoWildcard && (!dns || m.Exact == "") {
+		b.errorf(obj, path+".noWildcard", "noWildcard applies to an exact match of a DNS SAN")
+	}
 	switch {
+	case m.Exact != "" && m.NoWildcard && dns:
+		return literalDNSName(m.Exact)
 	case m.Exact != "":
 		return StringMatch{Exact: m.Exact}
 	case m.Prefix != "":
@@ -254,4 +261,35 @@ func (b *builder) xfcc(obj *model.Object, f *model.ForwardClientCert) *XFCC {
 	}
 	orTrue := func(p *bool) bool { return p == nil || *p }
 	return &XFCC{Mode: mode, Subject: orTrue(f.Subject), URI: orTrue(f.URI), DNS: orTrue(f.DNS), Cert: f.Cert, Chain: f.Chain}
+}
+
+// literalDNSName matches a DNS SAN that is name, ignoring ASCII case only,
+// and nothing else: in particular no wildcard SAN such as *.example.com.
+//
+// Envoy matches an exact DNS SAN matcher with DNS wildcard rules, the
+// certificate's SAN being the pattern: StringSanMatcher::match
+// (source/common/tls/cert_validator/san_matcher.cc) calls
+// Utility::dnsNameMatch (source/common/tls/utility.cc) for kExact on
+// GEN_DNS, so a certificate for *.example.com (or a*.example.com) satisfies
+// exact admin.example.com. Every other matcher type goes to
+// StringMatcher::match on the SAN string as it is, and safe_regex is a full
+// match. So the name becomes a regex of the quoted name with each ASCII
+// letter as a two-letter class: ASCII case-insensitive like dnsNameMatch's
+// AsciiStrToLower, without (?i)'s Unicode folds (k to U+212A, s to U+017F).
+// RE2 compiles a class that folds ASCII to one foldcase byte range (re2's
+// compile.cc, Compiler::PostVisit, "ASCII case-folding optimization"), so
+// the program stays about one instruction per character.
+func literalDNSName(name string) StringMatch {
+	var b strings.Builder
+	for _, r := range regexp.QuoteMeta(name) {
+		switch {
+		case 'a' <= r && r <= 'z':
+			b.WriteString("[" + string(r) + string(r-'a'+'A') + "]")
+		case 'A' <= r && r <= 'Z':
+			b.WriteString("[" + string(r-'A'+'a') + string(r) + "]")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return StringMatch{Regex: b.String()}
 }

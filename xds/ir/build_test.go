@@ -101,6 +101,44 @@ spec:
 	}
 }
 
+// Envoy's exact DNS SAN match lets a certificate's wildcard SAN satisfy it
+// (source/common/tls/cert_validator/san_matcher.cc, StringSanMatcher::match
+// calls Utility::dnsNameMatch for kExact on GEN_DNS). noWildcard becomes a
+// regex of the quoted name, ASCII case-insensitive, which Envoy matches
+// literally.
+func TestNoWildcardDNSSAN(t *testing.T) {
+	p, err := buildYAML(t, "MUTUAL", `---
+apiVersion: trustgate.dev/v1alpha1
+kind: ClientCertificatePolicy
+metadata: {name: strict, namespace: gw}
+spec:
+  targetRef: {kind: Gateway, name: gw}
+  subjectAltNames:
+  - {type: DNS, exact: admin.example.com, noWildcard: true}
+  - {type: DNS, exact: ops.example.com}
+  authorization:
+    allow:
+    - name: admin
+      dnsSan: [{exact: admin.example.com, noWildcard: true}, {exact: ops.example.com}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	literal := StringMatch{Regex: `[aA][dD][mM][iI][nN]\.[eE][xX][aA][mM][pP][lL][eE]\.[cC][oO][mM]`}
+	chain := p.Listeners[0].Chains[0]
+	wantSANs := []SANMatch{{Type: SANDNS, Match: literal}, {Type: SANDNS, Match: StringMatch{Exact: "ops.example.com"}}}
+	if diff := cmp.Diff(wantSANs, chain.TLS.SubjectAltNames); diff != "" {
+		t.Errorf("subjectAltNames (-want +got):\n%s", diff)
+	}
+	wantRBAC := &RBAC{HasAllow: true, Allow: []AuthzRule{{
+		Name: "admin",
+		When: []Condition{{Key: CondCertDNSSAN, Values: []StringMatch{literal, {Exact: "ops.example.com"}}}},
+	}}}
+	if diff := cmp.Diff(wantRBAC, chain.RBAC); diff != "" {
+		t.Errorf("RBAC (-want +got):\n%s", diff)
+	}
+}
+
 func TestIdentityHeadersVerifyValue(t *testing.T) {
 	policy := `---
 apiVersion: trustgate.dev/v1alpha1
@@ -258,6 +296,18 @@ spec:
   targetRef: {kind: Gateway, name: gw}
 `,
 			wantMsg: "already applies to chain 443/gw.gw.main",
+		},
+		"AuthorizationPolicy targeting another namespace's Gateway": {
+			mode: "MUTUAL", extra: `---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: a, namespace: apps}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw, namespace: gw}
+  action: DENY
+  rules: [{to: [{operation: {paths: [/admin]}}]}]
+`,
+			wantMsg: "AuthorizationPolicy apps/a: spec.targetRef.namespace: a cross-namespace target is not supported",
 		},
 	}
 	for name, tc := range cases {

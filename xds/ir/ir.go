@@ -424,6 +424,12 @@ const (
 	CondCertURISAN      ConditionKey = "cert.san.uri"
 	CondCertEmailSAN    ConditionKey = "cert.san.email"
 	CondCertIPSAN       ConditionKey = "cert.san.ip"
+	// CondCertPresented holds when the client presented a certificate; its
+	// only value is a presence match. The handshake verified any certificate
+	// a chain with a client CA accepted (Envoy refuses an invalid one even
+	// with OPTIONAL_MUTUAL), and "presented" stays true on resumed TLS
+	// sessions, where Envoy reports "validated" as false.
+	CondCertPresented ConditionKey = "cert.presented"
 )
 
 // Condition matches when the key's value matches some of Values and none of

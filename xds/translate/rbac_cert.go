@@ -35,7 +35,7 @@ func peerFields(r *ir.RBAC, http bool) []ir.PeerField {
 				used[ir.PeerSubject] = true
 			case ir.CondCertIssuer:
 				used[ir.PeerIssuer] = true
-			case ir.CondCertFingerprint:
+			case ir.CondCertFingerprint, ir.CondCertPresented:
 				used[ir.PeerFingerprint] = true
 			}
 		}

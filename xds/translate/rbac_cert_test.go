@@ -6,6 +6,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	sfsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/set_filter_state/v3"
 	sfshttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_filter_state/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -148,6 +149,11 @@ func TestPeerFields(t *testing.T) {
 			http: true,
 			want: []ir.PeerField{ir.PeerSubject, ir.PeerIssuer, ir.PeerFingerprint},
 		},
+		"a presented certificate is read from the fingerprint": {
+			in:   &ir.RBAC{Deny: []ir.AuthzRule{{Name: "d", When: []ir.Condition{{Key: ir.CondCertPresented, NotValues: []ir.StringMatch{{Present: true}}}}}}},
+			http: true,
+			want: []ir.PeerField{ir.PeerFingerprint},
+		},
 		"TCP: fields of dropped ALLOW rules are not needed": {
 			in: &ir.RBAC{Allow: []ir.AuthzRule{{Name: "a", To: []ir.Operation{{Methods: []string{"GET"}}}, When: []ir.Condition{cond(ir.CondCertIssuer)}}}},
 		},
@@ -192,4 +198,36 @@ func TestPeerStateFilters(t *testing.T) {
 			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &sfsnetv3.Config{OnDownstreamTlsHandshake: []*sfsv3.FilterStateValue{value}})},
 		}, got)
 	})
+}
+
+// "A certificate was presented" is the fingerprint in filter state, which
+// set_filter_state sets only when the formatter yields one (see
+// peerStateValues). It does not use mtls_authenticated: Envoy reports a
+// resumed TLS session as not validated. A negation is meant ("no
+// certificate"), so an ALLOW rule does not add "validated" to it as it does
+// to the notValues of certificate fields.
+func TestCertPresentedPrincipal(t *testing.T) {
+	fp := iState("trustgate.peer.fingerprint_256", safeRegex(".+"))
+	present := []ir.StringMatch{{Present: true}}
+	tests := map[string]struct {
+		in      ir.Condition
+		allow   bool
+		want    *rbacv3.Principal
+		wantErr bool
+	}{
+		"presented":             {in: ir.Condition{Key: ir.CondCertPresented, Values: present}, allow: true, want: fp},
+		"not presented, ALLOW":  {in: ir.Condition{Key: ir.CondCertPresented, NotValues: present}, allow: true, want: iNot(fp)},
+		"not presented, DENY":   {in: ir.Condition{Key: ir.CondCertPresented, NotValues: present}, want: iNot(fp)},
+		"never":                 {in: ir.Condition{Key: ir.CondCertPresented, Values: present, NotValues: present}, allow: true, want: iAnd(fp, iNot(fp))},
+		"only a presence match": {in: ir.Condition{Key: ir.CondCertPresented, Values: []ir.StringMatch{{Exact: "yes"}}}, wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := conditionPrincipal(tc.in, tc.allow)
+			wantErr(t, err, tc.wantErr)
+			if !tc.wantErr {
+				diffProto(t, tc.want, got)
+			}
+		})
+	}
 }

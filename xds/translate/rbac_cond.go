@@ -122,6 +122,8 @@ func principalConverter(c ir.Condition) (func(ir.StringMatch) (*rbacv3.Principal
 		return peerStatePrincipal(ir.PeerIssuer), nil
 	case ir.CondCertFingerprint:
 		return peerStatePrincipal(ir.PeerFingerprint), nil
+	case ir.CondCertPresented:
+		return certPresentedPrincipal, nil
 	case ir.CondCertCN:
 		return cnPrincipal, nil
 	case ir.CondCertDNSSAN, ir.CondCertURISAN, ir.CondCertEmailSAN, ir.CondCertIPSAN:
@@ -175,6 +177,20 @@ func sanPrincipal(t ir.SANType, m ir.StringMatch) (*rbacv3.Principal, error) {
 		SanType: tlsv3.SubjectAltNameMatcher_SanType(st),
 		Matcher: sm,
 	}})
+}
+
+// certPresentedPrincipal matches a connection whose client presented a
+// certificate: its fingerprint is in filter state, which set_filter_state
+// fills only when %DOWNSTREAM_PEER_FINGERPRINT_256% yields one
+// (peerStateValues). The formatter reads the peer certificate, which a
+// resumed TLS session keeps, unlike mtls_authenticated's validated bit.
+// On a chain with a client CA a presented certificate was verified in the
+// handshake. Its only value is a presence match.
+func certPresentedPrincipal(m ir.StringMatch) (*rbacv3.Principal, error) {
+	if m != (ir.StringMatch{Present: true}) {
+		return nil, fmt.Errorf("cert.presented takes only a presence match, got %+v", m)
+	}
+	return filterStatePrincipal(ir.PeerFingerprint, regexStringMatcher(".+")), nil
 }
 
 // validatedCertPrincipal matches any connection with a presented and

@@ -57,8 +57,11 @@ func (a *Authorizer) Authorize(ctx context.Context, nodeID string, labels map[st
 		return &Denial{Reason: ReasonNoCertificate, Detail: err.Error()}
 	}
 	if !slices.Contains(ids, nodeID) {
-		return &Denial{Reason: ReasonNodeID, Detail: fmt.Sprintf(
-			"node id %q is not an identity of the client certificate (URI SANs, DNS SANs, CN: %s)", nodeID, quoteAll(ids))}
+		detail := fmt.Sprintf("node id %q is not an identity of the client certificate (URI SANs, DNS SANs, CN: %s)", nodeID, quoteAll(ids))
+		if uriShaped(nodeID) {
+			detail += "; an id with a scheme is proved only by a URI SAN, never by a DNS SAN or the CN"
+		}
+		return &Denial{Reason: ReasonNodeID, Detail: detail}
 	}
 	if a.policy == nil {
 		return nil

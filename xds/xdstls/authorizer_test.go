@@ -125,6 +125,57 @@ func TestAuthorize(t *testing.T) {
 	}
 }
 
+// A URI-shaped identity (a SPIFFE ID) is proved only by a URI SAN: a CA that
+// signs a subject or a DNS name for a proxy does not thereby vouch for a
+// SPIFFE ID, and a CN or DNS SAN spelled like one must not pass for it.
+func TestAuthorizeURIIdentityOnlyFromURISAN(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "authz.yaml")
+	writeFile(t, policy, []byte("- identity: spiffe://example.org/gateway/edge-*\n  labels: {app: edge}\n- identity: spiffe://example.org/gateway/edge-9\n  labels: {app: exact}\n"), epoch)
+	log, _ := bufferLogger()
+	withPolicy, err := NewAuthorizer(policy, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	identityOnly, err := NewAuthorizer("", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "spiffe://example.org/gateway/edge-9"
+	edge := map[string]string{"app": "edge"}
+	tests := map[string]struct {
+		authz      *Authorizer
+		ctx        context.Context
+		labels     map[string]string
+		wantReason string // "" accepts
+	}{
+		"URI SAN, prefix pattern":            {authz: withPolicy, ctx: verified(id, "", "edge-9"), labels: edge},
+		"URI SAN, exact pattern":             {authz: withPolicy, ctx: verified(id, "", "edge-9"), labels: map[string]string{"app": "exact"}},
+		"CN shaped like the URI":             {authz: withPolicy, ctx: verified("", "", id), labels: edge, wantReason: ReasonNodeID},
+		"CN shaped like the URI, exact":      {authz: withPolicy, ctx: verified("", "", id), labels: map[string]string{"app": "exact"}, wantReason: ReasonNodeID},
+		"DNS SAN shaped like the URI":        {authz: withPolicy, ctx: verified("", id, "edge-9"), labels: edge, wantReason: ReasonNodeID},
+		"CN shaped like the URI, no policy":  {authz: identityOnly, ctx: verified("", "", id), labels: edge, wantReason: ReasonNodeID},
+		"another URI SAN, CN shaped like it": {authz: withPolicy, ctx: verified("spiffe://example.org/other", "", id), labels: edge, wantReason: ReasonNodeID},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := tc.authz.Authorize(tc.ctx, id, tc.labels)
+			if tc.wantReason == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var d *Denial
+			if !errors.As(err, &d) || d.DenyReason() != tc.wantReason {
+				t.Fatalf("error %v, want a denial for %s", err, tc.wantReason)
+			}
+			if want := "proved only by a URI SAN"; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q lacks %q", err, want)
+			}
+		})
+	}
+}
+
 func TestPolicyReloads(t *testing.T) {
 	policy := filepath.Join(t.TempDir(), "authz.yaml")
 	writeFile(t, policy, []byte("- identity: gw\n  labels: {app: a}\n"), epoch)

@@ -6,6 +6,10 @@
 //
 // Identity rule. The identities of a verified client certificate are its URI
 // SANs (e.g. SPIFFE IDs), then its DNS SANs, then its subject common name.
+// An identity that begins with a URI scheme ("spiffe://…", "urn:…") comes
+// only from a URI SAN: a DNS SAN or CN spelled like a URI is ignored, so a
+// certificate with CN=spiffe://example.org/gateway/edge-9 and no URI SAN
+// proves no SPIFFE ID and matches no "spiffe://…" pattern.
 // A stream is accepted only when the node id of its first request equals one
 // of them, so that one proxy cannot speak for another. With a policy file
 // (`serve --xds-authz`), the node's labels must also equal the labels of an

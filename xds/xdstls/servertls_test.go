@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/xds/xdstls"
@@ -290,5 +292,46 @@ func TestNewServerTLSRejects(t *testing.T) {
 				t.Fatal("NewServerTLS accepted it")
 			}
 		})
+	}
+}
+
+// A certificate from the client CA whose CN is spelled like a SPIFFE ID,
+// without that URI SAN, proves no SPIFFE ID over a real handshake: the
+// policy's spiffe:// pattern does not give it that group's labels.
+func TestURIShapedCNOverHandshake(t *testing.T) {
+	e := newEnv(t)
+	const id = "spiffe://example.org/gateway/edge-9"
+	forger, err := e.pki.Client(certs.IssueOptions{Name: "forger", CommonName: id, DNSNames: []string{"edge-9.example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := xdstls.NewServerTLS(e.files, e.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, results := tlsServer(t, st.Config())
+	if _, err := dial(addr, clientConfig(t, forger)); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	got := <-results
+	if got.err != nil || len(got.state.VerifiedChains) == 0 {
+		t.Fatalf("server side: %v, %d verified chains", got.err, len(got.state.VerifiedChains))
+	}
+	if diff := cmp.Diff([]string{"edge-9.example.org"}, xdstls.Identities(got.state.VerifiedChains[0][0])); diff != "" {
+		t.Errorf("identities (-want +got):\n%s", diff)
+	}
+	policy := filepath.Join(t.TempDir(), "authz.yaml")
+	if err := os.WriteFile(policy, []byte("- identity: spiffe://example.org/gateway/edge-*\n  labels: {app: edge}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := xdstls.NewAuthorizer(policy, e.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := peer.NewContext(t.Context(), &peer.Peer{AuthInfo: credentials.TLSInfo{State: got.state}})
+	err = a.Authorize(ctx, id, map[string]string{"app": "edge"})
+	var d *xdstls.Denial
+	if !errors.As(err, &d) || d.DenyReason() != xdstls.ReasonNodeID {
+		t.Fatalf("Authorize = %v, want a %s denial", err, xdstls.ReasonNodeID)
 	}
 }
