@@ -59,7 +59,7 @@ func crlWhere(file string, i int, crl *x509.RevocationList) string {
 	if crl.Number != nil {
 		num = ", number " + crl.Number.String()
 	}
-	return fmt.Sprintf("%s CRL %d (issuer %s%s)", file, i+1, crl.Issuer.String(), num)
+	return fmt.Sprintf("%s CRL %d (issuer %s%s)", file, i+1, printedName(crl.RawIssuer, crl.Issuer), num)
 }
 
 // crlWarnWindow narrows the expiry warning for a CRL to the last third of
@@ -172,7 +172,7 @@ func checkCoverage(certs []*x509.Certificate, covered map[string]bool, onlyLeaf 
 		for _, c := range cas {
 			need(c.RawSubject, describe(c))
 			if !selfSigned(c) && issuerIn(c, cas) < 0 {
-				need(c.RawIssuer, c.Issuer.String()+" (the issuer of "+describe(c)+", not in "+fileCA+")")
+				need(c.RawIssuer, printedName(c.RawIssuer, c.Issuer)+" (the issuer of "+describe(c)+", not in "+fileCA+")")
 			}
 		}
 	}

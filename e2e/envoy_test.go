@@ -174,7 +174,7 @@ func startGateway(t *testing.T, delta bool) *gateway {
 // clients alice and bob (allowed) and mallory (signed, not allowed).
 func makePKI(t *testing.T, dir string) {
 	t.Helper()
-	if err := certs.Init(dir, certs.InitOptions{Intermediate: true}); err != nil {
+	if err := certs.Init(dir, certs.InitOptions{Intermediate: true, CRL: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := certs.Issue(dir, certs.KindServer, certs.IssueOptions{Name: "gateway-cert", Hosts: []string{host}}); err != nil {
