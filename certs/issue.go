@@ -42,7 +42,7 @@ type IssueOptions struct {
 	// Subject adds O, OU, L, ST and C, or is the whole subject (DN).
 	Subject Subject
 	Days    int // validity; DefaultLeafDays if 0
-	Key          KeyType
+	Key     KeyType
 	// Issuer is CARoot or CAIntermediate; empty means the intermediate when
 	// the PKI has one, else the root.
 	Issuer string
