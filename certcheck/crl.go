@@ -13,8 +13,9 @@ import (
 type ClientCAInput struct {
 	CA  []byte // ca.crt: the CA bundle
 	CRL []byte // ca.crl: zero or more CRLs; may be empty
-	// OnlyLeafCRL mirrors only_verify_leaf_cert_crl: only the CRL of the CA
-	// that issued the client certificate is consulted.
+	// OnlyLeafCRL mirrors ClientCertificatePolicy crl.onlyVerifyLeaf
+	// (Envoy's only_verify_leaf_cert_crl): only the CRL of the CA that
+	// issued the client certificate is consulted.
 	OnlyLeafCRL bool
 	Now         time.Time
 	// ExpiryWarning: warn when a CA or CRL expires within it (0: never).
@@ -183,11 +184,11 @@ func checkCoverage(certs []*x509.Certificate, covered map[string]bool, onlyLeaf 
 	if onlyLeaf {
 		return []Finding{errorf(CodeCRLMissing,
 			"Add the CRL of each CA that issues client certificates to ca.crl (trustgate certs crl writes one per CA).",
-			"no CRL for %s: with onlyVerifyLeafCertCrl Envoy still needs the CRL of the CA that issued the client certificate, so it rejects every client certificate that CA issued ('unable to get certificate CRL'), revoked or not.",
+			"no CRL for %s: with crl.onlyVerifyLeaf (Envoy's only_verify_leaf_cert_crl) Envoy still needs the CRL of the CA that issued the client certificate, so it rejects every client certificate that CA issued ('unable to get certificate CRL'), revoked or not.",
 			names)}
 	}
 	return []Finding{errorf(CodeCRLMissing,
-		"Add a CRL for each of them to ca.crl (trustgate certs crl writes one per CA; openssl ca -gencrl), or set onlyVerifyLeafCertCrl if only the issuing CAs publish CRLs.",
+		"Add a CRL for each of them to ca.crl (trustgate certs crl writes one per CA; openssl ca -gencrl), or, if only the CAs that issue client certificates publish CRLs, set crl.onlyVerifyLeaf: true in a ClientCertificatePolicy that targets this server.",
 		"no CRL for %s: once any CRL is given, Envoy checks the CRL of every CA on a client's chain, so it rejects every client whose chain includes them ('unable to get certificate CRL'), revoked or not.",
 		names)}
 }
