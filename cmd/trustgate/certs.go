@@ -365,11 +365,11 @@ type subjectFlags struct {
 }
 
 func (f *subjectFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.org, "org", "subject organization (O; repeatable)")
-	fs.Var(&f.ou, "ou", "subject organizational unit (OU; repeatable)")
-	fs.StringVar(&f.locality, "locality", "", "subject locality (L)")
-	fs.StringVar(&f.province, "state", "", "subject state or province (ST)")
-	fs.StringVar(&f.country, "country", "", "subject country (C), two letters")
+	fs.Var(&f.org, "org", "subject `organization` (O; repeatable)")
+	fs.Var(&f.ou, "ou", "subject organizational `unit` (OU; repeatable)")
+	fs.StringVar(&f.locality, "locality", "", "subject `locality` (L)")
+	fs.StringVar(&f.province, "state", "", "subject `state` or province (ST)")
+	fs.StringVar(&f.country, "country", "", "subject `country` (C): two letters")
 	fs.StringVar(&f.dn, "subject", "", "the whole subject `DN`, in the order written, instead of --cn and the flags above: as Envoy prints it\n"+
 		"(\"CN=app,L=eu10,OU=Clients,O=Example SE,C=DE\") or as openssl -subj (\"/C=DE/O=Example SE/OU=Clients/L=eu10/CN=app\")")
 }
