@@ -5,6 +5,8 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math"
@@ -14,10 +16,22 @@ import (
 // describe names a certificate for messages: its subject, or its serial
 // when the subject is empty.
 func describe(c *x509.Certificate) string {
-	if s := c.Subject.String(); s != "" {
+	if s := printedName(c.RawSubject, c.Subject); s != "" {
 		return s
 	}
 	return "serial " + c.SerialNumber.String()
+}
+
+// printedName renders a DER name as Envoy prints it (RFC 2253, the
+// certificate's RDNs from last to first, multi-valued RDNs joined by "+").
+// Go's pkix.Name.String reorders attributes and folds repeated types into
+// one RDN, so it is only the fallback for a name that does not parse.
+func printedName(raw []byte, parsed pkix.Name) string {
+	var rdns pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(raw, &rdns); err != nil || len(rest) > 0 {
+		return parsed.String()
+	}
+	return rdns.String()
 }
 
 // where names the i-th (0-based) certificate of a file.

@@ -35,7 +35,7 @@ func checkChain(certs, cas []*x509.Certificate, file string) []Finding {
 	if len(certs) > 1 {
 		return nil // ends with an intermediate; the root is the client's
 	}
-	issuer := top.Issuer.String()
+	issuer := printedName(top.RawIssuer, top.Issuer)
 	return []Finding{warnf(CodeChainMissing, appendFix(file, issuer)+" Ignore this if "+issuer+" is a root CA that every client trusts.",
 		"%s holds only the leaf, and its issuer %s is not in it: if %s is an intermediate CA, clients that do not already carry it fail with 'unable to get local issuer certificate' (Go: 'x509: certificate signed by unknown authority').",
 		file, issuer, issuer)}
@@ -61,9 +61,9 @@ func brokenLink(certs []*x509.Certificate, i int, file string) Finding {
 			"%s: %s is a self-signed root, yet %s follows it and belongs to no chain above the root.",
 			file, cur, next)
 	}
-	return warnf(CodeChainMissing, appendFix(file, certs[i].Issuer.String()),
+	return warnf(CodeChainMissing, appendFix(file, printedName(certs[i].RawIssuer, certs[i].Issuer)),
 		"%s is incomplete: %s is issued by %s, which is not in the file (%s did not sign it). Clients that do not already have the missing intermediate fail with 'unable to get local issuer certificate'.",
-		file, cur, certs[i].Issuer.String(), next)
+		file, cur, printedName(certs[i].RawIssuer, certs[i].Issuer), next)
 }
 
 func appendFix(file, issuer string) string {

@@ -13,8 +13,9 @@ import (
 type ClientCAInput struct {
 	CA  []byte // ca.crt: the CA bundle
 	CRL []byte // ca.crl: zero or more CRLs; may be empty
-	// OnlyLeafCRL mirrors only_verify_leaf_cert_crl: only the CRL of the CA
-	// that issued the client certificate is consulted.
+	// OnlyLeafCRL mirrors ClientCertificatePolicy crl.onlyVerifyLeaf
+	// (Envoy's only_verify_leaf_cert_crl): only the CRL of the CA that
+	// issued the client certificate is consulted.
 	OnlyLeafCRL bool
 	Now         time.Time
 	// ExpiryWarning: warn when a CA or CRL expires within it (0: never).
@@ -59,7 +60,7 @@ func crlWhere(file string, i int, crl *x509.RevocationList) string {
 	if crl.Number != nil {
 		num = ", number " + crl.Number.String()
 	}
-	return fmt.Sprintf("%s CRL %d (issuer %s%s)", file, i+1, crl.Issuer.String(), num)
+	return fmt.Sprintf("%s CRL %d (issuer %s%s)", file, i+1, printedName(crl.RawIssuer, crl.Issuer), num)
 }
 
 // crlWarnWindow narrows the expiry warning for a CRL to the last third of
@@ -172,7 +173,7 @@ func checkCoverage(certs []*x509.Certificate, covered map[string]bool, onlyLeaf 
 		for _, c := range cas {
 			need(c.RawSubject, describe(c))
 			if !selfSigned(c) && issuerIn(c, cas) < 0 {
-				need(c.RawIssuer, c.Issuer.String()+" (the issuer of "+describe(c)+", not in "+fileCA+")")
+				need(c.RawIssuer, printedName(c.RawIssuer, c.Issuer)+" (the issuer of "+describe(c)+", not in "+fileCA+")")
 			}
 		}
 	}
@@ -183,11 +184,11 @@ func checkCoverage(certs []*x509.Certificate, covered map[string]bool, onlyLeaf 
 	if onlyLeaf {
 		return []Finding{errorf(CodeCRLMissing,
 			"Add the CRL of each CA that issues client certificates to ca.crl (trustgate certs crl writes one per CA).",
-			"no CRL for %s: with onlyVerifyLeafCertCrl Envoy still needs the CRL of the CA that issued the client certificate, so it rejects every client certificate that CA issued ('unable to get certificate CRL'), revoked or not.",
+			"no CRL for %s: with crl.onlyVerifyLeaf (Envoy's only_verify_leaf_cert_crl) Envoy still needs the CRL of the CA that issued the client certificate, so it rejects every client certificate that CA issued ('unable to get certificate CRL'), revoked or not.",
 			names)}
 	}
 	return []Finding{errorf(CodeCRLMissing,
-		"Add a CRL for each of them to ca.crl (trustgate certs crl writes one per CA; openssl ca -gencrl), or set onlyVerifyLeafCertCrl if only the issuing CAs publish CRLs.",
+		"Add a CRL for each of them to ca.crl (trustgate certs crl writes one per CA; openssl ca -gencrl), or, if only the CAs that issue client certificates publish CRLs, set crl.onlyVerifyLeaf: true in a ClientCertificatePolicy that targets this server.",
 		"no CRL for %s: once any CRL is given, Envoy checks the CRL of every CA on a client's chain, so it rejects every client whose chain includes them ('unable to get certificate CRL'), revoked or not.",
 		names)}
 }

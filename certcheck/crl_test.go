@@ -158,7 +158,7 @@ func TestCheckClientCA(t *testing.T) {
 		"root CRL only, leaf-only CRL checking": {
 			in:       with(func(in *ClientCAInput) { in.CRL, in.OnlyLeafCRL = goodCRL(t, p.root), true }),
 			want:     []string{CodeCRLMissing},
-			contains: "onlyVerifyLeafCertCrl",
+			contains: "with crl.onlyVerifyLeaf (Envoy's only_verify_leaf_cert_crl)",
 		},
 		"intermediate alone as trust anchor, with its CRL": {
 			in:       with(func(in *ClientCAInput) { in.CA, in.CRL = p.inter.pem, goodCRL(t, p.inter) }),

@@ -1,6 +1,7 @@
 package certcheck
 
 import (
+	"crypto/x509/pkix"
 	"testing"
 	"time"
 
@@ -9,6 +10,15 @@ import (
 
 func TestSummarizeChain(t *testing.T) {
 	p := testPKI(t)
+	attr := func(oid []int, v string) pkix.AttributeTypeAndValue {
+		return pkix.AttributeTypeAndValue{Type: oid, Value: v}
+	}
+	cn, o, ou := []int{2, 5, 4, 3}, []int{2, 5, 4, 10}, []int{2, 5, 4, 11}
+	// CN first in the certificate, as openssl req -subj "/CN=app/O=..."
+	// writes it; two OUs in two RDNs.
+	ordered := mk(t, spec{parent: p.inter, names: []pkix.AttributeTypeAndValue{
+		attr(cn, "app"), attr(o, "Example"), attr(ou, "a"), attr(ou, "b"),
+	}})
 	tests := map[string]struct {
 		pem  []byte
 		want string
@@ -16,6 +26,10 @@ func TestSummarizeChain(t *testing.T) {
 		"leaf, intermediate and root": {
 			pem:  cat(p.leaf.pem, p.inter.pem, p.root.pem),
 			want: "CN=api.example.com (expires 2027-01-15) <- CN=Test Intermediate CA (expires 2027-01-15) [CA] <- CN=Test Root CA (expires 2027-01-15) [root]",
+		},
+		"subject in certificate order, as Envoy prints it": {
+			pem:  ordered.pem,
+			want: "OU=b,OU=a,O=Example,CN=app (expires 2027-01-15)",
 		},
 		"nothing":  {pem: nil, want: "no certificate"},
 		"not PEM":  {pem: []byte("junk"), want: "no certificate"},

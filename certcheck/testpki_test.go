@@ -42,6 +42,7 @@ type spec struct {
 	sigAlg    x509.SignatureAlgorithm
 	keyUsage  x509.KeyUsage
 	eku       []x509.ExtKeyUsage
+	names     []pkix.AttributeTypeAndValue // the whole subject, in order, instead of cn
 }
 
 var serial struct {
@@ -98,6 +99,9 @@ func mk(t testing.TB, s spec) *pair {
 		IsCA:                  s.ca,
 		KeyUsage:              s.keyUsage,
 		ExtKeyUsage:           s.eku,
+	}
+	if s.names != nil {
+		tmpl.Subject = pkix.Name{ExtraNames: s.names}
 	}
 	if s.keyUsage == 0 {
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature

@@ -29,22 +29,35 @@ const (
 // valid".
 const clockSkew = 5 * time.Minute
 
-// organization marks every certificate of this PKI as a development one.
+// organization marks the CAs of this PKI as development ones, unless their
+// subject names an organization of its own.
 const organization = "trustgate development PKI"
 
-// InitOptions configure Init; the zero value is a root CA only.
+// InitOptions configure Init; the zero value is a root CA only, without a
+// CRL.
 type InitOptions struct {
-	CommonName   string // root CA common name; DefaultCommonName if empty
-	Intermediate bool   // also create an intermediate CA signed by the root
-	Days         int    // CA validity; DefaultCADays if 0
-	CRLDays      int    // default nextUpdate of the CRLs; DefaultCRLDays if 0
+	// CommonName is the root CA's common name; DefaultCommonName if empty
+	// (and Subject.DN does not name one).
+	CommonName string
+	// Subject adds O, OU, L, ST and C to the CAs' subjects, or is the whole
+	// root subject (Subject.DN). Without O, the CAs get
+	// O=trustgate development PKI.
+	Subject      Subject
+	Intermediate bool // also create an intermediate CA signed by the root
+	Days         int  // CA validity; DefaultCADays if 0
+	// CRL publishes a first CRL for each CA now. Without it, no CRL exists
+	// until something is revoked or WriteCRLs is called: a CRL expires at
+	// its nextUpdate, and Envoy then rejects every client of that CA.
+	CRL          bool
+	CRLDays      int // nextUpdate of the CRLs, in days from publication; DefaultCRLDays if 0
 	Key          KeyType
 	CASecretName string    // CA-only secret directory; DefaultCASecretName if empty
 	Now          time.Time // time.Now() if zero
 }
 
-// Init creates a PKI in dir: a root CA, optionally an intermediate CA, a
-// first CRL for each, and the CA-only secret directory (ca.crt, ca.crl).
+// Init creates a PKI in dir: a root CA, optionally an intermediate CA, and
+// the CA-only secret directory (ca.crt; with opts.CRL also a first CRL for
+// each CA, and ca.crl).
 func Init(dir string, opts InitOptions) error {
 	opts = initDefaults(opts)
 	if err := validName(opts.CASecretName); err != nil {
@@ -55,21 +68,28 @@ func Init(dir string, opts InitOptions) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	st := &state{Version: 1, NextSerial: 1, CASecretName: opts.CASecretName, CRLDays: opts.CRLDays}
-	root, err := newCA(dir, st, CARoot, opts.CommonName, nil, opts)
+	rootName, err := caName(opts)
+	if err != nil {
+		return err
+	}
+	st := &state{Version: stateVersion, CASecretName: opts.CASecretName, CRLDays: opts.CRLDays}
+	root, err := newCA(dir, st, CARoot, rootName, nil, opts)
 	if err != nil {
 		return err
 	}
 	cas := []*ca{root}
 	if opts.Intermediate {
-		inter, err := newCA(dir, st, CAIntermediate, opts.CommonName+" intermediate", root, opts)
+		interName := withCommonName(rootName, commonName(rootName)+" intermediate")
+		inter, err := newCA(dir, st, CAIntermediate, interName, root, opts)
 		if err != nil {
 			return err
 		}
 		cas = append(cas, inter)
 	}
-	if err := publishCRLs(dir, st, cas, opts.Now, opts.CRLDays); err != nil {
-		return err
+	if opts.CRL {
+		if err := publishCRLs(dir, st, cas, opts.Now, opts.CRLDays); err != nil {
+			return err
+		}
 	}
 	if err := writeCASecret(dir, st, cas); err != nil {
 		return err
@@ -77,10 +97,28 @@ func Init(dir string, opts InitOptions) error {
 	return st.save(dir)
 }
 
-func initDefaults(opts InitOptions) InitOptions {
-	if opts.CommonName == "" {
-		opts.CommonName = DefaultCommonName
+// caName is the root CA's subject: the common name (default
+// DefaultCommonName) with opts.Subject, or opts.Subject.DN; a CA without O
+// is marked as a development one.
+func caName(opts InitOptions) (pkix.Name, error) {
+	cn, subject := opts.CommonName, opts.Subject
+	if cn == "" && subject.DN == "" {
+		cn = DefaultCommonName
 	}
+	if subject.DN == "" && len(subject.Organization) == 0 {
+		subject.Organization = []string{organization}
+	}
+	n, err := subject.name(cn)
+	if err != nil {
+		return pkix.Name{}, fmt.Errorf("CA subject: %w", err)
+	}
+	if commonName(n) == "" {
+		return pkix.Name{}, errors.New("CA subject: the DN needs a CN")
+	}
+	return n, nil
+}
+
+func initDefaults(opts InitOptions) InitOptions {
 	if opts.Days == 0 {
 		opts.Days = DefaultCADays
 	}
@@ -99,14 +137,18 @@ func initDefaults(opts InitOptions) InitOptions {
 
 // newCA makes a CA key and certificate, self-signed when parent is nil, and
 // writes both to the state directory.
-func newCA(dir string, st *state, name, cn string, parent *ca, opts InitOptions) (*ca, error) {
+func newCA(dir string, st *state, name string, subject pkix.Name, parent *ca, opts InitOptions) (*ca, error) {
 	key, err := generateKey(opts.Key)
 	if err != nil {
 		return nil, err
 	}
+	serial, err := st.newSerial()
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          st.nextSerial(),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{organization}},
+		SerialNumber:          serial,
+		Subject:               subject,
 		NotBefore:             opts.Now.Add(-clockSkew),
 		NotAfter:              opts.Now.AddDate(0, 0, opts.Days),
 		IsCA:                  true,
@@ -172,8 +214,8 @@ func publishCRLs(dir string, st *state, cas []*ca, now time.Time, days int) erro
 }
 
 // writeCASecret writes the CA-only secret directory: every CA, issuing CA
-// first, and every CRL. Envoy needs a CRL for each CA of a chain once it has
-// one for any, so the two always travel together.
+// first, and every CRL if there are any. Envoy needs a CRL for each CA of a
+// chain once it has one for any, so the CRLs always travel together.
 func writeCASecret(dir string, st *state, cas []*ca) error {
 	var caPEM, crlPEM []byte
 	for i := len(cas) - 1; i >= 0; i-- {
@@ -183,10 +225,41 @@ func writeCASecret(dir string, st *state, cas []*ca) error {
 	return writeCAFiles(filepath.Join(dir, st.CASecretName), caPEM, crlPEM)
 }
 
-// writeCAFiles writes ca.crt and ca.crl of a secret directory.
+// writeCAFiles writes ca.crt of a secret directory, and ca.crl when the PKI
+// publishes CRLs (crlPEM is empty otherwise).
 func writeCAFiles(secretDir string, caPEM, crlPEM []byte) error {
 	if err := writeFile(filepath.Join(secretDir, FileCA), caPEM, 0o644); err != nil {
 		return err
 	}
+	if len(crlPEM) == 0 {
+		return nil
+	}
 	return writeFile(filepath.Join(secretDir, FileCRL), crlPEM, 0o644)
+}
+
+// CAs returns the subjects of the PKI's CAs as Envoy prints them
+// (%DOWNSTREAM_PEER_ISSUER% of the certificates they issue), root first.
+func CAs(dir string) ([]string, error) {
+	st, err := loadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(st.CAs))
+	for _, rec := range st.CAs {
+		path := statePath(dir, rec.Name+".crt")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		c, err := parseCertPEM(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		s, err := PrintedSubject(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

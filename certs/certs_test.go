@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -102,9 +103,14 @@ func TestInitIssueRevokeCRLRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Serials come from the counter: root 1, intermediate 2, then leaves.
-	if diff := cmp.Diff([]string{"3", "4"}, []string{srv.Serial.String(), cli.Serial.String()}); diff != "" {
-		t.Errorf("serials (-want +got):\n%s", diff)
+	// Nothing was revoked and no CRL was asked for: no ca.crl anywhere.
+	for _, name := range []string{"api", "alice", DefaultCASecretName} {
+		if _, err := os.Stat(filepath.Join(dir, name, FileCRL)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s/%s exists before any revocation or CRL request (%v)", name, FileCRL, err)
+		}
+	}
+	if len(srv.CRLPEM) != 0 {
+		t.Errorf("Issued.CRLPEM = %q, want none", srv.CRLPEM)
 	}
 	// The written files are the returned ones; chains verify for their use.
 	if diff := cmp.Diff(string(srv.CertPEM), string(read(t, dir, "api", FileCert))); diff != "" {
@@ -122,7 +128,7 @@ func TestInitIssueRevokeCRLRoundTrip(t *testing.T) {
 		Cert: read(t, dir, "api", FileCert), Key: read(t, dir, "api", FileKey), CA: read(t, dir, "api", FileCA),
 		Hosts: []string{"api.example.com", "*.apps.example.com"}, Now: now, ExpiryWarning: 24 * time.Hour,
 	})
-	caIn := certcheck.ClientCAInput{CA: read(t, dir, DefaultCASecretName, FileCA), CRL: read(t, dir, DefaultCASecretName, FileCRL), Now: now}
+	caIn := certcheck.ClientCAInput{CA: read(t, dir, DefaultCASecretName, FileCA), Now: now}
 	if f := append(srvFindings, certcheck.CheckClientCA(caIn)...); len(f) != 0 {
 		t.Errorf("findings on fresh output: %v", f)
 	}
@@ -146,8 +152,8 @@ func TestInitIssueRevokeCRLRoundTrip(t *testing.T) {
 		if err := crl.CheckSignatureFrom(cas[i]); err != nil {
 			t.Errorf("CRL %d does not verify against %s: %v", i, cas[i].Subject, err)
 		}
-		if crl.Number.Int64() != 2 || !crl.NextUpdate.Equal(later.AddDate(0, 0, 7)) {
-			t.Errorf("CRL %d: number %v nextUpdate %v, want 2 and %v", i, crl.Number, crl.NextUpdate, later.AddDate(0, 0, 7))
+		if crl.Number.Int64() != 1 || !crl.NextUpdate.Equal(later.AddDate(0, 0, 7)) {
+			t.Errorf("CRL %d: number %v nextUpdate %v, want 1 and %v", i, crl.Number, crl.NextUpdate, later.AddDate(0, 0, 7))
 		}
 	}
 	var revoked []string
@@ -159,6 +165,21 @@ func TestInitIssueRevokeCRLRoundTrip(t *testing.T) {
 	}
 	if n := len(crls[1].RevokedCertificateEntries); n != 0 {
 		t.Errorf("root CRL lists %d certificates, want none", n)
+	}
+	infos, err := CRLs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotInfo []string
+	for _, in := range infos {
+		gotInfo = append(gotInfo, fmt.Sprintf("%s #%d %d revoked, %s to %s", in.CA, in.Number, in.Revoked, in.ThisUpdate.Format(time.RFC3339), in.NextUpdate.Format(time.RFC3339)))
+	}
+	wantInfo := []string{
+		"root #1 0 revoked, 2026-01-15T13:55:00Z to 2026-01-22T14:00:00Z",
+		"intermediate #1 1 revoked, 2026-01-15T13:55:00Z to 2026-01-22T14:00:00Z",
+	}
+	if diff := cmp.Diff(wantInfo, gotInfo); diff != "" {
+		t.Errorf("CRLs (-want +got):\n%s", diff)
 	}
 	// Every secret directory got the new CRLs.
 	for _, name := range []string{"api", "alice"} {
@@ -174,7 +195,7 @@ func TestInitIssueRevokeCRLRoundTrip(t *testing.T) {
 
 func TestFileModes(t *testing.T) {
 	dir := t.TempDir()
-	if err := Init(dir, InitOptions{Intermediate: true, Now: now}); err != nil {
+	if err := Init(dir, InitOptions{Intermediate: true, CRL: true, Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Issue(dir, KindServer, IssueOptions{Name: "web", Hosts: []string{"web"}, Now: now}); err != nil {
@@ -209,18 +230,22 @@ func TestFileModes(t *testing.T) {
 func TestIssueLayout(t *testing.T) {
 	tests := map[string]struct {
 		intermediate bool
+		crl          bool
 		issuer       string
 		wantChain    int // certificates in tls.crt
-		wantCAs      int // certificates in ca.crt and CRLs in ca.crl
+		wantCAs      int // certificates in ca.crt
+		wantCRLs     int // CRLs in ca.crl
 	}{
 		"root only":                        {wantChain: 1, wantCAs: 1},
+		"root only, with a CRL":            {crl: true, wantChain: 1, wantCAs: 1, wantCRLs: 1},
 		"intermediate by default":          {intermediate: true, wantChain: 2, wantCAs: 2},
-		"root chosen despite intermediate": {intermediate: true, issuer: CARoot, wantChain: 1, wantCAs: 1},
+		"intermediate with CRLs":           {intermediate: true, crl: true, wantChain: 2, wantCAs: 2, wantCRLs: 2},
+		"root chosen despite intermediate": {intermediate: true, crl: true, issuer: CARoot, wantChain: 1, wantCAs: 1, wantCRLs: 1},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := Init(dir, InitOptions{Intermediate: tc.intermediate, Key: KeyRSA, Now: now}); err != nil {
+			if err := Init(dir, InitOptions{Intermediate: tc.intermediate, CRL: tc.crl, Key: KeyRSA, Now: now}); err != nil {
 				t.Fatal(err)
 			}
 			is, err := Issue(dir, KindServer, IssueOptions{Name: "s", Hosts: []string{"s.example.com"}, Issuer: tc.issuer, Key: KeyRSA, Now: now})
@@ -230,8 +255,12 @@ func TestIssueLayout(t *testing.T) {
 			chain, _ := parseAll(t, is.CertPEM)
 			cas, _ := parseAll(t, is.CAPEM)
 			_, crls := parseAll(t, is.CRLPEM)
-			if len(chain) != tc.wantChain || len(cas) != tc.wantCAs || len(crls) != tc.wantCAs {
-				t.Errorf("tls.crt %d, ca.crt %d, ca.crl %d; want %d, %d, %d", len(chain), len(cas), len(crls), tc.wantChain, tc.wantCAs, tc.wantCAs)
+			if len(chain) != tc.wantChain || len(cas) != tc.wantCAs || len(crls) != tc.wantCRLs {
+				t.Errorf("tls.crt %d, ca.crt %d, ca.crl %d; want %d, %d, %d", len(chain), len(cas), len(crls), tc.wantChain, tc.wantCAs, tc.wantCRLs)
+			}
+			_, err = os.Stat(filepath.Join(is.Dir, FileCRL))
+			if exists := err == nil; exists != tc.crl {
+				t.Errorf("%s exists: %v, want %v (%v)", FileCRL, exists, tc.crl, err)
 			}
 			if is.Cert.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
 				t.Error("an RSA server certificate lacks keyEncipherment")
@@ -334,39 +363,44 @@ func TestReplaceRotatesAndRevokesTheCurrentCertificate(t *testing.T) {
 }
 
 func TestSecretYAML(t *testing.T) {
-	dir := t.TempDir()
-	if err := Init(dir, InitOptions{Intermediate: true, Now: now}); err != nil {
-		t.Fatal(err)
-	}
-	is, err := Issue(dir, KindServer, IssueOptions{Name: "api-tls", Hosts: []string{"api.example.com"}, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := is.SecretYAML("gateways")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Type       string `json:"type"`
-		Metadata   struct {
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
-		StringData map[string]string `json:"stringData"`
-	}
-	if err := yaml.UnmarshalStrict(out, &got); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	want := map[string]string{
-		FileCert: string(is.CertPEM), FileKey: string(is.KeyPEM), FileCA: string(is.CAPEM), FileCRL: string(is.CRLPEM),
-	}
-	if diff := cmp.Diff(want, got.StringData); diff != "" {
-		t.Errorf("stringData (-want +got):\n%s", diff)
-	}
-	head := []string{got.APIVersion, got.Kind, got.Type, got.Metadata.Name, got.Metadata.Namespace}
-	if diff := cmp.Diff([]string{"v1", "Secret", "kubernetes.io/tls", "api-tls", "gateways"}, head); diff != "" {
-		t.Errorf("header (-want +got):\n%s", diff)
+	for name, crl := range map[string]bool{"without a CRL": false, "with CRLs": true} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := Init(dir, InitOptions{Intermediate: true, CRL: crl, Now: now}); err != nil {
+				t.Fatal(err)
+			}
+			is, err := Issue(dir, KindServer, IssueOptions{Name: "api-tls", Hosts: []string{"api.example.com"}, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := is.SecretYAML("gateways")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Type       string `json:"type"`
+				Metadata   struct {
+					Name      string `json:"name"`
+					Namespace string `json:"namespace"`
+				} `json:"metadata"`
+				StringData map[string]string `json:"stringData"`
+			}
+			if err := yaml.UnmarshalStrict(out, &got); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			want := map[string]string{FileCert: string(is.CertPEM), FileKey: string(is.KeyPEM), FileCA: string(is.CAPEM)}
+			if crl {
+				want[FileCRL] = string(is.CRLPEM)
+			}
+			if diff := cmp.Diff(want, got.StringData); diff != "" {
+				t.Errorf("stringData (-want +got):\n%s", diff)
+			}
+			head := []string{got.APIVersion, got.Kind, got.Type, got.Metadata.Name, got.Metadata.Namespace}
+			if diff := cmp.Diff([]string{"v1", "Secret", "kubernetes.io/tls", "api-tls", "gateways"}, head); diff != "" {
+				t.Errorf("header (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

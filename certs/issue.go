@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"math/big"
@@ -27,16 +28,21 @@ const (
 type IssueOptions struct {
 	// Name is the secret directory (DIR/<Name>/) and the index key.
 	Name string
-	// Hosts (server) become DNS or IP SANs; the first is also the CN.
+	// Hosts (server) become DNS or IP SANs; the first is also the CN unless
+	// CommonName or Subject.DN says otherwise.
 	Hosts []string
-	// CommonName (client, required), and the client's optional SANs and O.
-	CommonName   string
-	URIs         []string
-	DNSNames     []string
-	Emails       []string
+	// CommonName (client: required unless Subject.DN names one), and the
+	// client's optional SANs.
+	CommonName string
+	URIs       []string
+	DNSNames   []string
+	Emails     []string
+	// Organization is a shorthand for one Subject.Organization.
 	Organization string
-	Days         int // validity; DefaultLeafDays if 0
-	Key          KeyType
+	// Subject adds O, OU, L, ST and C, or is the whole subject (DN).
+	Subject Subject
+	Days    int // validity; DefaultLeafDays if 0
+	Key     KeyType
 	// Issuer is CARoot or CAIntermediate; empty means the intermediate when
 	// the PKI has one, else the root.
 	Issuer string
@@ -100,7 +106,9 @@ func Issue(dir string, kind Kind, opts IssueOptions) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl.SerialNumber = st.nextSerial()
+	if tmpl.SerialNumber, err = st.newSerial(); err != nil {
+		return nil, err
+	}
 	if _, isRSA := key.(*rsa.PrivateKey); isRSA {
 		// TLS 1.2 RSA key exchange encrypts with the certificate's key.
 		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
@@ -147,7 +155,7 @@ func checkIssue(st *state, kind Kind, opts IssueOptions) error {
 			return errors.New("a server certificate needs at least one host")
 		}
 	case KindClient:
-		if opts.CommonName == "" {
+		if opts.CommonName == "" && opts.Subject.DN == "" {
 			return errors.New("a client certificate needs a common name")
 		}
 	default:
@@ -158,19 +166,20 @@ func checkIssue(st *state, kind Kind, opts IssueOptions) error {
 
 // leafTemplate fills subject, SANs and usages of a leaf certificate.
 func leafTemplate(kind Kind, opts IssueOptions) (*x509.Certificate, error) {
+	subject, err := leafSubject(kind, opts)
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
+		Subject:               subject,
 		NotBefore:             opts.Now.Add(-clockSkew),
 		NotAfter:              opts.Now.AddDate(0, 0, opts.Days),
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 	}
-	if opts.Organization != "" {
-		tmpl.Subject.Organization = []string{opts.Organization}
-	}
 	if kind == KindServer {
 		// SANs always: modern clients ignore the CN ("certificate relies on
 		// legacy Common Name field"); the CN is for humans.
-		tmpl.Subject.CommonName = opts.Hosts[0]
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		for _, h := range opts.Hosts {
 			if ip := net.ParseIP(h); ip != nil {
@@ -184,7 +193,6 @@ func leafTemplate(kind Kind, opts IssueOptions) (*x509.Certificate, error) {
 		}
 		return tmpl, nil
 	}
-	tmpl.Subject.CommonName = opts.CommonName
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	for _, d := range opts.DNSNames {
 		if err := checkDNSName(d); err != nil {
@@ -206,6 +214,28 @@ func leafTemplate(kind Kind, opts IssueOptions) (*x509.Certificate, error) {
 	}
 	tmpl.EmailAddresses = append(tmpl.EmailAddresses, opts.Emails...)
 	return tmpl, nil
+}
+
+// leafSubject is a leaf's subject: the common name (a server's first host
+// by default) with the subject options, or the subject DN. A client
+// certificate must have a common name.
+func leafSubject(kind Kind, opts IssueOptions) (pkix.Name, error) {
+	subject := opts.Subject
+	if opts.Organization != "" {
+		subject.Organization = append([]string{opts.Organization}, subject.Organization...)
+	}
+	cn := opts.CommonName
+	if kind == KindServer && cn == "" && subject.DN == "" {
+		cn = opts.Hosts[0]
+	}
+	n, err := subject.name(cn)
+	if err != nil {
+		return pkix.Name{}, err
+	}
+	if kind == KindClient && commonName(n) == "" {
+		return pkix.Name{}, errors.New("a client certificate needs a common name: add CN= to the subject DN")
+	}
+	return n, nil
 }
 
 // checkDNSName accepts host names and a leading "*." wildcard label.

@@ -1,8 +1,11 @@
 package certs
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -11,7 +14,7 @@ import (
 // time (time.Now() if zero) and returns its serial number. Revoking twice
 // keeps the first time. The revocation reaches ca.crl only at the next
 // WriteCRLs, as in a real PKI where revocation and CRL publication are
-// separate steps.
+// separate steps (`trustgate certs revoke` does both).
 func Revoke(dir, name string, at time.Time) (*big.Int, error) {
 	st, err := loadState(dir)
 	if err != nil {
@@ -45,9 +48,11 @@ type CRLOptions struct {
 	Now  time.Time // time.Now() if zero
 }
 
-// WriteCRLs re-issues the CRL of every CA (root and intermediate each get
-// their own, with the CRL number incremented) and refreshes ca.crl in every
-// secret directory, including the CA-only one.
+// WriteCRLs issues a fresh CRL for every CA (root and intermediate each get
+// their own, with the CRL number incremented) and writes ca.crl into every
+// secret directory, including the CA-only one. On a PKI without CRLs it
+// starts publishing them: from then on every ca.crl must be renewed before
+// its nextUpdate.
 func WriteCRLs(dir string, opts CRLOptions) error {
 	st, err := loadState(dir)
 	if err != nil {
@@ -83,4 +88,50 @@ func WriteCRLs(dir string, opts CRLOptions) error {
 		return err
 	}
 	return st.save(dir)
+}
+
+// CRLInfo describes the current CRL of one CA.
+type CRLInfo struct {
+	CA         string // CARoot or CAIntermediate
+	Issuer     string // the CA's subject
+	Number     int64
+	ThisUpdate time.Time
+	// NextUpdate is when the CRL expires: from then on Envoy rejects every
+	// client certificate of the CA, revoked or not, until a fresh CRL is
+	// published (WriteCRLs, `trustgate certs crl`).
+	NextUpdate time.Time
+	Revoked    int // certificates listed
+}
+
+// CRLs describes the CRLs the PKI in dir publishes, root first; it returns
+// none while the PKI publishes no CRL.
+func CRLs(dir string) ([]CRLInfo, error) {
+	st, err := loadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []CRLInfo
+	for _, rec := range st.CAs {
+		if rec.CRLNumber == 0 {
+			continue
+		}
+		path := statePath(dir, rec.Name+".crl")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		block, _ := pem.Decode(b)
+		if block == nil || block.Type != "X509 CRL" {
+			return nil, fmt.Errorf("%s: no X509 CRL block", path)
+		}
+		crl, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, CRLInfo{
+			CA: rec.Name, Issuer: crl.Issuer.String(), Number: rec.CRLNumber,
+			ThisUpdate: crl.ThisUpdate, NextUpdate: crl.NextUpdate, Revoked: len(crl.RevokedCertificateEntries),
+		})
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package certs
 
 import (
 	"crypto"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -46,10 +47,14 @@ var ErrExists = errors.New("already exists")
 // unknown.
 var ErrNotFound = errors.New("not found")
 
+// stateVersion is written to the index. Version 1 (a serial counter, a CRL
+// from init) is read as well; a binary that knows only version 1 refuses
+// version 2 instead of handing out serial 0.
+const stateVersion = 2
+
 // state is the JSON index of a PKI directory.
 type state struct {
 	Version      int         `json:"version"`
-	NextSerial   int64       `json:"nextSerial"`
 	CASecretName string      `json:"caSecretName"`
 	CRLDays      int         `json:"crlDays"`
 	CAs          []*caRecord `json:"cas"` // root first
@@ -59,9 +64,11 @@ type state struct {
 // caRecord is one CA of the PKI; its certificate, key and CRL are PEM files
 // named after it in the state directory.
 type caRecord struct {
-	Name      string `json:"name"`
-	Serial    string `json:"serial"`
-	CRLNumber int64  `json:"crlNumber"`
+	Name   string `json:"name"`
+	Serial string `json:"serial"`
+	// CRLNumber is the number of the CA's last CRL; 0 while none was
+	// published.
+	CRLNumber int64 `json:"crlNumber"`
 }
 
 // record is one issued leaf certificate.
@@ -112,7 +119,7 @@ func loadState(dir string) (*state, error) {
 	if err := json.Unmarshal(b, st); err != nil {
 		return nil, fmt.Errorf("%s: %w", statePath(dir, stateFile), err)
 	}
-	if st.Version != 1 || len(st.CAs) == 0 {
+	if (st.Version != 1 && st.Version != stateVersion) || len(st.CAs) == 0 {
 		return nil, fmt.Errorf("%s: unsupported or empty PKI index (version %d)", statePath(dir, stateFile), st.Version)
 	}
 	return st, nil
@@ -120,6 +127,7 @@ func loadState(dir string) (*state, error) {
 
 // save writes the index atomically.
 func (st *state) save(dir string) error {
+	st.Version = stateVersion
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
@@ -127,11 +135,53 @@ func (st *state) save(dir string) error {
 	return writeFile(statePath(dir, stateFile), append(b, '\n'), 0o600)
 }
 
-// nextSerial hands out the next serial number.
-func (st *state) nextSerial() *big.Int {
-	n := big.NewInt(st.NextSerial)
-	st.NextSerial++
-	return n
+// serialLimit bounds serial numbers to 128 random bits: unpredictable (the
+// CA/Browser Forum asks for at least 64), and unique across PKIs, so two
+// `certs init` runs never make two certificates with the same issuer and
+// serial (which browsers and NSS reject: SEC_ERROR_REUSED_ISSUER_AND_SERIAL).
+// RFC 5280 allows up to 20 octets; a positive 128-bit INTEGER takes 17.
+var serialLimit = new(big.Int).Lsh(big.NewInt(1), 128)
+
+// newSerial draws a random positive serial number that no certificate of
+// the PKI has yet.
+func (st *state) newSerial() (*big.Int, error) {
+	for {
+		n, err := rand.Int(rand.Reader, serialLimit)
+		if err != nil {
+			return nil, fmt.Errorf("serial number: %w", err)
+		}
+		if n.Sign() > 0 && !st.serialUsed(n.String()) {
+			return n, nil
+		}
+	}
+}
+
+// serialUsed reports whether a CA or certificate of the PKI has the
+// (decimal) serial.
+func (st *state) serialUsed(serial string) bool {
+	for _, c := range st.CAs {
+		if c.Serial == serial {
+			return true
+		}
+	}
+	for _, r := range st.Certs {
+		if r.Serial == serial {
+			return true
+		}
+	}
+	return false
+}
+
+// publishesCRLs reports whether the PKI publishes CRLs: once one was asked
+// for (init --crl, `certs crl`) or something was revoked. Until then no
+// ca.crl is written anywhere, so nothing can expire.
+func (st *state) publishesCRLs() bool {
+	for _, c := range st.CAs {
+		if c.CRLNumber > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // findCA returns the record of the named CA, or nil.
@@ -154,7 +204,7 @@ func (st *state) current(name string) *record {
 	return nil
 }
 
-// loadCA reads a CA's certificate, key and current CRL.
+// loadCA reads a CA's certificate, key and current CRL, if it has one.
 func loadCA(dir string, rec *caRecord) (*ca, error) {
 	certPEM, err := os.ReadFile(statePath(dir, rec.Name+".crt"))
 	if err != nil {
@@ -172,11 +222,14 @@ func loadCA(dir string, rec *caRecord) (*ca, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", statePath(dir, rec.Name+".key"), err)
 	}
-	crlPEM, err := os.ReadFile(statePath(dir, rec.Name+".crl"))
-	if err != nil {
+	c := &ca{rec: rec, cert: cert, certPEM: certPEM, key: key}
+	if rec.CRLNumber == 0 {
+		return c, nil // no CRL published yet
+	}
+	if c.crlPEM, err = os.ReadFile(statePath(dir, rec.Name+".crl")); err != nil {
 		return nil, err
 	}
-	return &ca{rec: rec, cert: cert, certPEM: certPEM, key: key, crlPEM: crlPEM}, nil
+	return c, nil
 }
 
 // loadCAs reads every CA of the PKI, root first.

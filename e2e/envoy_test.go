@@ -222,7 +222,7 @@ func startGatewayWith(t *testing.T, delta bool, config func(g *gateway, backendP
 // with DNS SANs: admin (admin.e2e.example.com) and wild (*.e2e.example.com).
 func makePKI(t *testing.T, dir string) {
 	t.Helper()
-	if err := certs.Init(dir, certs.InitOptions{Intermediate: true}); err != nil {
+	if err := certs.Init(dir, certs.InitOptions{Intermediate: true, CRL: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := certs.Issue(dir, certs.KindServer, certs.IssueOptions{Name: "gateway-cert", Hosts: []string{host}}); err != nil {

@@ -56,7 +56,7 @@ func TestRealConfigOverADS(t *testing.T) {
 			dir := t.TempDir()
 			cfgDir, pki := filepath.Join(dir, "config"), filepath.Join(dir, "pki")
 			mustDo(t, os.Mkdir(cfgDir, 0o755))
-			mustDo(t, certs.Init(pki, certs.InitOptions{Intermediate: true}))
+			mustDo(t, certs.Init(pki, certs.InitOptions{Intermediate: true, CRL: true}))
 			for _, c := range []struct {
 				kind certs.Kind
 				opts certs.IssueOptions

@@ -10,7 +10,9 @@
 // every field so that every user error reads
 // "file:line: Kind namespace/name: field.path: message". It also reads the
 // files Istio's file fields name into Config.Files, so later stages never
-// touch the file system. Validate reports every semantic error at once.
+// touch the file system. Certificate material is read as PEM from all three
+// sources: DER and PKCS#7 are converted when read (toPEM), since Envoy reads
+// PEM only. Validate reports every semantic error at once.
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and ir.Build alike.
 //

@@ -95,7 +95,7 @@ func (l *loader) readFiles(o *Object, fields []fileField) {
 			l.errs.Add(o.Errorf(f.path, "%v", err))
 			continue
 		}
-		l.cfg.Files[abs] = b
+		l.cfg.Files[abs] = toPEM(b) // DER certificates and CRLs become PEM, as Envoy needs
 	}
 }
 

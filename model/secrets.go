@@ -29,8 +29,18 @@ var secretKeys = []string{KeyCert, KeyKey, KeyTLSCert, KeyTLSKey, KeyCACert, Key
 
 // Value returns the bytes of key: stringData wins over data, as in
 // Kubernetes; data is base64 (an invalid value, reported by Load, reads as
-// absent).
+// absent). The certificate, key, CA and CRL keys read as PEM: DER is
+// converted (toPEM), since Envoy reads PEM only.
 func (s *Secret) Value(key string) ([]byte, bool) {
+	b, ok := s.raw(key)
+	if ok && isSecretKey(key) {
+		b = toPEM(b)
+	}
+	return b, ok
+}
+
+// raw returns the bytes of key as given.
+func (s *Secret) raw(key string) ([]byte, bool) {
 	if v, ok := s.StringData[key]; ok {
 		return []byte(v), true
 	}

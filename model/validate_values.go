@@ -268,7 +268,7 @@ func checkPEM(b []byte, want string) error {
 		}
 	}
 	if n == 0 {
-		return fmt.Errorf("no PEM %q block found", want)
+		return fmt.Errorf("no PEM %q block found%s", want, derHint(b))
 	}
 	return nil
 }

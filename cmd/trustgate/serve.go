@@ -73,8 +73,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
+	go crls.run(ctx, crlWatchInterval)
 	err = server.Run(ctx, server.Options{
-		Loader:     loader(opts, log),
+		Loader:     crls.wrap(loader(opts, log)),
 		WatchPaths: opts.Paths,
 		SecretsDir: opts.SecretsDir,
 		Debounce:   *debounce,

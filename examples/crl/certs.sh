@@ -10,8 +10,8 @@
 tg certs init --dir "$out" --cn "Example Root CA" --intermediate
 
 tg certs issue server --dir "$out" --name crl-gateway-cert --host crl.example.com
-tg certs issue client --dir "$out" --name alice --cn alice --o Example
-tg certs issue client --dir "$out" --name bob --cn bob --o Example
+tg certs issue client --dir "$out" --name alice --cn alice --org Example
+tg certs issue client --dir "$out" --name bob --cn bob --org Example
 
 # Revoke bob, then publish new CRLs for every CA; this refreshes ca.crl in
 # every secret directory, crl-gateway-cert's included.

@@ -12,6 +12,6 @@ tg certs init --dir "$out" --cn example.com
 # credentialName httpbin-credential: tls.crt, tls.key and ca.crt, like the
 # task's "kubectl create secret generic httpbin-credential".
 tg certs issue server --dir "$out" --name httpbin-credential --host httpbin.example.com
-tg certs issue client --dir "$out" --name client --cn client.example.com --o "client organization"
+tg certs issue client --dir "$out" --name client --cn client.example.com --org "client organization"
 
 echo "certificates in $out"

@@ -10,10 +10,10 @@ tg certs init --dir "$out" --cn "Example Root CA"
 tg certs issue server --dir "$out" --name kyma-server --host "*.example.com"
 # The client the AuthorizationPolicy admits: Envoy prints its subject as
 # "CN=client.example.com,O=Example Org".
-tg certs issue client --dir "$out" --name client --cn client.example.com --o "Example Org" \
+tg certs issue client --dir "$out" --name client --cn client.example.com --org "Example Org" \
 	--uri spiffe://example.com/ns/test/sa/client
 # Signed by the same CA, but not admitted: 403.
-tg certs issue client --dir "$out" --name other-client --cn other.example.com --o "Example Org"
+tg certs issue client --dir "$out" --name other-client --cn other.example.com --org "Example Org"
 
 # Kyma keeps the gateway's certificate and its client CA in two Secrets in
 # istio-system, the CA under the key "cacert". Write them as Secret objects;

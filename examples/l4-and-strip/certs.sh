@@ -8,6 +8,6 @@
 tg certs init --dir "$out" --cn "Platform Example CA"
 
 tg certs issue server --dir "$out" --name app-cert --host app.example.com
-tg certs issue client --dir "$out" --name client --cn api-client --o Example
+tg certs issue client --dir "$out" --name client --cn api-client --org Example
 
 echo "certificates in $out (port 8888 needs none: the API server does its own TLS)"

@@ -8,6 +8,6 @@
 tg certs init --dir "$out" --cn "Portal Example CA"
 
 tg certs issue server --dir "$out" --name portal-cert --host portal.example.com
-tg certs issue client --dir "$out" --name alice --cn alice --o Example
+tg certs issue client --dir "$out" --name alice --cn alice --org Example
 
 echo "certificates in $out"

@@ -16,7 +16,7 @@ for p in a b; do
 	P="$(printf %s "$p" | tr a-z A-Z)"
 	pki="$out/.partner-$p"
 	tg certs init --dir "$pki" --cn "Partner $P CA" --ca-secret-name "partner-$p-ca"
-	tg certs issue client --dir "$pki" --name client --cn "partner-$p-client" --o "Partner $P"
+	tg certs issue client --dir "$pki" --name client --cn "partner-$p-client" --org "Partner $P"
 	cp -R "$pki/partner-$p-ca" "$out/partner-$p-ca"
 	cp -R "$pki/client" "$out/partner-$p-client"
 done

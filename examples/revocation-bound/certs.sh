@@ -8,8 +8,8 @@
 tg certs init --dir "$out" --cn "Ledger Root CA" --intermediate
 
 tg certs issue server --dir "$out" --name ledger-cert --host ledger.example.com
-tg certs issue client --dir "$out" --name teller --cn teller --o Ledger
-tg certs issue client --dir "$out" --name former-teller --cn former-teller --o Ledger
+tg certs issue client --dir "$out" --name teller --cn teller --org Ledger
+tg certs issue client --dir "$out" --name former-teller --cn former-teller --org Ledger
 
 # former-teller left: revoke and publish CRLs for both CAs.
 tg certs revoke --dir "$out" --name former-teller

@@ -11,7 +11,7 @@ tg certs init --dir "$out" --cn "Sidecar Example CA"
 tg certs issue server --dir "$out" --name sidecar-cert --host app.sidecar.local --host 127.0.0.1
 
 # Clients: an app caller and a Prometheus server scraping through /federate.
-tg certs issue client --dir "$out" --name caller --cn caller --o Example
-tg certs issue client --dir "$out" --name federation --cn prometheus-federation --o Example
+tg certs issue client --dir "$out" --name caller --cn caller --org Example
+tg certs issue client --dir "$out" --name federation --cn prometheus-federation --org Example
 
 echo "certificates in $out"

@@ -13,7 +13,7 @@ tg certs issue server --dir "$out" --name shop-cert --host shop.example.com
 tg certs issue server --dir "$out" --name backend --host backend.internal
 # The gateway's client certificate towards the backend (credentialName
 # backend-client); its ca.crt is the CA Envoy checks the backend against.
-tg certs issue client --dir "$out" --name backend-client --cn shop-gateway --o Example
+tg certs issue client --dir "$out" --name backend-client --cn shop-gateway --org Example
 # A certificate signed by the same CA but for another name: a backend using
 # it must be refused (SAN mismatch).
 tg certs issue server --dir "$out" --name impostor --host other.internal
