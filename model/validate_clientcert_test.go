@@ -66,7 +66,7 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 		},
 		"rejection body over 1 MiB": {
 			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  rejection:\n    status: 400\n    body: " + strings.Repeat("a", 1<<20+1) + "\n"),
-			want: []string{"case.yaml:9: ClientCertificatePolicy default/p: spec.rejection.body: body is 1048577 bytes; at most 1048576 are allowed (Istio's limit; Envoy holds direct-response bodies in memory)"},
+			want: []string{"case.yaml:8: ClientCertificatePolicy default/p: spec.rejection.body: body is 1048577 bytes; at most 1048576 are allowed (Istio's limit; Envoy holds direct-response bodies in memory)"},
 		},
 		"empty rejection": {
 			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: https}\n  rejection: {}\n"),
