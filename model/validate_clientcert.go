@@ -214,6 +214,9 @@ func (v *validator) rejection(o *Object, r *Rejection) {
 	if r.Status != 0 && (r.Status < 200 || r.Status > 599) {
 		v.errorf(o, "spec.rejection.status", "status %d is not between 200 and 599", r.Status)
 	}
+	if err := checkBodySize(len(r.Body)); err != nil {
+		v.errorf(o, "spec.rejection.body", "%v", err)
+	}
 	if r.Redirect != "" {
 		u, err := url.Parse(r.Redirect)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // ccpGateway is a Gateway default/gw with an OPTIONAL_MUTUAL server named
 // mtls, a MUTUAL server on port name strict, a SIMPLE one on port name
@@ -86,6 +89,10 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 				`case.yaml:8: ClientCertificatePolicy default/p: spec.rejection.redirect: redirect "/login" is not an absolute http(s) URL`,
 				"case.yaml:9: ClientCertificatePolicy default/p: spec.rejection.body: body is sent only with status, not with redirect",
 			},
+		},
+		"rejection body over 1 MiB": {
+			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  rejection:\n    status: 400\n    body: " + strings.Repeat("a", 1<<20+1) + "\n"),
+			want: []string{"case.yaml:8: ClientCertificatePolicy default/p: spec.rejection.body: body is 1048577 bytes; at most 1048576 are allowed (Istio's limit; Envoy holds direct-response bodies in memory)"},
 		},
 		"empty rejection": {
 			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: https}\n  rejection: {}\n"),

@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/envoyfmt"
+	"github.com/trustgate/trustgate/internal/re2size"
 )
 
 // Checks of single values shared by the kinds' validators. Each returns an
@@ -18,7 +21,10 @@ import (
 // maxRegexLen is Istio's limit on a regex's length.
 const maxRegexLen = 1024
 
-// checkRegex compiles an RE2 pattern as Envoy would (Go's regexp is RE2).
+// checkRegex checks an RE2 pattern as Envoy would: its syntax (Go's
+// regexp/syntax parses RE2's syntax) and its RE2 program size, which Envoy
+// compares with re2.max_program_size.error_level
+// (source/common/common/regex.cc, CompiledGoogleReMatcher).
 func checkRegex(re string) error {
 	if re == "" {
 		return errors.New("regex is empty")
@@ -28,6 +34,35 @@ func checkRegex(re string) error {
 	}
 	if _, err := regexp.Compile(re); err != nil {
 		return fmt.Errorf("invalid regex: %v", err)
+	}
+	return checkRegexSize(re)
+}
+
+// checkRegexSize measures a valid pattern's RE2 program against the limit
+// trustgate's bootstrap sets.
+func checkRegexSize(re string) error { return re2size.Check(re, re2size.Limit) }
+
+// foldCase is the case-insensitive form translate gives a regex
+// (xds/translate caseFold).
+func foldCase(re string) string { return "(?i:" + re + ")" }
+
+// withIgnoreURICase says that a size error is for the case-folded form.
+func withIgnoreURICase(err error) error {
+	var se *re2size.SizeError
+	if errors.As(err, &se) && se.Size > 0 {
+		return fmt.Errorf("regex has an RE2 program size of %d (with ignoreUriCase); Envoy accepts at most %d (runtime re2.max_program_size.error_level)", se.Size, se.Limit)
+	}
+	return fmt.Errorf("%w (with ignoreUriCase)", err)
+}
+
+// maxBodySize is the largest direct-response body accepted: Istio's limit
+// (it sets max_direct_response_body_size_bytes to 1 MiB on every route
+// configuration). Envoy keeps each body in memory.
+const maxBodySize = 1 << 20
+
+func checkBodySize(n int) error {
+	if n > maxBodySize {
+		return fmt.Errorf("body is %d bytes; at most %d are allowed (Istio's limit; Envoy holds direct-response bodies in memory)", n, maxBodySize)
 	}
 	return nil
 }
@@ -162,59 +197,14 @@ func isTokenChar(c byte) bool {
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// checkHeaderValue checks the syntax of Envoy's %COMMAND% formatters in a
-// header value: "%%" is a literal %, a command is upper-case letters,
-// digits and underscores, optionally with "(args)" (which may contain %,
-// as in %START_TIME(%s)%) and ":length".
+// checkHeaderValue checks Envoy's %COMMAND% formatters in a header value:
+// their syntax, and that each command is one Envoy knows (an unknown one
+// makes Envoy reject the route configuration).
 func checkHeaderValue(v string) error {
-	for i := 0; i < len(v); i++ {
-		if v[i] != '%' {
-			continue
-		}
-		if i+1 < len(v) && v[i+1] == '%' {
-			i++
-			continue
-		}
-		end, err := formatterEnd(v, i+1)
-		if err != nil {
-			return fmt.Errorf("header value %q: %v", v, err)
-		}
-		i = end
+	if err := envoyfmt.Check(v); err != nil {
+		return fmt.Errorf("header value %q: %w", v, err)
 	}
 	return nil
-}
-
-// formatterEnd parses a command starting at v[start] (after its opening %)
-// and returns the index of its closing %.
-func formatterEnd(v string, start int) (int, error) {
-	i := start
-	for i < len(v) && (v[i] >= 'A' && v[i] <= 'Z' || v[i] >= '0' && v[i] <= '9' || v[i] == '_') {
-		i++
-	}
-	if i == start {
-		return 0, errors.New("% starts no command (write %% for a literal %)")
-	}
-	if i < len(v) && v[i] == '(' {
-		close := strings.IndexByte(v[i:], ')')
-		if close < 0 {
-			return 0, fmt.Errorf("%%%s( has no closing )", v[start:i])
-		}
-		i += close + 1
-	}
-	if i < len(v) && v[i] == ':' {
-		j := i + 1
-		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
-			j++
-		}
-		if j == i+1 {
-			return 0, fmt.Errorf("%%%s: needs a length", v[start:i])
-		}
-		i = j
-	}
-	if i >= len(v) || v[i] != '%' {
-		return 0, fmt.Errorf("%%%s is not closed by %%", v[start:i])
-	}
-	return i, nil
 }
 
 // checkSPKI checks a base64 SHA-256 SPKI pin: 44 characters, 32 bytes.

@@ -127,6 +127,13 @@ func (v *validator) httpMatch(o *Object, p string, m *HTTPMatchRequest) {
 			v.stringMatch(o, p+"."+f.name, *f.m, false)
 		}
 	}
+	if m.URI != nil && m.URI.Regex != "" && m.IgnoreURICase {
+		// The regex reaches Envoy case-folded, (?i:...), which can make
+		// its RE2 program larger.
+		if err := checkRegexSize(foldCase(m.URI.Regex)); err != nil && checkRegexSize(m.URI.Regex) == nil {
+			v.errorf(o, p+".uri.regex", "%v", withIgnoreURICase(err))
+		}
+	}
 	for _, f := range []struct {
 		name string
 		ms   map[string]StringMatch
@@ -253,10 +260,16 @@ func (v *validator) directResponse(o *Object, p string, d *HTTPDirectResponse) {
 		if b.String != "" && b.Bytes != "" {
 			v.errorf(o, p+".body", "set only one of string and bytes")
 		}
+		n := len(b.String)
 		if b.Bytes != "" {
-			if _, err := base64.StdEncoding.DecodeString(b.Bytes); err != nil {
+			raw, err := base64.StdEncoding.DecodeString(b.Bytes)
+			if err != nil {
 				v.errorf(o, p+".body.bytes", "bytes is not valid base64")
 			}
+			n = max(n, len(raw))
+		}
+		if err := checkBodySize(n); err != nil {
+			v.errorf(o, p+".body", "%v", err)
 		}
 	}
 }

@@ -80,6 +80,25 @@ func TestValidateVirtualService(t *testing.T) {
 				"case.yaml:13: VirtualService default/vs: spec.http[0].match[4].queryParams.q.prefix: query parameters match exact or regex only",
 			},
 		},
+		"regex over Envoy's RE2 program size limit": {
+			yaml: httpVS("  - match:\n    - uri: {regex: \"/[a-z0-9]{1,1000}\"}\n    - uri: {regex: \"/[a-z]{1,300}\"}\n      ignoreUriCase: true\n    - uri: {regex: \"/[a-z]{1,300}\"}\n" + okRoute),
+			want: []string{
+				"case.yaml:9: VirtualService default/vs: spec.http[0].match[0].uri.regex: regex has an RE2 program size of 3004; Envoy accepts at most 1000 (runtime re2.max_program_size.error_level)",
+				"case.yaml:10: VirtualService default/vs: spec.http[0].match[1].uri.regex: regex has an RE2 program size of 2104 (with ignoreUriCase); Envoy accepts at most 1000 (runtime re2.max_program_size.error_level)",
+			},
+		},
+		"unknown formatter command": {
+			yaml: httpVS(okHTTP + "    headers:\n      request:\n        set: {x-nick: \"%DOWNSTREAM_PEER_NICKNAME%\", x-ok: \"%DOWNSTREAM_PEER_URI_SAN% %REQ(x-a):10% %START_TIME(%s)% 100%%\"}\n"),
+			want: []string{
+				`case.yaml:11: VirtualService default/vs: spec.http[0].headers.request.set.x-nick: header value "%DOWNSTREAM_PEER_NICKNAME%": unknown formatter command %DOWNSTREAM_PEER_NICKNAME% (did you mean %DOWNSTREAM_PEER_IP_SAN%?)`,
+			},
+		},
+		"direct response body over 1 MiB": {
+			yaml: httpVS("  - directResponse: {status: 200, body: {string: " + strings.Repeat("a", 1<<20+1) + "}}\n  - directResponse: {status: 200, body: {string: " + strings.Repeat("a", 1<<20) + "}}\n"),
+			want: []string{
+				"case.yaml:8: VirtualService default/vs: spec.http[0].directResponse.body: body is 1048577 bytes; at most 1048576 are allowed (Istio's limit; Envoy holds direct-response bodies in memory)",
+			},
+		},
 		"durations": {
 			yaml: httpVS("  - timeout: soon\n    retries: {attempts: -1, perTryTimeout: 0s}\n" + okRoute),
 			want: []string{

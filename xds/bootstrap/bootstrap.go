@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"github.com/trustgate/trustgate/internal/re2size"
 	"net"
 	"net/netip"
 	"strconv"
@@ -103,7 +104,7 @@ func Generate(o Options) (*bootstrapv3.Bootstrap, error) {
 // 100). The regexes trustgate generates for certificate-field rules (an
 // alternation of escaped subjects or SANs) can approach 100, and a regex
 // over the limit makes Envoy reject the whole listener or route update.
-const RE2ProgramSizeLimit = 1000
+const RE2ProgramSizeLimit = re2size.Limit
 
 // runtime is a single static layer raising the RE2 program size limit. A
 // static layer cannot be changed at run time; trustgate needs no other.

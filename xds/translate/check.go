@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -18,6 +19,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/trustgate/trustgate/internal/envoyfmt"
+	"github.com/trustgate/trustgate/internal/re2size"
 )
 
 // Errors reported by Check, for errors.Is.
@@ -30,11 +34,14 @@ var (
 	ErrMissingSecret    = errors.New("secret not found")
 	ErrMissingEndpoints = errors.New("cluster load assignment not found")
 	ErrSDSConfigSource  = errors.New("sds_config is not the shared ADS config source")
-	ErrRegex            = errors.New("regex does not compile as RE2 (Go's regexp syntax)")
+	ErrRegex            = errors.New("regex is not one Envoy accepts (RE2 syntax and program size)")
 	ErrDuplicateDomain  = errors.New("domain in two virtual hosts")
 	ErrServerName       = errors.New("server name is neither exact nor *.suffix")
 	ErrDuplicateMatch   = errors.New("filter chains with the same match")
 	ErrWeights          = errors.New("weighted clusters with a zero total weight")
+	// ErrDirectResponseBody: a direct-response body larger than its route
+	// configuration's max_direct_response_body_size_bytes (4096 unset).
+	ErrDirectResponseBody = errors.New("direct response body over the route configuration's limit")
 )
 
 // Check validates resources the way Envoy would before accepting them:
@@ -56,6 +63,7 @@ func Check(r *Resources) error {
 	for _, rc := range r.Routes {
 		c.resource(fmt.Sprintf("route config %q", rc.GetName()), rc)
 		c.domains(rc)
+		c.directResponses(rc)
 	}
 	for _, cl := range r.Clusters {
 		c.resource(fmt.Sprintf("cluster %q", cl.GetName()), cl)
@@ -173,8 +181,12 @@ func (c *checker) visit(m proto.Message) {
 	case *anypb.Any:
 		c.typedConfig(m)
 	case *matcherv3.RegexMatcher:
-		if _, err := regexp.Compile(m.GetRegex()); err != nil {
-			c.fail(fmt.Sprintf("regex %q", m.GetRegex()), fmt.Errorf("%w: %w", ErrRegex, err))
+		c.regex(m.GetRegex())
+	case *corev3.HeaderValue:
+		// Envoy parses every header value it adds with its substitution
+		// formatter; an unknown command fails the route configuration.
+		if err := envoyfmt.Check(m.GetValue()); err != nil {
+			c.fail(fmt.Sprintf("header %q", m.GetKey()), err)
 		}
 	case *tlsv3.SdsSecretConfig:
 		if !c.secrets[m.GetName()] {
@@ -256,6 +268,51 @@ func (c *checker) eds(cl *clusterv3.Cluster) {
 	if !c.endpoints[name] {
 		c.fail(fmt.Sprintf("endpoints %q", name), ErrMissingEndpoints)
 	}
+}
+
+// regex rejects a pattern that RE2 cannot parse or whose program is larger
+// than the runtime limit trustgate's bootstrap sets (Envoy's
+// CompiledGoogleReMatcher, source/common/common/regex.cc). Go's
+// regexp/syntax parses RE2's syntax; the size is RE2's own, measured by
+// re2size, as in model's validation.
+func (c *checker) regex(re string) {
+	if _, err := regexp.Compile(re); err != nil {
+		c.fail(fmt.Sprintf("regex %q", re), fmt.Errorf("%w: %w", ErrRegex, err))
+		return
+	}
+	if err := re2size.Check(re, re2size.Limit); err != nil {
+		c.fail(fmt.Sprintf("regex %q", re), fmt.Errorf("%w: %w", ErrRegex, err))
+	}
+}
+
+// defaultMaxDirectResponseBody is Envoy's limit on a direct-response body
+// when max_direct_response_body_size_bytes is unset
+// (DEFAULT_MAX_DIRECT_RESPONSE_BODY_SIZE_BYTES, source/common/router/config_impl.cc).
+const defaultMaxDirectResponseBody = 4096
+
+// directResponses rejects an inline direct-response body larger than the
+// route configuration allows: Envoy's ConfigUtility::parseDirectResponseBody
+// fails the whole configuration ("response body size is N bytes; maximum
+// is M").
+func (c *checker) directResponses(rc *routev3.RouteConfiguration) {
+	limit := uint32(defaultMaxDirectResponseBody)
+	if m := rc.GetMaxDirectResponseBodySizeBytes(); m != nil {
+		limit = m.GetValue()
+	}
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, r := range vh.GetRoutes() {
+			if n := directResponseBodySize(r); n > int(limit) {
+				c.fail(fmt.Sprintf("route %q", r.GetName()), fmt.Errorf("%w: body is %d bytes; the route configuration allows %d", ErrDirectResponseBody, n, limit))
+			}
+		}
+	}
+}
+
+// directResponseBodySize is the size of a route's inline direct-response
+// body, 0 if it has none.
+func directResponseBodySize(r *routev3.Route) int {
+	b := r.GetDirectResponse().GetBody()
+	return max(len(b.GetInlineString()), len(b.GetInlineBytes()))
 }
 
 // domains rejects a domain served by two virtual hosts of one route

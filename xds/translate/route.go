@@ -25,6 +25,7 @@ func buildRouteConfig(rc *ir.RouteConfig) (*routev3.RouteConfiguration, error) {
 		}
 		out.VirtualHosts = append(out.VirtualHosts, v)
 	}
+	out.MaxDirectResponseBodySizeBytes = directResponseLimit(out)
 	return out, nil
 }
 
