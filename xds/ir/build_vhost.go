@@ -100,33 +100,3 @@ func vhosts(cands []*vhostCandidate) []*VirtualHost {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
-
-// MisdirectedVirtualHost names the catch-all virtual host of a TLS server's
-// route configuration.
-const MisdirectedVirtualHost = "misdirected-request"
-
-// addMisdirected answers 421 for any Host the server does not serve, unless a
-// vhost already catches all. HTTP/2 clients reuse a connection for every
-// host its certificate covers (connection coalescing), so with one route
-// configuration per TLS server a request for another server's host arrives
-// here; 421 tells the client to open a new connection, where a plain 404
-// would be final (Istio's "404 NR" with shared wildcard certificates).
-func addMisdirected(rc *RouteConfig) {
-	for _, vh := range rc.VirtualHosts {
-		for _, d := range vh.Domains {
-			if d == "*" {
-				return
-			}
-		}
-	}
-	rc.VirtualHosts = append(rc.VirtualHosts, &VirtualHost{
-		Name:    MisdirectedVirtualHost,
-		Domains: []string{"*"},
-		Routes: []*Route{{
-			Name:           MisdirectedVirtualHost,
-			Match:          RouteMatch{PathPrefix: "/"},
-			DirectResponse: &DirectResponse{Status: 421, Body: "Misdirected Request: this TLS server does not serve this host\n"},
-		}},
-	})
-	sort.Slice(rc.VirtualHosts, func(i, j int) bool { return rc.VirtualHosts[i].Name < rc.VirtualHosts[j].Name })
-}

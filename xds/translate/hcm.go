@@ -39,6 +39,11 @@ func buildHCM(c *ir.Chain) (*listenerv3.Filter, error) {
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions:    commonHTTPOptions(c),
+		// "Host: admin.example.com." must select the virtual host (and so
+		// the 421) of admin.example.com: virtual host lookup is exact
+		// (RouteMatcher::findVirtualHost), and this strips the dot first
+		// (ConnectionManagerUtility::maybeNormalizeHost).
+		StripTrailingHostDot: true,
 	}
 	if err := setXFCC(m, h.XFCC); err != nil {
 		return nil, err

@@ -30,6 +30,7 @@ func baseHCM(t *testing.T, routes string) *hcmv3.HttpConnectionManager {
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
 		CommonHttpProtocolOptions:    &corev3.HttpProtocolOptions{HeadersWithUnderscoresAction: corev3.HttpProtocolOptions_REJECT_REQUEST},
+		StripTrailingHostDot:         true,
 	}
 }
 
