@@ -35,9 +35,10 @@ spec:
   - route: [{destination: {host: admin.internal, port: {number: 8080}}}]
 %s`
 
-// TestCheckHostExposure runs `check` on a way around a MUTUAL host that the
-// build reports: a passthrough route taking its SNI (an error naming both
-// servers).
+// TestCheckHostExposure runs `check` on the two ways around a MUTUAL host
+// that the build reports: a passthrough route taking its SNI (an error
+// naming both servers) and a plaintext server routing it (a warning naming
+// the fix).
 func TestCheckHostExposure(t *testing.T) {
 	cases := map[string]struct {
 		other, extra string
@@ -51,6 +52,12 @@ func TestCheckHostExposure(t *testing.T) {
 			code: 1,
 			want: []string{`error: `, `VirtualService edge/db: spec.tls[0]: SNI "admin.example.com" on port 443 is passed through by Gateway edge/gw spec.servers[1]`,
 				`terminated with MUTUAL by Gateway edge/gw spec.servers[0]`},
+		},
+		"plaintext serves the mTLS host": {
+			other: "    port: {number: 80, name: http, protocol: HTTP}\n    hosts: [admin.example.com]",
+			code:  0,
+			want: []string{`warning: `, `Gateway edge/gw: spec.servers[1]: host "admin.example.com" is served with MUTUAL on port 443`,
+				`set tls.httpsRedirect: true on this server, or remove the host from it`},
 		},
 	}
 	for name, tc := range cases {
