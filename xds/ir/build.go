@@ -33,6 +33,9 @@ type builder struct {
 	secrets  map[string]*Secret
 	clusters map[string]*clusterEntry
 	vsIdx    *virtualServiceIndex // built on first use
+	// vhostServers are the servers each VirtualService's virtual host
+	// comes through, for messages.
+	vhostServers map[*VirtualHost][]*serverRef
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -55,6 +58,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 		cfg: cfg, node: node,
 		seenErrs: map[string]bool{}, warnings: map[string]bool{},
 		secrets: map[string]*Secret{}, clusters: map[string]*clusterEntry{},
+		vhostServers: map[*VirtualHost][]*serverRef{},
 	}
 	groups := b.portGroups()
 	var listeners []*Listener
@@ -69,6 +73,8 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	b.applyCertPolicies(chains)
 	b.applyAuthorizationPolicies(chains)
 	b.finishChains(chains)
+	stripIdentityHeaders(chains)
+	b.warnUnprotectedHosts(chains)
 	setTLSInspectors(listeners)
 	if err := b.errs.Err(); err != nil {
 		return nil, err

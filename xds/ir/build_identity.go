@@ -60,6 +60,7 @@ func (b *builder) addRejection(p *model.ClientCertificatePolicy, ci *chainInfo) 
 		vh.Routes = append([]*Route{r}, vh.Routes...)
 	}
 	ci.rejection = true
+	ci.localRoutes = append(ci.localRoutes, r)
 }
 
 // rejectRedirect converts an absolute redirect URL.
@@ -153,14 +154,16 @@ func verifyHeader(value string) HeaderOp {
 	return HeaderOp{Set: []Header{{Name: sslClientVerify, Value: value}}, Remove: []string{sslClientVerify}}
 }
 
-// splitByCertPresence precedes every route with a copy that matches only
-// requests without a client certificate and sets ssl-client-verify NONE;
-// the original then sees only requests with one and sets SUCCESS.
+// splitByCertPresence precedes every forwarding route with a copy that
+// matches only requests without a client certificate and sets
+// ssl-client-verify NONE; the original then sees only requests with one and
+// sets SUCCESS. Routes that answer from the gateway send no request headers
+// anywhere and stay as they are.
 func splitByCertPresence(rc *RouteConfig) {
 	for _, vh := range rc.VirtualHosts {
 		var routes []*Route
 		for _, r := range vh.Routes {
-			if r.Match.CertPresented != nil {
+			if r.Match.CertPresented != nil || r.Forward == nil {
 				routes = append(routes, r)
 				continue
 			}

@@ -21,6 +21,9 @@ type chainInfo struct {
 	// rejection is set when a ClientCertificatePolicy answers requests
 	// without a certificate over HTTP.
 	rejection bool
+	// localRoutes are the answers trustgate makes itself on this chain (the
+	// 421, the rejection): no RBAC applies to them (see finishChains).
+	localRoutes []*Route
 	// vs and vsPath name the tls route of a passthrough chain.
 	vs     *model.VirtualService
 	vsPath string
@@ -41,6 +44,8 @@ func (b *builder) buildListener(g *portGroup) (*Listener, []*chainInfo) {
 		}
 	}
 	b.checkPassthroughSNI(g, chains)
+	b.checkPassthroughTakeover(g, chains)
+	confineHosts(chains)
 	if len(chains) == 0 {
 		return nil, nil
 	}
@@ -133,10 +138,10 @@ func (b *builder) plainHTTPChain(g *portGroup) *chainInfo {
 // route configuration holding only its hosts: Envoy does not check SNI
 // against :authority, so a shared one would let a client that passed this
 // server's TLS policy reach another server's hosts by changing Host.
+// confineHosts then takes out what other servers of the port own.
 func (b *builder) terminatingHTTPChain(g *portGroup, s *serverRef) *chainInfo {
 	name := ChainName(g.port, s.key)
 	rc := b.routeConfig(RouteConfigName(g.port, s.key), []*serverRef{s})
-	addMisdirected(rc)
 	tls, ca := b.downstreamTLS(s, true)
 	return &chainInfo{
 		chain: &Chain{
@@ -218,9 +223,26 @@ func (b *builder) finishChains(chains []*chainInfo) {
 		if ci.rbac != nil {
 			b.sortRBAC(ci)
 			ci.chain.RBAC = ci.rbac
+			exemptLocalRoutes(ci)
 		}
 		if ci.chain.HTTP != nil && ci.rc != nil {
 			ci.chain.HTTP.CORS = hasCORS(ci.rc)
+		}
+	}
+}
+
+// exemptLocalRoutes takes the chain's own answers out of its RBAC. RBAC
+// decides in decodeHeaders (RoleBasedAccessControlFilter::decodeHeaders,
+// source/extensions/filters/http/rbac/rbac_filter.cc), before the router
+// sends a direct response, so under an ALLOW policy a client without a
+// certificate would get 403 instead of the configured rejection, and a
+// misdirected request 403 instead of 421. These routes only answer from the
+// gateway (direct response or redirect), so skipping RBAC for them lets no
+// request reach a backend.
+func exemptLocalRoutes(ci *chainInfo) {
+	for _, r := range ci.localRoutes {
+		if r.Forward == nil {
+			r.BypassRBAC = true
 		}
 	}
 }

@@ -15,6 +15,7 @@ type vhostCandidate struct {
 	domains    []string
 	routes     []*Route
 	requireTLS bool
+	servers    []*serverRef // the servers it comes through
 }
 
 // routeConfig builds the route configuration named name from the
@@ -33,11 +34,12 @@ func (b *builder) routeConfig(name string, servers []*serverRef) *RouteConfig {
 			cands = mergeCandidate(cands, &vhostCandidate{
 				vs: vs, domains: vsDomains(vs, s), routes: routes,
 				requireTLS: s.kind == kindHTTP && s.srv.TLS != nil && s.srv.TLS.HTTPSRedirect,
+				servers:    []*serverRef{s},
 			})
 		}
 	}
 	cands = b.dropDuplicateDomains(name, cands)
-	return &RouteConfig{Name: name, VirtualHosts: vhosts(cands)}
+	return &RouteConfig{Name: name, VirtualHosts: b.vhosts(cands)}
 }
 
 // mergeCandidate adds c, folding it into an earlier candidate of the same
@@ -47,6 +49,7 @@ func mergeCandidate(cands []*vhostCandidate, c *vhostCandidate) []*vhostCandidat
 	for _, o := range cands {
 		if o.vs == c.vs && o.requireTLS == c.requireTLS && reflect.DeepEqual(o.routes, c.routes) {
 			o.domains = sortedUnique(append(o.domains, c.domains...))
+			o.servers = append(o.servers, c.servers...)
 			return cands
 		}
 	}
@@ -83,8 +86,8 @@ func (b *builder) dropDuplicateDomains(rcName string, cands []*vhostCandidate) [
 
 // vhosts names the candidates "<vs-ns>/<vs-name>", suffixed with the first
 // domain when one VirtualService yields several virtual hosts, and sorts
-// them by name.
-func vhosts(cands []*vhostCandidate) []*VirtualHost {
+// them by name. It remembers the servers behind each, for messages.
+func (b *builder) vhosts(cands []*vhostCandidate) []*VirtualHost {
 	count := map[*model.VirtualService]int{}
 	for _, c := range cands {
 		count[c.vs]++
@@ -95,38 +98,10 @@ func vhosts(cands []*vhostCandidate) []*VirtualHost {
 		if count[c.vs] > 1 {
 			name += "/" + c.domains[0]
 		}
-		out = append(out, &VirtualHost{Name: name, Domains: c.domains, RequireTLS: c.requireTLS, Routes: c.routes})
+		vh := &VirtualHost{Name: name, Domains: c.domains, RequireTLS: c.requireTLS, Routes: c.routes}
+		b.vhostServers[vh] = c.servers
+		out = append(out, vh)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// MisdirectedVirtualHost names the catch-all virtual host of a TLS server's
-// route configuration.
-const MisdirectedVirtualHost = "misdirected-request"
-
-// addMisdirected answers 421 for any Host the server does not serve, unless a
-// vhost already catches all. HTTP/2 clients reuse a connection for every
-// host its certificate covers (connection coalescing), so with one route
-// configuration per TLS server a request for another server's host arrives
-// here; 421 tells the client to open a new connection, where a plain 404
-// would be final (Istio's "404 NR" with shared wildcard certificates).
-func addMisdirected(rc *RouteConfig) {
-	for _, vh := range rc.VirtualHosts {
-		for _, d := range vh.Domains {
-			if d == "*" {
-				return
-			}
-		}
-	}
-	rc.VirtualHosts = append(rc.VirtualHosts, &VirtualHost{
-		Name:    MisdirectedVirtualHost,
-		Domains: []string{"*"},
-		Routes: []*Route{{
-			Name:           MisdirectedVirtualHost,
-			Match:          RouteMatch{PathPrefix: "/"},
-			DirectResponse: &DirectResponse{Status: 421, Body: "Misdirected Request: this TLS server does not serve this host\n"},
-		}},
-	})
-	sort.Slice(rc.VirtualHosts, func(i, j int) bool { return rc.VirtualHosts[i].Name < rc.VirtualHosts[j].Name })
 }

@@ -188,6 +188,11 @@ type Route struct {
 	// Headers are the VirtualService's route-level header operations.
 	Headers HeaderOps
 	CORS    *CORS
+	// BypassRBAC switches the chain's RBAC filters off for this route. Build
+	// sets it only on the answers trustgate makes itself (the 421, the
+	// OPTIONAL_MUTUAL rejection), which reach no backend; translate refuses
+	// it on a route that forwards.
+	BypassRBAC bool `json:",omitempty"`
 }
 
 // RouteMatch is an AND of its parts.

@@ -43,6 +43,11 @@ func buildHCM(c *ir.Chain) (*listenerv3.Filter, error) {
 		Http2ProtocolOptions:         downstreamHTTP2(),
 		StreamIdleTimeout:            durationpb.New(streamIdleTimeout),
 		RequestHeadersTimeout:        durationpb.New(requestHeadersTimeout),
+		// "Host: admin.example.com." must select the virtual host (and so
+		// the 421) of admin.example.com: virtual host lookup is exact
+		// (RouteMatcher::findVirtualHost), and this strips the dot first
+		// (ConnectionManagerUtility::maybeNormalizeHost).
+		StripTrailingHostDot: true,
 	}
 	if err := setXFCC(m, h.XFCC); err != nil {
 		return nil, err

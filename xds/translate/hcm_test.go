@@ -36,6 +36,7 @@ func baseHCM(t *testing.T, routes string) *hcmv3.HttpConnectionManager {
 		Http2ProtocolOptions:  edgeHTTP2(),
 		StreamIdleTimeout:     durationpb.New(5 * time.Minute),
 		RequestHeadersTimeout: durationpb.New(10 * time.Second),
+		StripTrailingHostDot:  true,
 	}
 }
 

@@ -148,7 +148,8 @@ func rbacStatPrefix(rules *rbacv3.RBAC) string {
 }
 
 // rbacHTTPFilter is one HTTP RBAC filter enforcing rules. Both filters keep
-// the well-known name (nothing overrides them per route).
+// the well-known name, so one per-route RBACPerRoute (rbacBypass, on
+// trustgate's own answers only) reaches both.
 func rbacHTTPFilter(rules *rbacv3.RBAC) (*hcmv3.HttpFilter, error) {
 	return httpFilter(wellknown.HTTPRoleBasedAccessControl, &rbachttpv3.RBAC{
 		Rules:           rules,

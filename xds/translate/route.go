@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	rbachttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -68,15 +69,53 @@ func buildRoute(r *ir.Route) (*routev3.Route, error) {
 	if err := setRouteAction(out, r); err != nil {
 		return nil, err
 	}
+	if out.TypedPerFilterConfig, err = perFilterConfig(r); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// perFilterConfig is a route's typed_per_filter_config: its CORS policy and
+// its RBAC bypass; nil when it has neither. Keys must equal the filters'
+// names in the HCM (ActiveStreamFilterBase::mostSpecificPerFilterConfig looks
+// the route's config up by the filter's config name).
+func perFilterConfig(r *ir.Route) (map[string]*anypb.Any, error) {
+	out := map[string]*anypb.Any{}
 	if r.CORS != nil {
 		policy, err := corsPolicy(r.CORS)
 		if err != nil {
 			return nil, fmt.Errorf("cors: %w", err)
 		}
-		// The key must equal the CORS filter's name in the HCM.
-		out.TypedPerFilterConfig = map[string]*anypb.Any{wellknown.CORS: policy}
+		out[wellknown.CORS] = policy
+	}
+	if r.BypassRBAC {
+		bypass, err := rbacBypass(r)
+		if err != nil {
+			return nil, err
+		}
+		out[wellknown.HTTPRoleBasedAccessControl] = bypass
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	return out, nil
+}
+
+// rbacBypass is an RBACPerRoute without rules. Both RBAC filters of a chain
+// carry the same name, so it switches both off for the route: the per-route
+// engine is built from the absent rules, createEngine returns none, and
+// RoleBasedAccessControlFilter::decodeHeaders continues without a decision
+// (source/extensions/filters/http/rbac/rbac_filter.cc, filters/common/rbac/
+// utility.h). Only a route that answers from the gateway may have it.
+func rbacBypass(r *ir.Route) (*anypb.Any, error) {
+	if r.Forward != nil {
+		return nil, errors.New("RBAC bypass on a route that forwards to a backend")
+	}
+	a, err := toAny(&rbachttpv3.RBACPerRoute{})
+	if err != nil {
+		return nil, fmt.Errorf("rbac bypass: %w", err)
+	}
+	return a, nil
 }
 
 // setRouteAction sets exactly one of forward, redirect and direct response.
