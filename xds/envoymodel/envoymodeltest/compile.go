@@ -105,3 +105,14 @@ func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) [
 func FromTranslate(r *translate.Resources) *envoymodel.Resources {
 	return &envoymodel.Resources{Listeners: r.Listeners, Routes: r.Routes, Clusters: r.Clusters, Secrets: r.Secrets}
 }
+
+// CompileYAML runs the pipeline on a configuration given as text (with
+// ${B64:...} references into the PKI), for every Gateway selector.
+func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+}
