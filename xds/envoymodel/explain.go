@@ -208,7 +208,7 @@ func (r *run) rbacContext(h *headerMap) *rbacContext {
 
 // formatContext is the formatter view of the connection and request.
 func (r *run) formatContext(h *headerMap) *formatContext {
-	c := &formatContext{conn: r.conn, tls: r.t.Peer.TLS, sni: r.sock.sni, headers: h}
+	c := &formatContext{conn: r.conn, tls: r.t.Peer.TLS, sni: r.sock.sni, headers: h, local: r.sock.local, protocol: r.protocol()}
 	if c.headers == nil {
 		c.headers = &headerMap{}
 	}
@@ -250,4 +250,24 @@ func (r *run) tcpProxy(f *networkFilter) {
 	}
 	r.pickCluster()
 	r.end(Routed, 0, fmt.Sprintf("tcp_proxy forwards the connection to %s", clusterList(r.t.Clusters)))
+}
+
+// protocol is the HTTP protocol of the connection: HTTP/2 when ALPN
+// negotiates h2 (the server picks its first protocol the client offers,
+// SSL_select_next_proto), else HTTP/1.1.
+func (r *run) protocol() string {
+	if r.chain == nil || r.chain.tls == nil || !r.conn.TLS {
+		return "HTTP/1.1"
+	}
+	for _, p := range r.chain.tls.GetCommonTlsContext().GetAlpnProtocols() {
+		for _, c := range r.conn.ALPN {
+			if p == c {
+				if p == "h2" {
+					return "HTTP/2"
+				}
+				return "HTTP/1.1"
+			}
+		}
+	}
+	return "HTTP/1.1"
 }

@@ -34,6 +34,10 @@ type formatContext struct {
 	sni     string
 	headers *headerMap
 	version string
+	// protocol is the HTTP protocol ("HTTP/1.1" or "HTTP/2").
+	protocol string
+	// local is the address the client connected to.
+	local netip.Addr
 }
 
 // commands are the substitution commands the model evaluates
@@ -53,14 +57,24 @@ var commands = map[string]func(c *formatContext, arg string) (string, bool){
 	"DOWNSTREAM_PEER_CERT":            peerField(func(p *peerCert) string { return p.urlPEM }),
 	"DOWNSTREAM_TLS_VERSION":          tlsField(func(c *formatContext) string { return c.version }),
 	"REQUESTED_SERVER_NAME":           func(c *formatContext, _ string) (string, bool) { return c.sni, c.sni != "" },
-	"DOWNSTREAM_REMOTE_ADDRESS":       addrField(func(c *Connection) (netip.Addr, uint32) { return c.SourceIP, remotePort }, true),
+	"DOWNSTREAM_REMOTE_ADDRESS":       addrField(func(c *Connection) (netip.Addr, uint32) { return c.SourceIP, uint32(c.SourcePort) }, true),
 	"DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT": addrField(func(c *Connection) (netip.Addr, uint32) {
 		return c.SourceIP, 0
 	}, false),
-	"DOWNSTREAM_DIRECT_REMOTE_ADDRESS": addrField(func(c *Connection) (netip.Addr, uint32) { return c.SourceIP, remotePort }, true),
+	"DOWNSTREAM_DIRECT_REMOTE_ADDRESS": addrField(func(c *Connection) (netip.Addr, uint32) { return c.SourceIP, uint32(c.SourcePort) }, true),
 	"DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT": addrField(func(c *Connection) (netip.Addr, uint32) {
 		return c.SourceIP, 0
 	}, false),
+	"DOWNSTREAM_LOCAL_ADDRESS": func(c *formatContext, _ string) (string, bool) {
+		if !c.local.IsValid() {
+			return "", false
+		}
+		return netip.AddrPortFrom(c.local, uint16(c.conn.Port)).String(), true
+	},
+	"DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT": func(c *formatContext, _ string) (string, bool) {
+		return c.local.String(), c.local.IsValid()
+	},
+	"PROTOCOL": func(c *formatContext, _ string) (string, bool) { return c.protocol, c.protocol != "" },
 	"DOWNSTREAM_LOCAL_PORT": func(c *formatContext, _ string) (string, bool) {
 		return strconv.FormatUint(uint64(c.conn.Port), 10), true
 	},
@@ -75,9 +89,6 @@ var commands = map[string]func(c *formatContext, arg string) (string, bool){
 		return "", false
 	},
 }
-
-// remotePort is the client port the model assumes: it is not an input.
-const remotePort = 54321
 
 // peerField reads a peer certificate field; nothing without a certificate
 // or when the field is empty (StreamInfoSslConnectionInfoFormatterProvider).
@@ -191,6 +202,9 @@ func parseCommand(s string, start int) (formatPart, int, error) {
 	}
 	if i >= len(s) || s[i] != '%' {
 		return p, 0, fmt.Errorf("%%%s is not closed by %%", p.cmd)
+	}
+	if p.cmd == "REQ" && p.arg == "" {
+		return p, 0, fmt.Errorf("%%REQ%% needs a header name: REQ(<header-name>)")
 	}
 	if _, ok := commands[p.cmd]; !ok {
 		return p, 0, unsupported("command %%%s%% (the model implements %s; Envoy rejects unknown commands)", p.cmd, strings.Join(commandNames(), ", "))

@@ -44,11 +44,11 @@ func (r *run) router(sel selection, h *headerMap) {
 // forward finalizes the request for every cluster the route may pick.
 func (r *run) forward(sel selection, a *routev3.RouteAction, h *headerMap) {
 	if a.GetCluster() != "" {
-		out := r.finalize(sel, a, nil, h)
+		out := r.finalize(sel, a, nil, h).flat()
 		r.t.Clusters = []ClusterChoice{r.clusterChoice(a.GetCluster(), 1, out)}
 	}
 	for _, w := range a.GetWeightedClusters().GetClusters() {
-		out := r.finalize(sel, a, w, h)
+		out := r.finalize(sel, a, w, h).flat()
 		r.t.Clusters = append(r.t.Clusters, r.clusterChoice(w.GetName(), w.GetWeight().GetValue(), out))
 	}
 	r.pickCluster()
@@ -72,7 +72,7 @@ func (r *run) forward(sel selection, a *routev3.RouteAction, h *headerMap) {
 // route configuration's (RouteEntryImplBase::finalizeRequestHeaders:
 // most specific first unless most_specific_header_mutations_wins), then
 // the host and path rewrites.
-func (r *run) finalize(sel selection, a *routev3.RouteAction, w *routev3.WeightedCluster_ClusterWeight, in *headerMap) map[string]string {
+func (r *run) finalize(sel selection, a *routev3.RouteAction, w *routev3.WeightedCluster_ClusterWeight, in *headerMap) *headerMap {
 	h := in.clone()
 	ctx := r.formatContext(h)
 	levels := []headerOps{
@@ -102,19 +102,26 @@ func (r *run) finalize(sel selection, a *routev3.RouteAction, w *routev3.Weighte
 		h.set(":authority", a.GetHostRewriteLiteral())
 	}
 	r.rewritePath(sel.route.GetMatch(), a, h)
-	return h.flat()
+	return h
 }
 
 // rewritePath is currentUrlPathAfterRewriteWithMatchedPath: prefix_rewrite
-// replaces the matched prefix (or the whole path for a path match);
-// regex_rewrite replaces every match in the path without its query.
+// replaces what the route matched: the prefix, the whole path of a path
+// match, or the whole path without its query for a safe_regex match
+// (RegexRouteEntryImpl::currentUrlPathAfterRewrite); regex_rewrite replaces
+// every match in the path without its query.
 func (r *run) rewritePath(rm *routev3.RouteMatch, a *routev3.RouteAction, h *headerMap) {
 	path, _ := h.get(":path")
 	switch {
 	case a.GetPrefixRewrite() != "":
 		matched := rm.GetPrefix()
-		if p := rm.GetPath(); p != "" {
-			matched = p
+		switch {
+		case rm.GetPath() != "":
+			matched = rm.GetPath()
+		case rm.GetSafeRegex() != nil:
+			matched = removeQueryAndFragment(path)
+		case rm.GetPathSeparatedPrefix() != "":
+			matched = rm.GetPathSeparatedPrefix()
 		}
 		if len(matched) <= len(path) {
 			h.set(":path", a.GetPrefixRewrite()+path[len(matched):])

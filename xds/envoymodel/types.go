@@ -29,6 +29,8 @@ type Connection struct {
 	// SourceIP is the client's address (also the remote address: the
 	// model assumes use_remote_address with no trusted hops).
 	SourceIP netip.Addr
+	// SourcePort is the client's port (0 when it does not matter).
+	SourcePort uint16
 	// TLS says whether the client starts with a TLS ClientHello.
 	TLS bool
 	// SNI is the server name in the ClientHello ("" for none).
