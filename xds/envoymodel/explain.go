@@ -54,10 +54,10 @@ func (r *run) explain() {
 	r.sock = inspect(l, r.conn)
 	if l.inspector {
 		r.step("listener", "source/extensions/filters/listener/tls_inspector/tls_inspector.cc",
-			"listener %s: tls_inspector reads transport %q, SNI %q, ALPN %v", l.name, r.sock.transport, r.sock.sni, r.sock.alpn)
+			"%s: tls_inspector reads transport %q, SNI %q, ALPN %v", l.name, r.sock.transport, r.sock.sni, r.sock.alpn)
 	} else {
 		r.step("listener", "source/common/listener_manager/active_tcp_socket.cc, ActiveTcpSocket::newConnection",
-			"listener %s has no tls_inspector: filter chains see no SNI, no ALPN and transport \"raw_buffer\"", l.name)
+			"%s has no tls_inspector: filter chains see no SNI, no ALPN and transport \"raw_buffer\"", l.name)
 	}
 	c, why := findFilterChain(l, r.sock)
 	if c == nil {
