@@ -16,6 +16,7 @@ import (
 // the HCM left it: route-level header changes happen in the router, after
 // every filter, so RBAC judges the client's own copy of a header.
 func (r *run) httpFilters(hm *httpManager, sel selection, h *headerMap) {
+	r.t.FiltersRan = true
 	for i, f := range hm.filters {
 		label := fmt.Sprintf("http filter %d %s", i, f.name)
 		per, disabled := perFilterConfig(sel, f.name)

@@ -106,6 +106,9 @@ type Trace struct {
 	Peer Peer `json:"peer"`
 	// Steps are what Envoy did, in order.
 	Steps []Step `json:"steps"`
+	// FiltersRan says the request reached the HTTP filters (the HCM did
+	// not answer it first).
+	FiltersRan bool `json:"-"`
 }
 
 // Peer is the TLS peer state Envoy's filters see.

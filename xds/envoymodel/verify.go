@@ -114,28 +114,35 @@ func verifyChain(presented []*x509.Certificate, p verifyParams) ([]*x509.Certifi
 	return chain, nil
 }
 
-// buildChain finds a path to an anchor, trusted certificates first
-// (BoringSSL's default X509_V_FLAG_TRUSTED_FIRST) and stopping at the first
-// certificate that is itself in the trust store (X509_V_FLAG_PARTIAL_CHAIN).
+// buildChain finds a path to a trust anchor as BoringSSL's X509_verify_cert
+// does: issuers are looked up in the trust store first (trusted-first),
+// then among the certificates the client sent, up to a self-signed
+// certificate; a path that cannot go on is accepted when its last
+// certificate is in the trust store (X509_V_FLAG_PARTIAL_CHAIN, which Envoy
+// sets). So with a bundle of intermediate and root, the path runs leaf,
+// intermediate, root.
 func buildChain(presented []*x509.Certificate, p verifyParams) ([]*x509.Certificate, *verifyError) {
 	chain := []*x509.Certificate{presented[0]}
 	untrusted := presented[1:]
 	for len(chain) <= 102 {
 		cur := chain[len(chain)-1]
-		if isAnchor(cur, p.anchors) {
-			return chain, nil
-		}
-		if iss := findIssuer(cur, p.anchors); iss != nil {
-			return append(chain, iss), nil
-		}
 		if isSelfSigned(cur) {
+			if isAnchor(cur, p.anchors) {
+				return chain, nil
+			}
 			if len(chain) == 1 {
 				return nil, fail(0, errSelfSigned)
 			}
 			return nil, fail(len(chain)-1, errSelfSignedInChain)
 		}
-		iss := findIssuer(cur, untrusted)
+		iss := findIssuer(cur, p.anchors)
+		if iss == nil {
+			iss = findIssuer(cur, untrusted)
+		}
 		if iss == nil || inChain(iss, chain) {
+			if isAnchor(cur, p.anchors) {
+				return chain, nil // partial chain
+			}
 			return nil, fail(len(chain)-1, errUnableToGetIssuer)
 		}
 		chain = append(chain, iss)
@@ -218,9 +225,9 @@ func checkRevocation(chain []*x509.Certificate, p verifyParams) *verifyError {
 		if i+1 < len(chain) {
 			issuer = chain[i+1]
 		} else if !isSelfSigned(chain[i]) {
-			// The anchor is an intermediate (partial chain): its issuer
-			// comes from the store, if there.
-			issuer = findIssuer(chain[i], p.anchors)
+			// A partial chain ends in a trusted intermediate whose issuer
+			// is not in the store: its CRL cannot be checked.
+			issuer = nil
 		}
 		if err := checkCert(chain[i], issuer, i, p); err != nil {
 			return err

@@ -35,7 +35,10 @@ func GoldenCases(t *testing.T) []string {
 // Group is one proxy group's resources.
 type Group struct {
 	Labels    string
+	LabelMap  map[string]string
 	Resources *envoymodel.Resources
+	// Raw is what the pipeline compiled.
+	Raw *translate.Resources
 }
 
 var labelsLine = regexp.MustCompile(`(?m)^# labels: (.*)$`)
@@ -43,6 +46,13 @@ var labelsLine = regexp.MustCompile(`(?m)^# labels: (.*)$`)
 // CompileGolden runs the pipeline on a golden input, as TestGolden does,
 // for its "# labels:" group or every Gateway selector.
 func CompileGolden(t *testing.T, p *PKI, in string) []Group {
+	t.Helper()
+	_, groups := LoadGolden(t, p, in)
+	return groups
+}
+
+// LoadGolden is CompileGolden that also returns the loaded objects.
+func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
 	t.Helper()
 	src, err := os.ReadFile(in)
 	if err != nil {
@@ -66,18 +76,20 @@ func CompileGolden(t *testing.T, p *PKI, in string) []Group {
 		}
 		labels = append(labels, l)
 	}
-	return compile(t, opts, labels)
+	cfg, groups := compile(t, opts, labels)
+	return cfg.Model(), groups
 }
 
 // CompileDir runs the pipeline on a configuration directory (an example)
 // with a secrets directory, for every Gateway selector.
 func CompileDir(t *testing.T, configDir, secretsDir string) []Group {
 	t.Helper()
-	return compile(t, model.LoadOptions{Paths: []string{configDir}, SecretsDir: secretsDir}, nil)
+	_, groups := compile(t, model.LoadOptions{Paths: []string{configDir}, SecretsDir: secretsDir}, nil)
+	return groups
 }
 
 // compile loads and builds every requested group.
-func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) []Group {
+func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) (*pipeline.Config, []Group) {
 	t.Helper()
 	cfg, err := pipeline.Load(opts, pipeline.WithExpiryWarning(0))
 	if err != nil {
@@ -95,10 +107,10 @@ func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) [
 		if err != nil {
 			t.Fatalf("compile %v: %v", l, err)
 		}
-		out = append(out, Group{Labels: pipeline.FormatLabels(l), Resources: FromTranslate(res)})
+		out = append(out, Group{Labels: pipeline.FormatLabels(l), LabelMap: l, Resources: FromTranslate(res), Raw: res})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Labels < out[j].Labels })
-	return out
+	return cfg, out
 }
 
 // FromTranslate hands translate's resources to the model.
@@ -114,5 +126,17 @@ func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	_, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	return groups
+}
+
+// LoadYAML is CompileYAML that also returns the loaded objects.
+func LoadYAML(t *testing.T, p *PKI, yaml string) (*model.Config, []Group) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	return cfg.Model(), groups
 }
