@@ -2,11 +2,11 @@ package props
 
 import (
 	"bytes"
-	"errors"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
