@@ -1,6 +1,7 @@
 package envoymodel_test
 
 import (
+	"strings"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -97,6 +98,61 @@ func TestResumption(t *testing.T) {
 			if tr.Peer.Resumed != (tc.resumed && !tc.disabled) {
 				t.Errorf("peer.resumed = %v", tr.Peer.Resumed)
 			}
+		})
+	}
+}
+
+// depthPolicy is a MUTUAL host with a verifyDepth; the PKI's clients are
+// signed by an intermediate under the root, and the CA bundle holds both.
+const depthPolicy = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - name: api
+    port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["api.example.com"]
+    tls: {mode: MUTUAL, credentialName: server, caCertCredentialName: client-ca}
+---
+apiVersion: trustgate.dev/v1alpha1
+kind: ClientCertificatePolicy
+metadata: {name: api, namespace: edge}
+spec:
+  targetRef: {kind: Gateway, name: gw}
+  verifyDepth: DEPTH
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: edge}
+spec:
+  hosts: ["api.example.com"]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: api.internal, port: {number: 8080}}}]
+`
+
+// TestVerifyDepth: Envoy's max_verify_depth counts the trust anchor but not
+// the leaf (default_validator.cc, addClientValidationContext passes
+// max_verify_depth-1 to BoringSSL as the intermediates allowed), and the
+// path runs up to the self-signed root even when the bundle also holds the
+// intermediate. A leaf under one intermediate needs max_verify_depth 2.
+func TestVerifyDepth(t *testing.T) {
+	p := envoymodeltest.NewPKI(t)
+	cases := map[string]want{
+		"1": {verdict: envoymodel.HandshakeFailed, reason: "certificate chain too long"},
+		"2": {verdict: envoymodel.Routed},
+	}
+	for depth, w := range cases {
+		t.Run("verifyDepth "+depth, func(t *testing.T) {
+			res := envoymodeltest.CompileYAML(t, p, strings.ReplaceAll(depthPolicy, "DEPTH", depth))[0].Resources
+			m, err := envoymodel.New(res, envoymodel.Options{Now: p.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := scenario{port: 443, sni: "api.example.com", cert: envoymodeltest.Alice, host: "api.example.com", want: w}
+			s.want.check(t, s.run(t, p, m))
 		})
 	}
 }
