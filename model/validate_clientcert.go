@@ -143,8 +143,8 @@ func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gatew
 			v.errs.Add(o.ErrorAt("spec.clientCA", err))
 		}
 	}
-	if d := sp.VerifyDepth; d != nil && (*d < 1 || *d > 100) {
-		v.errorf(o, "spec.verifyDepth", "verifyDepth %d is not between 1 and 100", *d)
+	if d := sp.VerifyDepth; d != nil && *d > MaxVerifyDepth {
+		v.errorf(o, "spec.verifyDepth", "verifyDepth %d is not between 0 and %d (the intermediates allowed between the client certificate and its trusted CA)", *d, MaxVerifyDepth)
 	}
 	for i := range sp.SubjectAltNames {
 		san := &sp.SubjectAltNames[i]

@@ -99,12 +99,12 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 			want: []string{"case.yaml:6: ClientCertificatePolicy default/p: spec.rejection: one of status and redirect is required"},
 		},
 		"certificate checks": {
-			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  clientCA: client-cert\n  verifyDepth: 0\n" +
+			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  clientCA: client-cert\n  verifyDepth: 100\n" +
 				"  subjectAltNames:\n  - {type: OTHER, exact: a}\n  - {type: DNS, exact: a, suffix: b}\n  - {type: URI, regex: \"(\"}\n" +
 				"  verifyCertificateHash: [abc]\n  forwardClientCert: {mode: SANITISE}\n  maxConnectionDuration: forever\n"),
 			want: []string{
 				`case.yaml:6: ClientCertificatePolicy default/p: spec.clientCA: secrets "client-cert-cacert" and "client-cert" not found in namespaces "default" and "istio-system" (did you mean "client-ca"?)`,
-				"case.yaml:7: ClientCertificatePolicy default/p: spec.verifyDepth: verifyDepth 0 is not between 1 and 100",
+				"case.yaml:7: ClientCertificatePolicy default/p: spec.verifyDepth: verifyDepth 100 is not between 0 and 99 (the intermediates allowed between the client certificate and its trusted CA)",
 				`case.yaml:9: ClientCertificatePolicy default/p: spec.subjectAltNames[0].type: type "OTHER" is not one of DNS, URI, EMAIL, IP`,
 				"case.yaml:10: ClientCertificatePolicy default/p: spec.subjectAltNames[1]: exactly one of exact, prefix, suffix and regex is required",
 				"case.yaml:11: ClientCertificatePolicy default/p: spec.subjectAltNames[2].regex: invalid regex: error parsing regexp: missing closing ): `(`",

@@ -133,15 +133,19 @@ spec:
   - route: [{destination: {host: api.internal, port: {number: 8080}}}]
 `
 
-// TestVerifyDepth: Envoy's max_verify_depth counts the trust anchor but not
-// the leaf (default_validator.cc, addClientValidationContext passes
+// TestVerifyDepth: verifyDepth has nginx's meaning (ssl_verify_depth, as
+// OpenSSL 1.1 counts it: the intermediates allowed between the leaf and the
+// trust anchor). Envoy's max_verify_depth counts the trust anchor too
+// (default_validator.cc, addClientValidationContext passes
 // max_verify_depth-1 to BoringSSL as the intermediates allowed), and the
 // path runs up to the self-signed root even when the bundle also holds the
-// intermediate. A leaf under one intermediate needs max_verify_depth 2.
+// intermediate. The PKI's clients sit under one intermediate: nginx accepts
+// them at ssl_verify_depth 1 and refuses them at 0.
 func TestVerifyDepth(t *testing.T) {
 	p := envoymodeltest.NewPKI(t)
 	cases := map[string]want{
-		"1": {verdict: envoymodel.HandshakeFailed, reason: "certificate chain too long"},
+		"0": {verdict: envoymodel.HandshakeFailed, reason: "certificate chain too long"},
+		"1": {verdict: envoymodel.Routed},
 		"2": {verdict: envoymodel.Routed},
 	}
 	for depth, w := range cases {

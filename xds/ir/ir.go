@@ -125,7 +125,7 @@ type DownstreamTLS struct {
 	SubjectAltNames []SANMatch
 	SPKI            []string // base64 SHA-256 of the SPKI
 	CertHashes      []string // hex SHA-256 of the DER certificate
-	VerifyDepth     uint32   // 0: Envoy's default (100)
+	VerifyDepth     uint32   // Envoy's max_verify_depth (counts the trust anchor); 0: Envoy's default (100)
 }
 
 // SANType is the kind of a subject alternative name.
