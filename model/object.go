@@ -12,6 +12,9 @@ type Position struct {
 	File  string
 	Line  int
 	Lines map[string]int
+	// Empty holds the field paths written as an empty mapping or list
+	// ({} or []).
+	Empty map[string]bool
 }
 
 // LineOf returns the line of path, or of its longest defined prefix, or of the

@@ -1,0 +1,95 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestLoadRefusesWhatATruncatedFileLooksLike: an empty, blank or
+// comment-only file, an empty or null document, and a key with no value are
+// errors at the file and line: each is what a half-written file looks like,
+// and reading them as "nothing" or "not set" would strip objects or checks.
+func TestLoadRefusesWhatATruncatedFileLooksLike(t *testing.T) {
+	tests := map[string]struct {
+		yaml string
+		want []string
+	}{
+		"an empty file": {
+			yaml: "",
+			want: []string{`case.yaml: the file is empty; a half-written file reads this way, so it is refused. To remove its objects, delete the file`},
+		},
+		"a file of white space": {
+			yaml: "  \n\t\n",
+			want: []string{`case.yaml: the file is empty (5 bytes of white space); a half-written file reads this way, so it is refused. To remove its objects, delete the file`},
+		},
+		"a file of comments": {
+			yaml: "# Istio objects for the edge gateway\n",
+			want: []string{`case.yaml: the file holds only comments, no object; a half-written file reads this way, so it is refused. To remove its objects, delete the file`},
+		},
+		"a file cut right after a separator": {
+			yaml: "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\n",
+			want: []string{`case.yaml:5: document 2 is empty (null); a file cut short after "---" reads this way, so it is refused. Remove the extra "---" separator`},
+		},
+		"an empty document between two": {
+			yaml: "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n---\n# nothing here\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\n",
+			want: []string{`case.yaml:6: document 2 is empty (null); a file cut short after "---" reads this way, so it is refused. Remove the extra "---" separator`},
+		},
+		"a null document": {
+			yaml: "null\n",
+			want: []string{`case.yaml:1: document 1 is empty (null); a file cut short after "---" reads this way, so it is refused. Remove the extra "---" separator`},
+		},
+		"authorization.allow with no value": {
+			yaml: "apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: p, namespace: edge}\nspec:\n  targetRef: {kind: Gateway, name: gw}\n  authorization:\n    allow:\n",
+			want: []string{`case.yaml:7: ClientCertificatePolicy edge/p: spec.authorization.allow: no value (null); give it one or remove the key (a file cut short after a key reads this way)`},
+		},
+		"a policy cut before its rules": {
+			yaml: "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ap, namespace: edge}\nspec:\n  action: ALLOW\n  rules:\n  - to:\n",
+			want: []string{`case.yaml:7: AuthorizationPolicy edge/ap: spec.rules[0].to: no value (null); give it one or remove the key (a file cut short after a key reads this way)`},
+		},
+		"a list item with no value": {
+			yaml: gwHead + "  servers:\n  - port: {number: 443, protocol: HTTPS}\n    hosts:\n    -\n",
+			want: []string{`case.yaml:9: Gateway default/gw: spec.servers[0].hosts[0]: no value (null); give it one or remove the key (a file cut short after a key reads this way)`},
+		},
+		"tilde and null spelled out": {
+			yaml: gwHead + "  selector: ~\n  servers:\n  - tls: null\n",
+			want: []string{
+				`case.yaml:6: Gateway default/gw: spec.selector: no value (null); give it one or remove the key (a file cut short after a key reads this way)`,
+				`case.yaml:8: Gateway default/gw: spec.servers[0].tls: no value (null); give it one or remove the key (a file cut short after a key reads this way)`,
+			},
+		},
+		"a spec with no value": {
+			yaml: "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ap, namespace: edge}\nspec:\n",
+			want: []string{`case.yaml:4: AuthorizationPolicy edge/ap: spec: no value (null); give it one or remove the key (a file cut short after a key reads this way)`},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, got := loadText(t, tc.yaml)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLoadAcceptsWhatIsNotNull: kubectl's null creationTimestamp is an
+// ignored metadata field, a comment before the first "---" opens the first
+// document, and "..." ends a document without starting another.
+func TestLoadAcceptsWhatIsNotNull(t *testing.T) {
+	for name, text := range map[string]string{
+		"kubectl's null creationTimestamp": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  creationTimestamp: null\n",
+		"a header comment, then ---":       "# header\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+		"a document end marker":            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n...\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, errs := loadText(t, text)
+			if errs != nil {
+				t.Fatalf("Load: %v", errs)
+			}
+			if len(c.Secrets) != 1 {
+				t.Errorf("got %d secrets, want 1", len(c.Secrets))
+			}
+		})
+	}
+}
