@@ -93,3 +93,75 @@ func TestLoadAcceptsWhatIsNotNull(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRefusesEmptySecuritySettings: an empty mapping or list ({} or
+// []) where a security setting belongs would mean "no check"; each is an
+// error at its field, saying what it would have meant.
+func TestValidateRefusesEmptySecuritySettings(t *testing.T) {
+	ccp := func(spec string) string {
+		return ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n" + spec)
+	}
+	validateCases(t, map[string]validateCase{
+		"authorization {}": {
+			yaml: ccp("  authorization: {}\n"),
+			want: []string{`case.yaml:6: ClientCertificatePolicy default/p: spec.authorization: is empty: with neither allow nor deny, every certificate the client CA accepts would be allowed; remove it or fill it in`},
+		},
+		"allow []": {
+			yaml: ccp("  authorization: {allow: []}\n"),
+			want: []string{`case.yaml:6: ClientCertificatePolicy default/p: spec.authorization.allow: is empty: every certificate the client CA accepts would be allowed; remove it or fill it in`},
+		},
+		"deny [] beside an allow rule": {
+			yaml: ccp("  authorization:\n    allow: [{commonName: [{exact: alice}]}]\n    deny: []\n"),
+			want: []string{`case.yaml:8: ClientCertificatePolicy default/p: spec.authorization.deny: is empty: nothing would be denied; remove it or fill it in`},
+		},
+		"an empty matcher list and empty hosts in a rule": {
+			yaml: ccp("  authorization:\n    allow:\n    - {commonName: [{exact: alice}], uriSan: [], hosts: []}\n"),
+			want: []string{
+				`case.yaml:8: ClientCertificatePolicy default/p: spec.authorization.allow[0].hosts: is empty: the rule would apply to every host; remove it or fill it in`,
+				`case.yaml:8: ClientCertificatePolicy default/p: spec.authorization.allow[0].uriSan: is empty: the rule would not look at this field; remove it or fill it in`,
+			},
+		},
+		"an empty rule": {
+			yaml: ccp("  authorization:\n    allow: [{}]\n"),
+			want: []string{`case.yaml:7: ClientCertificatePolicy default/p: spec.authorization.allow[0]: rule matches no certificate field (subject, commonName, issuer, fingerprint, dnsSan, uriSan, emailSan, ipSan)`},
+		},
+		"empty SAN matchers and pins": {
+			yaml: ccp("  subjectAltNames: []\n  verifyCertificateSpki: []\n  verifyCertificateHash: []\n"),
+			want: []string{
+				`case.yaml:6: ClientCertificatePolicy default/p: spec.subjectAltNames: is empty: a client certificate with any SAN would be accepted; remove it or fill it in`,
+				`case.yaml:7: ClientCertificatePolicy default/p: spec.verifyCertificateSpki: is empty: no pin would be checked; remove it or fill it in`,
+				`case.yaml:8: ClientCertificatePolicy default/p: spec.verifyCertificateHash: is empty: no pin would be checked; remove it or fill it in`,
+			},
+		},
+		"empty client-certificate checks of a Gateway server": {
+			yaml: gwDoc(tlsServer("      mode: MUTUAL\n      credentialName: gw-cred\n      subjectAltNames: []\n")),
+			want: []string{`case.yaml:12: Gateway default/gw: spec.servers[0].tls.subjectAltNames: is empty: a client certificate with any SAN would be accepted; remove it or fill it in`},
+		},
+		"rules [{}]": {
+			yaml: apDoc("  rules: [{}]\n"),
+			want: []string{`case.yaml:5: AuthorizationPolicy default/ap: spec.rules[0]: is empty: the rule would match every request, so an ALLOW policy would allow everything (a DENY policy deny everything). To allow every request remove the policy; to deny every request leave rules out of an ALLOW policy; remove it or fill it in`},
+		},
+		"rules []": {
+			yaml: apDoc("  rules: []\n"),
+			want: []string{`case.yaml:5: AuthorizationPolicy default/ap: spec.rules: is empty: an ALLOW policy without rules denies every request; to say so, leave rules out; remove it or fill it in`},
+		},
+		"empty from, to and when": {
+			yaml: apDoc("  rules:\n  - from: []\n    to: []\n    when: []\n"),
+			want: []string{
+				`case.yaml:6: AuthorizationPolicy default/ap: spec.rules[0].from: is empty: the rule would accept requests from any source; remove it or fill it in`,
+				`case.yaml:7: AuthorizationPolicy default/ap: spec.rules[0].to: is empty: the rule would apply to every operation; remove it or fill it in`,
+				`case.yaml:8: AuthorizationPolicy default/ap: spec.rules[0].when: is empty: the rule would have no condition; remove it or fill it in`,
+			},
+		},
+		"an empty list beside a full one": {
+			yaml: apDoc("  rules:\n  - from: [{source: {principals: [a], notPrincipals: []}}]\n    when: [{key: source.ip, values: [10.0.0.1], notValues: []}]\n"),
+			want: []string{
+				`case.yaml:6: AuthorizationPolicy default/ap: spec.rules[0].from[0].source.notPrincipals: is empty: the rule would not look at this field; remove it or fill it in`,
+				`case.yaml:7: AuthorizationPolicy default/ap: spec.rules[0].when[0].notValues: is empty: the rule would not look at this field; remove it or fill it in`,
+			},
+		},
+		"spec {} is Istio's deny-all": {
+			yaml: apDoc("  {}\n"),
+		},
+	})
+}
