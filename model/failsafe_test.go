@@ -165,3 +165,46 @@ func TestValidateRefusesEmptySecuritySettings(t *testing.T) {
 		},
 	})
 }
+
+// TestValidateNames: object names and namespaces follow Kubernetes' rules
+// (DNS subdomain names, DNS label namespaces), and no error message carries
+// a control or bidirectional-formatting character from the input: it would
+// reach a terminal or a log line as it is.
+func TestValidateNames(t *testing.T) {
+	secret := func(meta string) string { return "apiVersion: v1\nkind: Secret\nmetadata: " + meta + "\n" }
+	validateCases(t, map[string]validateCase{
+		"upper case and underscores": {
+			yaml: secret(`{name: My_Secret, namespace: edge}`),
+			want: []string{`case.yaml:3: Secret edge/My_Secret: metadata.name: "My_Secret" is not a valid name: Kubernetes names are lower-case letters, digits, '-' and '.', start and end with a letter or digit, and have at most 253 characters`},
+		},
+		"a namespace with a dot": {
+			yaml: secret(`{name: s, namespace: team.edge}`),
+			want: []string{`case.yaml:3: Secret team.edge/s: metadata.namespace: "team.edge" is not a valid namespace: Kubernetes namespaces are lower-case letters, digits and '-', start and end with a letter or digit, and have at most 63 characters`},
+		},
+		"a terminal escape in a name": {
+			yaml: secret(`{name: "a\e[31mred", namespace: edge}`),
+			want: []string{`case.yaml:3: Secret edge/a\x1b[31mred: metadata.name: "a\x1b[31mred" is not a valid name: Kubernetes names are lower-case letters, digits, '-' and '.', start and end with a letter or digit, and have at most 253 characters`},
+		},
+		"a newline and a bidi override in a namespace": {
+			yaml: secret(`{name: s, namespace: "ed\nge\u202e"}`),
+			want: []string{`case.yaml:3: Secret ed\nge\u202e/s: metadata.namespace: "ed\nge\u202e" is not a valid namespace: Kubernetes namespaces are lower-case letters, digits and '-', start and end with a letter or digit, and have at most 63 characters`},
+		},
+		"dotted names are names": {
+			yaml: secret(`{name: gw.example.com-cert, namespace: istio-system}`),
+		},
+	})
+}
+
+// TestLoadErrorsEscapeControlCharacters: file names and keys chosen by
+// whoever wrote the files reach messages escaped.
+func TestLoadErrorsEscapeControlCharacters(t *testing.T) {
+	_, got := loadText(t, gwHead+"  servers: []\n  \"x\\e]0;pwned\\a\": 1\n")
+	want := []string{`case.yaml:7: Gateway default/gw: spec.x\x1b]0;pwned\a: unknown field "x\x1b]0;pwned\a"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	fe := &FieldError{File: "dir/\x1b[2Jcase.yaml", Line: 3, Msg: "m"}
+	if got, want := fe.Error(), `dir/\x1b[2Jcase.yaml:3: m`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -87,6 +87,7 @@ func (v *validator) duplicates() {
 			v.errorf(o, "metadata.name", "name is required")
 			continue
 		}
+		v.names(o)
 		k := o.Ref()
 		if f, dup := first[k]; dup {
 			// Secrets are exempt: an identical copy is harmless and a
