@@ -60,6 +60,12 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	return s.Run(ctx)
+}
+
+// Run listens on Options.XDSAddr and Options.AdminAddr and serves until ctx
+// ends.
+func (s *Server) Run(ctx context.Context) error {
 	xdsLis, err := net.Listen("tcp", s.opts.XDSAddr)
 	if err != nil {
 		return err
