@@ -2,20 +2,20 @@ package e2e_test
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/trustgate/trustgate/internal/slowwrite"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
@@ -43,6 +43,9 @@ type rig struct {
 	admin   http.Handler
 	envoys  map[string]*envoytest.Client
 	writes  atomic.Int64 // write calls made by the test's writers
+
+	mu   sync.Mutex
+	slow slowwrite.Stats // of the writes in place
 }
 
 // newRig makes the directories; state compiles the states the test will
@@ -154,32 +157,16 @@ func (r *rig) replace(name, content string) {
 }
 
 // writeInPlace rewrites a file in place, line by line, pausing between
-// lines: an editor that saves without renaming, a slow copy, a writer that
-// stalls. Between two lines the file holds every line boundary's
-// truncation of the new content, each for rigPause.
+// lines (package slowwrite): every line boundary's truncation of the new
+// content sits on disk for rigPause.
 func (r *rig) writeInPlace(name, content string) {
 	r.t.Helper()
-	writeLines(r.t, filepath.Join(r.cfgDir, name), content, rigPause, &r.writes)
-}
-
-// writeLines truncates path and writes content one line at a time, pausing
-// between writes; it counts the writes (the truncation is the first).
-func writeLines(t *testing.T, path, content string, pause time.Duration, writes *atomic.Int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o644)
-	mustDo(t, err)
-	writes.Add(1)
-	for _, line := range strings.SplitAfter(content, "\n") {
-		if line == "" {
-			continue
-		}
-		time.Sleep(pause) // the stall a reader must not see as the end of the file
-		if _, err := f.WriteString(line); err != nil {
-			mustDo(t, errors.Join(err, f.Close()))
-		}
-		writes.Add(1)
-	}
-	mustDo(t, f.Close())
+	st, err := slowwrite.InPlace(filepath.Join(r.cfgDir, name), content, rigPause)
+	mustDo(r.t, err)
+	r.mu.Lock()
+	r.slow.Add(st)
+	r.mu.Unlock()
+	r.writes.Add(int64(st.Writes))
 }
 
 // reloads is the number of reloads the server recorded.

@@ -125,8 +125,14 @@ func figures(t *testing.T, r *rig, allowed *envoytest.FullStates) {
 	for _, e := range r.envoys {
 		bad += len(allowed.Check(e.Responses()))
 	}
-	t.Logf("figures: writes tried %d, responses received %d (SotW and delta), states written in full %d, responses with an intermediate state %d",
-		r.writes.Load(), responses, allowed.States(), bad)
+	r.mu.Lock()
+	gap := r.slow.MaxGap
+	r.mu.Unlock()
+	t.Logf("figures: writes tried %d, responses received %d (SotW and delta), states written in full %d, responses with an intermediate state %d, longest stall mid-file %v (settle %v)",
+		r.writes.Load(), responses, allowed.States(), bad, gap.Round(time.Millisecond), rigSettle)
+	if gap >= rigSettle {
+		t.Errorf("a writer stalled %v, not less than the settle time %v: this run proves nothing about stalls", gap, rigSettle)
+	}
 }
 
 // TestReloadsPushOnlyStatesWrittenInFull drives `serve` (the real pipeline,

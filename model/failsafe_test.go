@@ -128,6 +128,7 @@ func TestValidateRefusesEmptySecuritySettings(t *testing.T) {
 		"empty SAN matchers and pins": {
 			yaml: ccp("  subjectAltNames: []\n  verifyCertificateSpki: []\n  verifyCertificateHash: []\n"),
 			want: []string{
+				`case.yaml:4: ClientCertificatePolicy default/p: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
 				`case.yaml:6: ClientCertificatePolicy default/p: spec.subjectAltNames: is empty: a client certificate with any SAN would be accepted; remove it or fill it in`,
 				`case.yaml:7: ClientCertificatePolicy default/p: spec.verifyCertificateSpki: is empty: no pin would be checked; remove it or fill it in`,
 				`case.yaml:8: ClientCertificatePolicy default/p: spec.verifyCertificateHash: is empty: no pin would be checked; remove it or fill it in`,
@@ -136,6 +137,10 @@ func TestValidateRefusesEmptySecuritySettings(t *testing.T) {
 		"empty client-certificate checks of a Gateway server": {
 			yaml: gwDoc(tlsServer("      mode: MUTUAL\n      credentialName: gw-cred\n      subjectAltNames: []\n")),
 			want: []string{`case.yaml:12: Gateway default/gw: spec.servers[0].tls.subjectAltNames: is empty: a client certificate with any SAN would be accepted; remove it or fill it in`},
+		},
+		"a policy cut right after its targetRef": {
+			yaml: ccp(""),
+			want: []string{`case.yaml:4: ClientCertificatePolicy default/p: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`},
 		},
 		"rules [{}]": {
 			yaml: apDoc("  rules: [{}]\n"),
