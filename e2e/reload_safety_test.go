@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -237,6 +238,28 @@ func TestReloadsPushOnlyStatesWrittenInFull(t *testing.T) {
 			r.waitFor(fmt.Sprintf("every file at %c after %v", 'A'+to, order), states[7*to])
 		}
 		figures(t, r, envoytest.NewFullStates(states...))
+	})
+
+	t.Run("a file replaced by a link to a FIFO", func(t *testing.T) {
+		r := newRig(t, secrets, safetyLabels)
+		a := r.mustState(version(allAt(0)))
+		b := r.mustState(version(map[string]int{"gateway.yaml": 0, "vs.yaml": 1, "policy.yaml": 0}))
+		r.start(version(allAt(0)))
+		fifo := filepath.Join(t.TempDir(), "fifo")
+		mustDo(t, syscall.Mkfifo(fifo, 0o644))
+		since := r.reloads()
+		link := filepath.Join(r.cfgDir, ".vs.yaml.link")
+		mustDo(t, os.Symlink(fifo, link))
+		mustDo(t, os.Rename(link, filepath.Join(r.cfgDir, "vs.yaml")))
+		r.writes.Add(1)
+		st := r.waitReload(since, func(st server.ReloadStatus) bool { return !st.OK })
+		if !strings.Contains(strings.Join(st.Errors, "\n"), "vs.yaml is a named pipe (FIFO), not a regular file") {
+			t.Errorf("errors %q, want vs.yaml named as a FIFO", st.Errors)
+		}
+		// The reload did not hang on the FIFO: the next edit goes through.
+		r.replace("vs.yaml", safetyFiles["vs.yaml"][1])
+		r.waitFor("the edit after the FIFO", b)
+		figures(t, r, envoytest.NewFullStates(a, b))
 	})
 
 	t.Run("expired CRL swaps", func(t *testing.T) {
