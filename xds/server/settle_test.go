@@ -76,3 +76,46 @@ func TestLoadRacingAWriteIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestAtomicReplacementsApplyAtOnce: with a settle time of an hour, a file
+// renamed into place still applies after the debounce, while a file
+// written in place is not read.
+func TestAtomicReplacementsApplyAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	routes := filepath.Join(dir, "routes.txt")
+	must(t, os.WriteFile(routes, []byte("/"), 0o644))
+	h := newHarness(t, fixture.Spec{})
+	opts := h.options()
+	opts.WatchPaths, opts.Debounce, opts.Settle = []string{dir}, 10*time.Millisecond, time.Hour
+	opts.Loader = func() (server.Config, error) {
+		b, err := os.ReadFile(routes)
+		if err != nil {
+			return nil, err
+		}
+		h.set(func(h *harness) { h.spec.Prefixes = strings.Split(string(b), ",") })
+		return h.load()
+	}
+	h.start(opts)
+	e := h.envoy(envoytest.Options{})
+	if _, err := e.WaitComplete(timeout); err != nil {
+		t.Fatal(err)
+	}
+
+	tmp := filepath.Join(dir, ".routes.txt.tmp")
+	must(t, os.WriteFile(tmp, []byte("/,/renamed"), 0o644))
+	must(t, os.Rename(tmp, routes))
+	if _, err := e.Wait(timeout, "the file renamed into place", func(v envoytest.View) bool {
+		return prefixes(v.Routes[fixture.RouteName]) == "/,/renamed"
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	reloads := h.reloadStatus().Reloads
+	must(t, os.WriteFile(routes, []byte("/,/in-place"), 0o644))
+	// Nothing to wait for: the point is that nothing happens. Fifty
+	// debounces is ample for a reload that should not come.
+	time.Sleep(50 * opts.Debounce)
+	if st := h.reloadStatus(); st.Reloads != reloads {
+		t.Errorf("a file written in place was read before it settled: reloads %d, before %d", st.Reloads, reloads)
+	}
+}
