@@ -230,8 +230,8 @@ func (s *Server) retryHeld(ctx context.Context) {
 		case <-t.C:
 		}
 		held := s.held.pending()
-		if len(held) == 0 || !s.resolved(held) {
-			continue
+		if len(held) == 0 || s.changing.Load() || !s.resolved(held) {
+			continue // files still changing: the watcher reloads once they settle
 		}
 		s.log.Info("what held back the last reload is gone; reloading")
 		_ = s.Reload(ctx) // Reload logs and records its errors

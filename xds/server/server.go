@@ -30,6 +30,8 @@ type Server struct {
 	reloads reloads
 	inputs  watchSet // the files a load reads, for the watcher and the stamps
 	held    *holds
+	// changing is set while the watcher has changes that have not settled.
+	changing atomic.Bool
 
 	reloadMu sync.Mutex  // serialises Reload
 	ready    atomic.Bool // a configuration was loaded
@@ -102,6 +104,7 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 		if err != nil {
 			return errors.Join(err, xdsLis.Close(), closeListener(adminLis))
 		}
+		w.pending = &s.changing
 		// Reload logs and records its errors.
 		wg.Go(func() { w.run(ctx, func() bool { return errors.Is(s.Reload(ctx), ErrInputsChanged) }) })
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,13 @@ func TestAtomicReplacementsApplyAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The status is recorded just after the push.
+	eventually(t, "the rename's reload on /debug/reload", func() error {
+		if st := h.reloadStatus(); st.Reloads < 2 {
+			return fmt.Errorf("status %+v", st)
+		}
+		return nil
+	})
 	reloads := h.reloadStatus().Reloads
 	must(t, os.WriteFile(routes, []byte("/,/in-place"), 0o644))
 	// Nothing to wait for: the point is that nothing happens. Fifty

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -27,6 +28,9 @@ type watcher struct {
 	debounce time.Duration
 	settle   time.Duration
 	log      *slog.Logger
+	// pending, when set, holds whether changes wait to be loaded, for
+	// reloads started elsewhere (see Server.retryHeld).
+	pending *atomic.Bool
 }
 
 func newWatcher(set watchSet, debounce, settle time.Duration, log *slog.Logger) (*watcher, error) {
@@ -132,7 +136,12 @@ func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	p := newPending()
-	arm := func() { timer.Reset(max(0, time.Until(p.due(w.debounce, w.settle)))) }
+	arm := func() {
+		if w.pending != nil {
+			w.pending.Store(!p.empty())
+		}
+		timer.Reset(max(0, time.Until(p.due(w.debounce, w.settle))))
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -179,8 +188,8 @@ func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 			p.reset()
 			if reload() {
 				p.unsettled(changedMark, time.Now())
-				arm()
 			}
+			arm()
 		}
 	}
 }
