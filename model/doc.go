@@ -10,7 +10,11 @@
 // every field so that every user error reads
 // "file:line: Kind namespace/name: field.path: message". It also reads the
 // files Istio's file fields name into Config.Files, so later stages never
-// touch the file system. Validate reports every semantic error at once.
+// touch the file system. Only regular files are read. What a half-written
+// file looks like is an error, never "nothing" or "not set": an empty or
+// comment-only file, an empty document, a key with no value, an empty {}
+// or [] where a security setting belongs (validate_failsafe.go). Validate
+// reports every semantic error at once.
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and ir.Build alike.
 //
