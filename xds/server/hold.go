@@ -54,9 +54,11 @@ func (e *heldError) Error() string { return e.Message }
 // the last good configuration avoids.
 //
 //   - Every listener of a group with connected proxies would go: an emptied
-//     or deleted file, a Gateway removed by mistake. Envoy removes listeners
-//     missing from an LDS update (and drains their connections), so the
-//     proxies would stop serving. Options.AllowEmptyGroups lets it through.
+//     or deleted file, a Gateway removed by mistake. Envoy removes every
+//     listener a SotW LDS update leaves out, and every one a delta update
+//     names as removed (source/common/listener_manager/lds_api.cc,
+//     LdsApiImpl::onConfigUpdate, both overloads), so the proxies would
+//     stop serving. Options.AllowEmptyGroups lets it through.
 //   - A served certificate or CRL that is valid now would be replaced by one
 //     that is expired or not yet valid: Envoy then fails every handshake of
 //     the chain, or rejects every client certificate of the CA ("CRL has
