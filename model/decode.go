@@ -37,13 +37,18 @@ type decodeErr struct {
 // Kubernetes would, recording the line of every field path and collecting
 // every unknown field, type mismatch and duplicate key.
 type decoder struct {
-	lines   map[string]int
+	lines map[string]int
+	// empty are the field paths written as an empty mapping or list ({}
+	// or []); validation refuses them where a security setting belongs.
+	empty   map[string]bool
 	errs    []decodeErr
 	nodes   *int // shared by the documents of one file
 	aborted bool
 }
 
-func newDecoder(nodes *int) *decoder { return &decoder{lines: map[string]int{}, nodes: nodes} }
+func newDecoder(nodes *int) *decoder {
+	return &decoder{lines: map[string]int{}, empty: map[string]bool{}, nodes: nodes}
+}
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
 	if len(d.errs) == maxDecodeErrors {
@@ -106,10 +111,28 @@ func joinPath(path, key string) string {
 }
 
 // decode fills v from n; path is v's field path ("spec.servers[0]").
+//
+// A null value ("key:" with nothing after it, "~", "null", or a list item
+// "-" alone) is an error, where JSON and Kubernetes would leave the zero
+// value: a file cut short right after a key reads exactly this way, and
+// the zero value of a security setting is "no check" (authorization.allow
+// with no rules would let every certificate in). Leaving the key out says
+// "not set".
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	n = deref(n)
-	if n == nil || !d.count(n, path) || isNull(n) {
-		return // null leaves the zero value, as in JSON
+	if n == nil || !d.count(n, path) {
+		return
+	}
+	if isNull(n) {
+		line, ok := d.lines[path]
+		if !ok {
+			line = n.Line
+		}
+		d.errorf(line, path, "no value (null); give it one or remove the key (a file cut short after a key reads this way)")
+		return
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0 {
+		d.empty[path] = true
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

@@ -233,14 +233,6 @@ func TestLoadAccepts(t *testing.T) {
 				}
 			},
 		},
-		"empty documents are skipped": {
-			yaml: "---\n---\n# only a comment\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\n",
-			check: func(t *testing.T, c *Config) {
-				if len(c.Secrets) != 1 || c.Secrets[0].Pos.Line != 5 {
-					t.Errorf("secrets = %d (line %d), want 1 at line 5", len(c.Secrets), c.Secrets[0].Pos.Line)
-				}
-			},
-		},
 		"v1 List items": {
 			yaml: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: a}\n- apiVersion: networking.istio.io/v1alpha3\n  kind: Gateway\n  metadata: {name: g, namespace: n}\n  spec: {servers: []}\n",
 			check: func(t *testing.T, c *Config) {
@@ -279,15 +271,6 @@ func TestLoadAccepts(t *testing.T) {
 			check: func(t *testing.T, c *Config) {
 				if !c.Gateways[0].Spec.Servers[0].TLS.HTTPSRedirect {
 					t.Error("httpsRedirect = false, want true")
-				}
-			},
-		},
-		"null fields keep their zero value": {
-			yaml: gwHead + "  selector:\n  servers:\n  - tls: ~\n    hosts:\n",
-			check: func(t *testing.T, c *Config) {
-				s := c.Gateways[0].Spec.Servers[0]
-				if s.TLS != nil || s.Hosts != nil || c.Gateways[0].Spec.Selector != nil {
-					t.Errorf("server = %+v, want zero fields", s)
 				}
 			},
 		},

@@ -14,6 +14,9 @@ import (
 func (c *Config) Validate() error {
 	v := newValidator(c)
 	v.duplicates()
+	for _, o := range v.objects() {
+		v.emptySecuritySettings(o)
+	}
 	for _, g := range c.Gateways {
 		v.gateway(g)
 	}
@@ -68,18 +71,23 @@ func metas[T object](list []T) []*Object {
 	return out
 }
 
+// objects returns every object, kind by kind.
+func (v *validator) objects() []*Object {
+	c := v.c
+	return slices.Concat(metas(c.Gateways), metas(c.VirtualServices), metas(c.DestinationRules),
+		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets))
+}
+
 // duplicates reports objects of one kind defined twice with one name, and
 // objects without a name.
 func (v *validator) duplicates() {
-	c := v.c
-	all := slices.Concat(metas(c.Gateways), metas(c.VirtualServices), metas(c.DestinationRules),
-		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets))
 	first := map[string]*Object{}
-	for _, o := range all {
+	for _, o := range v.objects() {
 		if o.Metadata.Name == "" {
 			v.errorf(o, "metadata.name", "name is required")
 			continue
 		}
+		v.names(o)
 		k := o.Ref()
 		if f, dup := first[k]; dup {
 			// Secrets are exempt: an identical copy is harmless and a

@@ -134,6 +134,11 @@ func serverLabel(s *Server) string {
 // (nil if it did not resolve).
 func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gateway) {
 	o, sp := &p.Object, &p.Spec
+	if sp.setsNothing() {
+		// Nothing to apply: a typo, or a file cut short after targetRef,
+		// where the settings that followed (an allow-list) are lost.
+		v.errorf(o, "spec", "the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy")
+	}
 	if sp.ClientCA != "" {
 		ns := o.Metadata.Namespace
 		if g != nil {
@@ -313,4 +318,11 @@ func wildcardExample(name string) string {
 		return " (such as *." + rest + ")"
 	}
 	return ""
+}
+
+// setsNothing reports whether a policy has no setting besides its target.
+func (sp *ClientCertificatePolicySpec) setsNothing() bool {
+	return sp.ClientCA == "" && sp.CRL == nil && sp.VerifyDepth == nil && len(sp.SubjectAltNames) == 0 &&
+		len(sp.VerifyCertificateSpki) == 0 && len(sp.VerifyCertificateHash) == 0 && sp.Rejection == nil &&
+		sp.ForwardClientCert == nil && sp.IdentityHeaders == nil && sp.MaxConnectionDuration == "" && sp.Authorization == nil
 }

@@ -49,9 +49,11 @@ func WithClock(now func() time.Time) Option { return func(s *settings) { s.now =
 // WithExpiryWarning warns about certificates expiring within d.
 func WithExpiryWarning(d time.Duration) Option { return func(s *settings) { s.expiryWarning = d } }
 
-// ForServe judges as the server must: an expired CRL is a warning, not an
-// error, because refusing the reload would keep the same expired CRL in
-// Envoy; the fix is a new CRL, which then loads.
+// ForServe judges as the server must: a certificate or CRL that is expired
+// or not yet valid is a warning, not an error. Whether it may be pushed
+// depends on what is served: the server holds it back while the served one
+// is valid, and lets it replace one that is not valid either (refusing
+// then would only keep the same expired CRL in Envoy).
 func ForServe() Option { return func(s *settings) { s.serving = true } }
 
 // Load reads and validates the configuration, then builds and diagnoses

@@ -27,15 +27,24 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	xdsAddr := fs.String("xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
 	adminAddr := fs.String("admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...)")
 	debounce := fs.Duration("debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
+	settle := fs.Duration("settle", server.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
+	allowEmpty := fs.Bool("allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
+	waitForConfig := fs.Bool("wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	var sec xdsSecurityFlags
 	sec.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--log-level info]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
+		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
-		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change;")
-		fmt.Fprintln(fs.Output(), "a reload that fails keeps the last good configuration. Without --config it serves a")
-		fmt.Fprintln(fs.Output(), "built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys labelled app=trustgate-default).")
+		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change and")
+		fmt.Fprintln(fs.Output(), "on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically")
+		fmt.Fprintln(fs.Output(), "(write elsewhere, then rename into place): a file written in place is read only once it")
+		fmt.Fprintln(fs.Output(), "has not changed for --settle. A reload that would remove every listener of a group with")
+		fmt.Fprintln(fs.Output(), "connected proxies, or replace a valid certificate or CRL with an expired one, is held back.")
+		fmt.Fprintln(fs.Output(), "Exits 1 when the first configuration does not load, unless --wait-for-config. Without")
+		fmt.Fprintln(fs.Output(), "--config it serves a built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys")
+		fmt.Fprintln(fs.Output(), "labelled app=trustgate-default).")
 		fmt.Fprintln(fs.Output(), "\nSDS hands private keys to the proxies, so ADS is plaintext only on loopback (or with")
 		fmt.Fprintln(fs.Output(), "--insecure-xds). With --xds-cert, --xds-key and --xds-client-ca it requires a client")
 		fmt.Fprintln(fs.Output(), "certificate, and a proxy's node id must be one of the certificate's identities (URI SANs,")
@@ -75,23 +84,46 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
-	err = server.Run(ctx, server.Options{
+	srv, err := server.New(server.Options{
 		Loader:     crls.wrap(loader(opts, log)),
 		WatchPaths: opts.Paths,
 		SecretsDir: opts.SecretsDir,
 		Debounce:   *debounce,
+		Settle:     *settle,
 		XDSAddr:    *xdsAddr,
 		AdminAddr:  *adminAddr,
 		Logger:     log,
 
-		GRPCServerOptions: grpcOpts,
-		Authorizer:        authz,
+		AllowEmptyGroups:     *allowEmpty,
+		RequireInitialConfig: !*waitForConfig,
+		GRPCServerOptions:    grpcOpts,
+		Authorizer:           authz,
 	})
+	if err == nil {
+		go reloadOnHangup(ctx, srv)
+		err = srv.Run(ctx)
+	}
 	if err != nil {
 		log.Error("server stopped", "error", err)
 		return 1
 	}
 	return 0
+}
+
+// reloadOnHangup reloads on SIGHUP until ctx ends (Reload logs and records
+// its outcome).
+func reloadOnHangup(ctx context.Context, srv *server.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = srv.Reload(ctx)
+		}
+	}
 }
 
 // loader adapts pipeline.Load to the server: every reload reads the files

@@ -19,6 +19,15 @@
 // bouncing the rejected version straight back (callbacks.go), and a new
 // SotW stream being sent everything again (resume.go).
 //
+// Reloads are transactions over settled input (watch.go, reload.go,
+// inputs.go): atomic replacements (a rename into place, a Kubernetes
+// "..data" swap) load after the debounce; a file written in place loads
+// only once it has not changed for Options.Settle; a load during which an
+// input file changed is dropped (ErrInputsChanged) and done again. A reload
+// that would empty a group with connected proxies, or replace a valid
+// certificate or CRL with one that is not valid now, is held back and
+// retried once that is no longer so (hold.go).
+//
 // Bad clients: every request passes a guard (guard.go) before
 // go-control-plane sees it. With Options.Authorizer (mutual TLS and the
 // node-identity rule of package xdstls, wired by `trustgate serve`), the

@@ -21,6 +21,9 @@ type groups struct {
 	log    *slog.Logger
 	// installed runs after snapshots were installed (under mu).
 	installed func()
+	// vet, when set, may hold back a reload whose every group compiled,
+	// given the next snapshot of each (under mu; see hold.go).
+	vet func(next map[string]*snapshot) error
 
 	// mu serialises compiling and installing snapshots; it guards cfg and
 	// byKey.
@@ -106,6 +109,11 @@ func (g *groups) apply(ctx context.Context, cfg Config) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if g.vet != nil {
+		if err := g.vet(next); err != nil {
+			return err
+		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(next)) {
 		if next[key].sameVersions(g.current(key)) {

@@ -33,6 +33,7 @@ const (
 	DefaultXDSAddr         = "127.0.0.1:18000"
 	DefaultAdminAddr       = "127.0.0.1:9902"
 	DefaultDebounce        = 100 * time.Millisecond
+	DefaultSettle          = time.Second
 	DefaultShutdownTimeout = 5 * time.Second
 )
 
@@ -46,6 +47,16 @@ type Options struct {
 	SecretsDir string
 	// Debounce is how long the files must stay quiet before a reload.
 	Debounce time.Duration
+	// Settle is how long a file written in place must stay unchanged
+	// before it is read (atomic replacements are read after Debounce).
+	Settle time.Duration
+	// AllowEmptyGroups lets a reload take every listener away from a proxy
+	// group that has connected proxies; otherwise such a reload is held
+	// back (see hold.go).
+	AllowEmptyGroups bool
+	// RequireInitialConfig makes Serve return the error when the first
+	// load fails, instead of waiting, not ready, for a good configuration.
+	RequireInitialConfig bool
 	// XDSAddr and AdminAddr are where Run listens (Serve takes listeners).
 	XDSAddr   string
 	AdminAddr string
@@ -67,6 +78,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Debounce <= 0 {
 		o.Debounce = DefaultDebounce
+	}
+	if o.Settle <= 0 {
+		o.Settle = DefaultSettle
 	}
 	if o.XDSAddr == "" {
 		o.XDSAddr = DefaultXDSAddr
