@@ -9,6 +9,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/log"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
 
@@ -18,7 +19,7 @@ import (
 type groupHash struct{}
 
 // ID implements cache.NodeHash.
-func (groupHash) ID(n *corev3.Node) string { return labels.Key(labels.FromNode(n)) }
+func (groupHash) ID(n *corev3.Node) string { return labelset.Key(labels.FromNode(n)) }
 
 // caches are the two snapshot caches behind the ADS server.
 //

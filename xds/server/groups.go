@@ -9,7 +9,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/trustgate/trustgate/xds/server/labels"
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -53,7 +53,7 @@ func newGroups(c *caches, log *slog.Logger, installed func()) *groups {
 // before the cache sees the request, so the proxy's first watch finds the
 // snapshot in place. It returns the group key.
 func (g *groups) ensure(ctx context.Context, l map[string]string) string {
-	key := labels.Key(l)
+	key := labelset.Key(l)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if _, ok := g.byKey[key]; ok {
@@ -89,7 +89,7 @@ func (g *groups) apply(ctx context.Context, cfg Config) error {
 	defer g.mu.Unlock()
 	if gl, ok := cfg.(GroupLister); ok {
 		for _, l := range gl.Selectors() {
-			if key := labels.Key(l); g.byKey[key] == nil {
+			if key := labelset.Key(l); g.byKey[key] == nil {
 				g.byKey[key] = &group{labels: maps.Clone(l)}
 			}
 		}

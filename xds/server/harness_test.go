@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
-	"github.com/trustgate/trustgate/xds/server/labels"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -36,7 +36,7 @@ type fakeConfig struct {
 }
 
 func (c *fakeConfig) Compile(l map[string]string) (*translate.Resources, error) {
-	c.compile.add(labels.Key(l))
+	c.compile.add(labelset.Key(l))
 	if c.err != nil {
 		return nil, c.err
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
 
@@ -45,7 +46,7 @@ func (c resumingCache) held(req *cache.Request, sub cache.Subscription) map[stri
 		return nil
 	}
 	typeURL, version := req.GetTypeUrl(), req.GetVersionInfo()
-	group := labels.Key(labels.FromNode(req.GetNode()))
+	group := labelset.Key(labels.FromNode(req.GetNode()))
 	s := c.groups.current(group)
 	if s == nil || s.versions[typeURL] != version {
 		return nil
