@@ -55,6 +55,13 @@ func newCaches(logger log.Logger) *caches {
 	return c
 }
 
+// clear forgets a group: go-control-plane keeps a snapshot and a status
+// (watches, last request time) per node hash until ClearSnapshot.
+func (c *caches) clear(group string) {
+	c.secrets.ClearSnapshot(group)
+	c.main.ClearSnapshot(group)
+}
+
 // set installs a group's snapshot: the secrets first, then the rest, which
 // the main cache pushes in ADS order (CDS, EDS, LDS, RDS), so that a reload
 // rotating a certificate and changing a listener sends the certificate first.

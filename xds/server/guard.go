@@ -47,7 +47,25 @@ const (
 	reasonTooLarge     = "request_too_large" // over maxRequestBytes
 	reasonUnauthorized = "unauthorized"      // the Authorizer gave no reason
 	reasonOther        = "other"             // the Authorizer's reason is not a fit metric label
+	// Refusals of the stream callbacks, when a stream joins its group.
+	reasonTooManyGroups  = "too_many_groups"  // a new group would be over Options.MaxGroups
+	reasonLabelsTooLarge = "labels_too_large" // the labels' key is over maxLabelsBytes
 )
+
+// maxLabelsBytes bounds the key of a proxy's labels, as the cap on groups
+// bounds their number. Kubernetes allows 63-byte values and 317-byte keys:
+// 32 KiB is dozens of such labels.
+const maxLabelsBytes = 32 << 10
+
+// refusal is a stream refused after the guard let it through: the status
+// it ends with, and its metric label.
+type refusal struct {
+	reason string
+	code   codes.Code
+	err    error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
 
 // The ADS methods the guard checks.
 const (

@@ -32,7 +32,7 @@ spec:
 
 // pipelineLoader serves the files of a temporary directory through the real
 // pipeline, as `trustgate serve` does.
-func pipelineLoader(t *testing.T, yaml string) server.Loader {
+func pipelineLoader(t testing.TB, yaml string) server.Loader {
 	t.Helper()
 	dir := t.TempDir()
 	secrets := filepath.Join(dir, "secrets")

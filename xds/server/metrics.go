@@ -32,6 +32,8 @@ type metrics struct {
 	crlNextUpdate     *prometheus.GaugeVec
 	denied            *prometheus.CounterVec
 	unknown           *prometheus.CounterVec
+	groups            prometheus.Gauge
+	groupsFreed       prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -77,8 +79,16 @@ func newMetrics() *metrics {
 			Name: "trustgate_xds_unknown_resource_requests_total",
 			Help: "Resources asked for that the proxy's group is not served (they get nothing), by type; \"other\" counts requests for types trustgate does not serve.",
 		}, []string{"type"}),
+		groups: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trustgate_xds_proxy_groups",
+			Help: "Proxy groups (distinct label sets) held: declared by the configuration, or with a proxy connected, or within their grace period.",
+		}),
+		groupsFreed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trustgate_xds_proxy_groups_freed_total",
+			Help: "Proxy groups freed because no proxy was connected to them.",
+		}),
 	}
-	m.registry.MustRegister(
+	m.registry.MustRegister(m.groups, m.groupsFreed,
 		m.pushes, m.ackLatency, m.connected, m.nacks, m.reloadErrors, m.lastReloadSuccess,
 		m.certExpiry, m.caExpiry, m.crlNextUpdate, m.denied, m.unknown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -34,6 +34,16 @@ const (
 	DefaultAdminAddr       = "127.0.0.1:9902"
 	DefaultDebounce        = 100 * time.Millisecond
 	DefaultShutdownTimeout = 5 * time.Second
+	// DefaultMaxGroups bounds the proxy groups: distinct label sets are
+	// few in a real fleet; a client inventing them is refused past this.
+	DefaultMaxGroups = 1000
+	// DefaultGroupGrace is how long a group outlives its last proxy, so
+	// that a proxy reconnecting after a blip or a restart finds it
+	// compiled. Envoy treats ResourceExhausted and Unavailable as
+	// retriable (GrpcStream::isNonRetriableFailure in
+	// source/extensions/config_subscription/grpc/grpc_stream.h) and
+	// reconnects with back-off.
+	DefaultGroupGrace = time.Minute
 )
 
 // Options configure a Server.
@@ -59,6 +69,15 @@ type Options struct {
 	Authorizer Authorizer
 	// ShutdownTimeout bounds the graceful stop of the gRPC and admin servers.
 	ShutdownTimeout time.Duration
+	// MaxGroups caps the proxy groups (distinct label sets). A proxy whose
+	// labels would make one more is refused with ResourceExhausted; the
+	// groups the configuration declares (Gateway selectors) always exist.
+	MaxGroups int
+	// GroupGrace is how long a group with no connected proxy is kept
+	// before it is freed. A reload frees such groups at once: their
+	// configuration would be stale, and is compiled again if a proxy
+	// comes back.
+	GroupGrace time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -79,6 +98,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = DefaultMaxGroups
+	}
+	if o.GroupGrace <= 0 {
+		o.GroupGrace = DefaultGroupGrace
 	}
 	return o, nil
 }

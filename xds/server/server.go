@@ -41,7 +41,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
 	s.caches = newCaches(cacheLogger(opts.Logger))
 	s.proxies = newProxies(s.metrics)
-	s.groups = newGroups(s.caches, s.log, s.installed)
+	s.groups = newGroups(s.caches, s.log, s.metrics, opts, s.installed)
 	return s, nil
 }
 
@@ -87,9 +87,11 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 		wg.Go(func() { w.run(ctx, func() { _ = s.Reload(ctx) }) }) // Reload logs and records its errors
 	}
 
+	wg.Go(func() { s.groups.sweepEvery(ctx) })
+
 	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log}
 	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
-	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, log: s.log}
+	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, metrics: s.metrics, log: s.log}
 	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
 		// One channel per stream in cache order, so responses leave in the
 		// order the cache produced them (CDS, EDS, LDS, RDS).
