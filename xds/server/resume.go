@@ -29,8 +29,10 @@ type resumingCache struct {
 	proxies *proxies
 }
 
-// CreateWatch implements cache.ConfigWatcher.
+// CreateWatch implements cache.ConfigWatcher. A wildcard request is
+// answered with the whole type (see wholeType).
 func (c resumingCache) CreateWatch(req *cache.Request, sub cache.Subscription, ch chan cache.Response) (func(), error) {
+	req = wholeType(req, sub)
 	if known := c.held(req, sub); known != nil {
 		sub = resumed{Subscription: sub, known: known}
 	}
