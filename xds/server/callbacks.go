@@ -48,7 +48,9 @@ func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
 // A NACK's request is rewritten to claim the rejected version: the cache
 // answers at once any request whose version differs from the snapshot's, so
 // it would send the rejected configuration straight back, Envoy would reject
-// it again, and the two would loop at network speed. Claiming the rejected
+// it again, and the two would loop at network speed (go-control-plane#962;
+// pkg/cache/v3/simple.go, CreateWatch: "The version is different ...
+// respond"). Claiming the rejected
 // version parks the watch until the configuration changes. (Delta needs no
 // such thing: the cache already counts the rejected resources as sent.)
 func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -45,6 +46,7 @@ const (
 	reasonNodeChanged  = "node_changed"      // a later request names another node
 	reasonTooManyNames = "too_many_names"    // over maxRequestNames
 	reasonTooLarge     = "request_too_large" // over maxRequestBytes
+	reasonMaxStreams   = "max_streams"       // Options.MaxStreams ADS streams are open
 	reasonUnauthorized = "unauthorized"      // the Authorizer gave no reason
 	reasonOther        = "other"             // the Authorizer's reason is not a fit metric label
 	// Refusals of the stream callbacks, when a stream joins its group.
@@ -91,12 +93,28 @@ type guard struct {
 	auth    Authorizer // nil: any node
 	metrics *metrics
 	log     *slog.Logger
+	// conns, when set, is told which connections have an ADS stream open
+	// (see connLimiter); maxStreams bounds the ADS streams open at once.
+	conns      *connLimiter
+	maxStreams int64
+	open       atomic.Int64
+	refusals   *rateLog
 }
 
 // intercept is the gRPC stream interceptor.
 func (g *guard) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if info.FullMethod != adsSotwMethod && info.FullMethod != adsDeltaMethod {
 		return handler(srv, ss)
+	}
+	defer g.open.Add(-1)
+	if n := g.open.Add(1); g.maxStreams > 0 && n > g.maxStreams {
+		g.metrics.denied.WithLabelValues(reasonMaxStreams).Inc()
+		g.refusals.warn(reasonMaxStreams, "xDS stream refused: over --max-streams",
+			"peer", peerAddr(ss.Context()), "max", g.maxStreams)
+		return status.Errorf(codes.ResourceExhausted, "the server has %d ADS streams open, its limit (--max-streams)", g.maxStreams)
+	}
+	if g.conns != nil {
+		defer g.conns.streamStarted(ss.Context())()
 	}
 	gs := &guardedStream{ServerStream: ss, g: g, loggedTypes: map[string]bool{}}
 	err := handler(srv, gs)

@@ -34,6 +34,8 @@ type metrics struct {
 	unknown           *prometheus.CounterVec
 	groups            prometheus.Gauge
 	groupsFreed       prometheus.Counter
+	conns             prometheus.Gauge
+	connsClosed       *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -88,7 +90,14 @@ func newMetrics() *metrics {
 			Help: "Proxy groups freed because no proxy was connected to them.",
 		}),
 	}
-	m.registry.MustRegister(m.groups, m.groupsFreed,
+	m.conns = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "trustgate_xds_connections", Help: "Open connections on the ADS listener.",
+	})
+	m.connsClosed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_xds_connections_closed_total",
+		Help: "ADS connections the server closed: refused over --max-connections, or with no stream open for --xds-idle-timeout.",
+	}, []string{"reason"})
+	m.registry.MustRegister(m.groups, m.groupsFreed, m.conns, m.connsClosed,
 		m.pushes, m.ackLatency, m.connected, m.nacks, m.reloadErrors, m.lastReloadSuccess,
 		m.certExpiry, m.caExpiry, m.crlNextUpdate, m.denied, m.unknown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -44,6 +44,13 @@ const (
 	// source/extensions/config_subscription/grpc/grpc_stream.h) and
 	// reconnects with back-off.
 	DefaultGroupGrace = time.Minute
+	// DefaultMaxConnections bounds the ADS listener's connections (one per
+	// Envoy), below common file-descriptor limits so that the admin
+	// endpoint and the configuration files keep theirs.
+	DefaultMaxConnections = 4096
+	// DefaultIdleTimeout closes an ADS connection with no stream open:
+	// Envoy opens its stream as soon as it connects and keeps it.
+	DefaultIdleTimeout = 30 * time.Second
 )
 
 // Options configure a Server.
@@ -78,6 +85,16 @@ type Options struct {
 	// configuration would be stale, and is compiled again if a proxy
 	// comes back.
 	GroupGrace time.Duration
+	// MaxConnections caps the ADS listener's open connections; more are
+	// closed as soon as accepted. It is lowered to what the process's
+	// file-descriptor limit allows, keeping some for the rest.
+	MaxConnections int
+	// MaxStreams caps the ADS streams open at once (default MaxConnections);
+	// more end with ResourceExhausted.
+	MaxStreams int
+	// IdleTimeout closes an ADS connection that has had no stream open for
+	// this long: one that never opens one, or whose streams ended.
+	IdleTimeout time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -104,6 +121,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.GroupGrace <= 0 {
 		o.GroupGrace = DefaultGroupGrace
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = o.MaxConnections
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	return o, nil
 }

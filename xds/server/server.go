@@ -89,7 +89,10 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 
 	wg.Go(func() { s.groups.sweepEvery(ctx) })
 
-	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log}
+	conns := newConnLimiter(xdsLis, fdBound(s.opts.MaxConnections, s.log), s.opts.IdleTimeout, s.metrics, s.log)
+	xdsLis = conns
+	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log,
+		conns: conns, maxStreams: int64(s.opts.MaxStreams), refusals: newRateLog(s.log, 10*time.Second)}
 	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
 	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, metrics: s.metrics, log: s.log}
 	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
