@@ -93,7 +93,9 @@ func BenchmarkGroupChurn(b *testing.B) {
 func groupCount(b *testing.B, srv *server.Server) int {
 	b.Helper()
 	rec := httptest.NewRecorder()
-	srv.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/reload", nil))
+	req := httptest.NewRequest(http.MethodGet, "/debug/reload", nil)
+	req.Host = "localhost"
+	srv.AdminHandler().ServeHTTP(rec, req)
 	var st server.ReloadStatus
 	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
 		b.Fatal(err)

@@ -184,7 +184,9 @@ func dialEnvoy(t *testing.T, addr string, opts envoytest.Options) *envoytest.Cli
 func (h *harness) admin(path string) (int, string) {
 	h.t.Helper()
 	rec := httptest.NewRecorder()
-	h.srv.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Host = "localhost:9902" // httptest's default, example.com, is refused
+	h.srv.AdminHandler().ServeHTTP(rec, req)
 	body, err := io.ReadAll(rec.Result().Body)
 	if err != nil {
 		h.t.Fatal(err)

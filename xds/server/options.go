@@ -95,6 +95,9 @@ type Options struct {
 	// IdleTimeout closes an ADS connection that has had no stream open for
 	// this long: one that never opens one, or whose streams ended.
 	IdleTimeout time.Duration
+	// AdminHosts are host names, besides IP addresses and localhost, that
+	// the admin endpoints answer (the Host header); others get 403.
+	AdminHosts []string
 }
 
 func (o Options) withDefaults() (Options, error) {

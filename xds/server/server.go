@@ -23,10 +23,12 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	caches  *caches
-	groups  *groups
-	proxies *proxies
-	reloads reloads
+	// hostRefusals logs admin requests refused for their Host.
+	hostRefusals *rateLog
+	caches       *caches
+	groups       *groups
+	proxies      *proxies
+	reloads      reloads
 
 	reloadMu sync.Mutex  // serialises Reload
 	ready    atomic.Bool // a configuration was loaded
@@ -38,7 +40,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), hostRefusals: newRateLog(opts.Logger, 10*time.Second)}
 	s.caches = newCaches(cacheLogger(opts.Logger))
 	s.proxies = newProxies(s.metrics)
 	s.groups = newGroups(s.caches, s.log, s.metrics, opts, s.installed)
@@ -105,7 +107,8 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server
 	if adminLis != nil {
-		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		wg.Go(func() { errs <- ignoreClosed(admin.Serve(adminLis)) })
 	}
 
