@@ -36,6 +36,24 @@ func TestRunBootstrap(t *testing.T) {
 			args:      []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--xds-ca", "/ca.pem", "--xds-cert", "/tls.crt", "--xds-key", "/tls.key"},
 			stdoutHas: "exact: trustgate.internal",
 		},
+		// Plaintext xDS carries every private key the proxy's group uses.
+		"plaintext to a remote name is refused": {
+			args: []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000"}, wantCode: 2, stderrHas: "--insecure-xds",
+		},
+		"plaintext to a remote IP is refused": {
+			args: []string{"--node-id", "gw", "--xds-addr", "10.0.0.5:18000"}, wantCode: 2, stderrHas: "not on loopback",
+		},
+		"plaintext to a remote name with --insecure-xds": {
+			args:      []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--insecure-xds"},
+			stdoutHas: "address: trustgate.internal", stderrHas: "warning: plaintext xDS",
+		},
+		"plaintext to localhost": {
+			args: []string{"--node-id", "gw", "--xds-addr", "localhost:18000"}, stdoutHas: "address: localhost",
+		},
+		"--insecure-xds with TLS": {
+			args:     []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--xds-ca", "/ca.pem", "--insecure-xds"},
+			wantCode: 2, stderrHas: "contradicts",
+		},
 		"help":             {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
 		"no node ID":       {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
 		"bad labels":       {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
