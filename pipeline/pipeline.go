@@ -162,6 +162,9 @@ func (c *Config) build(node ir.Node) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("translating for labels %q: %w", labelset.Key(node.Labels), err)
 	}
+	if err := checkSizes(node, proxy, res); err != nil {
+		return nil, err
+	}
 	return &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}, nil
 }
 

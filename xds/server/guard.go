@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -121,7 +122,21 @@ func (g *guard) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamServer
 	if end := gs.ended(); end != nil {
 		return end
 	}
+	if err != nil {
+		g.streamError(gs, err)
+	}
 	return err
+}
+
+// streamError logs a stream that go-control-plane ended with an error,
+// unless the client went away or it is a refusal, which its check logged.
+func (g *guard) streamError(gs *guardedStream, err error) {
+	switch status.Code(err) {
+	case codes.Canceled, codes.PermissionDenied, codes.ResourceExhausted, codes.InvalidArgument:
+		return
+	}
+	g.log.Warn("xDS stream ended with an error; the proxy reconnects", "peer", peerAddr(gs.Context()),
+		"node", clip(gs.nodeID()), "error", clip(err.Error()))
 }
 
 // guardedStream is an ADS stream whose reads the guard checks.
@@ -134,7 +149,41 @@ type guardedStream struct {
 	loggedTypes map[string]bool
 
 	mu  sync.Mutex
-	end error // the status the stream ends with, when a check refused it
+	end error  // the status the stream ends with, when a check refused it
+	id  string // the node id, for the sending goroutine's logs
+}
+
+func (s *guardedStream) nodeID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// SendMsg sends a response; a failure, which ends the stream (e.g. gRPC's
+// ResourceExhausted over MaxSendMsgSize, which the snapshot checks are
+// there to prevent), is logged with the response's type and size and
+// counted in trustgate_xds_send_errors_total: go-control-plane turns it into
+// Unavailable without a word.
+func (s *guardedStream) SendMsg(m any) error {
+	err := s.ServerStream.SendMsg(m)
+	if err == nil || errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+		return err // sent, or the client went away
+	}
+	var typeURL string
+	switch r := m.(type) {
+	case *discoveryv3.DiscoveryResponse:
+		typeURL = r.GetTypeUrl()
+	case *discoveryv3.DeltaDiscoveryResponse:
+		typeURL = r.GetTypeUrl()
+	}
+	size := 0
+	if pm, ok := m.(proto.Message); ok {
+		size = proto.Size(pm)
+	}
+	s.g.metrics.sendErrors.WithLabelValues(shortType(typeURL)).Inc()
+	s.g.log.Error("sending an xDS response failed; the stream ends", "peer", peerAddr(s.Context()),
+		"node", clip(s.nodeID()), "type", shortType(typeURL), "bytes", size, "error", clip(err.Error()))
+	return err
 }
 
 func (s *guardedStream) ended() error {
@@ -227,6 +276,9 @@ func (s *guardedStream) checkNode(node *corev3.Node) error {
 			}
 		}
 		s.node = node
+		s.mu.Lock()
+		s.id = node.GetId()
+		s.mu.Unlock()
 		return nil
 	case node != nil && !proto.Equal(node, s.node):
 		return s.refuse(codes.PermissionDenied, reasonNodeChanged, node,

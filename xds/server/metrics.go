@@ -36,6 +36,7 @@ type metrics struct {
 	groupsFreed       prometheus.Counter
 	conns             prometheus.Gauge
 	connsClosed       *prometheus.CounterVec
+	sendErrors        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -97,7 +98,11 @@ func newMetrics() *metrics {
 		Name: "trustgate_xds_connections_closed_total",
 		Help: "ADS connections the server closed: refused over --max-connections, or with no stream open for --xds-idle-timeout.",
 	}, []string{"reason"})
-	m.registry.MustRegister(m.groups, m.groupsFreed, m.conns, m.connsClosed,
+	m.sendErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_xds_send_errors_total",
+		Help: "xDS responses whose send failed, ending the stream (e.g. over the 64 MiB gRPC send limit), by type.",
+	}, []string{"type"})
+	m.registry.MustRegister(m.groups, m.groupsFreed, m.conns, m.connsClosed, m.sendErrors,
 		m.pushes, m.ackLatency, m.connected, m.nacks, m.reloadErrors, m.lastReloadSuccess,
 		m.certExpiry, m.caExpiry, m.crlNextUpdate, m.denied, m.unknown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
