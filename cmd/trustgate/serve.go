@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -28,11 +29,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	adminAddr := fs.String("admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...)")
 	debounce := fs.Duration("debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	var sec xdsSecurityFlags
 	sec.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
+		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
 		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change;")
 		fmt.Fprintln(fs.Output(), "a reload that fails keeps the last good configuration. Without --config it serves a")
 		fmt.Fprintln(fs.Output(), "built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys labelled app=trustgate-default).")
@@ -51,6 +55,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fs, "--log-level: %v", err)
 	}
 	if err := sec.check(*xdsAddr); err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
+	if err := lim.check(); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -83,6 +90,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 		GRPCServerOptions: grpcOpts,
 		Authorizer:        authz,
+
+		MaxGroups:      lim.maxGroups,
+		GroupGrace:     lim.groupGrace,
+		MaxConnections: lim.maxConns,
+		MaxStreams:     lim.maxStreams,
+		IdleTimeout:    lim.idle,
+		AdminHosts:     lim.adminHosts,
 	})
 	if err != nil {
 		log.Error("server stopped", "error", err)
@@ -166,4 +180,33 @@ func (f *xdsSecurityFlags) wire(xdsAddr, adminAddr string, log *slog.Logger) ([]
 		log.Info("xDS over mutual TLS: node ids must match client certificates, labels must match --xds-authz", "authz", f.authz)
 	}
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(st.Config()))}, authz, nil
+}
+
+// limitFlags bound what clients can make the server hold.
+type limitFlags struct {
+	maxGroups, maxConns, maxStreams int
+	groupGrace, idle                time.Duration
+	adminHosts                      stringList
+}
+
+func (f *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.maxGroups, "max-groups", server.DefaultMaxGroups, "most proxy groups (distinct label sets); a proxy with new labels past it is refused (ResourceExhausted)")
+	fs.DurationVar(&f.groupGrace, "group-grace", server.DefaultGroupGrace, "how long a proxy group with no proxy connected is kept; a reload frees such groups at once")
+	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "most open ADS connections; more are closed as accepted (lowered to fit the open-file limit)")
+	fs.IntVar(&f.maxStreams, "max-streams", 0, "most ADS streams open at once; more end with ResourceExhausted (default: --max-connections)")
+	fs.DurationVar(&f.idle, "xds-idle-timeout", server.DefaultIdleTimeout, "close an ADS connection with no stream open for this `time`")
+	fs.Var(&f.adminHosts, "admin-host", "host `NAME` the admin endpoints answer besides IP addresses and localhost (repeatable): other Host headers get 403, against DNS rebinding")
+}
+
+// check rejects negative limits (zero takes the default).
+func (f *limitFlags) check() error {
+	for name, v := range map[string]int64{
+		"--max-groups": int64(f.maxGroups), "--max-connections": int64(f.maxConns), "--max-streams": int64(f.maxStreams),
+		"--group-grace": int64(f.groupGrace), "--xds-idle-timeout": int64(f.idle),
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s must not be negative", name)
+		}
+	}
+	return nil
 }

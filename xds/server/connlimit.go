@@ -70,7 +70,9 @@ func (l *connLimiter) admit(c net.Conn) *trackedConn {
 		return nil
 	}
 	tc := &trackedConn{Conn: c, l: l, last: time.Now()}
+	tc.mu.Lock() // the timer may fire before it is stored: checkIdle waits
 	tc.timer = time.AfterFunc(l.idle, tc.checkIdle)
+	tc.mu.Unlock()
 	l.conns[c.RemoteAddr().String()] = tc
 	l.metrics.conns.Set(float64(len(l.conns)))
 	return tc
@@ -108,11 +110,11 @@ func (l *connLimiter) streamStarted(ctx context.Context) (ended func()) {
 // trackedConn is an accepted connection and its open ADS streams.
 type trackedConn struct {
 	net.Conn
-	l     *connLimiter
-	timer *time.Timer
-	once  sync.Once
+	l    *connLimiter
+	once sync.Once
 
 	mu      sync.Mutex
+	timer   *time.Timer
 	streams int
 	last    time.Time // accepted, or its last stream ended
 	closed  bool
