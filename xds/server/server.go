@@ -23,15 +23,15 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	// hostRefusals logs admin requests refused for their Host.
-	hostRefusals *rateLog
-	caches       *caches
-	groups       *groups
-	proxies      *proxies
-	reloads      reloads
+	caches  *caches
+	groups  *groups
+	proxies *proxies
+	reloads reloads
 
 	reloadMu sync.Mutex  // serialises Reload
 	ready    atomic.Bool // a configuration was loaded
+
+	hostRefusals *rateLog // admin requests refused for their Host
 }
 
 // New checks the options and builds a Server; nothing runs until Serve.
