@@ -141,11 +141,13 @@ func (c *callbacks) identify(k streamKey, n *corev3.Node) error {
 	return nil
 }
 
-// closed forgets a stream and releases its group.
+// closed releases a stream's group and forgets the stream, in this order:
+// once /debug/proxies no longer shows a stream, its group does not count it.
 func (c *callbacks) closed(k streamKey, n *corev3.Node) {
-	if group, held := c.proxies.close(k); held {
+	if group, held := c.proxies.leaveGroup(k); held {
 		c.groups.release(group)
 	}
+	c.proxies.close(k)
 	c.log.Info("proxy disconnected", "node", n.GetId(), "protocol", protocolName(k), "stream", k.id)
 }
 

@@ -233,7 +233,7 @@ func TestGroupCap(t *testing.T) {
 					}
 				}
 				return nil
-			})
+			}) // and so out of its group (see callbacks.closed)
 			h.mustReload()
 			fourth := h.envoy(envoytest.Options{NodeID: "fourth", Labels: map[string]string{"n": "3"}, Delta: delta})
 			if _, err := fourth.WaitComplete(timeout); err != nil {

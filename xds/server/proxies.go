@@ -92,17 +92,26 @@ func (p *proxies) open(k streamKey, peer string) {
 	p.metrics.connected.Inc()
 }
 
-// close forgets a stream and returns the group it held, if any.
-func (p *proxies) close(k streamKey) (group string, held bool) {
+// close forgets a stream.
+func (p *proxies) close(k streamKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.streams[k]; ok {
+		delete(p.streams, k)
+		p.metrics.connected.Dec()
+	}
+}
+
+// leaveGroup returns the group a stream holds, if any, and marks it left.
+func (p *proxies) leaveGroup(k streamKey) (group string, held bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s, ok := p.streams[k]
-	if !ok {
+	if !ok || !s.inGroup {
 		return "", false
 	}
-	delete(p.streams, k)
-	p.metrics.connected.Dec()
-	return s.group, s.inGroup
+	s.inGroup = false
+	return s.group, true
 }
 
 // identify records the node of a stream's first request and joins the
