@@ -14,6 +14,7 @@ import (
 
 	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
@@ -50,7 +51,7 @@ func TestExampleProperties(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			key := fmt.Sprintf("%s [%s]", name, pipeline.FormatLabels(labels))
+			key := fmt.Sprintf("%s [%s]", name, labelset.Key(labels))
 			if len(vs) == 0 {
 				fmt.Fprintf(&b, "%s: every property holds\n", key)
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/trustgate/trustgate/internal/slowwrite"
 	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
@@ -260,7 +261,7 @@ func compileAll(t *testing.T, opts model.LoadOptions) map[string][]proto.Message
 		if err != nil {
 			return nil
 		}
-		out[pipeline.FormatLabels(l)] = res.All()
+		out[labelset.Key(l)] = res.All()
 	}
 	return out
 }
@@ -277,7 +278,7 @@ func classify(opts model.LoadOptions, whole map[string][]proto.Message, lines []
 		if err != nil {
 			return cutRefused
 		}
-		got[pipeline.FormatLabels(l)] = res.All()
+		got[labelset.Key(l)] = res.All()
 	}
 	if sameGroups(whole, got) {
 		return cutSame

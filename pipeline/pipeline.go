@@ -2,11 +2,10 @@ package pipeline
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 	"github.com/trustgate/trustgate/xds/translate"
@@ -20,9 +19,13 @@ type Config struct {
 	settings settings
 	warnings []string
 
-	mu     sync.Mutex
-	byNode map[string]*Output // compiled outputs by FormatLabels(labels)
-	used   map[string]bool    // origins of the secrets some proxy group uses
+	// byNode holds the outputs of the groups built by Load (the Gateway
+	// selectors), by labelset.Key; it is written only by Load, so it stays
+	// as big as the configuration however many label sets proxies bring.
+	byNode map[string]*Output
+
+	mu   sync.Mutex
+	used map[string]bool // origins of the secrets some proxy group uses
 }
 
 // Output is the result of compiling for one proxy group.
@@ -82,6 +85,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 			}
 			continue
 		}
+		c.byNode[labelset.Key(labels)] = out
 		c.warnings = append(c.warnings, out.Warnings...)
 	}
 	if len(other) > 0 {
@@ -130,13 +134,13 @@ func (c *Config) Model() *model.Config { return c.model }
 func (c *Config) Warnings() []string { return c.warnings }
 
 // Build compiles and diagnoses the resources of the proxies with these node
-// labels; the result is cached per label set.
+// labels. The groups Load built are returned from its cache, keyed by the one
+// canonical key of a label set (labelset.Key, as the server keys its groups):
+// a key that two label sets could share would hand one group's listeners and
+// private keys to the other. Other label sets are built afresh each time;
+// the server keeps what it compiled.
 func (c *Config) Build(node ir.Node) (*Output, error) {
-	key := FormatLabels(node.Labels)
-	c.mu.Lock()
-	out, ok := c.byNode[key]
-	c.mu.Unlock()
-	if ok {
+	if out, ok := c.byNode[labelset.Key(node.Labels)]; ok {
 		return out, nil
 	}
 	return c.build(node)
@@ -158,13 +162,12 @@ func (c *Config) build(node ir.Node) (*Output, error) {
 	}
 	res, err := translate.Translate(proxy)
 	if err != nil {
-		return nil, fmt.Errorf("translating for labels %q: %w", FormatLabels(node.Labels), err)
+		return nil, fmt.Errorf("translating for labels %q: %w", labelset.Key(node.Labels), err)
 	}
-	out := &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}
-	c.mu.Lock()
-	c.byNode[FormatLabels(node.Labels)] = out
-	c.mu.Unlock()
-	return out, nil
+	if err := checkSizes(node, proxy, res); err != nil {
+		return nil, err
+	}
+	return &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}, nil
 }
 
 // Compile returns the checked resources for the proxy group with these labels
@@ -180,20 +183,6 @@ func (c *Config) Compile(labels map[string]string) (*translate.Resources, error)
 // Selectors returns the distinct Gateway selectors: the label sets of the
 // proxy groups this configuration programs.
 func (c *Config) Selectors() []map[string]string { return ir.Selectors(c.model) }
-
-// FormatLabels renders labels as sorted "k=v,k2=v2" ("" for none).
-func FormatLabels(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
-}
 
 func dedupe(in []string) []string {
 	seen := map[string]bool{}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -31,12 +32,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	allowEmpty := fs.Bool("allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
 	waitForConfig := fs.Bool("wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	var sec xdsSecurityFlags
 	sec.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
 		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
+		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
 		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change and")
 		fmt.Fprintln(fs.Output(), "on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically")
 		fmt.Fprintln(fs.Output(), "(write elsewhere, then rename into place): a file written in place is read only once it")
@@ -61,6 +65,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fs, "--log-level: %v", err)
 	}
 	if err := sec.check(*xdsAddr); err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
+	if err := lim.check(); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -98,6 +105,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		RequireInitialConfig: !*waitForConfig,
 		GRPCServerOptions:    grpcOpts,
 		Authorizer:           authz,
+
+		MaxGroups:      lim.maxGroups,
+		GroupGrace:     lim.groupGrace,
+		MaxConnections: lim.maxConns,
+		MaxStreams:     lim.maxStreams,
+		IdleTimeout:    lim.idle,
+		AdminHosts:     lim.adminHosts,
 	})
 	if err == nil {
 		go reloadOnHangup(ctx, srv)
@@ -201,4 +215,33 @@ func (f *xdsSecurityFlags) wire(xdsAddr, adminAddr string, log *slog.Logger) ([]
 		log.Info("xDS over mutual TLS: node ids must match client certificates, labels must match --xds-authz", "authz", f.authz)
 	}
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(st.Config()))}, authz, nil
+}
+
+// limitFlags bound what clients can make the server hold.
+type limitFlags struct {
+	maxGroups, maxConns, maxStreams int
+	groupGrace, idle                time.Duration
+	adminHosts                      stringList
+}
+
+func (f *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.maxGroups, "max-groups", server.DefaultMaxGroups, "most proxy groups (distinct label sets); a proxy with new labels past it is refused (ResourceExhausted)")
+	fs.DurationVar(&f.groupGrace, "group-grace", server.DefaultGroupGrace, "how long a proxy group with no proxy connected is kept; a reload frees such groups at once")
+	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "most open ADS connections; more are closed as accepted (lowered to fit the open-file limit)")
+	fs.IntVar(&f.maxStreams, "max-streams", 0, "most ADS streams open at once; more end with ResourceExhausted (default: --max-connections)")
+	fs.DurationVar(&f.idle, "xds-idle-timeout", server.DefaultIdleTimeout, "close an ADS connection with no stream open for this `time`")
+	fs.Var(&f.adminHosts, "admin-host", "host `NAME` the admin endpoints answer besides IP addresses and localhost (repeatable): other Host headers get 403, against DNS rebinding")
+}
+
+// check rejects negative limits (zero takes the default).
+func (f *limitFlags) check() error {
+	for name, v := range map[string]int64{
+		"--max-groups": int64(f.maxGroups), "--max-connections": int64(f.maxConns), "--max-streams": int64(f.maxStreams),
+		"--group-grace": int64(f.groupGrace), "--xds-idle-timeout": int64(f.idle),
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s must not be negative", name)
+		}
+	}
+	return nil
 }

@@ -29,6 +29,8 @@ func TestServeRefusesInsecureXDS(t *testing.T) {
 			args:     []string{"--insecure-xds", "--xds-cert", missing, "--xds-key", missing, "--xds-client-ca", missing},
 			wantCode: 2, stderrHas: "contradicts",
 		},
+		"negative limit":        {args: []string{"--max-groups", "-1"}, wantCode: 2, stderrHas: "--max-groups must not be negative"},
+		"negative idle timeout": {args: []string{"--xds-idle-timeout", "-1s"}, wantCode: 2, stderrHas: "--xds-idle-timeout must not be negative"},
 		"unreadable TLS files": {
 			args:     []string{"--xds-cert", missing, "--xds-key", missing, "--xds-client-ca", missing},
 			wantCode: 1, stderrHas: "missing.pem",

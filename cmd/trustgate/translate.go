@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
 	"github.com/trustgate/trustgate/xds/ir"
@@ -87,7 +88,7 @@ func nodeFor(cfg *pipeline.Config, id, labels string) (ir.Node, error) {
 	}
 	names := make([]string, len(sels))
 	for i, s := range sels {
-		names[i] = pipeline.FormatLabels(s)
+		names[i] = labelset.Key(s)
 	}
 	sort.Strings(names)
 	return ir.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 )
 
@@ -130,22 +130,13 @@ func Selectors(cfg *model.Config) []map[string]string {
 	for _, gw := range cfg.Gateways {
 		sel := map[string]string{}
 		maps.Copy(sel, gw.Spec.Selector)
-		byKey[selectorKey(sel)] = sel
+		byKey[labelset.Key(sel)] = sel
 	}
 	var out []map[string]string
 	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		out = append(out, byKey[k])
 	}
 	return out
-}
-
-// selectorKey is a canonical "k=v,k=v" form of a label set.
-func selectorKey(m map[string]string) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 // labelsMatch reports whether every selector label is in labels.

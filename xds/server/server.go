@@ -35,6 +35,8 @@ type Server struct {
 
 	reloadMu sync.Mutex  // serialises Reload
 	ready    atomic.Bool // a configuration was loaded
+
+	hostRefusals *rateLog // admin requests refused for their Host
 }
 
 // New checks the options and builds a Server; nothing runs until Serve.
@@ -43,13 +45,13 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), hostRefusals: newRateLog(opts.Logger, 10*time.Second)}
 	if s.inputs, err = newWatchSet(opts.WatchPaths, opts.SecretsDir); err != nil {
 		return nil, err
 	}
 	s.caches = newCaches(cacheLogger(opts.Logger))
 	s.proxies = newProxies(s.metrics)
-	s.groups = newGroups(s.caches, s.log, s.installed)
+	s.groups = newGroups(s.caches, s.log, s.metrics, opts, s.installed)
 	s.held = newHolds(s.metrics.registry)
 	s.groups.vet = s.vet
 	return s, nil
@@ -110,9 +112,14 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	}
 	wg.Go(func() { s.retryHeld(ctx) })
 
-	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log}
+	wg.Go(func() { s.groups.sweepEvery(ctx) })
+
+	conns := newConnLimiter(xdsLis, fdBound(s.opts.MaxConnections, s.log), s.opts.IdleTimeout, s.metrics, s.log)
+	xdsLis = conns
+	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log,
+		conns: conns, maxStreams: int64(s.opts.MaxStreams), refusals: newRateLog(s.log, 10*time.Second)}
 	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
-	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, log: s.log}
+	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, metrics: s.metrics, log: s.log}
 	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
 		// One channel per stream in cache order, so responses leave in the
 		// order the cache produced them (CDS, EDS, LDS, RDS).
@@ -123,7 +130,8 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server
 	if adminLis != nil {
-		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		wg.Go(func() { errs <- ignoreClosed(admin.Serve(adminLis)) })
 	}
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/translate"
@@ -107,7 +108,7 @@ func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) (
 		if err != nil {
 			t.Fatalf("compile %v: %v", l, err)
 		}
-		out = append(out, Group{Labels: pipeline.FormatLabels(l), LabelMap: l, Resources: FromTranslate(res), Raw: res})
+		out = append(out, Group{Labels: labelset.Key(l), LabelMap: l, Resources: FromTranslate(res), Raw: res})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Labels < out[j].Labels })
 	return cfg, out
