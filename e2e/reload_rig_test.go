@@ -92,6 +92,7 @@ func (r *rig) start(files map[string]string) {
 	r.setFiles(files)
 	r.writes.Store(0)
 	srv, err := server.New(server.Options{
+		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
 		Loader: func() (server.Config, error) {
 			cfg, err := pipeline.Load(r.loadOptions(), pipeline.ForServe())
 			if err != nil {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/internal/goldentest"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/labelset"
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"

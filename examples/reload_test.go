@@ -18,8 +18,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/internal/slowwrite"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/labelset"
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
@@ -73,6 +73,7 @@ func serveExample(t *testing.T, ex *example) *served {
 	s.full = envoytest.NewFullStates(states...)
 
 	srv, err := server.New(server.Options{
+		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
 		Loader: func() (server.Config, error) {
 			cfg, err := pipeline.Load(s.loadOptions(), pipeline.ForServe())
 			if err != nil {

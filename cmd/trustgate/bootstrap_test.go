@@ -45,7 +45,6 @@ func TestRunBootstrap(t *testing.T) {
 			stdoutHas: "max_heap_size_bytes: \"536870912\"",
 		},
 		"connections above int64": {args: []string{"--node-id", "gw", "--max-connections", "9223372036854775808"}, wantCode: 2, stderrHas: "max connections"},
-		"help":                    {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
 		// Plaintext xDS carries every private key the proxy's group uses.
 		"plaintext to a remote name is refused": {
 			args: []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000"}, wantCode: 2, stderrHas: "--insecure-xds",
