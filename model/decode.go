@@ -363,7 +363,7 @@ var (
 	// accepts (so `kubectl get -o yaml` output loads) and ignores.
 	ignoredMeta = map[string]bool{
 		"uid": true, "resourceVersion": true, "generation": true,
-		"creationTimestamp": true, "managedFields": true, "ownerReferences": true,
+		"managedFields": true, "ownerReferences": true,
 		"finalizers": true, "generateName": true, "deletionTimestamp": true,
 		"deletionGracePeriodSeconds": true, "selfLink": true,
 	}

@@ -36,6 +36,8 @@ type builder struct {
 	// vhostServers are the servers each VirtualService's virtual host
 	// comes through, for messages.
 	vhostServers map[*VirtualHost][]*serverRef
+	// routeOrigin is where each HTTP route was written, for messages.
+	routeOrigin map[*Route]routeFrom
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -59,6 +61,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 		seenErrs: map[string]bool{}, warnings: map[string]bool{},
 		secrets: map[string]*Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*VirtualHost][]*serverRef{},
+		routeOrigin:  map[*Route]routeFrom{},
 	}
 	groups := b.portGroups()
 	var listeners []*Listener

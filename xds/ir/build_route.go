@@ -35,6 +35,11 @@ func (b *builder) httpRoutes(vs *model.VirtualService, s *serverRef) []*Route {
 				continue
 			}
 			if r := b.httpRoute(vs, i, j, m); r != nil {
+				path := fmt.Sprintf("spec.http[%d]", i)
+				if len(h.Match) > 0 {
+					path += fmt.Sprintf(".match[%d]", j)
+				}
+				b.routeOrigin[r] = routeFrom{vs: vs, path: path}
 				out = append(out, r)
 			}
 		}
