@@ -179,9 +179,11 @@ type HTTPBody struct {
 
 // HTTPRetry is a retry policy.
 type HTTPRetry struct {
-	Attempts      int32  `json:"attempts"`
-	PerTryTimeout string `json:"perTryTimeout,omitempty"`
-	RetryOn       string `json:"retryOn,omitempty"`
+	Attempts                 int32  `json:"attempts"`
+	PerTryTimeout            string `json:"perTryTimeout,omitempty"`
+	RetryOn                  string `json:"retryOn,omitempty"`
+	RetryIgnorePreviousHosts *bool  `json:"retryIgnorePreviousHosts,omitempty"`
+	Backoff                  string `json:"backoff,omitempty"`
 }
 
 // CorsPolicy is a route's CORS policy.

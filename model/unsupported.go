@@ -40,9 +40,7 @@ var unsupportedFields = map[string]map[string]string{
 		"derivePort": "",
 	},
 	"HTTPRetry": {
-		"retryRemoteLocalities":    "",
-		"retryIgnorePreviousHosts": "",
-		"backoff":                  "",
+		"retryRemoteLocalities": "endpoints carry no locality, so it would change nothing",
 	},
 	"CorsPolicy": {
 		"allowOrigin":         "use allowOrigins",

@@ -99,6 +99,7 @@ func (v *validator) httpRoute(o *Object, p string, r *HTTPRoute) {
 			v.errorf(o, p+".retries.attempts", "attempts must not be negative")
 		}
 		v.duration(o, p+".retries.perTryTimeout", rt.PerTryTimeout)
+		v.duration(o, p+".retries.backoff", rt.Backoff)
 	}
 	if c := r.CorsPolicy; c != nil {
 		for i, m := range c.AllowOrigins {

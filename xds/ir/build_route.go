@@ -4,18 +4,26 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trustgate/trustgate/model"
 )
 
-// Istio's default retry policy (route/retry/retry.go).
+// Istio's default retry policy (DefaultPolicy in istio/istio pilot/pkg/
+// networking/core/route/retry/retry.go): 2 attempts on connection-level
+// failures, each retry on another endpoint (the previous_hosts predicate,
+// up to 5 picks). Istio 1.24 dropped 503 from retriable_status_codes as
+// unsafe for non-idempotent requests (istio/istio#52111, release note
+// 50506), so "retriable-status-codes" stays without codes, as there.
 const (
-	defaultRetryAttempts = 2
-	defaultRetryOn       = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+	defaultRetryAttempts      = 2
+	defaultRetryOn            = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+	defaultHostSelectionRetry = 5
 )
 
 // httpRoutes are the routes vs contributes through server s: one per
@@ -220,11 +228,14 @@ func (b *builder) httpDestinations(vs *model.VirtualService, path string, h *mod
 	return out
 }
 
-// retries converts a retry policy; absent means Istio's default, zero
-// attempts means none.
+// retries converts a retry policy as Istio's ConvertPolicy does: absent
+// means Istio's default, zero attempts means none; a given policy keeps the
+// default's previous_hosts predicate unless retryIgnorePreviousHosts is
+// false, and status codes in retryOn become retriable_status_codes.
 func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry) *Retry {
+	out := &Retry{Attempts: defaultRetryAttempts, RetryOn: defaultRetryOn, PreviousHosts: true, HostSelectionMaxAttempts: defaultHostSelectionRetry}
 	if r == nil {
-		return &Retry{Attempts: defaultRetryAttempts, RetryOn: defaultRetryOn}
+		return out
 	}
 	if r.Attempts < 0 {
 		b.errorf(obj, path+".attempts", "must not be negative")
@@ -233,19 +244,53 @@ func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry) *R
 	if r.Attempts == 0 {
 		return nil
 	}
-	out := &Retry{Attempts: uint32(r.Attempts), RetryOn: r.RetryOn}
-	if out.RetryOn == "" {
-		out.RetryOn = defaultRetryOn
+	out.Attempts = uint32(r.Attempts)
+	if r.RetryOn != "" {
+		out.RetryOn, out.RetriableStatusCodes = parseRetryOn(r.RetryOn)
 	}
-	if r.PerTryTimeout != "" {
-		d, err := parseDuration(r.PerTryTimeout)
-		if err != nil {
-			b.errorf(obj, path+".perTryTimeout", "%v", err)
-		} else {
-			out.PerTryTimeout = &d
-		}
+	if r.RetryIgnorePreviousHosts != nil {
+		out.PreviousHosts = *r.RetryIgnorePreviousHosts
 	}
+	out.PerTryTimeout = b.optDuration(obj, path+".perTryTimeout", r.PerTryTimeout)
+	out.BackoffBase = b.optDuration(obj, path+".backoff", r.Backoff)
 	return out
+}
+
+// parseRetryOn splits Istio's retryOn into Envoy's retry_on and the HTTP
+// status codes in it, adding "retriable-status-codes" when codes are given
+// (parseRetryOn in Istio's retry.go).
+func parseRetryOn(s string) (string, []uint32) {
+	var on []string
+	var codes []uint32
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(part); err == nil && http.StatusText(n) != "" {
+			codes = append(codes, uint32(n))
+			continue
+		}
+		on = append(on, part)
+	}
+	if len(codes) > 0 && !slices.Contains(on, "retriable-status-codes") {
+		on = append(on, "retriable-status-codes")
+	}
+	return strings.Join(on, ","), codes
+}
+
+// optDuration parses an optional duration field; nil when unset or wrong
+// (reported).
+func (b *builder) optDuration(obj *model.Object, path, s string) *time.Duration {
+	if s == "" {
+		return nil
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		b.errorf(obj, path, "%v", err)
+		return nil
+	}
+	return &d
 }
 
 // redirect converts an Istio redirect (code 301 by default).

@@ -100,7 +100,14 @@ func (b *builder) upstreamTLS(dr *model.DestinationRule, host string, port uint3
 		b.errorf(obj, path+".mode", "mode %s is not supported (DISABLE, SIMPLE, MUTUAL)", t.Mode)
 		return nil
 	}
-	u := &UpstreamTLS{SNI: t.SNI, InsecureSkipVerify: t.InsecureSkipVerify != nil && *t.InsecureSkipVerify}
+	u := &UpstreamTLS{
+		SNI: t.SNI, InsecureSkipVerify: t.InsecureSkipVerify != nil && *t.InsecureSkipVerify,
+		// TLS 1.2 to 1.3, Istio's defaultUpstreamCommonTLSContext (istio/istio
+		// pilot/pkg/networking/core/cluster_tls.go); Envoy's own client
+		// maximum is TLS 1.2 (ClientContextConfigImpl, source/common/tls/
+		// client_context_config_impl.cc).
+		MinVersion: "TLSv1_2", MaxVersion: "TLSv1_3",
+	}
 	if u.SNI == "" && !isIP(host) && !strings.HasPrefix(host, "*") {
 		// Envoy sends no SNI unless told, and most TLS backends need it to
 		// pick a certificate.

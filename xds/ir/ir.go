@@ -245,6 +245,15 @@ type Retry struct {
 	Attempts      uint32
 	PerTryTimeout *time.Duration
 	RetryOn       string
+	// RetriableStatusCodes are the codes "retriable-status-codes" retries.
+	RetriableStatusCodes []uint32
+	// PreviousHosts makes a retry avoid the endpoints already tried (Envoy's
+	// previous_hosts predicate), re-picking up to HostSelectionMaxAttempts
+	// times.
+	PreviousHosts            bool
+	HostSelectionMaxAttempts int64
+	// BackoffBase is the base interval between retries (nil: Envoy's 25ms).
+	BackoffBase *time.Duration
 }
 
 // RegexRewrite rewrites the path with an RE2 pattern and substitution.
