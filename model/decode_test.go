@@ -119,11 +119,16 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`case.yaml:9: VirtualService web/vs: spec.http[0].match[0].sourceLabels: field "sourceLabels" is not supported by trustgate: it selects sidecar workloads`},
 		},
 		"unsupported traffic policy fields": {
-			yaml: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: dr}\nspec:\n  host: b\n  trafficPolicy:\n    connectionPool: {}\n    outlierDetection: {}\n",
+			yaml: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: dr}\nspec:\n  host: b\n  trafficPolicy:\n    tunnel: {}\n    outlierDetection: {consecutiveErrors: 5}\n    loadBalancer: {localityLbSetting: {}}\n",
 			want: []string{
-				`case.yaml:7: DestinationRule default/dr: spec.trafficPolicy.connectionPool: field "connectionPool" is not supported by trustgate`,
-				`case.yaml:8: DestinationRule default/dr: spec.trafficPolicy.outlierDetection: field "outlierDetection" is not supported by trustgate`,
+				`case.yaml:7: DestinationRule default/dr: spec.trafficPolicy.tunnel: field "tunnel" is not supported by trustgate: tunnelling TCP over HTTP CONNECT to a proxy is not implemented`,
+				`case.yaml:8: DestinationRule default/dr: spec.trafficPolicy.outlierDetection.consecutiveErrors: field "consecutiveErrors" is not supported by trustgate: deprecated, and Istio ignores it: use consecutive5xxErrors`,
+				`case.yaml:9: DestinationRule default/dr: spec.trafficPolicy.loadBalancer.localityLbSetting: field "localityLbSetting" is not supported by trustgate: endpoints carry no locality`,
 			},
+		},
+		"numbers for Istio's DoubleValue fields": {
+			yaml: "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: dr}\nspec:\n  host: b\n  trafficPolicy:\n    loadBalancer: {warmup: {duration: 10s, aggression: 1.5, minimumPercent: 10}}\n    retryBudget: {percent: \"20\"}\n",
+			want: []string{`case.yaml:8: DestinationRule default/dr: spec.trafficPolicy.retryBudget.percent: expected a number, got "20"`},
 		},
 		"number expected": {
 			yaml: gwHead + "  servers:\n  - port: {number: abc}\n",

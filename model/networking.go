@@ -235,16 +235,25 @@ type DestinationRuleSpec struct {
 	ExportTo      []string       `json:"exportTo,omitempty"`
 }
 
-// TrafficPolicy is the supported part of Istio's traffic policy: TLS.
+// TrafficPolicy is a DestinationRule's traffic policy (see
+// trafficpolicy.go for its parts).
 type TrafficPolicy struct {
-	TLS               *ClientTLSSettings  `json:"tls,omitempty"`
-	PortLevelSettings []PortTrafficPolicy `json:"portLevelSettings,omitempty"`
+	LoadBalancer      *LoadBalancerSettings   `json:"loadBalancer,omitempty"`
+	ConnectionPool    *ConnectionPoolSettings `json:"connectionPool,omitempty"`
+	OutlierDetection  *OutlierDetection       `json:"outlierDetection,omitempty"`
+	TLS               *ClientTLSSettings      `json:"tls,omitempty"`
+	PortLevelSettings []PortTrafficPolicy     `json:"portLevelSettings,omitempty"`
+	RetryBudget       *RetryBudget            `json:"retryBudget,omitempty"`
 }
 
-// PortTrafficPolicy is a traffic policy for one port.
+// PortTrafficPolicy is a traffic policy for one port. It replaces the
+// whole policy around it for that port (Istio's rule).
 type PortTrafficPolicy struct {
-	Port PortSelector       `json:"port"`
-	TLS  *ClientTLSSettings `json:"tls,omitempty"`
+	Port             PortSelector            `json:"port"`
+	LoadBalancer     *LoadBalancerSettings   `json:"loadBalancer,omitempty"`
+	ConnectionPool   *ConnectionPoolSettings `json:"connectionPool,omitempty"`
+	OutlierDetection *OutlierDetection       `json:"outlierDetection,omitempty"`
+	TLS              *ClientTLSSettings      `json:"tls,omitempty"`
 }
 
 // Subset is a named subset of a service's endpoints.

@@ -50,17 +50,15 @@ var unsupportedFields = map[string]map[string]string{
 		"workloadSelector": "it selects sidecar workloads",
 	},
 	"TrafficPolicy": {
-		"connectionPool":   "",
-		"loadBalancer":     "",
-		"outlierDetection": "",
-		"tunnel":           "",
-		"proxyProtocol":    "",
-		"retryBudget":      "",
+		"tunnel":        "tunnelling TCP over HTTP CONNECT to a proxy is not implemented",
+		"proxyProtocol": "sending the PROXY protocol to backends is not implemented",
 	},
-	"PortTrafficPolicy": {
-		"connectionPool":   "",
-		"loadBalancer":     "",
-		"outlierDetection": "",
+	"LoadBalancerSettings": {
+		"localityLbSetting":  "endpoints carry no locality",
+		"zoneAwareLbSetting": "endpoints carry no locality",
+	},
+	"OutlierDetection": {
+		"consecutiveErrors": "deprecated, and Istio ignores it: use consecutive5xxErrors",
 	},
 	"ServiceEntrySpec": {
 		"workloadSelector": "it selects sidecar workloads",

@@ -38,6 +38,8 @@ type builder struct {
 	vhostServers map[*VirtualHost][]*serverRef
 	// routeOrigin is where each HTTP route was written, for messages.
 	routeOrigin map[*Route]routeFrom
+	// destPolicy is what routes to each cluster take from its policy.
+	destPolicy map[string]destPolicy
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -62,6 +64,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 		secrets: map[string]*Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*VirtualHost][]*serverRef{},
 		routeOrigin:  map[*Route]routeFrom{},
+		destPolicy:   map[string]destPolicy{},
 	}
 	groups := b.portGroups()
 	var listeners []*Listener

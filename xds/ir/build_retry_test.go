@@ -13,10 +13,11 @@ import (
 // networking/core/route/retry/retry.go): the default, a policy that turns
 // retries off, status codes in retryOn and the previous-hosts switch.
 func TestRetries(t *testing.T) {
-	no, d100 := false, 100*time.Millisecond
+	no, yes, d100 := false, true, 100*time.Millisecond
 	tests := map[string]struct {
-		in   *model.HTTPRetry
-		want *Retry
+		in     *model.HTTPRetry
+		hashed bool
+		want   *Retry
 	}{
 		"absent: Istio's default": {
 			want: &Retry{Attempts: 2, RetryOn: defaultRetryOn, PreviousHosts: true, HostSelectionMaxAttempts: 5},
@@ -38,6 +39,14 @@ func TestRetries(t *testing.T) {
 			in:   &model.HTTPRetry{Attempts: 1, RetryOn: "999"},
 			want: &Retry{Attempts: 1, RetryOn: "999", PreviousHosts: true, HostSelectionMaxAttempts: 5},
 		},
+		"consistent hash: retries stay on the hashed endpoint": {
+			hashed: true,
+			want:   &Retry{Attempts: 2, RetryOn: defaultRetryOn, HostSelectionMaxAttempts: 5},
+		},
+		"consistent hash, retryIgnorePreviousHosts true": {
+			in: &model.HTTPRetry{Attempts: 2, RetryIgnorePreviousHosts: &yes}, hashed: true,
+			want: &Retry{Attempts: 2, RetryOn: defaultRetryOn, PreviousHosts: true, HostSelectionMaxAttempts: 5},
+		},
 		"retryIgnorePreviousHosts false": {
 			in:   &model.HTTPRetry{Attempts: 2, RetryIgnorePreviousHosts: &no},
 			want: &Retry{Attempts: 2, RetryOn: defaultRetryOn, HostSelectionMaxAttempts: 5},
@@ -46,7 +55,7 @@ func TestRetries(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			b := &builder{seenErrs: map[string]bool{}}
-			got := b.retries(&model.Object{}, "spec.http[0].retries", tc.in)
+			got := b.retries(&model.Object{}, "spec.http[0].retries", tc.in, tc.hashed)
 			if err := b.errs.Err(); err != nil {
 				t.Fatal(err)
 			}

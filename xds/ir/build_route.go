@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -167,6 +168,7 @@ func (b *builder) checkRegex(obj *model.Object, path, re string) {
 func (b *builder) forward(vs *model.VirtualService, path string, h *model.HTTPRoute, authority string) *Forward {
 	obj := &vs.Object
 	f := &Forward{Destinations: b.httpDestinations(vs, path, h, &authority)}
+	f.HashPolicies = b.hashPolicies(f.Destinations)
 	if h.Timeout != "" {
 		if d, err := parseDuration(h.Timeout); err != nil {
 			b.errorf(obj, path+".timeout", "%v", err)
@@ -174,7 +176,7 @@ func (b *builder) forward(vs *model.VirtualService, path string, h *model.HTTPRo
 			f.Timeout = &d
 		}
 	}
-	f.Retries = b.retries(obj, path+".retries", h.Retries)
+	f.Retries = b.retries(obj, path+".retries", h.Retries, len(f.HashPolicies) > 0)
 	if rw := h.Rewrite; rw != nil {
 		f.PrefixRewrite = rw.URI
 		if rr := rw.URIRegexRewrite; rr != nil {
@@ -232,8 +234,11 @@ func (b *builder) httpDestinations(vs *model.VirtualService, path string, h *mod
 // means Istio's default, zero attempts means none; a given policy keeps the
 // default's previous_hosts predicate unless retryIgnorePreviousHosts is
 // false, and status codes in retryOn become retriable_status_codes.
-func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry) *Retry {
-	out := &Retry{Attempts: defaultRetryAttempts, RetryOn: defaultRetryOn, PreviousHosts: true, HostSelectionMaxAttempts: defaultHostSelectionRetry}
+//
+// With a consistent hash, retries stay on the hashed endpoint unless
+// retryIgnorePreviousHosts says otherwise (DefaultConsistentHashPolicy).
+func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry, hashed bool) *Retry {
+	out := &Retry{Attempts: defaultRetryAttempts, RetryOn: defaultRetryOn, PreviousHosts: !hashed, HostSelectionMaxAttempts: defaultHostSelectionRetry}
 	if r == nil {
 		return out
 	}
@@ -350,4 +355,18 @@ func (b *builder) cors(obj *model.Object, path string, p *model.CorsPolicy) *COR
 		}
 	}
 	return c
+}
+
+// hashPolicies are the hash keys of the destinations' consistent-hash
+// policies, each once, in destination order (Istio appends one per
+// destination).
+func (b *builder) hashPolicies(ds []WeightedCluster) []HashPolicy {
+	var out []HashPolicy
+	for _, d := range ds {
+		h := b.destPolicy[d.Cluster].hash
+		if h != nil && !slices.ContainsFunc(out, func(o HashPolicy) bool { return reflect.DeepEqual(o, *h) }) {
+			out = append(out, *h)
+		}
+	}
+	return out
 }

@@ -102,7 +102,7 @@ func (b *builder) passthroughChains(g *portGroup, s *serverRef) []*chainInfo {
 			out = append(out, &chainInfo{
 				chain: &Chain{
 					Name: name, ServerNames: names, TransportProtocol: "tls",
-					TCP: &TCPChain{StatPrefix: StatPrefix(name), Destinations: dests},
+					TCP: b.tcpChainOf(name, dests),
 				},
 				servers: []*serverRef{s},
 				vs:      vs, vsPath: fmt.Sprintf("spec.tls[%d]", i),

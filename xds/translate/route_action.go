@@ -21,10 +21,15 @@ func buildRouteAction(f *ir.Forward) (*routev3.RouteAction, error) {
 	if err != nil {
 		return nil, err
 	}
+	hash, err := hashPolicies(f.HashPolicies)
+	if err != nil {
+		return nil, err
+	}
 	out := &routev3.RouteAction{
 		Timeout:       routeTimeout(f.Timeout),
 		RetryPolicy:   retry,
 		PrefixRewrite: f.PrefixRewrite,
+		HashPolicy:    hash,
 	}
 	switch len(f.Destinations) {
 	case 0:
