@@ -85,7 +85,7 @@ func (p *trafficPolicy) apply(tp *model.TrafficPolicy, base string, port uint32,
 // for instance TLS set for the host is off on a port whose entry has no
 // tls.
 func (b *builder) warnPortLevel(p *trafficPolicy, host string, port uint32) {
-	if p.dr == nil || p.portLevels == "" || !strings.HasPrefix(p.portLevels, "spec.trafficPolicy.") {
+	if p.dr == nil || p.portLevels == "" || p.dr.Spec.TrafficPolicy == nil {
 		return
 	}
 	top := p.dr.Spec.TrafficPolicy
@@ -99,14 +99,15 @@ func (b *builder) warnPortLevel(p *trafficPolicy, host string, port uint32) {
 		{"loadBalancer", top.LoadBalancer != nil, p.lb != nil, ""},
 		{"connectionPool", top.ConnectionPool != nil, p.cp != nil, ""},
 		{"outlierDetection", top.OutlierDetection != nil, p.od != nil, ""},
+		{"retryBudget", top.RetryBudget != nil, false, ""},
 	} {
 		if part.top && !part.pl {
 			dropped = append(dropped, part.name+part.consequence)
 		}
 	}
 	if len(dropped) > 0 {
-		b.warnf(&p.dr.Object, p.portLevels, "for %s port %d this entry replaces spec.trafficPolicy, so its %s do not apply there (Istio's rule: port-level settings inherit nothing); repeat them here",
-			host, port, strings.Join(dropped, ", "))
+		b.warnf(&p.dr.Object, p.portLevels, "for %s port %d this entry replaces the policy around it, so the %s of spec.trafficPolicy do not apply there (Istio's rule: port-level settings inherit nothing); repeat them here",
+			host, port, joinAnd(dropped))
 	}
 }
 
@@ -181,4 +182,12 @@ func (b *builder) tcpChainOf(name string, dests []WeightedCluster) *TCPChain {
 	t.IdleTimeout, t.MaxConnectionDuration = p.tcpIdle, p.tcpMaxDuration
 	t.HashSourceIP = p.hash != nil && p.hash.SourceIP
 	return t
+}
+
+// joinAnd joins "a", "a and b", "a, b and c".
+func joinAnd(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
