@@ -62,6 +62,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts, err := cf.options(fs)
+	if err != nil && !errors.Is(err, errNoConfig) {
+		return usageError(stderr, fs, "%v", err)
+	}
 	if err != nil { // no --config: the built-in example
 		cleanup, dopts, derr := defaultConfig(log)
 		if derr != nil {

@@ -58,6 +58,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	if cfg == nil {
 		return nil, errors.New("ir.Build: nil config")
 	}
+	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
 	b := &builder{
 		cfg: cfg, node: node,
 		seenErrs: map[string]bool{}, warnings: map[string]bool{},
