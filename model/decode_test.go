@@ -112,7 +112,7 @@ func TestLoadErrors(t *testing.T) {
 		},
 		"unsupported Istio field": {
 			yaml: vsHead + "  http:\n  - fault:\n      abort: {httpStatus: 500}\n    route: []\n",
-			want: []string{`case.yaml:8: VirtualService web/vs: spec.http[0].fault: field "fault" is not supported by trustgate`},
+			want: []string{`case.yaml:8: VirtualService web/vs: spec.http[0].fault: field "fault" is not supported by trustgate: fault injection is not implemented`},
 		},
 		"unsupported Istio field with a reason": {
 			yaml: vsHead + "  http:\n  - match:\n    - sourceLabels: {app: a}\n",
@@ -175,7 +175,7 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{
 				`case.yaml:7: Gateway default/gw: spec.servers[0].port.number: expected a number, got "x"`,
 				`case.yaml:8: Gateway default/gw: spec.servers[0].bogus: unknown field "bogus"`,
-				`case.yaml:17: VirtualService web/vs: spec.http[0].mirror: field "mirror" is not supported by trustgate`,
+				`case.yaml:17: VirtualService web/vs: spec.http[0].mirror: field "mirror" is not supported by trustgate: traffic mirroring is not implemented`,
 			},
 		},
 		"unsupported kind": {

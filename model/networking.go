@@ -158,11 +158,12 @@ type RegexRewrite struct {
 
 // HTTPRedirect answers with a redirect.
 type HTTPRedirect struct {
-	URI          string `json:"uri,omitempty"`
-	Authority    string `json:"authority,omitempty"`
-	Port         uint32 `json:"port,omitempty"`
-	Scheme       string `json:"scheme,omitempty"`
-	RedirectCode uint32 `json:"redirectCode,omitempty"`
+	URI           string `json:"uri,omitempty"`
+	PrefixRewrite string `json:"prefixRewrite,omitempty"`
+	Authority     string `json:"authority,omitempty"`
+	Port          uint32 `json:"port,omitempty"`
+	Scheme        string `json:"scheme,omitempty"`
+	RedirectCode  uint32 `json:"redirectCode,omitempty"`
 }
 
 // HTTPDirectResponse answers with a fixed response.

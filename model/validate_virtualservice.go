@@ -240,6 +240,9 @@ func (v *validator) destination(o *Object, p string, d *Destination) {
 }
 
 func (v *validator) redirect(o *Object, p string, r *HTTPRedirect) {
+	if r.URI != "" && r.PrefixRewrite != "" {
+		v.errorf(o, p, "set only one of uri and prefixRewrite")
+	}
 	switch r.RedirectCode {
 	case 0, 301, 302, 303, 307, 308:
 	default:

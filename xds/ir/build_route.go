@@ -304,7 +304,7 @@ func redirect(r *model.HTTPRedirect) *Redirect {
 	if code == 0 {
 		code = 301
 	}
-	return &Redirect{Scheme: r.Scheme, Host: r.Authority, Port: r.Port, Path: r.URI, Code: code}
+	return &Redirect{Scheme: r.Scheme, Host: r.Authority, Port: r.Port, Path: r.URI, PrefixRewrite: r.PrefixRewrite, Code: code}
 }
 
 // directResponse converts a direct response; a bytes body is base64.
