@@ -31,7 +31,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	var sec xdsSecurityFlags
 	sec.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--log-level info]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--short-names dns|kubernetes] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
 		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change;")
 		fmt.Fprintln(fs.Output(), "a reload that fails keeps the last good configuration. Without --config it serves a")
