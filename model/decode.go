@@ -152,6 +152,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeBool(n, v, path)
 	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint32, reflect.Uint64:
 		d.decodeInt(n, v, path)
+	case reflect.Float64:
+		d.decodeFloat(n, v, path)
 	default:
 		// Only reachable if a model type gains an unsupported field type.
 		d.errorf(n.Line, path, "internal error: cannot decode into %s", v.Type())
@@ -220,6 +222,17 @@ func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 	} else {
 		v.SetInt(i)
 	}
+}
+
+// decodeFloat reads a number (Istio's DoubleValue fields), an integer too.
+func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+	var f float64
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") || n.Decode(&f) != nil ||
+		math.IsNaN(f) || math.IsInf(f, 0) {
+		d.errorf(n.Line, path, "expected a number, got %s", describe(n))
+		return
+	}
+	v.SetFloat(f)
 }
 
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
@@ -386,7 +399,7 @@ var (
 	// accepts (so `kubectl get -o yaml` output loads) and ignores.
 	ignoredMeta = map[string]bool{
 		"uid": true, "resourceVersion": true, "generation": true,
-		"creationTimestamp": true, "managedFields": true, "ownerReferences": true,
+		"managedFields": true, "ownerReferences": true,
 		"finalizers": true, "generateName": true, "deletionTimestamp": true,
 		"deletionGracePeriodSeconds": true, "selfLink": true,
 	}

@@ -20,7 +20,7 @@ import (
 // and is returned even then, so a caller may still report Validate's
 // findings.
 func Load(opts LoadOptions) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDir: opts.SecretsDir}}
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDir: opts.SecretsDir, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
 	files := l.collect(opts.Paths)
 	for _, f := range files {
 		l.loadFile(f)

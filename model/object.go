@@ -51,6 +51,9 @@ type ObjectMeta struct {
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// CreationTimestamp (RFC 3339, as Kubernetes writes it) orders objects
+	// where Istio lets the older one win; see CompareCreation.
+	CreationTimestamp string `json:"creationTimestamp,omitempty"`
 }
 
 // Object is what every loaded kind embeds.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Validate checks every object for semantic errors (ranges, enums, one-of
@@ -83,6 +84,11 @@ func (v *validator) objects() []*Object {
 func (v *validator) duplicates() {
 	first := map[string]*Object{}
 	for _, o := range v.objects() {
+		if ts := o.Metadata.CreationTimestamp; ts != "" {
+			if _, err := time.Parse(time.RFC3339, ts); err != nil {
+				v.errorf(o, "metadata.creationTimestamp", "%q is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)", ts)
+			}
+		}
 		if o.Metadata.Name == "" {
 			v.errorf(o, "metadata.name", "name is required")
 			continue

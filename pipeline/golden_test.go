@@ -30,9 +30,10 @@ import (
 // Certificates are made afresh for every run (no key is committed), so in the
 // output every PEM payload is replaced by stable labels of its blocks, e.g.
 // "pem:server/tls.crt#0,pem:client-ca/ca.crt#0". In the input, ${B64:name/file}
-// stands for the base64 of a generated file (for Secret documents), and a
+// stands for the base64 of a generated file (for Secret documents), a
 // "# secrets-dir: none" line loads the case without the generated secrets
-// directory.
+// directory, and a "# short-names: kubernetes" line reads short hosts by
+// Istio's rule.
 func TestGolden(t *testing.T) {
 	pki := goldenPKI(t)
 	goldentest.Run(t, ".out.yaml", func(t *testing.T, in string) []byte { return translateCase(t, pki, in) })
@@ -52,6 +53,9 @@ func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: pki.Dir}
 	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
 		opts.SecretsDir = "" // the case brings its own Secret documents
+	}
+	if bytes.Contains(src, []byte("\n# short-names: kubernetes\n")) {
+		opts.ShortNames = model.ShortNamesKubernetes // Istio's rule (default: dns)
 	}
 	// No expiry warnings: the PKI is made afresh each run and the output must
 	// not depend on the clock (expiry diagnoses are certcheck's tests).

@@ -107,6 +107,9 @@ func (c *Config) configWarnings() []string {
 	for _, w := range ir.UnservedHosts(c.model) {
 		out = append(out, w.Error())
 	}
+	for _, w := range c.model.ShortNameWarnings() {
+		out = append(out, w.Error())
+	}
 	for _, s := range c.model.Secrets {
 		if s.FromSecretsDir() || c.used[s.Origin()] {
 			continue

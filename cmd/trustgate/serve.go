@@ -37,7 +37,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	var sec xdsSecurityFlags
 	sec.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--short-names dns|kubernetes] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
 		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
 		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
@@ -78,6 +78,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts, err := cf.options(fs)
+	if err != nil && !errors.Is(err, errNoConfig) {
+		return usageError(stderr, fs, "%v", err)
+	}
 	if err != nil { // no --config: the built-in example
 		cleanup, dopts, derr := defaultConfig(log)
 		if derr != nil {

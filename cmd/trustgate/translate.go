@@ -22,7 +22,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("o", "json", "output format: json or yaml")
 	showSecrets := fs.Bool("show-secrets", false, "print private keys instead of \"[redacted]\"")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--show-secrets]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--show-secrets]")
 		fmt.Fprintln(fs.Output(), "\nPrints {\"listeners\",\"routes\",\"clusters\",\"endpoints\",\"secrets\"} in Envoy's JSON form for one proxy group.")
 		fs.PrintDefaults()
 	}

@@ -36,6 +36,10 @@ type builder struct {
 	// vhostServers are the servers each VirtualService's virtual host
 	// comes through, for messages.
 	vhostServers map[*VirtualHost][]*serverRef
+	// routeOrigin is where each HTTP route was written, for messages.
+	routeOrigin map[*Route]routeFrom
+	// destPolicy is what routes to each cluster take from its policy.
+	destPolicy map[string]destPolicy
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -54,11 +58,14 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	if cfg == nil {
 		return nil, errors.New("ir.Build: nil config")
 	}
+	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
 	b := &builder{
 		cfg: cfg, node: node,
 		seenErrs: map[string]bool{}, warnings: map[string]bool{},
 		secrets: map[string]*Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*VirtualHost][]*serverRef{},
+		routeOrigin:  map[*Route]routeFrom{},
+		destPolicy:   map[string]destPolicy{},
 	}
 	groups := b.portGroups()
 	var listeners []*Listener

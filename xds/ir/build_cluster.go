@@ -35,10 +35,15 @@ func (b *builder) cluster(vs *model.VirtualService, path string, d model.Destina
 		return "", false
 	}
 	c.HTTP2 = http2Port(se, port)
+	policy := policyFor(dr, port, subset, subsetPath)
+	b.warnPortLevel(policy, d.Host, port)
+	b.applyPolicy(c, policy)
 	if dr != nil {
-		c.TLS = b.upstreamTLS(dr, d.Host, port, subset, subsetPath, c.HTTP2)
+		c.TLS = b.upstreamTLS(policy, d.Host, port, c.HTTP2)
 	}
-	return b.addCluster(c, obj, path), true
+	name := b.addCluster(c, obj, path)
+	b.destPolicy[name] = destinationPolicy(policy)
+	return name, true
 }
 
 // addCluster registers c once. Cluster names carry no namespace, so two

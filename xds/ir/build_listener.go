@@ -171,7 +171,7 @@ func (b *builder) terminatingTCPChain(g *portGroup, s *serverRef) *chainInfo {
 	return &chainInfo{
 		chain: &Chain{
 			Name: name, ServerNames: s.serverNames(), TLS: tls,
-			TCP: &TCPChain{StatPrefix: StatPrefix(name), Destinations: dests},
+			TCP: b.tcpChainOf(name, dests),
 		},
 		servers: []*serverRef{s},
 		ca:      ca,
@@ -186,7 +186,7 @@ func (b *builder) tcpChain(g *portGroup, s *serverRef) *chainInfo {
 	}
 	name := ChainName(g.port, s.key)
 	return &chainInfo{
-		chain:   &Chain{Name: name, TCP: &TCPChain{StatPrefix: StatPrefix(name), Destinations: dests}},
+		chain:   &Chain{Name: name, TCP: b.tcpChainOf(name, dests)},
 		servers: []*serverRef{s},
 	}
 }
