@@ -110,6 +110,11 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
+// nullAllowed are the fields whose null is a value tools write, not a file
+// cut short: kubectl's `create --dry-run=client -o yaml` writes
+// `creationTimestamp: null`.
+var nullAllowed = map[string]bool{"metadata.creationTimestamp": true}
+
 // decode fills v from n; path is v's field path ("spec.servers[0]").
 //
 // A null value ("key:" with nothing after it, "~", "null", or a list item
@@ -124,6 +129,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if isNull(n) {
+		if nullAllowed[path] {
+			return
+		}
 		line, ok := d.lines[path]
 		if !ok {
 			line = n.Line
