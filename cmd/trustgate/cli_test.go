@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/trustgate/trustgate/certs"
 )
 
@@ -108,32 +111,28 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-// TestTranslateDocument checks the shape of translate's output: one document
-// with the five resource lists, Envoy's JSON names, Any as "@type", and the
-// private key redacted unless --show-secrets.
+// TestTranslateDocument checks the shape of translate's output: Envoy's
+// admin.v3.ConfigDump by default, or trustgate's document with the five
+// resource lists; Envoy's JSON names, Any as "@type", and the private key
+// redacted unless --show-secrets.
 func TestTranslateDocument(t *testing.T) {
 	cfg, secrets := cliFixture(t, "app.example.com")
 	for name, tc := range map[string]struct {
 		args    []string
 		showKey bool
+		check   func(t *testing.T, stdout string)
 	}{
-		"redacted":     {args: nil},
-		"show secrets": {args: []string{"--show-secrets"}, showKey: true},
+		"redacted":             {args: nil, check: isConfigDump},
+		"show secrets":         {args: []string{"--show-secrets"}, showKey: true, check: isConfigDump},
+		"resources":            {args: []string{"--layout", "resources"}, check: isResourcesDocument},
+		"resources, show keys": {args: []string{"--layout=resources", "--show-secrets"}, showKey: true, check: isResourcesDocument},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runCapture(append([]string{"translate", "--config", cfg, "--secrets-dir", secrets}, tc.args...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var doc map[string][]map[string]any
-			if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
-				t.Fatalf("not one JSON document: %v", err)
-			}
-			for _, k := range []string{"listeners", "routes", "clusters", "endpoints", "secrets"} {
-				if _, ok := doc[k]; !ok {
-					t.Errorf("missing %q", k)
-				}
-			}
+			tc.check(t, stdout)
 			if !strings.Contains(stdout, `"@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"`) {
 				t.Error("no DownstreamTlsContext rendered with @type")
 			}
@@ -141,6 +140,32 @@ func TestTranslateDocument(t *testing.T) {
 				t.Errorf("[redacted] present = %v, want %v", got, !tc.showKey)
 			}
 		})
+	}
+}
+
+// isConfigDump checks that stdout reads as Envoy's admin.v3.ConfigDump.
+func isConfigDump(t *testing.T, stdout string) {
+	t.Helper()
+	var d adminv3.ConfigDump
+	if err := protojson.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("not an admin.v3.ConfigDump: %v", err)
+	}
+	if len(d.GetConfigs()) != 5 {
+		t.Errorf("%d configs, want clusters, endpoints, listeners, routes and secrets", len(d.GetConfigs()))
+	}
+}
+
+// isResourcesDocument checks trustgate's own layout.
+func isResourcesDocument(t *testing.T, stdout string) {
+	t.Helper()
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not one JSON document: %v", err)
+	}
+	for _, k := range []string{"listeners", "routes", "clusters", "endpoints", "secrets"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("missing %q", k)
+		}
 	}
 }
 
