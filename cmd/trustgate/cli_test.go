@@ -68,17 +68,26 @@ func TestRunExitCodes(t *testing.T) {
 		stderr     string // substring expected on stderr
 		notOnStdio string // must appear in neither
 	}{
-		"no command":             {args: nil, code: 2, stderr: "Usage: trustgate"},
-		"unknown command":        {args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
-		"help":                   {args: []string{"--help"}, code: 0, stdout: "translate"},
-		"version":                {args: []string{"--version"}, code: 0, stdout: "trustgate "},
-		"translate help":         {args: []string{"translate", "--help"}, code: 0, stdout: "--show-secrets"},
-		"check help":             {args: []string{"check", "--help"}, code: 0, stdout: "Exit status"},
-		"serve help":             {args: []string{"serve", "--help"}, code: 0, stdout: "--xds-addr"},
-		"translate no config":    {args: []string{"translate"}, code: 2, stderr: "--config is required"},
-		"translate bad flag":     {args: []string{"translate", "--nope"}, code: 2, stderr: "flag provided but not defined"},
-		"translate bad -o":       {args: []string{"translate", "--config", cfg, "-o", "xml"}, code: 2, stderr: "-o must be json or yaml"},
-		"translate bad labels":   {args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "novalue"}, code: 2},
+		"no command":           {args: nil, code: 2, stderr: "Usage: trustgate"},
+		"unknown command":      {args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
+		"help":                 {args: []string{"--help"}, code: 0, stdout: "translate"},
+		"version":              {args: []string{"--version"}, code: 0, stdout: "trustgate "},
+		"translate help":       {args: []string{"translate", "--help"}, code: 0, stdout: "--show-secrets"},
+		"check help":           {args: []string{"check", "--help"}, code: 0, stdout: "Exit status"},
+		"serve help":           {args: []string{"serve", "--help"}, code: 0, stdout: "--xds-addr"},
+		"translate no config":  {args: []string{"translate"}, code: 2, stderr: "--config is required"},
+		"translate bad flag":   {args: []string{"translate", "--nope"}, code: 2, stderr: "flag provided but not defined"},
+		"translate bad -o":     {args: []string{"translate", "--config", cfg, "-o", "xml"}, code: 2, stderr: "-o must be json or yaml"},
+		"translate bad labels": {args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "novalue"}, code: 2},
+		"translate unselected labels": {
+			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "istio=ingresgateway"}, code: 2,
+			stderr: `no Gateway selects a proxy labelled "istio=ingresgateway", so it would get no configuration; the Gateways select "istio=ingressgateway"; choose one with --node-labels`,
+		},
+		"translate labels beyond the selector": {
+			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "istio=ingressgateway,zone=a"}, code: 0,
+			stdout: `"dynamic_listeners"`,
+		},
+		"translate bad layout":   {args: []string{"translate", "--config", cfg, "--layout", "istio"}, code: 2, stderr: "--layout must be config-dump or resources"},
 		"translate missing file": {args: []string{"translate", "--config", "/nonexistent/x.yaml"}, code: 1, stderr: "/nonexistent/x.yaml"},
 		"translate ok": {
 			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets}, code: 0,
