@@ -45,7 +45,8 @@ spec:
 		"one * TLS server, DENY on SNI":      {server: catchAllTLS, policy: fmt.Sprintf(sniPolicy, "DENY", "values"), want: true},
 		"one * TLS server, ALLOW on SNI":     {server: catchAllTLS, policy: fmt.Sprintf(sniPolicy, "ALLOW", "values"), want: true},
 		"one * TLS server, ALLOW on not SNI": {server: catchAllTLS, policy: fmt.Sprintf(sniPolicy, "ALLOW", "notValues"), want: true},
-		"server names match on SNI":          {server: namedTLS, want: true},
+		"the port's only server, named":      {server: namedTLS, policy: portPolicy},
+		"server names match on SNI":          {server: twoNamedTLS, want: true},
 		"plain TCP server, DENY on SNI":      {server: plainTCP, policy: fmt.Sprintf(sniPolicy, "DENY", "values"), want: true},
 		"plain TCP server, no SNI rule":      {server: plainTCP},
 	}
@@ -88,6 +89,10 @@ const (
 `
 	namedTLS = `  - port: {number: 443, name: https, protocol: HTTPS}
     hosts: [app.example.com]
+    tls: {mode: MUTUAL, credentialName: cred}
+`
+	twoNamedTLS = namedTLS + `  - port: {number: 443, name: https-admin, protocol: HTTPS}
+    hosts: [admin.example.com]
     tls: {mode: MUTUAL, credentialName: cred}
 `
 	plainTCP = `  - port: {number: 443, name: tcp, protocol: TCP}

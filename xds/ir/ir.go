@@ -37,6 +37,12 @@ type Chain struct {
 	// ServerNames are the SNI names this chain matches: exact or "*.suffix".
 	// Empty means any SNI, including none.
 	ServerNames []string
+	// DefaultServer makes the chain match any SNI, and none, although it
+	// has ServerNames (which still name its hosts, for diagnosis): it is the
+	// only server of its port, so clients that send no SNI or connect by IP
+	// reach it, as nginx's lone server block is the default server. Its
+	// route configuration still routes only its hosts (421 for others).
+	DefaultServer bool `json:",omitempty"`
 	// TransportProtocol is "tls" for passthrough chains (match TLS without
 	// terminating it), "" otherwise.
 	TransportProtocol string
