@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
@@ -100,37 +99,45 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func (l *loader) loadFile(file string) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		l.fileErr(file, 0, "%v", err)
+		l.errs.Add(&FieldError{File: file, Msg: err.Error(), Code: CodeFileUnreadable})
 		return
 	}
 	l.nodes = 0
+	offset := 0
+	for syntaxErrs := 0; data != nil; syntaxErrs++ {
+		if syntaxErrs == maxSyntaxErrors {
+			l.errs.Add(&FieldError{File: file, Line: offset + 1, Msg: "too many YAML syntax errors; giving up on the rest of the file", Code: CodeTooLarge})
+			return
+		}
+		data, offset = l.loadDocuments(file, data, offset)
+	}
+}
+
+// loadDocuments decodes the documents of data, which starts after line
+// offset of the file. After a syntax error it returns where decoding can
+// go on (see syntaxError), else nil.
+func (l *loader) loadDocuments(file string, data []byte, offset int) (rest []byte, restOffset int) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for l.nodes <= maxNodes {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			return
+			return nil, 0
 		}
 		if err != nil {
-			// A syntax error leaves the parser unable to find the next
-			// document, so the rest of the file is skipped.
-			line, msg := 0, err.Error()
-			if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-				line, _ = strconv.Atoi(m[1]) // the pattern guarantees digits
-				msg = m[2]
-			}
-			l.fileErr(file, line, "invalid YAML: %s", msg)
-			return
+			return l.syntaxError(file, data, offset, err)
 		}
 		if len(doc.Content) == 0 {
 			continue
 		}
+		shiftLines(&doc, offset)
 		root := deref(doc.Content[0])
 		if isNull(root) {
 			continue // an empty document ("---" twice, or only comments)
 		}
 		l.loadObject(file, root, false)
 	}
+	return nil, 0
 }
 
 // loadObject decodes one document (or one item of a List).
@@ -157,7 +164,7 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 	}
 	ctor, ok := kinds[head.apiVersion][head.kind]
 	if !ok {
-		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind)})
+		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind), Code: CodeUnknownKind})
 		return
 	}
 	obj := ctor()
@@ -169,7 +176,7 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 	}
 	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines}
 	for _, e := range d.errs {
-		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg})
+		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg, Code: e.code, Explains: e.explains})
 	}
 	l.cfg.add(obj)
 }

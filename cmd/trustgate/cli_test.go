@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/trustgate/trustgate/certs"
@@ -190,5 +192,80 @@ func TestCheckJSON(t *testing.T) {
 	}
 	if r.Errors == 0 || len(r.Findings) == 0 || r.Findings[0].Severity != "error" {
 		t.Errorf("report %+v, want an error finding", r)
+	}
+}
+
+// checkEverything has a problem in every stage, in one file: a typo in a
+// field name, a YAML syntax error in one document, a Gateway naming a
+// missing secret, and a VirtualService with a bad regex and a missing
+// Gateway.
+const checkEverything = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [app.example.com]
+    tls: {mode: MUTUAL, credentialNmae: gw}
+---
+kind: [
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: app, namespace: edge}
+spec:
+  hosts: [app.example.com]
+  gateways: [gw, gww]
+  http:
+  - match: [{uri: {regex: "(x"}}]
+    route: [{destination: {host: app.internal}}]
+`
+
+// TestCheckReportsEverything checks that one run of check reports every
+// problem of a file, and that -o json gives each finding's parts as fields
+// of their own.
+func TestCheckReportsEverything(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(cfg, []byte(checkEverything), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCapture("check", "--config", cfg, "-o", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	var r report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	want := []finding{
+		{File: cfg, Line: 9, Kind: "Gateway", Namespace: "edge", Name: "gw", Field: "spec.servers[0].tls.credentialNmae",
+			Code: "unknown-field", Severity: "error", Message: `unknown field "credentialNmae"`, Fix: `did you mean "credentialName"?`},
+		// A consequence of the typo at the mapping that held it: reported,
+		// since only errors at or inside the field meant are left out.
+		{File: cfg, Line: 9, Kind: "Gateway", Namespace: "edge", Name: "gw", Field: "spec.servers[0].tls",
+			Code: "invalid", Severity: "error", Message: "MUTUAL needs a certificate: set credentialName, credentialNames, or serverCertificate and privateKey"},
+		{File: cfg, Line: 11, Code: "yaml-syntax", Severity: "error", Message: "invalid YAML: did not find expected node content"},
+		{File: cfg, Line: 18, Kind: "VirtualService", Namespace: "edge", Name: "app", Field: "spec.gateways[1]",
+			Code: "invalid", Severity: "error", Message: `gateway "gww" (edge/gww) not found`, Fix: `did you mean "edge/gw"?`},
+		{File: cfg, Line: 20, Kind: "VirtualService", Namespace: "edge", Name: "app", Field: "spec.http[0].match[0].uri.regex",
+			Code: "invalid", Severity: "error", Message: "invalid regex: error parsing regexp: missing closing ): `(x`"},
+	}
+	if d := cmp.Diff(want, r.Findings, cmpopts.IgnoreFields(finding{}, "Text")); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	if r.Errors != len(want) || r.Warnings != 0 {
+		t.Errorf("%d errors and %d warnings, want %d and 0", r.Errors, r.Warnings, len(want))
+	}
+	for _, field := range []string{"file", "line", "kind", "namespace", "name", "field", "code", "severity", "message", "fix"} {
+		if !strings.Contains(stdout, `"`+field+`": `) {
+			t.Errorf("-o json has no %q field", field)
+		}
+	}
+	code, text, _ := runCapture("check", "--config", cfg)
+	if code != 1 || !strings.Contains(text, `error: `+cfg+`:9: Gateway edge/gw: spec.servers[0].tls.credentialNmae: unknown field "credentialNmae" (did you mean "credentialName"?)`) ||
+		!strings.Contains(text, "5 error(s), 0 warning(s)") {
+		t.Errorf("text report (exit %d):\n%s", code, text)
 	}
 }

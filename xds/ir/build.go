@@ -29,7 +29,7 @@ type builder struct {
 	node     Node
 	errs     model.Errors
 	seenErrs map[string]bool
-	warnings map[string]bool
+	warnings map[string]*model.FieldError
 	secrets  map[string]*Secret
 	clusters map[string]*clusterEntry
 	vsIdx    *virtualServiceIndex // built on first use
@@ -56,7 +56,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	}
 	b := &builder{
 		cfg: cfg, node: node,
-		seenErrs: map[string]bool{}, warnings: map[string]bool{},
+		seenErrs: map[string]bool{}, warnings: map[string]*model.FieldError{},
 		secrets: map[string]*Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*VirtualHost][]*serverRef{},
 	}
@@ -99,6 +99,9 @@ func (b *builder) proxy(listeners []*Listener, chains []*chainInfo) *Proxy {
 		p.Secrets = append(p.Secrets, b.secrets[name])
 	}
 	p.Warnings = slices.Sorted(maps.Keys(b.warnings))
+	for _, w := range p.Warnings {
+		p.Findings = append(p.Findings, b.warnings[w])
+	}
 	return p
 }
 
@@ -116,7 +119,7 @@ func (b *builder) errorf(obj *model.Object, path, format string, args ...any) {
 func (b *builder) warnf(obj *model.Object, path, format string, args ...any) {
 	e := obj.Errorf(path, format, args...)
 	e.Warning = true
-	b.warnings[e.Error()] = true
+	b.warnings[e.Error()] = e
 }
 
 // Selectors returns the distinct Gateway selectors of cfg, sorted, so that a

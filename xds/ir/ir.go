@@ -1,6 +1,10 @@
 package ir
 
-import "time"
+import (
+	"time"
+
+	"github.com/trustgate/trustgate/model"
+)
 
 // Proxy is everything one proxy group (proxies with equal labels) receives.
 // Every slice is sorted (listeners by port, the rest by name) so translation
@@ -13,6 +17,9 @@ type Proxy struct {
 	// Warnings are non-fatal findings made while building (printed by check,
 	// logged by serve).
 	Warnings []string
+	// Findings are the same warnings with their parts (file, object, field),
+	// in the same order, for machine-readable reports.
+	Findings []*model.FieldError `json:"-"`
 }
 
 // Listener is one port.
