@@ -171,7 +171,7 @@ func TestClosestField(t *testing.T) {
 
 func TestFieldErrorParts(t *testing.T) {
 	tests := map[string]struct {
-		e                               *FieldError
+		e                              *FieldError
 		code, kind, ns, name, msg, fix string
 	}{
 		"did you mean moves to fix": {
