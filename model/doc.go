@@ -1,6 +1,8 @@
 // Package model is trustgate's input: Istio-compatible kinds (Gateway,
 // VirtualService, DestinationRule, ServiceEntry, AuthorizationPolicy,
-// Secret) and trustgate's own ClientCertificatePolicy.
+// Secret, and the ConfigMap holding Istio's mesh configuration, of which
+// the access-log fields are read) and trustgate's own
+// ClientCertificatePolicy.
 //
 // Pipeline position: files -> Load -> Validate (this package) -> ir.Build ->
 // translate -> server.
@@ -12,7 +14,8 @@
 // files Istio's file fields name into Config.Files, so later stages never
 // touch the file system. Certificate material is read as PEM from all three
 // sources: DER and PKCS#7 are converted when read (toPEM), since Envoy reads
-// PEM only. Validate reports every semantic error at once.
+// PEM only. Validate reports every semantic error at once, and
+// LoadAndValidate reports both stages' in one run.
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and ir.Build alike.
 //

@@ -30,6 +30,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 	l.checkSecretData()
 	l.readFileFields()
+	l.readMesh()
 	return l.cfg, l.errs.Err()
 }
 
@@ -54,7 +55,7 @@ var kinds = map[string]map[string]func() object{
 	"networking.istio.io/v1alpha3": networkingKinds,
 	"security.istio.io/v1":         securityKinds,
 	"security.istio.io/v1beta1":    securityKinds,
-	"v1":                           {"Secret": func() object { return &Secret{} }},
+	"v1":                           {"Secret": func() object { return &Secret{} }, "ConfigMap": func() object { return &ConfigMap{} }},
 	TrustgateAPIVersion:            {"ClientCertificatePolicy": func() object { return &ClientCertificatePolicy{} }},
 }
 
@@ -89,6 +90,8 @@ func (c *Config) add(o object) {
 		c.ClientCertificatePolicies = append(c.ClientCertificatePolicies, o)
 	case *Secret:
 		c.Secrets = append(c.Secrets, o)
+	case *ConfigMap:
+		c.ConfigMaps = append(c.ConfigMaps, o)
 	}
 }
 

@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 		v.secret(s)
 	}
 	v.clientCertificatePolicies()
+	v.meshConfig(c.Mesh)
 	return v.errs.Err()
 }
 
@@ -73,7 +74,8 @@ func metas[T object](list []T) []*Object {
 func (v *validator) duplicates() {
 	c := v.c
 	all := slices.Concat(metas(c.Gateways), metas(c.VirtualServices), metas(c.DestinationRules),
-		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets))
+		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets),
+		metas(c.ConfigMaps))
 	first := map[string]*Object{}
 	for _, o := range all {
 		if o.Metadata.Name == "" {

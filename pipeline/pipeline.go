@@ -92,11 +92,11 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 }
 
 // configWarnings are findings about the configuration as a whole: hosts no
-// Gateway serves, and Secret documents nothing uses. Secrets-directory
+// Gateway serves, what Load did not read, and Secret documents nothing uses. Secrets-directory
 // entries are not reported: a mounted directory commonly holds others (the
 // client certificates handed to curl in the examples, say).
 func (c *Config) configWarnings() []*model.FieldError {
-	out := ir.UnservedHosts(c.model)
+	out := append(ir.UnservedHosts(c.model), c.model.Warnings...)
 	for _, s := range c.model.Secrets {
 		if s.FromSecretsDir() || c.used[s.Origin()] {
 			continue

@@ -76,6 +76,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	stripIdentityHeaders(chains)
 	b.warnUnprotectedHosts(chains)
 	setTLSInspectors(listeners)
+	b.setAccessLogs(listeners)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,10 @@ func buildListener(l *ir.Listener) (*listenerv3.Listener, error) {
 		Address:                       socketAddress(addr, l.Port),
 		PerConnectionBufferLimitBytes: bufferLimit(),
 	}
+	var err error
+	if out.AccessLog, err = connectionAccessLogs(l.AccessLog); err != nil {
+		return nil, err
+	}
 	if l.TLSInspector {
 		f, err := tlsInspector()
 		if err != nil {
