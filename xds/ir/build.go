@@ -29,7 +29,7 @@ type builder struct {
 	node     Node
 	errs     model.Errors
 	seenErrs map[string]bool
-	warnings map[string]bool
+	warnings map[string]*model.FieldError
 	secrets  map[string]*Secret
 	clusters map[string]*clusterEntry
 	vsIdx    *virtualServiceIndex // built on first use
@@ -61,7 +61,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
 	b := &builder{
 		cfg: cfg, node: node,
-		seenErrs: map[string]bool{}, warnings: map[string]bool{},
+		seenErrs: map[string]bool{}, warnings: map[string]*model.FieldError{},
 		secrets: map[string]*Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*VirtualHost][]*serverRef{},
 		routeOrigin:  map[*Route]routeFrom{},
@@ -83,6 +83,7 @@ func Build(cfg *model.Config, node Node) (*Proxy, error) {
 	stripIdentityHeaders(chains)
 	b.warnUnprotectedHosts(chains)
 	setTLSInspectors(listeners)
+	b.setAccessLogs(listeners)
 	if err := b.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -106,6 +107,9 @@ func (b *builder) proxy(listeners []*Listener, chains []*chainInfo) *Proxy {
 		p.Secrets = append(p.Secrets, b.secrets[name])
 	}
 	p.Warnings = slices.Sorted(maps.Keys(b.warnings))
+	for _, w := range p.Warnings {
+		p.Findings = append(p.Findings, b.warnings[w])
+	}
 	return p
 }
 
@@ -123,7 +127,7 @@ func (b *builder) errorf(obj *model.Object, path, format string, args ...any) {
 func (b *builder) warnf(obj *model.Object, path, format string, args ...any) {
 	e := obj.Errorf(path, format, args...)
 	e.Warning = true
-	b.warnings[e.Error()] = true
+	b.warnings[e.Error()] = e
 }
 
 // Selectors returns the distinct Gateway selectors of cfg, sorted, so that a

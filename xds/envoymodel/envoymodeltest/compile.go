@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/labelset"
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/translate"
