@@ -144,7 +144,7 @@ func checkIssue(st *state, kind Kind, opts IssueOptions) error {
 		return fmt.Errorf("name %q is the CA secret directory", opts.Name)
 	}
 	if st.current(opts.Name) != nil && !opts.Replace {
-		return fmt.Errorf("certificate %q: %w (use Replace/--replace to rotate it)", opts.Name, ErrExists)
+		return fmt.Errorf("certificate %q: %w", opts.Name, ErrExists)
 	}
 	if opts.Days < 0 {
 		return fmt.Errorf("days %d: must be positive", opts.Days)

@@ -126,7 +126,7 @@ func TestDerivedConfigCompiles(t *testing.T) {
 	if err := os.WriteFile(path, []byte(derivedConfig(8443, 8444, 8445, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: pki})
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki}})
 	if err != nil {
 		t.Fatalf("load:\n%v", err)
 	}

@@ -266,7 +266,7 @@ func TestConfigCompiles(t *testing.T) {
 	if err := os.WriteFile(configPath, []byte(fmt.Sprintf(configTemplate, 8443, 9443, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{configPath}, SecretsDir: pki})
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{configPath}, SecretsDirs: []string{pki}})
 	if err != nil {
 		t.Fatalf("load:\n%v", err)
 	}

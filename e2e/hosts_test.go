@@ -106,7 +106,7 @@ func TestHostsConfigCompiles(t *testing.T) {
 	dir := t.TempDir()
 	pki := filepath.Join(dir, "pki")
 	makeHostsPKI(t, pki)
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{writeHostsConfig(t, dir, 8443, 8080)}, SecretsDir: pki})
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{writeHostsConfig(t, dir, 8443, 8080)}, SecretsDirs: []string{pki}})
 	if err != nil {
 		t.Fatalf("load:\n%v", err)
 	}

@@ -71,7 +71,7 @@ func TestRealConfigOverADS(t *testing.T) {
 			cfgFile := filepath.Join(cfgDir, "gateway.yaml")
 			writeConfig(t, cfgFile, "  - route: [{destination: {host: app.internal, port: {number: 8080}}}]\n")
 
-			admin, addr := startServer(t, model.LoadOptions{Paths: []string{cfgDir}, SecretsDir: pki})
+			admin, addr := startServer(t, model.LoadOptions{Paths: []string{cfgDir}, SecretsDirs: []string{pki}})
 			// The Gateway's group is compiled at load, before any proxy
 			// connects: its certificates' expiry is on /metrics already.
 			rec := httptest.NewRecorder()
@@ -171,8 +171,7 @@ func startServer(t *testing.T, opts model.LoadOptions) (admin http.Handler, addr
 			}
 			return cfg, nil
 		},
-		WatchPaths: opts.Paths,
-		SecretsDir: opts.SecretsDir,
+		WatchPaths: append(append([]string(nil), opts.Paths...), opts.SecretsDirs...),
 		Debounce:   20 * time.Millisecond,
 		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
 	})

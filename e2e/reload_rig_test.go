@@ -129,7 +129,7 @@ func (r *rig) start(files map[string]string) {
 }
 
 func (r *rig) loadOptions() model.LoadOptions {
-	return model.LoadOptions{Paths: []string{r.cfgDir}, SecretsDir: r.secrets}
+	return model.LoadOptions{Paths: []string{r.cfgDir}, SecretsDirs: []string{r.secrets}}
 }
 
 // setFiles makes the configuration directory hold exactly files.

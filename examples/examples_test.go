@@ -133,7 +133,7 @@ func prepare(t *testing.T, name string) *example {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: append(configs, generated...), SecretsDir: ex.certs})
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: append(configs, generated...), SecretsDirs: []string{ex.certs}})
 	if err != nil {
 		t.Fatalf("pipeline.Load:\n%v", err)
 	}

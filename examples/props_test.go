@@ -37,7 +37,7 @@ func TestExampleProperties(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: append(checkLayout(t, ex.dir), generated...), SecretsDir: ex.certs}, pipeline.ForServe())
+		cfg, err := pipeline.Load(model.LoadOptions{Paths: append(checkLayout(t, ex.dir), generated...), SecretsDirs: []string{ex.certs}}, pipeline.ForServe())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -113,7 +113,7 @@ func serveExample(t *testing.T, ex *example) *served {
 }
 
 func (s *served) loadOptions() model.LoadOptions {
-	return model.LoadOptions{Paths: s.paths, SecretsDir: s.ex.certs}
+	return model.LoadOptions{Paths: s.paths, SecretsDirs: []string{s.ex.certs}}
 }
 
 func (s *served) reloadStatus(t *testing.T) server.ReloadStatus {
@@ -212,7 +212,7 @@ func TestExampleTruncations(t *testing.T) {
 				}
 				generated, err := filepath.Glob(filepath.Join(ex.certs, "*.yaml"))
 				must(t, err)
-				opts := model.LoadOptions{Paths: append([]string{dir}, generated...), SecretsDir: ex.certs}
+				opts := model.LoadOptions{Paths: append([]string{dir}, generated...), SecretsDirs: []string{ex.certs}}
 				whole := compileAll(t, opts)
 				for _, f := range files {
 					b, err := os.ReadFile(filepath.Join(dir, f))

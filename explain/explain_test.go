@@ -21,7 +21,7 @@ func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*pipeline.Config, ir.Node)
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "kyma.yaml")
 	writeExpanded(t, p, filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "kyma.in.yaml"), src)
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{src}, SecretsDir: p.Dir}, pipeline.ForServe())
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{src}, SecretsDirs: []string{p.Dir}}, pipeline.ForServe())
 	if err != nil {
 		t.Fatal(err)
 	}

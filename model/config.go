@@ -24,8 +24,8 @@ type Config struct {
 	// Load and keyed by cleaned absolute path, so later stages stay pure.
 	// Read them with File.
 	Files map[string][]byte
-	// SecretsDir is LoadOptions.SecretsDir, for messages.
-	SecretsDir string
+	// SecretsDirs is LoadOptions.SecretsDirs, for messages.
+	SecretsDirs []string
 	// ShortNames and ClusterDomain are LoadOptions'; see ResolveShortNames.
 	ShortNames    ShortNameRule
 	ClusterDomain string
@@ -35,9 +35,11 @@ type Config struct {
 type LoadOptions struct {
 	// Paths are files or directories (recursive; *.yaml and *.yml).
 	Paths []string
-	// SecretsDir is laid out like mounted Kubernetes Secrets:
-	// DIR/<name>/{tls.crt,tls.key,ca.crt,ca.crl}.
-	SecretsDir string
+	// SecretsDirs are laid out like mounted Kubernetes Secrets:
+	// DIR/<name>/{tls.crt,tls.key,ca.crt,ca.crl}. Each adds its secrets;
+	// a name in several of them must hold the same material in each, or
+	// the secret is ambiguous (as between Secret documents).
+	SecretsDirs []string
 	// ShortNames says how a host without a dot is read ("" is
 	// ShortNamesDNS); ClusterDomain is the Kubernetes cluster domain for
 	// ShortNamesKubernetes ("" is DefaultClusterDomain).

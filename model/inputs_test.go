@@ -92,7 +92,7 @@ func TestLoadReadsOnlyRegularFiles(t *testing.T) {
 				}
 				p := filepath.Join(dir, "secrets", "gw", "ca.crl")
 				mkfifo(t, p)
-				return LoadOptions{SecretsDir: filepath.Join(dir, "secrets")}, p
+				return LoadOptions{SecretsDirs: []string{filepath.Join(dir, "secrets")}}, p
 			},
 			want: "is a named pipe (FIFO), not a regular file",
 		},

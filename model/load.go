@@ -13,19 +13,19 @@ import (
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
 )
 
-// Load reads every object from opts.Paths and opts.SecretsDir, with the
+// Load reads every object from opts.Paths and opts.SecretsDirs, with the
 // line of every field, and reads the files Istio's file fields name. It
 // returns all errors as one *ErrorList; the Config holds whatever decoded
 // and is returned even then, so a caller may still report Validate's
 // findings.
 func Load(opts LoadOptions) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDir: opts.SecretsDir, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
 	files := l.collect(opts.Paths)
 	for _, f := range files {
 		l.loadFile(f)
 	}
-	if opts.SecretsDir != "" {
-		l.loadSecretsDir(opts.SecretsDir)
+	for _, dir := range opts.SecretsDirs {
+		l.loadSecretsDir(dir)
 	}
 	l.checkSecretData()
 	l.readFileFields()

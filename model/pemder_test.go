@@ -157,7 +157,7 @@ func TestDERInput(t *testing.T) {
 		"secrets/dir/tls.crt": string(cert), "secrets/dir/tls.key": string(key),
 		"secrets/dir/ca.crt": string(ca), "secrets/dir/ca.crl": string(crl),
 	})
-	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "conf")}, SecretsDir: secrets})
+	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "conf")}, SecretsDirs: []string{secrets}})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

@@ -170,8 +170,12 @@ func (c *Config) notFound(ns, name, alt string) error {
 	if ns != WorkloadSecretsNamespace {
 		where = fmt.Sprintf("namespaces %q and %q", ns, WorkloadSecretsNamespace)
 	}
-	if c.SecretsDir != "" {
-		where += " or the secrets directory " + c.SecretsDir
+	switch len(c.SecretsDirs) {
+	case 0:
+	case 1:
+		where += " or the secrets directory " + c.SecretsDirs[0]
+	default:
+		where += " or the secrets directories " + strings.Join(c.SecretsDirs, ", ")
 	}
 	what := fmt.Sprintf("secret %q", name)
 	if alt != "" {

@@ -34,7 +34,7 @@ func loadResolveConfig(t *testing.T) (*Config, string) {
 		"sd/in-dir/tls.crt": "C4", "sd/in-dir/tls.key": "K4",
 		"sd/same/tls.crt": "S",
 	})
-	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "conf")}, SecretsDir: filepath.Join(dir, "sd")})
+	cfg, err := Load(LoadOptions{Paths: []string{filepath.Join(dir, "conf")}, SecretsDirs: []string{filepath.Join(dir, "sd")}})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

@@ -78,7 +78,7 @@ func TestSecretsDir(t *testing.T) {
 	sd := filepath.Join(dir, "secrets")
 	mountSecret(t, filepath.Join(sd, "httpbin"), map[string]string{"tls.crt": "C", "tls.key": "K", "ca.crt": "A", "ca.crl": "R", "tls.ocsp-staple": "O"})
 	writeFiles(t, sd, map[string]string{"plain/cert": "C2", "plain/key": "K2", "plain/cacert": "A2", ".hidden/tls.crt": "H"})
-	cfg, err := Load(LoadOptions{SecretsDir: sd})
+	cfg, err := Load(LoadOptions{SecretsDirs: []string{sd}})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -142,7 +142,7 @@ func TestSecretsDirErrors(t *testing.T) {
 			dir := t.TempDir()
 			sd := filepath.Join(dir, "secrets")
 			tc.setup(t, sd)
-			_, err := Load(LoadOptions{SecretsDir: sd})
+			_, err := Load(LoadOptions{SecretsDirs: []string{sd}})
 			if diff := cmp.Diff(tc.want(sd), errorLines(err, dir)); diff != "" {
 				t.Errorf("errors (-want +got):\n%s", diff)
 			}

@@ -35,7 +35,7 @@ func TestAccessLogsFromMeshConfig(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: goldenPKI(t).Dir}, pipeline.WithExpiryWarning(0))
+			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{goldenPKI(t).Dir}}, pipeline.WithExpiryWarning(0))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,7 +45,7 @@ func writeScaleConfig(b *testing.B, n int) model.LoadOptions {
 	if err := os.WriteFile(path, []byte(y.String()), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	return model.LoadOptions{Paths: []string{path}, SecretsDir: secrets}
+	return model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
 }
 
 // BenchmarkLoad measures a whole reload: read and decode the YAML, validate,

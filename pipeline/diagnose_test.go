@@ -117,7 +117,7 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 			if tc.serve {
 				opts = append(opts, pipeline.ForServe())
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, opts...)
+			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, opts...)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -156,7 +156,7 @@ func TestConfigWarnings(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, pipeline.WithExpiryWarning(0))
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func TestFindingsHaveParts(t *testing.T) {
 			if err := os.WriteFile(cfgFile, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, pipeline.WithExpiryWarning(tc.expiry))
+			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(tc.expiry))
 			var found []*model.FieldError
 			var list *model.ErrorList
 			switch {

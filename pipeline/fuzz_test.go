@@ -37,7 +37,7 @@ func FuzzLoadTranslate(f *testing.F) {
 		if err := os.WriteFile(path, pki.Expand(t, src, false), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: pki.Dir})
+		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki.Dir}})
 		if err != nil {
 			return // rejected with a message: fine
 		}

@@ -50,9 +50,9 @@ func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 	if err := os.WriteFile(path, pki.Expand(t, src, true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: pki.Dir}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki.Dir}}
 	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
-		opts.SecretsDir = "" // the case brings its own Secret documents
+		opts.SecretsDirs = nil // the case brings its own Secret documents
 	}
 	if bytes.Contains(src, []byte("\n# short-names: kubernetes\n")) {
 		opts.ShortNames = model.ShortNamesKubernetes // Istio's rule (default: dns)

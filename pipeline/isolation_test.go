@@ -124,7 +124,7 @@ func (c isolationCase) translate(t *testing.T) *translate.Resources {
 	if err := os.WriteFile(path, []byte(c.yaml()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := model.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: goldenPKI(t).Dir})
+	cfg, err := model.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{goldenPKI(t).Dir}})
 	if err != nil {
 		t.Fatalf("%v: load: %v", c, err)
 	}

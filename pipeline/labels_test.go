@@ -40,7 +40,7 @@ func TestCompileLabelSetsDoNotAlias(t *testing.T) {
 	if err := os.WriteFile(path, []byte(aliasGateway), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: secrets}, pipeline.WithExpiryWarning(0))
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestOversizeSecretRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(doc.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: secrets}, pipeline.WithExpiryWarning(0), pipeline.ForServe())
+	_, err = pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0), pipeline.ForServe())
 	if err == nil {
 		t.Fatal("a 70 MB CA bundle loaded")
 	}
@@ -107,7 +107,7 @@ func TestOversizeResponseRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sizeGateway(5)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: secrets}, pipeline.WithExpiryWarning(0))
+	_, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0))
 	if err == nil {
 		t.Fatal("5 bundles of 14 MB loaded")
 	}

@@ -2,20 +2,31 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/trustgate/trustgate/xds/bootstrap"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/xdstls"
 )
 
-// runBootstrap prints an Envoy bootstrap that connects to trustgate.
-func runBootstrap(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+func newBootstrapCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bootstrap --node-id ID",
+		Short: "print an Envoy bootstrap that connects to trustgate",
+		Long: "Prints an Envoy bootstrap (YAML) that takes listeners and clusters from trustgate over ADS\n" +
+			"through an HTTP/2 cluster named xds_cluster, announcing the node labels. File paths are\n" +
+			"written as given: they are read by Envoy, not by this command. SDS sends the proxy its private\n" +
+			"keys, so a plaintext bootstrap (no --xds-ca) to an address other than loopback is refused\n" +
+			"unless --insecure-xds is given.",
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
 	nodeID := fs.String("node-id", "", "the node `ID` Envoy announces (required)")
-	labelFlag := fs.String("labels", "", "node labels `k=v,...`; proxies with equal labels share a configuration")
+	labelFlag := fs.String("node-labels", "", "node labels `k=v,...`; proxies with equal labels share a configuration")
+	aliasFlag(fs, "node-labels", "labels")
 	cluster := fs.String("cluster", "trustgate", "the node `cluster` Envoy announces")
 	xdsAddr := fs.String("xds-addr", server.DefaultXDSAddr, "trustgate's ADS `host:port`")
 	delta := fs.Bool("delta", false, "use incremental (delta) ADS instead of state of the world")
@@ -26,56 +37,41 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 	maxHeap := fs.Uint64("max-heap", bootstrap.DefaultMaxHeapBytes, "heap `bytes` Envoy's overload manager protects: it shrinks the heap at 95% and answers new requests with 503 at 98%; set it to Envoy's memory limit")
 	maxConns := fs.Uint64("max-connections", bootstrap.DefaultMaxConnections, "downstream connections Envoy accepts across all listeners (`N`)")
 	insecure := fs.Bool("insecure-xds", false, "allow plaintext xDS to an address other than loopback: anyone on the path reads every private key sent to the proxy")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--max-heap BYTES] [--max-connections N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE] | --insecure-xds]")
-		fmt.Fprintln(fs.Output(), "\nPrints an Envoy bootstrap (YAML) that takes listeners and clusters from trustgate over ADS")
-		fmt.Fprintln(fs.Output(), "through an HTTP/2 cluster named xds_cluster, announcing the node labels. File paths are")
-		fmt.Fprintln(fs.Output(), "written as given: they are read by Envoy, not by this command. SDS sends the proxy its private")
-		fmt.Fprintln(fs.Output(), "keys, so a plaintext bootstrap (no --xds-ca) to an address other than loopback is refused")
-		fmt.Fprintln(fs.Output(), "unless --insecure-xds is given.")
-		fs.PrintDefaults()
-	}
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if fs.NArg() > 0 {
-		return usageError(stderr, fs, "unexpected arguments %q", fs.Args())
-	}
-	if *nodeID == "" {
-		return usageError(stderr, fs, "--node-id is required")
-	}
-	l, err := parseLabels(*labelFlag)
-	if err != nil {
-		return usageError(stderr, fs, "--labels: %v", err)
-	}
-	opts := bootstrap.Options{
-		NodeID: *nodeID, Cluster: *cluster, Labels: l, XDSAddr: *xdsAddr, Delta: *delta,
-		AdminPort:    uint32(min(*adminPort, 1<<32-1)), // saturate, not wrap: Generate rejects >65535
-		MaxHeapBytes: *maxHeap, MaxConnections: *maxConns,
-	}
-	if *xdsCA != "" || *xdsCert != "" || *xdsKey != "" {
-		opts.TLS = &bootstrap.TLSFiles{CA: *xdsCA, Cert: *xdsCert, Key: *xdsKey}
-	}
-	if err := checkPlaintext(opts, *insecure, stderr); err != nil {
-		return usageError(stderr, fs, "%v", err)
-	}
-	b, err := bootstrap.Generate(opts)
-	if errors.Is(err, bootstrap.ErrOptions) {
-		return usageError(stderr, fs, "%v", err)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "trustgate bootstrap:", err)
-		return 1
-	}
-	y, err := bootstrap.YAML(b)
-	if err == nil {
-		_, err = stdout.Write(y)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "trustgate bootstrap:", err)
-		return 1
-	}
-	return 0
+	cmd.RunE = action(func(cmd *cobra.Command, _ []string) error {
+		warnAlias(cmd, "labels", "node-labels")
+		if *nodeID == "" {
+			return usagef("--node-id is required")
+		}
+		l, err := parseLabels(*labelFlag)
+		if err != nil {
+			return usagef("--node-labels: %v", err)
+		}
+		opts := bootstrap.Options{
+			NodeID: *nodeID, Cluster: *cluster, Labels: l, XDSAddr: *xdsAddr, Delta: *delta,
+			AdminPort:    uint32(min(*adminPort, 1<<32-1)), // saturate, not wrap: Generate rejects >65535
+			MaxHeapBytes: *maxHeap, MaxConnections: *maxConns,
+		}
+		if *xdsCA != "" || *xdsCert != "" || *xdsKey != "" {
+			opts.TLS = &bootstrap.TLSFiles{CA: *xdsCA, Cert: *xdsCert, Key: *xdsKey}
+		}
+		if err := checkPlaintext(opts, *insecure, cmd.ErrOrStderr()); err != nil {
+			return usageError{err}
+		}
+		b, err := bootstrap.Generate(opts)
+		if errors.Is(err, bootstrap.ErrOptions) {
+			return usageError{err}
+		}
+		if err != nil {
+			return err
+		}
+		y, err := bootstrap.YAML(b)
+		if err != nil {
+			return err
+		}
+		_, err = cmd.OutOrStdout().Write(y)
+		return err
+	})
+	return cmd
 }
 
 // checkPlaintext refuses a plaintext bootstrap to an address other than

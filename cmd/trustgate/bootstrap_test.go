@@ -27,10 +27,10 @@ func TestRunBootstrap(t *testing.T) {
 	}{
 		// The command lines envoy/README.md gives for the committed files.
 		"envoy/bootstrap-sotw.yaml": {
-			args: []string{"--node-id", "gateway-1", "--labels", "app=trustgate-default"}, wantStdout: committed("bootstrap-sotw.yaml"),
+			args: []string{"--node-id", "gateway-1", "--node-labels", "app=trustgate-default"}, wantStdout: committed("bootstrap-sotw.yaml"),
 		},
 		"envoy/bootstrap-delta.yaml": {
-			args: []string{"--node-id", "gateway-1", "--labels", "app=trustgate-default", "--delta"}, wantStdout: committed("bootstrap-delta.yaml"),
+			args: []string{"--node-id", "gateway-1", "--node-labels", "app=trustgate-default", "--delta"}, wantStdout: committed("bootstrap-delta.yaml"),
 		},
 		"mutual TLS to trustgate": {
 			args:      []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--xds-ca", "/ca.pem", "--xds-cert", "/tls.crt", "--xds-key", "/tls.key"},
@@ -65,17 +65,17 @@ func TestRunBootstrap(t *testing.T) {
 		},
 		"help":             {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
 		"no node ID":       {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
-		"bad labels":       {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
+		"bad labels":       {args: []string{"--node-id", "gw", "--node-labels", "app"}, wantCode: 2, stderrHas: "--node-labels"},
 		"bad address":      {args: []string{"--node-id", "gw", "--xds-addr", "trustgate"}, wantCode: 2, stderrHas: "xDS address"},
 		"key without cert": {args: []string{"--node-id", "gw", "--xds-ca", "ca", "--xds-key", "k"}, wantCode: 2, stderrHas: "go together"},
 		"admin port":       {args: []string{"--node-id", "gw", "--admin-port", "70000"}, wantCode: 2, stderrHas: "admin port"},
 		"unknown flag":     {args: []string{"--node-id", "gw", "--nope"}, wantCode: 2, stderrHas: "nope"},
-		"stray argument":   {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: "unexpected arguments"},
+		"stray argument":   {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: `unexpected argument "extra"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := runBootstrap(tc.args, &stdout, &stderr)
+			code := run(append([]string{"bootstrap"}, tc.args...), &stdout, &stderr)
 			if code != tc.wantCode {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
 			}

@@ -48,7 +48,7 @@ func TestDERSecretsReachEnvoyAsPEM(t *testing.T) {
 	if code, stdout, stderr := runCapture("check", "--config", cfgFile, "--secrets-dir", secrets); code != 0 {
 		t.Fatalf("check: exit %d\n%s%s", code, stdout, stderr)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets})
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func runCertsCapture(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = runCerts(args, &out, &errOut)
+	code = run(append([]string{"certs"}, args...), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -27,17 +27,17 @@ func TestRunCertsExitCodes(t *testing.T) {
 		wantStdout string // substring; "" checks nothing
 		wantStderr string
 	}{
-		"no command":               {args: nil, wantCode: 2, wantStderr: "Usage: trustgate certs"},
+		"no command":               {args: nil, wantCode: 2, wantStderr: "Usage: trustgate certs <command>"},
 		"help":                     {args: []string{"--help"}, wantCode: 0, wantStdout: "for development and tests only"},
 		"unknown command":          {args: []string{"sign"}, wantCode: 2, wantStderr: `unknown command "sign"`},
 		"init help":                {args: []string{"init", "--help"}, wantCode: 0, wantStdout: "-intermediate"},
 		"init without dir":         {args: []string{"init"}, wantCode: 2, wantStderr: "--dir is required"},
-		"init with a bad key":      {args: []string{"init", "--dir", t.TempDir(), "--key", "dsa"}, wantCode: 2, wantStderr: `--key "dsa"`},
+		"init with a bad key":      {args: []string{"init", "--dir", t.TempDir(), "--key-type", "dsa"}, wantCode: 2, wantStderr: `--key-type "dsa"`},
 		"init with zero days":      {args: []string{"init", "--dir", t.TempDir(), "--days", "0"}, wantCode: 2, wantStderr: "days must be positive"},
 		"init twice":               {args: []string{"init", "--dir", dir}, wantCode: 1, wantStderr: "already exists"},
 		"init with a bad flag":     {args: []string{"init", "--bogus"}, wantCode: 2},
-		"issue help":               {args: []string{"issue", "--help"}, wantCode: 0, wantStdout: "issue server|client"},
-		"issue without kind":       {args: []string{"issue"}, wantCode: 2, wantStderr: "issue server|client"},
+		"issue help":               {args: []string{"issue", "--help"}, wantCode: 0, wantStdout: "Usage: trustgate certs issue <command>"},
+		"issue without kind":       {args: []string{"issue"}, wantCode: 2, wantStderr: "Usage: trustgate certs issue <command>"},
 		"issue of an unknown kind": {args: []string{"issue", "peer"}, wantCode: 2, wantStderr: `unknown kind "peer"`},
 		"issue server help":        {args: []string{"issue", "server", "--help"}, wantCode: 0, wantStdout: "-host"},
 		"issue client help":        {args: []string{"issue", "client", "--help"}, wantCode: 0, wantStdout: "-uri"},
@@ -75,7 +75,7 @@ func TestRunCertsFlow(t *testing.T) {
 		args []string
 	}{
 		{"init", []string{"init", "--dir", dir, "--intermediate", "--cn", "flow CA", "--crl-days", "3"}},
-		{"issue server", []string{"issue", "server", "--dir", dir, "--name", "gw", "--host", "gw.example.com", "--host", "127.0.0.1", "--key", "rsa"}},
+		{"issue server", []string{"issue", "server", "--dir", dir, "--name", "gw", "--host", "gw.example.com", "--host", "127.0.0.1", "--key-type", "rsa"}},
 		{"issue client", []string{"issue", "client", "--dir", dir, "--name", "app", "--cn", "app", "--uri", "spiffe://example.org/app", "--org", "Example", "--issuer", "root"}},
 		{"revoke", []string{"revoke", "--dir", dir, "--name", "app"}},
 		{"crl", []string{"crl", "--dir", dir, "--crl-days", "1"}},

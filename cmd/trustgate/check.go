@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
@@ -80,37 +81,36 @@ func (r *report) addFinding(f finding) {
 	}
 }
 
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+func newCheckCmd() *cobra.Command {
 	var cf configFlags
-	cf.register(fs)
-	output := fs.String("o", "text", "output format: text or json")
-	expiry := fs.Duration("expiry-warning", 30*24*time.Hour, "warn about certificates expiring within this `duration`")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate check --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [-o text|json] [--expiry-warning 720h]")
-		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates.")
-		fmt.Fprintln(fs.Output(), "Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
-		fs.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:   "check " + configUse,
+		Short: "validate configuration and certificates; exit 1 on errors",
+		Long: "Loads, validates and translates for every Gateway selector; diagnoses every certificate, key,\n" +
+			"CA bundle and CRL in the role it is used in, and reports every problem in one run.\n\n" +
+			"Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.",
 	}
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if *output != "text" && *output != "json" {
-		return usageError(stderr, fs, "-o must be text or json, not %q", *output)
-	}
-	opts, err := cf.options(fs)
-	if err != nil {
-		return usageError(stderr, fs, "%v", err)
-	}
-	r := checkConfig(opts, time.Now(), *expiry)
-	if err := writeReport(stdout, *output, r); err != nil {
-		fmt.Fprintln(stderr, "trustgate check:", err)
-		return 1
-	}
-	if r.Errors > 0 {
-		return 1
-	}
-	return 0
+	cf.register(cmd)
+	output := outputFlag(cmd, "text", "text", "json")
+	expiry := cmd.Flags().Duration("expiry-warning", 30*24*time.Hour, "warn about certificates and CRLs expiring within this `duration`")
+	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
+		if err := checkEnum("output", *output, "text", "json"); err != nil {
+			return err
+		}
+		opts, err := cf.options(args)
+		if err != nil {
+			return usageError{err}
+		}
+		r := checkConfig(opts, time.Now(), *expiry)
+		if err := writeReport(cmd.OutOrStdout(), *output, r); err != nil {
+			return err
+		}
+		if r.Errors > 0 {
+			return exitCode(1)
+		}
+		return nil
+	})
+	return cmd
 }
 
 // checkConfig loads, validates, builds every proxy group and diagnoses its

@@ -70,16 +70,16 @@ func TestRunExitCodes(t *testing.T) {
 		stderr     string // substring expected on stderr
 		notOnStdio string // must appear in neither
 	}{
-		"no command":           {args: nil, code: 2, stderr: "Usage: trustgate"},
+		"no command":           {args: nil, code: 2, stderr: "Usage: trustgate <command>"},
 		"unknown command":      {args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
 		"help":                 {args: []string{"--help"}, code: 0, stdout: "translate"},
 		"version":              {args: []string{"--version"}, code: 0, stdout: "trustgate "},
 		"translate help":       {args: []string{"translate", "--help"}, code: 0, stdout: "--show-secrets"},
 		"check help":           {args: []string{"check", "--help"}, code: 0, stdout: "Exit status"},
 		"serve help":           {args: []string{"serve", "--help"}, code: 0, stdout: "--xds-addr"},
-		"translate no config":  {args: []string{"translate"}, code: 2, stderr: "--config is required"},
-		"translate bad flag":   {args: []string{"translate", "--nope"}, code: 2, stderr: "flag provided but not defined"},
-		"translate bad -o":     {args: []string{"translate", "--config", cfg, "-o", "xml"}, code: 2, stderr: "-o must be json or yaml"},
+		"translate no config":  {args: []string{"translate"}, code: 2, stderr: "no configuration: give --config PATH, or the paths as arguments"},
+		"translate bad flag":   {args: []string{"translate", "--nope"}, code: 2, stderr: "unknown flag: --nope"},
+		"translate bad -o":     {args: []string{"translate", "--config", cfg, "-o", "xml"}, code: 2, stderr: `--output must be json or yaml, not "xml"`},
 		"translate bad labels": {args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "novalue"}, code: 2},
 		"translate unselected labels": {
 			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "istio=ingresgateway"}, code: 2,
@@ -101,7 +101,7 @@ func TestRunExitCodes(t *testing.T) {
 		},
 		"check clean":        {args: []string{"check", "--config", cfg, "--secrets-dir", secrets}, code: 0, stdout: "0 error(s)"},
 		"check finds errors": {args: []string{"check", "--config", badHost, "--secrets-dir", badSecrets}, code: 1, stdout: `does not cover host "other.test"`},
-		"check no config":    {args: []string{"check"}, code: 2, stderr: "--config is required"},
+		"check no config":    {args: []string{"check"}, code: 2, stderr: "no configuration"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

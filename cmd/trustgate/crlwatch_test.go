@@ -53,7 +53,7 @@ func TestCRLWatch(t *testing.T) {
 	var buf bytes.Buffer
 	w := newCRLWatch(slog.New(slog.NewJSONHandler(&buf, nil)), pipeline.DefaultExpiryWarning)
 	load := w.wrap(func() (server.Config, error) {
-		return pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, pipeline.ForServe())
+		return pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.ForServe())
 	})
 	if _, err := load(); err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func TestCRLWatchStartsQuiet(t *testing.T) {
 	var buf bytes.Buffer
 	w := newCRLWatch(slog.New(slog.NewJSONHandler(&buf, nil)), pipeline.DefaultExpiryWarning)
 	cfg, err := w.wrap(func() (server.Config, error) {
-		return pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDir: secrets}, pipeline.ForServe())
+		return pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.ForServe())
 	})()
 	if err != nil {
 		t.Fatal(err)

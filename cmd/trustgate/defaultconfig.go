@@ -31,11 +31,12 @@ func defaultConfig(log *slog.Logger) (cleanup func(), opts model.LoadOptions, er
 		cleanup()
 		return nil, opts, err
 	}
-	opts = model.LoadOptions{Paths: []string{filepath.Join(dir, "config")}, SecretsDir: filepath.Join(dir, "pki")}
+	pki := filepath.Join(dir, "pki")
+	opts = model.LoadOptions{Paths: []string{filepath.Join(dir, "config")}, SecretsDirs: []string{pki}}
 	log.Info("serving the built-in example configuration (development only)",
-		"config", opts.Paths[0], "secrets", opts.SecretsDir,
-		"envoy", "trustgate bootstrap --node-id dev --labels app=trustgate-default",
-		"curl", fmt.Sprintf("curl --cacert %[1]s/client/ca.crt --cert %[1]s/client/tls.crt --key %[1]s/client/tls.key https://localhost:8443/", opts.SecretsDir))
+		"config", opts.Paths[0], "secrets", pki,
+		"envoy", "trustgate bootstrap --node-id dev --node-labels app=trustgate-default",
+		"curl", fmt.Sprintf("curl --cacert %[1]s/client/ca.crt --cert %[1]s/client/tls.crt --key %[1]s/client/tls.key https://localhost:8443/", pki))
 	return cleanup, opts, nil
 }
 

@@ -3,15 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -21,71 +21,87 @@ import (
 	"github.com/trustgate/trustgate/xds/xdstls"
 )
 
-func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func newServeCmd() *cobra.Command {
 	var cf configFlags
-	cf.register(fs)
-	xdsAddr := fs.String("xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
-	adminAddr := fs.String("admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...)")
-	debounce := fs.Duration("debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
-	settle := fs.Duration("settle", server.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
-	allowEmpty := fs.Bool("allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
-	waitForConfig := fs.Bool("wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
-	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	cmd := &cobra.Command{
+		Use:   "serve [[--config] PATH...]",
+		Short: "serve the configuration to Envoy over ADS, reloading on change",
+		Long: "Serves the configuration over ADS (state of the world and delta), reloading on change and\n" +
+			"on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically\n" +
+			"(write elsewhere, then rename into place): a file written in place is read only once it\n" +
+			"has not changed for --settle. A reload that would remove every listener of a group with\n" +
+			"connected proxies, or replace a valid certificate or CRL with an expired one, is held back.\n" +
+			"Exits 1 when the first configuration does not load, unless --wait-for-config. Without\n" +
+			"configuration paths it serves a built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys\n" +
+			"labelled app=trustgate-default).\n\n" +
+			"SDS hands private keys to the proxies, so ADS is plaintext only on loopback (or with\n" +
+			"--insecure-xds). With --xds-cert, --xds-key and --xds-client-ca it requires a client\n" +
+			"certificate, and a proxy's node id must be one of the certificate's identities (URI SANs,\n" +
+			"then DNS SANs, then the subject CN; an id with a scheme, such as spiffe://, only from a URI\n" +
+			"SAN); --xds-authz binds identities to the labels they may claim (a YAML list of\n" +
+			"{identity: ID or PREFIX*, labels: {k: v}}). The files reload on change.\n\n" +
+			"The admin endpoint serves /healthz, /readyz, /metrics and /debug/...; on a loopback address\n" +
+			"also Go's profiles under /debug/pprof/.",
+	}
+	cf.register(cmd)
+	var f serveFlags
+	f.register(cmd)
 	var lim limitFlags
-	lim.register(fs)
+	lim.register(cmd.Flags())
 	var sec xdsSecurityFlags
-	sec.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--short-names dns|kubernetes] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
-		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
-		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
-		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
-		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change and")
-		fmt.Fprintln(fs.Output(), "on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically")
-		fmt.Fprintln(fs.Output(), "(write elsewhere, then rename into place): a file written in place is read only once it")
-		fmt.Fprintln(fs.Output(), "has not changed for --settle. A reload that would remove every listener of a group with")
-		fmt.Fprintln(fs.Output(), "connected proxies, or replace a valid certificate or CRL with an expired one, is held back.")
-		fmt.Fprintln(fs.Output(), "Exits 1 when the first configuration does not load, unless --wait-for-config. Without")
-		fmt.Fprintln(fs.Output(), "--config it serves a built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys")
-		fmt.Fprintln(fs.Output(), "labelled app=trustgate-default).")
-		fmt.Fprintln(fs.Output(), "\nSDS hands private keys to the proxies, so ADS is plaintext only on loopback (or with")
-		fmt.Fprintln(fs.Output(), "--insecure-xds). With --xds-cert, --xds-key and --xds-client-ca it requires a client")
-		fmt.Fprintln(fs.Output(), "certificate, and a proxy's node id must be one of the certificate's identities (URI SANs,")
-		fmt.Fprintln(fs.Output(), "then DNS SANs, then the subject CN; an id with a scheme, such as spiffe://, only from a URI")
-		fmt.Fprintln(fs.Output(), "SAN); --xds-authz binds identities to the labels they may")
-		fmt.Fprintln(fs.Output(), "claim (a YAML list of {identity: ID or PREFIX*, labels: {k: v}}). The files reload on change.")
-		fs.PrintDefaults()
-	}
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
+	sec.register(cmd)
+	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
+		return serve(cmd, args, &cf, &f, &lim, &sec)
+	})
+	return cmd
+}
+
+// serveFlags are serve's own flags.
+type serveFlags struct {
+	xdsAddr, adminAddr, logLevel string
+	debounce, settle             time.Duration
+	allowEmpty, waitForConfig    bool
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.xdsAddr, "xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
+	fs.StringVar(&f.adminAddr, "admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...; /debug/pprof/ on loopback only)")
+	fs.DurationVar(&f.debounce, "debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
+	fs.DurationVar(&f.settle, "settle", server.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
+	fs.BoolVar(&f.allowEmpty, "allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
+	fs.BoolVar(&f.waitForConfig, "wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	enumFlag(cmd, "log-level", "debug", "info", "warn", "error")
+}
+
+// serve runs the server until SIGINT or SIGTERM.
+func serve(cmd *cobra.Command, args []string, cf *configFlags, f *serveFlags, lim *limitFlags, sec *xdsSecurityFlags) error {
+	stderr := cmd.ErrOrStderr()
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usageError(stderr, fs, "--log-level: %v", err)
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return usagef("--log-level: %v", err)
 	}
-	if err := sec.check(*xdsAddr); err != nil {
-		return usageError(stderr, fs, "%v", err)
+	if err := sec.check(f.xdsAddr); err != nil {
+		return usageError{err}
 	}
 	if err := lim.check(); err != nil {
-		return usageError(stderr, fs, "%v", err)
+		return usageError{err}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	grpcOpts, authz, err := sec.wire(*xdsAddr, *adminAddr, log)
+	grpcOpts, authz, err := sec.wire(f.xdsAddr, f.adminAddr, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "trustgate serve:", err)
-		return 1
+		return err
 	}
 
-	opts, err := cf.options(fs)
+	opts, err := cf.options(args)
 	if err != nil && !errors.Is(err, errNoConfig) {
-		return usageError(stderr, fs, "%v", err)
+		return usageError{err}
 	}
-	if err != nil { // no --config: the built-in example
+	if err != nil { // no configuration paths: the built-in example
 		cleanup, dopts, derr := defaultConfig(log)
 		if derr != nil {
-			fmt.Fprintln(stderr, "trustgate serve: default configuration:", derr)
-			return 1
+			return fmt.Errorf("default configuration: %w", derr)
 		}
 		defer cleanup()
 		opts = dopts
@@ -95,17 +111,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
 	srv, err := server.New(server.Options{
-		Loader:     crls.wrap(loader(opts, log)),
-		WatchPaths: opts.Paths,
-		SecretsDir: opts.SecretsDir,
-		Debounce:   *debounce,
-		Settle:     *settle,
-		XDSAddr:    *xdsAddr,
-		AdminAddr:  *adminAddr,
+		Loader: crls.wrap(loader(opts, log)),
+		// The secrets directories are watched like the configuration.
+		WatchPaths: append(append([]string(nil), opts.Paths...), opts.SecretsDirs...),
+		Debounce:   f.debounce,
+		Settle:     f.settle,
+		XDSAddr:    f.xdsAddr,
+		AdminAddr:  f.adminAddr,
 		Logger:     log,
 
-		AllowEmptyGroups:     *allowEmpty,
-		RequireInitialConfig: !*waitForConfig,
+		AllowEmptyGroups:     f.allowEmpty,
+		RequireInitialConfig: !f.waitForConfig,
 		GRPCServerOptions:    grpcOpts,
 		Authorizer:           authz,
 
@@ -122,9 +138,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		log.Error("server stopped", "error", err)
-		return 1
+		return exitCode(1)
 	}
-	return 0
+	return nil
 }
 
 // reloadOnHangup reloads on SIGHUP until ctx ends (Reload logs and records
@@ -165,12 +181,16 @@ type xdsSecurityFlags struct {
 	insecure                   bool
 }
 
-func (f *xdsSecurityFlags) register(fs *flag.FlagSet) {
+func (f *xdsSecurityFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	fs.StringVar(&f.cert, "xds-cert", "", "certificate chain `FILE` of the ADS endpoint (mutual TLS, with --xds-key and --xds-client-ca; reloaded on change)")
 	fs.StringVar(&f.key, "xds-key", "", "private key `FILE` of --xds-cert")
 	fs.StringVar(&f.clientCA, "xds-client-ca", "", "CA `FILE` that verifies proxies' client certificates (reloaded on change)")
 	fs.StringVar(&f.authz, "xds-authz", "", "policy `FILE` binding proxy identities to the node labels they may claim (reloaded on change)")
 	fs.BoolVar(&f.insecure, "insecure-xds", false, "serve plaintext ADS on an address other than loopback: anyone who reaches it gets every private key")
+	for _, name := range []string{"xds-cert", "xds-key", "xds-client-ca", "xds-authz"} {
+		_ = cmd.MarkFlagFilename(name) // completion hint; the flag exists
+	}
 }
 
 func (f *xdsSecurityFlags) tls() bool { return f.cert != "" || f.key != "" || f.clientCA != "" }
@@ -224,10 +244,10 @@ func (f *xdsSecurityFlags) wire(xdsAddr, adminAddr string, log *slog.Logger) ([]
 type limitFlags struct {
 	maxGroups, maxConns, maxStreams int
 	groupGrace, idle                time.Duration
-	adminHosts                      stringList
+	adminHosts                      listFlag
 }
 
-func (f *limitFlags) register(fs *flag.FlagSet) {
+func (f *limitFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.maxGroups, "max-groups", server.DefaultMaxGroups, "most proxy groups (distinct label sets); a proxy with new labels past it is refused (ResourceExhausted)")
 	fs.DurationVar(&f.groupGrace, "group-grace", server.DefaultGroupGrace, "how long a proxy group with no proxy connected is kept; a reload frees such groups at once")
 	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "most open ADS connections; more are closed as accepted (lowered to fit the open-file limit)")

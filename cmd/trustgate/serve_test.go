@@ -39,7 +39,7 @@ func TestServeRefusesInsecureXDS(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if code := runServe(tc.args, &stdout, &stderr); code != tc.wantCode {
+			if code := run(append([]string{"serve"}, tc.args...), &stdout, &stderr); code != tc.wantCode {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), tc.stderrHas) {
@@ -108,7 +108,7 @@ func TestServeExitsWhenTheFirstLoadFails(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			done := make(chan int, 1)
 			go func() {
-				done <- runServe([]string{"--xds-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--config", tc.config}, &stdout, &stderr)
+				done <- run([]string{"serve", "--xds-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--config", tc.config}, &stdout, &stderr)
 			}()
 			select {
 			case code := <-done:

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
@@ -13,61 +13,57 @@ import (
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
-func runTranslate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("translate", flag.ContinueOnError)
+func newTranslateCmd() *cobra.Command {
 	var cf configFlags
-	cf.register(fs)
-	labels := fs.String("node-labels", "", "node metadata labels of the proxy group, `k=v,...` (default: the only Gateway selector in the configuration)")
-	nodeID := fs.String("node-id", "", "node id of the proxy (informational)")
-	output := fs.String("o", "json", "output format: json or yaml")
+	cmd := &cobra.Command{
+		Use:   "translate " + configUse,
+		Short: "print the Envoy resources for one proxy group",
+		Long: "Prints the Envoy resources of one proxy group as Envoy's config dump (admin.v3.ConfigDump), in\n" +
+			"Envoy's JSON form; private keys read \"[redacted]\" unless --show-secrets.",
+	}
+	cf.register(cmd)
+	fs := cmd.Flags()
+	labels := nodeLabelsFlag(cmd, &cf)
+	nodeID := fs.String("node-id", "", "node `ID` of the proxy (informational)")
+	output := outputFlag(cmd, "json", "json", "yaml")
 	layout := fs.String("layout", string(dump.LayoutConfigDump), "`layout` of the output: config-dump (Envoy's admin.v3.ConfigDump) or resources ({\"listeners\",\"routes\",\"clusters\",\"endpoints\",\"secrets\"})")
+	enumFlag(cmd, "layout", string(dump.LayoutConfigDump), string(dump.LayoutResources))
 	showSecrets := fs.Bool("show-secrets", false, "print private keys instead of \"[redacted]\"")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--layout config-dump|resources] [--show-secrets]")
-		fmt.Fprintln(fs.Output(), "\nPrints the Envoy resources of one proxy group as Envoy's config dump (admin.v3.ConfigDump), in Envoy's JSON form.")
-		fs.PrintDefaults()
-	}
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if *output != "json" && *output != "yaml" {
-		return usageError(stderr, fs, "-o must be json or yaml, not %q", *output)
-	}
-	lay, err := dump.ParseLayout(*layout)
-	if err != nil {
-		return usageError(stderr, fs, "--%v", err)
-	}
-	opts, err := cf.options(fs)
-	if err != nil {
-		return usageError(stderr, fs, "%v", err)
-	}
-	cfg, err := pipeline.Load(opts)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	node, err := nodeFor(cfg, *nodeID, *labels)
-	if err != nil {
-		return usageError(stderr, fs, "%v", err)
-	}
-	out, err := cfg.Build(node)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	for _, w := range out.Warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	b, err := dump.Render(out.Resources, lay, *output, *showSecrets)
-	if err != nil {
-		fmt.Fprintln(stderr, "trustgate translate:", err)
-		return 1
-	}
-	if _, err := stdout.Write(b); err != nil {
-		fmt.Fprintln(stderr, "trustgate translate:", err)
-		return 1
-	}
-	return 0
+	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
+		if err := checkEnum("output", *output, "json", "yaml"); err != nil {
+			return err
+		}
+		lay, err := dump.ParseLayout(*layout)
+		if err != nil {
+			return usagef("--%v", err)
+		}
+		opts, err := cf.options(args)
+		if err != nil {
+			return usageError{err}
+		}
+		cfg, err := loadConfig(cmd, opts)
+		if err != nil {
+			return err
+		}
+		node, err := nodeFor(cfg, *nodeID, *labels)
+		if err != nil {
+			return usageError{err}
+		}
+		out, err := cfg.Build(node)
+		if err != nil {
+			return reported(cmd, err)
+		}
+		for _, w := range out.Warnings {
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+		}
+		b, err := dump.Render(out.Resources, lay, *output, *showSecrets)
+		if err != nil {
+			return err
+		}
+		_, err = cmd.OutOrStdout().Write(b)
+		return err
+	})
+	return cmd
 }
 
 // nodeFor picks the proxy group: the given labels, which some Gateway must

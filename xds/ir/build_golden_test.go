@@ -70,7 +70,7 @@ func buildCase(t *testing.T, pki *irPKI, in string) []byte {
 	if err := os.WriteFile(path, pki.Expand(t, src, true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := model.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: filepath.Join(pki.Dir, "main")})
+	cfg, err := model.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{filepath.Join(pki.Dir, "main")}})
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -104,7 +104,7 @@ func (c *benchConfig) write() error {
 
 // load is the server's Loader, as `trustgate serve` wires it.
 func (c *benchConfig) load() (server.Config, error) {
-	return pipeline.Load(model.LoadOptions{Paths: []string{filepath.Join(c.dir, "scale.yaml")}, SecretsDir: c.secrets}, pipeline.ForServe())
+	return pipeline.Load(model.LoadOptions{Paths: []string{filepath.Join(c.dir, "scale.yaml")}, SecretsDirs: []string{c.secrets}}, pipeline.ForServe())
 }
 
 // routeChange changes one route of one host.

@@ -46,7 +46,7 @@ func pipelineLoader(t testing.TB, yaml string) server.Loader {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: secrets}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
 	return func() (server.Config, error) { return pipeline.Load(opts, pipeline.ForServe()) }
 }
 

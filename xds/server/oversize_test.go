@@ -118,7 +118,7 @@ func TestOversizeFilesRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(y.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: secrets}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
 	h := newHarness(t, fixture.Spec{})
 	so := h.options()
 	so.Loader = func() (server.Config, error) { return pipeline.Load(opts, pipeline.ForServe()) }

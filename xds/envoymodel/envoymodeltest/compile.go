@@ -64,9 +64,9 @@ func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
 	if err := os.WriteFile(path, p.Expand(t, src, true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}
 	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
-		opts.SecretsDir = ""
+		opts.SecretsDirs = nil
 	}
 	var labels []map[string]string
 	if m := labelsLine.FindSubmatch(src); m != nil {
@@ -85,7 +85,7 @@ func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
 // with a secrets directory, for every Gateway selector.
 func CompileDir(t *testing.T, configDir, secretsDir string) []Group {
 	t.Helper()
-	_, groups := compile(t, model.LoadOptions{Paths: []string{configDir}, SecretsDir: secretsDir}, nil)
+	_, groups := compile(t, model.LoadOptions{Paths: []string{configDir}, SecretsDirs: []string{secretsDir}}, nil)
 	return groups
 }
 
@@ -127,7 +127,7 @@ func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	_, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
 	return groups
 }
 
@@ -138,6 +138,6 @@ func LoadYAML(t *testing.T, p *PKI, yaml string) (*model.Config, []Group) {
 	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	cfg, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
 	return cfg.Model(), groups
 }

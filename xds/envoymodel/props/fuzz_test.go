@@ -38,7 +38,7 @@ func FuzzPipelineModel(f *testing.F) {
 		if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, pipeline.WithExpiryWarning(0))
+		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, pipeline.WithExpiryWarning(0))
 		if err != nil {
 			return
 		}

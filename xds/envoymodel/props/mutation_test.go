@@ -137,7 +137,7 @@ func loadIntent(t *testing.T, p *envoymodeltest.PKI, path string) *model.Config 
 	if err := os.WriteFile(expanded, p.Expand(t, src, true), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := model.Load(model.LoadOptions{Paths: []string{expanded}, SecretsDir: p.Dir})
+	cfg, err := model.Load(model.LoadOptions{Paths: []string{expanded}, SecretsDirs: []string{p.Dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
