@@ -74,7 +74,7 @@ func commitText(settings []debug.BuildSetting) string {
 	}
 	rev := vcs["vcs.revision"]
 	if rev == "" {
-		return "not recorded (go build records it in a git checkout; go run, go test and -buildvcs=false do not)"
+		return "not recorded in this binary (go build records it in a git checkout; go run, go test and -buildvcs=false do not)"
 	}
 	text := rev
 	if t := vcs["vcs.time"]; t != "" {
