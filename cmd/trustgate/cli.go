@@ -8,9 +8,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newRoot builds the command tree. Flags may come anywhere after the
-// command (pflag parses them between arguments); "--" ends them.
-func newRoot() *cobra.Command {
+// newRoot builds the command tree writing to stdout and stderr. Flags may
+// come anywhere after the command (pflag parses them between arguments);
+// "--" ends them.
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "trustgate",
 		Short: "a control plane for mutual-TLS gateways on Envoy",
@@ -22,6 +23,8 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		RunE:          missingCommand,
 	}
+	root.SetOut(stdout) // before the completion command, which keeps the writer it finds
+	root.SetErr(stderr)
 	root.SetVersionTemplate("{{.Version}}")
 	root.SetUsageTemplate(usageTemplate)
 	root.Flags().Bool("version", false, "print the version, the commit it was built from, and the Go and Envoy API versions")
