@@ -23,9 +23,17 @@ import (
 //	/debug/reload                   the last reload and the groups (JSON)
 //
 // Requests whose Host is not an IP address, localhost or one of
-// Options.AdminHosts are refused (see allowedHost).
-func (s *Server) AdminHandler() http.Handler {
+// Options.AdminHosts are refused (see allowedHost). Serve adds Go's
+// profiles under /debug/pprof/ when the admin listener is on loopback
+// (see handleProfiles).
+func (s *Server) AdminHandler() http.Handler { return s.adminHandler(false) }
+
+// adminHandler is AdminHandler, with the profiles if profiles is true.
+func (s *Server) adminHandler(profiles bool) http.Handler {
 	mux := http.NewServeMux()
+	if profiles {
+		handleProfiles(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		text(w, http.StatusOK, "ok")
 	})

@@ -52,5 +52,7 @@
 // trustgate_xds_denied_streams_total{reason} and
 // trustgate_xds_connections_closed_total{reason}, unknown names and types in
 // trustgate_xds_unknown_resource_requests_total{type}. The admin endpoints
-// answer only Hosts that are IP addresses, localhost or Options.AdminHosts.
+// answer only Hosts that are IP addresses, localhost or Options.AdminHosts;
+// Go's profiles (/debug/pprof/) are served only on a loopback admin
+// listener (pprof.go).
 package server

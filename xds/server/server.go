@@ -130,7 +130,9 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server
 	if adminLis != nil {
-		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second,
+		profiles := loopbackListener(adminLis)
+		s.log.Info("admin endpoints", "admin", adminLis.Addr().String(), "pprof", profiles) // Go's profiles on loopback only
+		admin = &http.Server{Handler: s.adminHandler(profiles), ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		wg.Go(func() { errs <- ignoreClosed(admin.Serve(adminLis)) })
 	}
