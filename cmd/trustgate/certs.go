@@ -257,4 +257,3 @@ func (f *subjectFlags) subject() certs.Subject {
 		Locality: f.locality, Province: f.province, Country: f.country, DN: f.dn,
 	}
 }
-
