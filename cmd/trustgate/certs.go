@@ -238,7 +238,7 @@ func (f *subjectFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.locality, "locality", "", "subject `locality` (L)")
 	fs.StringVar(&f.province, "state", "", "subject `state` or province (ST)")
 	fs.StringVar(&f.country, "country", "", "subject `country` (C): two letters")
-	fs.StringVar(&f.dn, "subject", "", "the whole subject `DN`, in the order written, instead of --cn and the flags above: as Envoy prints it\n"+
+	fs.StringVar(&f.dn, "subject", "", "the whole subject `DN`, in the order written, instead of --cn, --org, --ou, --locality, --state and --country: as Envoy prints it\n"+
 		"(\"CN=app,L=eu10,OU=Clients,O=Example SE,C=DE\") or as openssl -subj (\"/C=DE/O=Example SE/OU=Clients/L=eu10/CN=app\")")
 }
 

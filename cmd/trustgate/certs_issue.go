@@ -45,7 +45,7 @@ func (f *issueFlags) register(cmd *cobra.Command) {
 	f.pki.register(cmd, true, "key `type`: ecdsa (P-256) or rsa (2048)")
 	fs.StringVar(&f.opts.Name, "name", "", "secret `name`: the certificate goes to DIR/<name>/ (required)")
 	fs.IntVar(&f.opts.Days, "days", certs.DefaultLeafDays, "validity in `days`")
-	fs.StringVar(&f.opts.Issuer, "issuer", "", "issuing CA: root or intermediate (default: the intermediate if the PKI has one)")
+	fs.StringVar(&f.opts.Issuer, "issuer", "", "issuing `CA`: root or intermediate (default: the intermediate if the PKI has one)")
 	enumFlag(cmd, "issuer", certs.CARoot, certs.CAIntermediate)
 	fs.BoolVar(&f.opts.Replace, "replace", false, "replace an existing certificate of that name (rotation)")
 	fs.BoolVar(&f.secretYAML, "secret-yaml", false, "also print a Kubernetes v1 Secret (stringData) on stdout; the summary then goes to stderr")

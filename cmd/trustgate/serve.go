@@ -248,10 +248,10 @@ type limitFlags struct {
 }
 
 func (f *limitFlags) register(fs *pflag.FlagSet) {
-	fs.IntVar(&f.maxGroups, "max-groups", server.DefaultMaxGroups, "most proxy groups (distinct label sets); a proxy with new labels past it is refused (ResourceExhausted)")
+	fs.IntVar(&f.maxGroups, "max-groups", server.DefaultMaxGroups, "most proxy groups (distinct label sets), `N`; a proxy with new labels past it is refused (ResourceExhausted)")
 	fs.DurationVar(&f.groupGrace, "group-grace", server.DefaultGroupGrace, "how long a proxy group with no proxy connected is kept; a reload frees such groups at once")
-	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "most open ADS connections; more are closed as accepted (lowered to fit the open-file limit)")
-	fs.IntVar(&f.maxStreams, "max-streams", 0, "most ADS streams open at once; more end with ResourceExhausted (default: --max-connections)")
+	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "most open ADS connections, `N`; more are closed as accepted (lowered to fit the open-file limit)")
+	fs.IntVar(&f.maxStreams, "max-streams", 0, "most ADS streams open at once, `N`; more end with ResourceExhausted (default: --max-connections)")
 	fs.DurationVar(&f.idle, "xds-idle-timeout", server.DefaultIdleTimeout, "close an ADS connection with no stream open for this `time`")
 	fs.Var(&f.adminHosts, "admin-host", "host `NAME` the admin endpoints answer besides IP addresses and localhost (repeatable): other Host headers get 403, against DNS rebinding")
 }
