@@ -25,7 +25,7 @@ import (
 // host is the gateway's only host; clients send it as SNI and Host.
 const host = "e2e.example.com"
 
-// labels select the test's Envoy, as `trustgate bootstrap --labels` sets
+// labels select the test's Envoy, as `trustgate bootstrap --node-labels` sets
 // them and the Gateway's selector reads them.
 const labels = "e2e=envoy-test"
 
@@ -192,7 +192,7 @@ func startGatewayWith(t *testing.T, delta bool, config func(g *gateway, backendP
 		"--xds-addr", xdsAddr, "--admin-addr", tgAdmin, "--log-level", "debug")
 	waitFor(t, "trustgate /readyz", func() error { return httpOK("http://" + tgAdmin + "/readyz") })
 
-	args := []string{"bootstrap", "--node-id", "e2e", "--labels", labels, "--xds-addr", xdsAddr, "--admin-port", strconv.Itoa(g.adminPort)}
+	args := []string{"bootstrap", "--node-id", "e2e", "--node-labels", labels, "--xds-addr", xdsAddr, "--admin-port", strconv.Itoa(g.adminPort)}
 	if delta {
 		args = append(args, "--delta")
 	}

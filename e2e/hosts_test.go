@@ -151,7 +151,7 @@ func TestEnvoyHosts(t *testing.T) {
 	tgAdmin := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	start(t, "trustgate", tg, "serve", "--config", configDir, "--secrets-dir", pki, "--xds-addr", xdsAddr, "--admin-addr", tgAdmin)
 	waitFor(t, "trustgate /readyz", func() error { return httpOK("http://" + tgAdmin + "/readyz") })
-	bootstrap, err := exec.Command(tg, "bootstrap", "--node-id", "e2e", "--labels", labels, "--xds-addr", xdsAddr, "--admin-port", strconv.Itoa(adminPort)).Output()
+	bootstrap, err := exec.Command(tg, "bootstrap", "--node-id", "e2e", "--node-labels", labels, "--xds-addr", xdsAddr, "--admin-port", strconv.Itoa(adminPort)).Output()
 	if err != nil {
 		t.Fatalf("trustgate bootstrap: %v", err)
 	}

@@ -96,7 +96,7 @@ start() {
 	example="$1"
 	echo "== $example"
 	"$e2e_dir/../examples/$example/certs.sh" "$work/$example/certs"
-	trustgate bootstrap --node-id "e2e-$example" --labels istio=ingressgateway \
+	trustgate bootstrap --node-id "e2e-$example" --node-labels istio=ingressgateway \
 		--xds-addr trustgate:18000 --insecure-xds --admin-port 9901 >"$work/$example/envoy.yaml"
 	compose up -d --build
 }

@@ -188,7 +188,7 @@ func TestNoPrivateKeyLeaks(t *testing.T) {
 	tr.run(0, append([]string{"translate", "-o", "yaml"}, good...)...)
 	tr.run(0, append([]string{"check"}, good...)...)
 	tr.run(0, append([]string{"check", "-o", "json"}, good...)...)
-	tr.run(0, "bootstrap", "--node-id", "gw-1", "--labels", "app=trustgate-default", "--xds-addr", "127.0.0.1:18000",
+	tr.run(0, "bootstrap", "--node-id", "gw-1", "--node-labels", "app=trustgate-default", "--xds-addr", "127.0.0.1:18000",
 		"--xds-ca", f.proxy.CA, "--xds-cert", f.proxy.Cert, "--xds-key", f.proxy.Key)
 	for name, b := range f.broken {
 		args := []string{"--config", b[0], "--secrets-dir", b[1]}
