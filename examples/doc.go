@@ -4,7 +4,7 @@
 //
 // Pipeline position: outside it, as a user. The tests build the trustgate
 // binary (for certs.sh), then run the whole pipeline through the pipeline
-// package (files -> model.Load -> Validate -> ir.Build -> translate ->
+// package (files -> model.Load -> Validate -> irbuild.Build -> translate ->
 // Check) for every Gateway selector of every example, and assert on the
 // resulting Envoy resources. They must not reach into model, ir or translate
 // internals: what they check is what Envoy would receive.

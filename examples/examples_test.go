@@ -12,7 +12,6 @@ import (
 
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
-	"github.com/trustgate/trustgate/xds/ir"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -152,7 +151,7 @@ func prepare(t *testing.T, name string) *example {
 		// Warnings are shown (go test -v), not failed on: several are
 		// about the throw-away certificates themselves (e.g. a CRL's
 		// nextUpdate within the expiry-warning window).
-		out, err := cfg.Build(ir.Node{Labels: labels})
+		out, err := cfg.Build(pipeline.Node{Labels: labels})
 		if err != nil {
 			t.Fatalf("Build(%s): %v", key, err)
 		}

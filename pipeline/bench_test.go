@@ -12,7 +12,7 @@ import (
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -75,7 +75,7 @@ func BenchmarkTranslate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			proxy, err := ir.Build(m, ir.Node{Labels: map[string]string{"istio": "ingressgateway"}})
+			proxy, err := irbuild.Build(m, irbuild.Node{Labels: map[string]string{"istio": "ingressgateway"}})
 			if err != nil {
 				b.Fatal(err)
 			}

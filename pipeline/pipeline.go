@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -73,7 +73,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 	var errs model.Errors
 	var other []error
 	for _, labels := range c.groups() {
-		out, err := c.build(ir.Node{Labels: labels})
+		out, err := c.build(irbuild.Node{Labels: labels})
 		if err != nil {
 			if !collect(&errs, err) {
 				other = append(other, err)
@@ -98,7 +98,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 // client certificates handed to curl in the examples, say).
 func (c *Config) configWarnings() []string {
 	var out []string
-	for _, w := range ir.UnservedHosts(c.model) {
+	for _, w := range irbuild.UnservedHosts(c.model) {
 		out = append(out, w.Error())
 	}
 	for _, s := range c.model.Secrets {
@@ -114,7 +114,7 @@ func (c *Config) configWarnings() []string {
 // groups are the label sets to build at load: every Gateway selector, or one
 // empty set when there is none.
 func (c *Config) groups() []map[string]string {
-	sels := ir.Selectors(c.model)
+	sels := irbuild.Selectors(c.model)
 	if len(sels) == 0 {
 		return []map[string]string{{}}
 	}
@@ -129,7 +129,7 @@ func (c *Config) Warnings() []string { return c.warnings }
 
 // Build compiles and diagnoses the resources of the proxies with these node
 // labels; the result is cached per label set.
-func (c *Config) Build(node ir.Node) (*Output, error) {
+func (c *Config) Build(node irbuild.Node) (*Output, error) {
 	key := FormatLabels(node.Labels)
 	c.mu.Lock()
 	out, ok := c.byNode[key]
@@ -140,8 +140,8 @@ func (c *Config) Build(node ir.Node) (*Output, error) {
 	return c.build(node)
 }
 
-func (c *Config) build(node ir.Node) (*Output, error) {
-	proxy, err := ir.Build(c.model, node)
+func (c *Config) build(node irbuild.Node) (*Output, error) {
+	proxy, err := irbuild.Build(c.model, node)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (c *Config) build(node ir.Node) (*Output, error) {
 // Compile returns the checked resources for the proxy group with these labels
 // (the server's view; warnings were reported at Load).
 func (c *Config) Compile(labels map[string]string) (*translate.Resources, error) {
-	out, err := c.Build(ir.Node{Labels: labels})
+	out, err := c.Build(irbuild.Node{Labels: labels})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (c *Config) Compile(labels map[string]string) (*translate.Resources, error)
 
 // Selectors returns the distinct Gateway selectors: the label sets of the
 // proxy groups this configuration programs.
-func (c *Config) Selectors() []map[string]string { return ir.Selectors(c.model) }
+func (c *Config) Selectors() []map[string]string { return irbuild.Selectors(c.model) }
 
 // FormatLabels renders labels as sorted "k=v,k2=v2" ("" for none).
 func FormatLabels(labels map[string]string) string {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
-	"github.com/trustgate/trustgate/xds/ir"
 )
 
 func runTranslate(args []string, stdout, stderr io.Writer) int {
@@ -70,25 +69,25 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 
 // nodeFor picks the proxy group: the given labels, or the configuration's
 // only Gateway selector.
-func nodeFor(cfg *pipeline.Config, id, labels string) (ir.Node, error) {
+func nodeFor(cfg *pipeline.Config, id, labels string) (pipeline.Node, error) {
 	if labels != "" {
 		l, err := parseLabels(labels)
 		if err != nil {
-			return ir.Node{}, err
+			return pipeline.Node{}, err
 		}
-		return ir.Node{ID: id, Labels: l}, nil
+		return pipeline.Node{ID: id, Labels: l}, nil
 	}
 	sels := cfg.Selectors()
 	switch len(sels) {
 	case 0:
-		return ir.Node{ID: id}, nil
+		return pipeline.Node{ID: id}, nil
 	case 1:
-		return ir.Node{ID: id, Labels: sels[0]}, nil
+		return pipeline.Node{ID: id, Labels: sels[0]}, nil
 	}
 	names := make([]string, len(sels))
 	for i, s := range sels {
 		names[i] = pipeline.FormatLabels(s)
 	}
 	sort.Strings(names)
-	return ir.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))
+	return pipeline.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))
 }
