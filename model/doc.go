@@ -2,8 +2,8 @@
 // VirtualService, DestinationRule, ServiceEntry, AuthorizationPolicy,
 // Secret) and trustgate's own ClientCertificatePolicy.
 //
-// Pipeline position: files -> Load -> Validate (this package) -> ir.Build ->
-// translate -> server.
+// Pipeline position: files -> Load -> Validate (this package) -> irbuild.Build
+// -> translate -> server.
 //
 // Load reads YAML files and directories (a mounted ConfigMap's ..data layout
 // included) and a secrets directory, decoding each document with the line of
@@ -14,9 +14,10 @@
 // sources: DER and PKCS#7 are converted when read (toPEM), since Envoy reads
 // PEM only. Validate reports every semantic error at once.
 // ResolveCredential and ResolveCACredential are the one place secret names
-// are resolved, for Validate and ir.Build alike.
+// are resolved, for Validate and irbuild.Build alike.
 //
 // This package must not import go-control-plane, Envoy protos or any other
-// trustgate package: the IR (xds/ir) is the contract between the model and
-// the translator.
+// trustgate package but the leaf checkers internal/envoyfmt and
+// internal/re2size: the IR (xds/ir) is the contract between the model and
+// the translator, and xds/irbuild the only bridge from one to the other.
 package model

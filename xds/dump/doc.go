@@ -5,6 +5,6 @@
 // use it). Every resource is printed in Envoy's own JSON form (protojson,
 // proto field names, Any as "@type"), with stable whitespace and private keys
 // redacted unless asked for. This package imports translate (whose imports
-// register every Any type it emits) and must not import model, ir.Build or
+// register every Any type it emits) and must not import model, irbuild or
 // the server.
 package dump
