@@ -9,6 +9,8 @@
 //
 // The tests use trustgate as a user does: its binary, the certs package
 // (the development PKI), and pipeline.Load/Compile to check that their own
-// configuration compiles even where no Envoy is installed. They must not
-// import ir, translate or the server.
+// configuration compiles even where no Envoy is installed. inprocess_test.go
+// runs no Envoy: it serves files through xds/server in process to the fake
+// Envoy of xds/server/envoytest, and edits the files under it. They must not
+// import ir, irbuild or translate.
 package e2e

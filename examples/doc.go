@@ -6,6 +6,8 @@
 // binary (for certs.sh), then run the whole pipeline through the pipeline
 // package (files -> model.Load -> Validate -> irbuild.Build -> translate ->
 // Check) for every Gateway selector of every example, and assert on the
-// resulting Envoy resources. They must not reach into model, ir or translate
-// internals: what they check is what Envoy would receive.
+// resulting Envoy resources: what they check is what Envoy would receive.
+// They use model for its LoadOptions only, ir for the names of resources
+// only, and translate for its Resources and Check; they must not import the
+// builder (irbuild) or the server.
 package examples

@@ -29,7 +29,11 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "examples:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "examples:", err)
+		}
+	}()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "trustgate"), "./cmd/trustgate")
 	build.Dir = ".." // the repository root
 	if out, err := build.CombinedOutput(); err != nil {
