@@ -57,8 +57,8 @@ var rules = map[string]rule{
 		deny:     envoyAndGRPC,
 	},
 	"the leaf helpers import nothing of ours": {
-		patterns: []string{"./internal/envoyfmt", "./internal/re2size", "./internal/pembundle"},
-		ours:     []string{"internal/envoyfmt", "internal/re2size", "internal/pembundle"},
+		patterns: []string{"./internal/envoyfmt", "./internal/re2size", "./internal/pembundle", "./internal/protowalk"},
+		ours:     []string{"internal/envoyfmt", "internal/re2size", "internal/pembundle", "internal/protowalk"},
 	},
 }
 

@@ -13,5 +13,6 @@
 // extension names from go-control-plane's wellknown package or wellknown.go.
 //
 // This package must not import model, nor anything that does I/O; it may
-// import ir, go-control-plane's Envoy protos and pkg/wellknown, and protobuf.
+// import ir, go-control-plane's Envoy protos and pkg/wellknown, protobuf, and
+// the leaves internal/envoyfmt, internal/re2size and internal/protowalk.
 package translate
