@@ -131,15 +131,23 @@ func (b *builder) guardPeerHeaders(ap *model.AuthorizationPolicy, i int, r ir.Au
 			continue
 		}
 		path := fmt.Sprintf("spec.rules[%d].when[%d]", i, j)
-		out.When = append(out.When, b.derivedCondition(&ap.Object, path, c, ci, onChain, derived)...)
+		out.When = append(out.When, b.derivedCondition(&ap.Object, path, c, chainHeaders{ci: ci, onChain: onChain, derived: derived})...)
 	}
 	return out
+}
+
+// chainHeaders are the headers the gateway sets on an HTTP chain (onChain)
+// and, from the client certificate, on any chain of the proxy (derived).
+type chainHeaders struct {
+	ci               *chainInfo
+	onChain, derived map[string][]string
 }
 
 // derivedCondition is what one request-header condition becomes: itself for
 // an ordinary header, the connection fact it stands for (none when that
 // always holds), or nothing with an error.
-func (b *builder) derivedCondition(obj *model.Object, path string, c ir.Condition, ci *chainInfo, onChain, derived map[string][]string) []ir.Condition {
+func (b *builder) derivedCondition(obj *model.Object, path string, c ir.Condition, hs chainHeaders) []ir.Condition {
+	ci, onChain, derived := hs.ci, hs.onChain, hs.derived
 	h := c.Header
 	if h == xfccHeader {
 		return b.xfccCondition(obj, path, c, ci, onChain)
@@ -166,7 +174,7 @@ func (b *builder) derivedCondition(obj *model.Object, path string, c ir.Conditio
 		}
 		return []ir.Condition{c}
 	}
-	key, ok := b.certKeyFor(obj, path, h, ci.chain.Name, values, why)
+	key, ok := b.certKeyFor(obj, path, headerValues{header: h, chain: ci.chain.Name, values: values, why: why})
 	if !ok {
 		return nil
 	}
@@ -174,9 +182,18 @@ func (b *builder) derivedCondition(obj *model.Object, path string, c ir.Conditio
 	return []ir.Condition{certCondition(c, key)}
 }
 
+// headerValues are the values the gateway sets a header to on a chain, and
+// why an authorization rule cannot judge the header as the client sent it.
+type headerValues struct {
+	header, chain string
+	values        []string
+	why           string
+}
+
 // certKeyFor is the certificate condition key for a header set to values:
 // ok when all are the same rewritable formatter; otherwise an error.
-func (b *builder) certKeyFor(obj *model.Object, path, header, chain string, values []string, why string) (ir.ConditionKey, bool) {
+func (b *builder) certKeyFor(obj *model.Object, path string, hv headerValues) (ir.ConditionKey, bool) {
+	header, chain, values, why := hv.header, hv.chain, hv.values, hv.why
 	if len(values) > 1 || !soleFormatter.MatchString(values[0]) {
 		b.errorf(obj, path, "request.headers[%s] on chain %s: %s, after authorization runs: the rule would judge the client's own copy, and it cannot be rewritten to one certificate field", header, chain, why)
 		return "", false

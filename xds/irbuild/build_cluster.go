@@ -31,15 +31,29 @@ func (b *builder) cluster(vs *model.VirtualService, path string, d model.Destina
 		b.errorf(obj, path+".subset", "subset %q of host %q is not defined by any DestinationRule", d.Subset, d.Host)
 		return "", false
 	}
+	be := backend{obj: obj, path: path, host: d.Host, port: port, se: se, dr: dr, subset: subset, subsetPath: subsetPath}
 	c := &ir.Cluster{Name: ir.ClusterName(d.Host, port, d.Subset), ConnectTimeout: defaultConnectTimeout}
-	if !b.endpoints(c, obj, path, d.Host, port, se, subset) {
+	if !b.endpoints(c, be) {
 		return "", false
 	}
 	c.HTTP2 = http2Port(se, port)
 	if dr != nil {
-		c.TLS = b.upstreamTLS(dr, d.Host, port, subset, subsetPath, c.HTTP2)
+		c.TLS = b.upstreamTLS(be, c.HTTP2)
 	}
 	return b.addCluster(c, obj, path), true
+}
+
+// backend is a destination resolved for its cluster: where it is
+// referenced, its host and port, and what configures it.
+type backend struct {
+	obj        *model.Object // the referencing object, for messages
+	path       string        // the destination's field path in obj
+	host       string
+	port       uint32
+	se         *model.ServiceEntry    // nil: no ServiceEntry lists the host
+	dr         *model.DestinationRule // nil: no DestinationRule applies
+	subset     *model.Subset          // nil: no subset named
+	subsetPath string                 // subset's field path in dr
 }
 
 // addCluster registers c once. Cluster names carry no namespace, so two
@@ -111,9 +125,10 @@ func http2Port(se *model.ServiceEntry, port uint32) bool {
 // endpoints fills c's kind and endpoints: a ServiceEntry's endpoints (EDS,
 // or STRICT_DNS when they are DNS names), else the host itself (STATIC for
 // an IP literal such as a local app behind a sidecar, STRICT_DNS otherwise).
-func (b *builder) endpoints(c *ir.Cluster, obj *model.Object, path, host string, port uint32, se *model.ServiceEntry, subset *model.Subset) bool {
+func (b *builder) endpoints(c *ir.Cluster, be backend) bool {
+	obj, path, host, port, se := be.obj, be.path, be.host, be.port, be.se
 	if se != nil && len(se.Spec.Endpoints) > 0 {
-		return b.serviceEntryEndpoints(c, obj, path, port, se, subset)
+		return b.serviceEntryEndpoints(c, be)
 	}
 	if se != nil && strings.EqualFold(se.Spec.Resolution, "STATIC") {
 		b.errorf(&se.Object, "spec.endpoints", "resolution STATIC needs endpoints (host %q)", host)
@@ -134,7 +149,8 @@ func (b *builder) endpoints(c *ir.Cluster, obj *model.Object, path, host string,
 // serviceEntryEndpoints fills c from a ServiceEntry's endpoints, filtered
 // by the subset's labels. The endpoint port is the endpoint's own port of
 // that name, else the service port's targetPort, else the port itself.
-func (b *builder) serviceEntryEndpoints(c *ir.Cluster, obj *model.Object, path string, port uint32, se *model.ServiceEntry, subset *model.Subset) bool {
+func (b *builder) serviceEntryEndpoints(c *ir.Cluster, be backend) bool {
+	obj, path, port, se, subset := be.obj, be.path, be.port, be.se, be.subset
 	sp := servicePort(se, port)
 	if sp == nil {
 		b.errorf(obj, path+".port.number", "%s (%s:%d) has no port %d", se.Ref(), se.Pos.File, se.Pos.Line, port)

@@ -86,8 +86,9 @@ func clientTLS(dr *model.DestinationRule, port uint32, subset *model.Subset, sub
 }
 
 // upstreamTLS builds the TLS towards a backend from its DestinationRule.
-func (b *builder) upstreamTLS(dr *model.DestinationRule, host string, port uint32, subset *model.Subset, subsetPath string, http2 bool) *ir.UpstreamTLS {
-	t, path := clientTLS(dr, port, subset, subsetPath)
+func (b *builder) upstreamTLS(be backend, http2 bool) *ir.UpstreamTLS {
+	dr, host, port := be.dr, be.host, be.port
+	t, path := clientTLS(dr, port, be.subset, be.subsetPath)
 	if t == nil {
 		return nil
 	}
