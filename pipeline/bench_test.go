@@ -19,8 +19,8 @@ import (
 // writeScaleConfig writes n mTLS hosts on port 443, each its own Gateway
 // server (own filter chain and route configuration, as every TLS server gets)
 // with a VirtualService of two routes to its own backend, all sharing one
-// wildcard certificate and client CA: the shape of perf.md's "1,000
-// Gateway+VirtualService" anchor.
+// wildcard certificate and client CA: the shape of the "gateways" case of
+// Istio's pilot/pkg/xds/bench_test.go (1,000 Gateway + VirtualService).
 func writeScaleConfig(b *testing.B, n int) model.LoadOptions {
 	b.Helper()
 	dir := b.TempDir()

@@ -3,10 +3,11 @@
 // change.
 //
 // Pipeline position: the last stage. files -> model.Load -> model.Validate ->
-// ir.Build -> translate -> (this package) snapshot -> ADS. It sees the rest
-// of the pipeline only through Config and Loader, which the caller provides,
-// and translate.Resources, which Compile returns; it must not import model or
-// ir, and it never builds Envoy resources itself.
+// irbuild.Build -> translate -> (this package) snapshot -> ADS. It sees the
+// rest of the pipeline only through Config and Loader, which the caller
+// provides, and translate.Resources, which Compile returns (and dump renders
+// for /debug/config); it must not import model, ir or irbuild, and it never
+// builds Envoy resources itself.
 //
 // Proxies are grouped by the "labels" in their node metadata: proxies with
 // equal labels share one snapshot, compiled once when the group's first proxy
@@ -29,8 +30,8 @@
 // request for a type that is not served is dropped (no watch is kept for
 // it). gRPC bounds the rest (grpc.go): 32 MiB per request, 64 MiB per
 // response, 16 streams per connection, pings at most every 15s, 10s to
-// complete a handshake. Names a proxy's group is not served get nothing, as
-// before, and are now logged and counted (unknown.go). Refusals count in
+// complete a handshake. Names a proxy asks for that its group does not serve
+// get nothing, and are logged and counted (unknown.go). Refusals count in
 // trustgate_xds_denied_streams_total{reason}, unknown names and types in
 // trustgate_xds_unknown_resource_requests_total{type}.
 package server
