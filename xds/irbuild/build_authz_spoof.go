@@ -64,21 +64,10 @@ func gatewaySetHeaders(rc *ir.RouteConfig) map[string][]string {
 	if rc == nil {
 		return out
 	}
-	collect := func(op ir.HeaderOp) {
-		for _, h := range append(slices.Clone(op.Set), op.Add...) {
+	for _, vh := range rc.VirtualHosts {
+		for _, h := range requestHeaders(vh) {
 			if !slices.Contains(out[h.Name], h.Value) {
 				out[h.Name] = append(out[h.Name], h.Value)
-			}
-		}
-	}
-	for _, vh := range rc.VirtualHosts {
-		collect(vh.Headers.Request)
-		for _, r := range vh.Routes {
-			collect(r.Headers.Request)
-			if r.Forward != nil {
-				for _, d := range r.Forward.Destinations {
-					collect(d.Headers.Request)
-				}
 			}
 		}
 	}

@@ -84,3 +84,20 @@ func mergeHeaderOp(op, extra ir.HeaderOp) ir.HeaderOp {
 	slices.SortStableFunc(out.Add, byName)
 	return out
 }
+
+// requestHeaders are the headers vh sets or adds on requests, at the virtual
+// host, a route or a weighted destination, in that order.
+func requestHeaders(vh *ir.VirtualHost) []ir.Header {
+	var out []ir.Header
+	collect := func(op ir.HeaderOp) { out = append(append(out, op.Set...), op.Add...) }
+	collect(vh.Headers.Request)
+	for _, r := range vh.Routes {
+		collect(r.Headers.Request)
+		if r.Forward != nil {
+			for _, d := range r.Forward.Destinations {
+				collect(d.Headers.Request)
+			}
+		}
+	}
+	return out
+}

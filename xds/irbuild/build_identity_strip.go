@@ -60,20 +60,9 @@ func stripIdentityHeaders(chains []*chainInfo) {
 // ingress-nginx's ssl-client-verify.
 func identityNames(vh *ir.VirtualHost) []string {
 	var out []string
-	collect := func(op ir.HeaderOp) {
-		for _, h := range append(slices.Clone(op.Set), op.Add...) {
-			if strings.Contains(h.Value, peerFormatterPrefix) || h.Name == sslClientVerify {
-				out = append(out, h.Name)
-			}
-		}
-	}
-	collect(vh.Headers.Request)
-	for _, r := range vh.Routes {
-		collect(r.Headers.Request)
-		if r.Forward != nil {
-			for _, d := range r.Forward.Destinations {
-				collect(d.Headers.Request)
-			}
+	for _, h := range requestHeaders(vh) {
+		if strings.Contains(h.Value, peerFormatterPrefix) || h.Name == sslClientVerify {
+			out = append(out, h.Name)
 		}
 	}
 	return sortedUnique(out)
