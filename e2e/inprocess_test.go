@@ -174,6 +174,7 @@ func startServer(t *testing.T, opts model.LoadOptions) (admin http.Handler, addr
 		WatchPaths: opts.Paths,
 		SecretsDir: opts.SecretsDir,
 		Debounce:   20 * time.Millisecond,
+		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
 	})
 	mustDo(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -97,7 +97,7 @@ start() {
 	echo "== $example"
 	"$e2e_dir/../examples/$example/certs.sh" "$work/$example/certs"
 	trustgate bootstrap --node-id "e2e-$example" --labels istio=ingressgateway \
-		--xds-addr trustgate:18000 --admin-port 9901 >"$work/$example/envoy.yaml"
+		--xds-addr trustgate:18000 --insecure-xds --admin-port 9901 >"$work/$example/envoy.yaml"
 	compose up -d --build
 }
 

@@ -201,6 +201,10 @@ func checkL4AndStrip(t *testing.T, ex *example) {
 	if got, want := tcpProxy(t, fc).GetCluster(), ir.ClusterName("kubernetes.default.svc.cluster.local", 6443, ""); got != want {
 		t.Errorf("tcp_proxy cluster = %q, want %q", got, want)
 	}
+	// nginx's proxy_timeout 20s, from connectionPool.tcp.idleTimeout.
+	if got := tcpProxy(t, fc).GetIdleTimeout().AsDuration(); got != 20*time.Second {
+		t.Errorf("tcp_proxy idle_timeout = %v, want 20s", got)
+	}
 
 	m := hcm(t, chainFor(t, listenerOn(t, res, 443), "app.example.com"))
 	vh := virtualHost(t, routeConfigOf(t, res, m), "app.example.com")

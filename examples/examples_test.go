@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/translate"
@@ -50,7 +51,7 @@ type example struct {
 	name  string
 	dir   string
 	certs string
-	// groups maps pipeline.FormatLabels(selector) to the resources
+	// groups maps labelset.Key(selector) to the resources
 	// compiled for that proxy group.
 	groups map[string]*translate.Resources
 }
@@ -144,7 +145,7 @@ func prepare(t *testing.T, name string) *example {
 		t.Fatal("the example has no Gateway selector, so no proxy group")
 	}
 	for _, labels := range selectors {
-		key := pipeline.FormatLabels(labels)
+		key := labelset.Key(labels)
 		res, err := cfg.Compile(labels)
 		if err != nil {
 			t.Fatalf("Compile(%s):\n%v", key, err)

@@ -19,6 +19,9 @@ type Config struct {
 	Files map[string][]byte
 	// SecretsDir is LoadOptions.SecretsDir, for messages.
 	SecretsDir string
+	// ShortNames and ClusterDomain are LoadOptions'; see ResolveShortNames.
+	ShortNames    ShortNameRule
+	ClusterDomain string
 }
 
 // LoadOptions says what to load.
@@ -28,4 +31,9 @@ type LoadOptions struct {
 	// SecretsDir is laid out like mounted Kubernetes Secrets:
 	// DIR/<name>/{tls.crt,tls.key,ca.crt,ca.crl}.
 	SecretsDir string
+	// ShortNames says how a host without a dot is read ("" is
+	// ShortNamesDNS); ClusterDomain is the Kubernetes cluster domain for
+	// ShortNamesKubernetes ("" is DefaultClusterDomain).
+	ShortNames    ShortNameRule
+	ClusterDomain string
 }

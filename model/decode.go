@@ -37,13 +37,18 @@ type decodeErr struct {
 // Kubernetes would, recording the line of every field path and collecting
 // every unknown field, type mismatch and duplicate key.
 type decoder struct {
-	lines   map[string]int
+	lines map[string]int
+	// empty are the field paths written as an empty mapping or list ({}
+	// or []); validation refuses them where a security setting belongs.
+	empty   map[string]bool
 	errs    []decodeErr
 	nodes   *int // shared by the documents of one file
 	aborted bool
 }
 
-func newDecoder(nodes *int) *decoder { return &decoder{lines: map[string]int{}, nodes: nodes} }
+func newDecoder(nodes *int) *decoder {
+	return &decoder{lines: map[string]int{}, empty: map[string]bool{}, nodes: nodes}
+}
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
 	if len(d.errs) == maxDecodeErrors {
@@ -105,11 +110,37 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
+// nullAllowed are the fields whose null is a value tools write, not a file
+// cut short: kubectl's `create --dry-run=client -o yaml` writes
+// `creationTimestamp: null`.
+var nullAllowed = map[string]bool{"metadata.creationTimestamp": true}
+
 // decode fills v from n; path is v's field path ("spec.servers[0]").
+//
+// A null value ("key:" with nothing after it, "~", "null", or a list item
+// "-" alone) is an error, where JSON and Kubernetes would leave the zero
+// value: a file cut short right after a key reads exactly this way, and
+// the zero value of a security setting is "no check" (authorization.allow
+// with no rules would let every certificate in). Leaving the key out says
+// "not set".
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	n = deref(n)
-	if n == nil || !d.count(n, path) || isNull(n) {
-		return // null leaves the zero value, as in JSON
+	if n == nil || !d.count(n, path) {
+		return
+	}
+	if isNull(n) {
+		if nullAllowed[path] {
+			return
+		}
+		line, ok := d.lines[path]
+		if !ok {
+			line = n.Line
+		}
+		d.errorf(line, path, "no value (null); give it one or remove the key (a file cut short after a key reads this way)")
+		return
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0 {
+		d.empty[path] = true
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -129,6 +160,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeBool(n, v, path)
 	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint32, reflect.Uint64:
 		d.decodeInt(n, v, path)
+	case reflect.Float64:
+		d.decodeFloat(n, v, path)
 	default:
 		// Only reachable if a model type gains an unsupported field type.
 		d.errorf(n.Line, path, "internal error: cannot decode into %s", v.Type())
@@ -197,6 +230,17 @@ func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 	} else {
 		v.SetInt(i)
 	}
+}
+
+// decodeFloat reads a number (Istio's DoubleValue fields), an integer too.
+func (d *decoder) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+	var f float64
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") || n.Decode(&f) != nil ||
+		math.IsNaN(f) || math.IsInf(f, 0) {
+		d.errorf(n.Line, path, "expected a number, got %s", describe(n))
+		return
+	}
+	v.SetFloat(f)
 }
 
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
@@ -363,7 +407,7 @@ var (
 	// accepts (so `kubectl get -o yaml` output loads) and ignores.
 	ignoredMeta = map[string]bool{
 		"uid": true, "resourceVersion": true, "generation": true,
-		"creationTimestamp": true, "managedFields": true, "ownerReferences": true,
+		"managedFields": true, "ownerReferences": true,
 		"finalizers": true, "generateName": true, "deletionTimestamp": true,
 		"deletionGracePeriodSeconds": true, "selfLink": true,
 	}

@@ -10,9 +10,13 @@
 // every field so that every user error reads
 // "file:line: Kind namespace/name: field.path: message". It also reads the
 // files Istio's file fields name into Config.Files, so later stages never
-// touch the file system. Certificate material is read as PEM from all three
-// sources: DER and PKCS#7 are converted when read (toPEM), since Envoy reads
-// PEM only. Validate reports every semantic error at once.
+// touch the file system. Only regular files are read. Certificate material
+// is read as PEM from all three sources: DER and PKCS#7 are converted when
+// read (toPEM), since Envoy reads PEM only. What a half-written file looks
+// like is an error, never "nothing" or "not set": an empty or comment-only
+// file, an empty document, a key with no value, an empty {} or [] where a
+// security setting belongs (validate_failsafe.go). Validate reports every
+// semantic error at once.
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and irbuild.Build alike.
 //

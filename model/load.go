@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -21,7 +20,7 @@ import (
 // and is returned even then, so a caller may still report Validate's
 // findings.
 func Load(opts LoadOptions) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDir: opts.SecretsDir}}
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDir: opts.SecretsDir, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
 	files := l.collect(opts.Paths)
 	for _, f := range files {
 		l.loadFile(f)
@@ -96,20 +95,30 @@ func (c *Config) add(o object) {
 // yamlLineErr matches goyaml's "yaml: line 12: message".
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// loadFile decodes every document of one file.
+// loadFile decodes every document of one file. A file with no object at
+// all (empty, blank or only comments) and an empty or null document are
+// errors, not "nothing": that is what an interrupted copy, an editor's
+// non-atomic save or a file cut short right after a "---" looks like, and
+// loading it as such would take every object of the file away from the
+// proxies.
 func (l *loader) loadFile(file string) {
-	data, err := os.ReadFile(file)
+	data, err := readRegular(file, maxConfigFileSize)
 	if err != nil {
 		l.fileErr(file, 0, "%v", err)
 		return
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		l.fileErr(file, 0, "the file is empty%s; a half-written file reads this way, so it is refused. To remove its objects, delete the file", blankNote(data))
+		return
+	}
 	l.nodes = 0
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	docs := 0
 	for l.nodes <= maxNodes {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			return
+			break
 		}
 		if err != nil {
 			// A syntax error leaves the parser unable to find the next
@@ -122,15 +131,28 @@ func (l *loader) loadFile(file string) {
 			l.fileErr(file, line, "invalid YAML: %s", msg)
 			return
 		}
+		docs++
 		if len(doc.Content) == 0 {
-			continue
+			continue // not produced by the decoder for a file with content
 		}
 		root := deref(doc.Content[0])
 		if isNull(root) {
-			continue // an empty document ("---" twice, or only comments)
+			l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", docs)
+			continue
 		}
 		l.loadObject(file, root, false)
 	}
+	if docs == 0 {
+		l.fileErr(file, 0, "the file holds only comments, no object; a half-written file reads this way, so it is refused. To remove its objects, delete the file")
+	}
+}
+
+// blankNote says what an empty file holds, if anything.
+func blankNote(data []byte) string {
+	if len(data) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d bytes of white space)", len(data))
 }
 
 // loadObject decodes one document (or one item of a List).
@@ -167,7 +189,7 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 	if meta.Metadata.Namespace == "" {
 		meta.Metadata.Namespace = "default"
 	}
-	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines}
+	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines, Empty: d.empty}
 	for _, e := range d.errs {
 		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg})
 	}

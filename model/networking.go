@@ -158,11 +158,12 @@ type RegexRewrite struct {
 
 // HTTPRedirect answers with a redirect.
 type HTTPRedirect struct {
-	URI          string `json:"uri,omitempty"`
-	Authority    string `json:"authority,omitempty"`
-	Port         uint32 `json:"port,omitempty"`
-	Scheme       string `json:"scheme,omitempty"`
-	RedirectCode uint32 `json:"redirectCode,omitempty"`
+	URI           string `json:"uri,omitempty"`
+	PrefixRewrite string `json:"prefixRewrite,omitempty"`
+	Authority     string `json:"authority,omitempty"`
+	Port          uint32 `json:"port,omitempty"`
+	Scheme        string `json:"scheme,omitempty"`
+	RedirectCode  uint32 `json:"redirectCode,omitempty"`
 }
 
 // HTTPDirectResponse answers with a fixed response.
@@ -179,9 +180,11 @@ type HTTPBody struct {
 
 // HTTPRetry is a retry policy.
 type HTTPRetry struct {
-	Attempts      int32  `json:"attempts"`
-	PerTryTimeout string `json:"perTryTimeout,omitempty"`
-	RetryOn       string `json:"retryOn,omitempty"`
+	Attempts                 int32  `json:"attempts"`
+	PerTryTimeout            string `json:"perTryTimeout,omitempty"`
+	RetryOn                  string `json:"retryOn,omitempty"`
+	RetryIgnorePreviousHosts *bool  `json:"retryIgnorePreviousHosts,omitempty"`
+	Backoff                  string `json:"backoff,omitempty"`
 }
 
 // CorsPolicy is a route's CORS policy.
@@ -233,16 +236,25 @@ type DestinationRuleSpec struct {
 	ExportTo      []string       `json:"exportTo,omitempty"`
 }
 
-// TrafficPolicy is the supported part of Istio's traffic policy: TLS.
+// TrafficPolicy is a DestinationRule's traffic policy (see
+// trafficpolicy.go for its parts).
 type TrafficPolicy struct {
-	TLS               *ClientTLSSettings  `json:"tls,omitempty"`
-	PortLevelSettings []PortTrafficPolicy `json:"portLevelSettings,omitempty"`
+	LoadBalancer      *LoadBalancerSettings   `json:"loadBalancer,omitempty"`
+	ConnectionPool    *ConnectionPoolSettings `json:"connectionPool,omitempty"`
+	OutlierDetection  *OutlierDetection       `json:"outlierDetection,omitempty"`
+	TLS               *ClientTLSSettings      `json:"tls,omitempty"`
+	PortLevelSettings []PortTrafficPolicy     `json:"portLevelSettings,omitempty"`
+	RetryBudget       *RetryBudget            `json:"retryBudget,omitempty"`
 }
 
-// PortTrafficPolicy is a traffic policy for one port.
+// PortTrafficPolicy is a traffic policy for one port. It replaces the
+// whole policy around it for that port (Istio's rule).
 type PortTrafficPolicy struct {
-	Port PortSelector       `json:"port"`
-	TLS  *ClientTLSSettings `json:"tls,omitempty"`
+	Port             PortSelector            `json:"port"`
+	LoadBalancer     *LoadBalancerSettings   `json:"loadBalancer,omitempty"`
+	ConnectionPool   *ConnectionPoolSettings `json:"connectionPool,omitempty"`
+	OutlierDetection *OutlierDetection       `json:"outlierDetection,omitempty"`
+	TLS              *ClientTLSSettings      `json:"tls,omitempty"`
 }
 
 // Subset is a named subset of a service's endpoints.

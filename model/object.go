@@ -3,7 +3,9 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Position is where an object was defined: its file, the line of its first key,
@@ -12,6 +14,9 @@ type Position struct {
 	File  string
 	Line  int
 	Lines map[string]int
+	// Empty holds the field paths written as an empty mapping or list
+	// ({} or []).
+	Empty map[string]bool
 }
 
 // LineOf returns the line of path, or of its longest defined prefix, or of the
@@ -46,6 +51,9 @@ type ObjectMeta struct {
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// CreationTimestamp (RFC 3339, as Kubernetes writes it) orders objects
+	// where Istio lets the older one win; see CompareCreation.
+	CreationTimestamp string `json:"creationTimestamp,omitempty"`
 }
 
 // Object is what every loaded kind embeds.
@@ -114,7 +122,31 @@ func (e *FieldError) Error() string {
 		b.WriteString(e.Path + ": ")
 	}
 	b.WriteString(e.Msg)
+	return printable(b.String())
+}
+
+// printable escapes control and bidirectional-formatting characters (as Go
+// quotes them: \x1b, \n, \u202e), so that a name, key or file name chosen
+// by whoever wrote the files cannot recolour a terminal, move its cursor,
+// reorder what it shows or forge a log line.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
 	return b.String()
+}
+
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }
 
 // Unwrap returns the underlying error, if any.

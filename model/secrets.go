@@ -203,7 +203,7 @@ func (l *loader) loadSecretDir(p, name string) {
 		StringData: map[string]string{},
 	}
 	for _, k := range secretKeys {
-		b, err := readRegular(filepath.Join(p, k))
+		b, err := readRegular(filepath.Join(p, k), maxFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

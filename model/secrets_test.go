@@ -133,7 +133,7 @@ func TestSecretsDirErrors(t *testing.T) {
 				writeFiles(t, sd, map[string]string{"s/tls.key/x": "x", "s/tls.crt": "C"})
 			},
 			want: func(sd string) []string {
-				return []string{"secrets/s: Secret s: tls.key: " + sd + "/s/tls.key is not a regular file"}
+				return []string{"secrets/s: Secret s: tls.key: " + sd + "/s/tls.key is a directory, not a regular file; trustgate reads only regular files"}
 			},
 		},
 	}

@@ -23,7 +23,10 @@ type ClientCertificatePolicySpec struct {
 	ClientCA string `json:"clientCA,omitempty"`
 	// CRL controls revocation checking.
 	CRL *CRLPolicy `json:"crl,omitempty"`
-	// VerifyDepth bounds the client chain length (nginx ssl_verify_depth).
+	// VerifyDepth is the number of intermediate CAs allowed between the
+	// client certificate and the trusted CA that issued the chain, as
+	// nginx's ssl_verify_depth counts them (OpenSSL 1.1 and later): 0 means
+	// the trusted CA signed the client certificate itself.
 	VerifyDepth *uint32 `json:"verifyDepth,omitempty"`
 	// SubjectAltNames: a client certificate must carry one of these SANs.
 	// An exact DNS match accepts a wildcard SAN that covers the name (Envoy's
@@ -132,3 +135,7 @@ type CertRule struct {
 	Hosts       []string    `json:"hosts,omitempty"`
 	Paths       []string    `json:"paths,omitempty"`
 }
+
+// MaxVerifyDepth is the largest verifyDepth: Envoy's max_verify_depth is at
+// most 100 and counts the trust anchor, one more than verifyDepth.
+const MaxVerifyDepth = 99

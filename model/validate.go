@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Validate checks every object for semantic errors (ranges, enums, one-of
@@ -14,6 +15,9 @@ import (
 func (c *Config) Validate() error {
 	v := newValidator(c)
 	v.duplicates()
+	for _, o := range v.objects() {
+		v.emptySecuritySettings(o)
+	}
 	for _, g := range c.Gateways {
 		v.gateway(g)
 	}
@@ -68,18 +72,28 @@ func metas[T object](list []T) []*Object {
 	return out
 }
 
+// objects returns every object, kind by kind.
+func (v *validator) objects() []*Object {
+	c := v.c
+	return slices.Concat(metas(c.Gateways), metas(c.VirtualServices), metas(c.DestinationRules),
+		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets))
+}
+
 // duplicates reports objects of one kind defined twice with one name, and
 // objects without a name.
 func (v *validator) duplicates() {
-	c := v.c
-	all := slices.Concat(metas(c.Gateways), metas(c.VirtualServices), metas(c.DestinationRules),
-		metas(c.ServiceEntries), metas(c.AuthorizationPolicies), metas(c.ClientCertificatePolicies), metas(c.Secrets))
 	first := map[string]*Object{}
-	for _, o := range all {
+	for _, o := range v.objects() {
+		if ts := o.Metadata.CreationTimestamp; ts != "" {
+			if _, err := time.Parse(time.RFC3339, ts); err != nil {
+				v.errorf(o, "metadata.creationTimestamp", "%q is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)", ts)
+			}
+		}
 		if o.Metadata.Name == "" {
 			v.errorf(o, "metadata.name", "name is required")
 			continue
 		}
+		v.names(o)
 		k := o.Ref()
 		if f, dup := first[k]; dup {
 			// Secrets are exempt: an identical copy is harmless and a

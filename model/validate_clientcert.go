@@ -134,6 +134,11 @@ func serverLabel(s *Server) string {
 // (nil if it did not resolve).
 func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gateway) {
 	o, sp := &p.Object, &p.Spec
+	if sp.setsNothing() {
+		// Nothing to apply: a typo, or a file cut short after targetRef,
+		// where the settings that followed (an allow-list) are lost.
+		v.errorf(o, "spec", "the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy")
+	}
 	if sp.ClientCA != "" {
 		ns := o.Metadata.Namespace
 		if g != nil {
@@ -143,8 +148,8 @@ func (v *validator) clientCertificatePolicy(p *ClientCertificatePolicy, g *Gatew
 			v.errs.Add(o.ErrorAt("spec.clientCA", err))
 		}
 	}
-	if d := sp.VerifyDepth; d != nil && (*d < 1 || *d > 100) {
-		v.errorf(o, "spec.verifyDepth", "verifyDepth %d is not between 1 and 100", *d)
+	if d := sp.VerifyDepth; d != nil && *d > MaxVerifyDepth {
+		v.errorf(o, "spec.verifyDepth", "verifyDepth %d is not between 0 and %d (the intermediates allowed between the client certificate and its trusted CA)", *d, MaxVerifyDepth)
 	}
 	for i := range sp.SubjectAltNames {
 		san := &sp.SubjectAltNames[i]
@@ -313,4 +318,11 @@ func wildcardExample(name string) string {
 		return " (such as *." + rest + ")"
 	}
 	return ""
+}
+
+// setsNothing reports whether a policy has no setting besides its target.
+func (sp *ClientCertificatePolicySpec) setsNothing() bool {
+	return sp.ClientCA == "" && sp.CRL == nil && sp.VerifyDepth == nil && len(sp.SubjectAltNames) == 0 &&
+		len(sp.VerifyCertificateSpki) == 0 && len(sp.VerifyCertificateHash) == 0 && sp.Rejection == nil &&
+		sp.ForwardClientCert == nil && sp.IdentityHeaders == nil && sp.MaxConnectionDuration == "" && sp.Authorization == nil
 }

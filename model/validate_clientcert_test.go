@@ -68,14 +68,20 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 				"apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: q}\nspec:\n  targetRef: {kind: Gateway, name: gww}\n---\n" +
 				"apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: r}\nspec:\n  targetRef: {kind: Service, name: gw}\n",
 			want: []string{
+				`case.yaml:4: ClientCertificatePolicy default/p: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
 				`case.yaml:5: ClientCertificatePolicy default/p: spec.targetRef.sectionName: sectionName "nope" names no server of Gateway default/gw (server or port names: mtls, https, strict, simple)`,
+				`case.yaml:29: ClientCertificatePolicy default/q: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
 				`case.yaml:30: ClientCertificatePolicy default/q: spec.targetRef.name: gateway "default/gww" not found (did you mean "default/gw"?)`,
+				`case.yaml:35: ClientCertificatePolicy default/r: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
 				`case.yaml:36: ClientCertificatePolicy default/r: spec.targetRef.kind: kind "Service" is not supported; the target must be a Gateway`,
 			},
 		},
 		"the targeted server must ask for client certificates": {
 			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: simple}\n"),
-			want: []string{`case.yaml:5: ClientCertificatePolicy default/p: spec.targetRef: Gateway default/gw section "simple" has a server without tls.mode MUTUAL or OPTIONAL_MUTUAL; client-certificate settings need one of them`},
+			want: []string{
+				`case.yaml:4: ClientCertificatePolicy default/p: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
+				`case.yaml:5: ClientCertificatePolicy default/p: spec.targetRef: Gateway default/gw section "simple" has a server without tls.mode MUTUAL or OPTIONAL_MUTUAL; client-certificate settings need one of them`,
+			},
 		},
 		"rejection needs OPTIONAL_MUTUAL": {
 			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: strict}\n  rejection: {status: 403}\n"),
@@ -99,12 +105,12 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 			want: []string{"case.yaml:6: ClientCertificatePolicy default/p: spec.rejection: one of status and redirect is required"},
 		},
 		"certificate checks": {
-			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  clientCA: client-cert\n  verifyDepth: 0\n" +
+			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n  clientCA: client-cert\n  verifyDepth: 100\n" +
 				"  subjectAltNames:\n  - {type: OTHER, exact: a}\n  - {type: DNS, exact: a, suffix: b}\n  - {type: URI, regex: \"(\"}\n" +
 				"  verifyCertificateHash: [abc]\n  forwardClientCert: {mode: SANITISE}\n  maxConnectionDuration: forever\n"),
 			want: []string{
 				`case.yaml:6: ClientCertificatePolicy default/p: spec.clientCA: secrets "client-cert-cacert" and "client-cert" not found in namespaces "default" and "istio-system" (did you mean "client-ca"?)`,
-				"case.yaml:7: ClientCertificatePolicy default/p: spec.verifyDepth: verifyDepth 0 is not between 1 and 100",
+				"case.yaml:7: ClientCertificatePolicy default/p: spec.verifyDepth: verifyDepth 100 is not between 0 and 99 (the intermediates allowed between the client certificate and its trusted CA)",
 				`case.yaml:9: ClientCertificatePolicy default/p: spec.subjectAltNames[0].type: type "OTHER" is not one of DNS, URI, EMAIL, IP`,
 				"case.yaml:10: ClientCertificatePolicy default/p: spec.subjectAltNames[1]: exactly one of exact, prefix, suffix and regex is required",
 				"case.yaml:11: ClientCertificatePolicy default/p: spec.subjectAltNames[2].regex: invalid regex: error parsing regexp: missing closing ): `(`",
@@ -135,7 +141,11 @@ func TestValidateClientCertificatePolicy(t *testing.T) {
 		"two policies for one gateway section": {
 			yaml: ccpDoc("  targetRef: {kind: Gateway, name: gw, sectionName: mtls}\n") + "---\n" +
 				"apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: q}\nspec:\n  targetRef: {kind: Gateway, name: gw, namespace: default, sectionName: mtls}\n",
-			want: []string{`case.yaml:30: ClientCertificatePolicy default/q: spec.targetRef: Gateway default/gw section "mtls" is already targeted by ClientCertificatePolicy default/p (case.yaml:1)`},
+			want: []string{
+				`case.yaml:4: ClientCertificatePolicy default/p: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
+				`case.yaml:29: ClientCertificatePolicy default/q: spec: the policy sets nothing besides targetRef (a file cut short after targetRef reads this way); add its settings, or delete the policy`,
+				`case.yaml:30: ClientCertificatePolicy default/q: spec.targetRef: Gateway default/gw section "mtls" is already targeted by ClientCertificatePolicy default/p (case.yaml:1)`,
+			},
 		},
 	})
 }

@@ -43,6 +43,8 @@ func (v *validator) trafficPolicy(o *Object, p string, tp *TrafficPolicy) {
 		return
 	}
 	v.clientTLS(o, p+".tls", tp.TLS)
+	v.policyParts(o, p, tp.LoadBalancer, tp.ConnectionPool, tp.OutlierDetection)
+	v.retryBudget(o, p+".retryBudget", tp.RetryBudget)
 	ports := map[uint32]int{}
 	for i := range tp.PortLevelSettings {
 		pl := &tp.PortLevelSettings[i]
@@ -57,6 +59,7 @@ func (v *validator) trafficPolicy(o *Object, p string, tp *TrafficPolicy) {
 			ports[n] = i
 		}
 		v.clientTLS(o, pp+".tls", pl.TLS)
+		v.policyParts(o, pp, pl.LoadBalancer, pl.ConnectionPool, pl.OutlierDetection)
 	}
 }
 

@@ -99,6 +99,7 @@ func (v *validator) httpRoute(o *Object, p string, r *HTTPRoute) {
 			v.errorf(o, p+".retries.attempts", "attempts must not be negative")
 		}
 		v.duration(o, p+".retries.perTryTimeout", rt.PerTryTimeout)
+		v.duration(o, p+".retries.backoff", rt.Backoff)
 	}
 	if c := r.CorsPolicy; c != nil {
 		for i, m := range c.AllowOrigins {
@@ -239,6 +240,9 @@ func (v *validator) destination(o *Object, p string, d *Destination) {
 }
 
 func (v *validator) redirect(o *Object, p string, r *HTTPRedirect) {
+	if r.URI != "" && r.PrefixRewrite != "" {
+		v.errorf(o, p, "set only one of uri and prefixRewrite")
+	}
 	switch r.RedirectCode {
 	case 0, 301, 302, 303, 307, 308:
 	default:

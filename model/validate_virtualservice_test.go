@@ -62,6 +62,10 @@ func TestValidateVirtualService(t *testing.T) {
 				"case.yaml:10: VirtualService default/vs: spec.http[1]: exactly one of route, redirect and directResponse is required",
 			},
 		},
+		"redirect uri and prefixRewrite": {
+			yaml: httpVS("  - redirect: {uri: /a, prefixRewrite: /b/}\n"),
+			want: []string{"case.yaml:8: VirtualService default/vs: spec.http[0].redirect: set only one of uri and prefixRewrite"},
+		},
 		"weights": {
 			yaml: httpVS("  - route:\n    - destination: {host: a}\n      weight: 50\n    - destination: {host: b}\n      weight: 40\n  - route:\n    - destination: {host: a}\n      weight: -10\n    - destination: {}\n      weight: 110\n"),
 			want: []string{

@@ -87,7 +87,9 @@ func (w *walker) dir(p string) {
 		switch {
 		case st.IsDir():
 			w.dir(child)
-		case st.Mode().IsRegular() && isYAMLName(name):
+		case isYAMLName(name):
+			// A FIFO, device or socket with a YAML name is an error
+			// (reported when it is read), not silently skipped.
 			w.file(child)
 		}
 	}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,7 +37,7 @@ func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
 				use(uses, "clientca:"+ch.TLS.CASecret, ch.TLS.CASecret, ch)
 			}
 			pins := append(certcheck.CheckSPKI(ch.TLS.SPKI), certcheck.CheckCertHash(ch.TLS.CertHashes)...)
-			d.report(nil, "client certificate pins of chain "+ch.Name, pins)
+			d.report(nil, "client certificate pins of chain "+ch.Name, pins, nil)
 			d.optionalMode(ch, ch.HTTP != nil && rejecting[ch.HTTP.RouteConfig])
 		}
 	}
@@ -98,12 +99,12 @@ func (d *diagnosis) downstream(key string, u *secretUse) {
 		d.report(sec, u.role("serving certificate"), certcheck.CheckServing(certcheck.ServingInput{
 			Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, CA: sec.Cert.IssuerPEM, Hosts: u.hosts,
 			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
-		}))
+		}), certTimeCodes)
 	case strings.HasPrefix(key, "clientca:") && sec.Validation != nil:
 		d.report(sec, u.role("client CA"), certcheck.CheckClientCA(certcheck.ClientCAInput{
 			CA: sec.Validation.CAPEM, CRL: sec.Validation.CRLPEM, OnlyLeafCRL: sec.Validation.OnlyVerifyLeafCRL,
 			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
-		}))
+		}), crlTimeCodes)
 	}
 }
 
@@ -153,26 +154,36 @@ func rejectingRouteConfigs(p *ir.Proxy) map[string]bool {
 func (d *diagnosis) upstream(c *ir.Cluster) {
 	role := "cluster " + c.Name
 	if sec := d.secrets[c.TLS.CASecret]; sec != nil && sec.Validation != nil {
-		d.report(sec, "backend CA of "+role, certcheck.CheckUpstreamCA(sec.Validation.CAPEM, d.settings.now(), d.settings.expiryWarning))
+		d.report(sec, "backend CA of "+role, certcheck.CheckUpstreamCA(sec.Validation.CAPEM, d.settings.now(), d.settings.expiryWarning), nil)
 	}
 	if sec := d.secrets[c.TLS.CertSecret]; sec != nil && sec.Cert != nil {
 		findings := certcheck.CheckServing(certcheck.ServingInput{
 			Cert: sec.Cert.CertPEM, Key: sec.Cert.KeyPEM, CA: sec.Cert.IssuerPEM,
 			Now: d.settings.now(), ExpiryWarning: d.settings.expiryWarning,
 		})
-		d.report(sec, "client certificate of "+role, withoutCodes(findings, certcheck.CodeNoSAN, certcheck.CodeWrongUsage))
+		d.report(sec, "client certificate of "+role, withoutCodes(findings, certcheck.CodeNoSAN, certcheck.CodeWrongUsage), certTimeCodes)
 	}
 }
 
-// report records findings once per secret, role and message.
-func (d *diagnosis) report(sec *ir.Secret, role string, findings []certcheck.Finding) {
+// Findings that `serve` leaves to the server (ForServe): whether a
+// certificate or CRL that is not valid now may be pushed depends on what is
+// served, which only the server knows (xds/server's hold.go holds it back
+// when the served one is valid, and lets it replace one that is not).
+var (
+	certTimeCodes = []string{certcheck.CodeExpired, certcheck.CodeNotYetValid}
+	crlTimeCodes  = []string{certcheck.CodeCRLExpired, certcheck.CodeCRLNotYetValid}
+)
+
+// report records findings once per secret, role and message; with
+// ForServe, the deferred codes are warnings.
+func (d *diagnosis) report(sec *ir.Secret, role string, findings []certcheck.Finding, deferred []string) {
 	for _, f := range findings {
 		msg := describe(sec, role, f)
 		if d.seen[msg] {
 			continue
 		}
 		d.seen[msg] = true
-		if f.Severity == certcheck.Warning || (d.settings.serving && f.Code == certcheck.CodeCRLExpired) {
+		if f.Severity == certcheck.Warning || (d.settings.serving && slices.Contains(deferred, f.Code)) {
 			d.warnings = append(d.warnings, msg)
 			continue
 		}

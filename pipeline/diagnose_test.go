@@ -47,6 +47,7 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 	cases := map[string]struct {
 		host, mode, policy string
 		expiredCRL         bool
+		expiredCert        bool
 		serve              bool
 		wantErr, wantWarn  string // substrings; "" means none expected
 	}{
@@ -73,6 +74,16 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 			host: "app.example.com", mode: "MUTUAL", expiredCRL: true, serve: true,
 			wantWarn: "CRL",
 		},
+		// serve leaves an expired certificate to the server, which holds it
+		// back when the one it serves is valid (xds/server/hold.go).
+		"expired serving certificate is an error for check": {
+			host: "app.example.com", mode: "MUTUAL", expiredCert: true,
+			wantErr: "expired on",
+		},
+		"expired serving certificate is a warning for serve": {
+			host: "app.example.com", mode: "MUTUAL", expiredCert: true, serve: true,
+			wantWarn: "expired on",
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -82,7 +93,11 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 			if err := certs.Init(secrets, certs.InitOptions{Now: now}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}, Now: now}); err != nil {
+			issued := now
+			if tc.expiredCert { // issued 30 days ago for 10 days
+				issued = now.Add(-30 * 24 * time.Hour)
+			}
+			if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}, Now: issued, Days: 10}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.expiredCRL { // published 10 days ago, valid for 1 day

@@ -2,11 +2,10 @@ package pipeline
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
@@ -20,9 +19,13 @@ type Config struct {
 	settings settings
 	warnings []string
 
-	mu     sync.Mutex
-	byNode map[string]*Output // compiled outputs by FormatLabels(labels)
-	used   map[string]bool    // origins of the secrets some proxy group uses
+	// byNode holds the outputs of the groups built by Load (the Gateway
+	// selectors), by labelset.Key; it is written only by Load, so it stays
+	// as big as the configuration however many label sets proxies bring.
+	byNode map[string]*Output
+
+	mu   sync.Mutex
+	used map[string]bool // origins of the secrets some proxy group uses
 }
 
 // Output is the result of compiling for one proxy group.
@@ -49,9 +52,11 @@ func WithClock(now func() time.Time) Option { return func(s *settings) { s.now =
 // WithExpiryWarning warns about certificates expiring within d.
 func WithExpiryWarning(d time.Duration) Option { return func(s *settings) { s.expiryWarning = d } }
 
-// ForServe judges as the server must: an expired CRL is a warning, not an
-// error, because refusing the reload would keep the same expired CRL in
-// Envoy; the fix is a new CRL, which then loads.
+// ForServe judges as the server must: a certificate or CRL that is expired
+// or not yet valid is a warning, not an error. Whether it may be pushed
+// depends on what is served: the server holds it back while the served one
+// is valid, and lets it replace one that is not valid either (refusing
+// then would only keep the same expired CRL in Envoy).
 func ForServe() Option { return func(s *settings) { s.serving = true } }
 
 // Load reads and validates the configuration, then builds and diagnoses
@@ -80,6 +85,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 			}
 			continue
 		}
+		c.byNode[labelset.Key(labels)] = out
 		c.warnings = append(c.warnings, out.Warnings...)
 	}
 	if len(other) > 0 {
@@ -99,6 +105,9 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 func (c *Config) configWarnings() []string {
 	var out []string
 	for _, w := range irbuild.UnservedHosts(c.model) {
+		out = append(out, w.Error())
+	}
+	for _, w := range c.model.ShortNameWarnings() {
 		out = append(out, w.Error())
 	}
 	for _, s := range c.model.Secrets {
@@ -128,13 +137,13 @@ func (c *Config) Model() *model.Config { return c.model }
 func (c *Config) Warnings() []string { return c.warnings }
 
 // Build compiles and diagnoses the resources of the proxies with these node
-// labels; the result is cached per label set.
+// labels. The groups Load built are returned from its cache, keyed by the one
+// canonical key of a label set (labelset.Key, as the server keys its groups):
+// a key that two label sets could share would hand one group's listeners and
+// private keys to the other. Other label sets are built afresh each time;
+// the server keeps what it compiled.
 func (c *Config) Build(node irbuild.Node) (*Output, error) {
-	key := FormatLabels(node.Labels)
-	c.mu.Lock()
-	out, ok := c.byNode[key]
-	c.mu.Unlock()
-	if ok {
+	if out, ok := c.byNode[labelset.Key(node.Labels)]; ok {
 		return out, nil
 	}
 	return c.build(node)
@@ -156,13 +165,12 @@ func (c *Config) build(node irbuild.Node) (*Output, error) {
 	}
 	res, err := translate.Translate(proxy)
 	if err != nil {
-		return nil, fmt.Errorf("translating for labels %q: %w", FormatLabels(node.Labels), err)
+		return nil, fmt.Errorf("translating for labels %q: %w", labelset.Key(node.Labels), err)
 	}
-	out := &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}
-	c.mu.Lock()
-	c.byNode[FormatLabels(node.Labels)] = out
-	c.mu.Unlock()
-	return out, nil
+	if err := checkSizes(node, proxy, res); err != nil {
+		return nil, err
+	}
+	return &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}, nil
 }
 
 // Compile returns the checked resources for the proxy group with these labels
@@ -178,20 +186,6 @@ func (c *Config) Compile(labels map[string]string) (*translate.Resources, error)
 // Selectors returns the distinct Gateway selectors: the label sets of the
 // proxy groups this configuration programs.
 func (c *Config) Selectors() []map[string]string { return irbuild.Selectors(c.model) }
-
-// FormatLabels renders labels as sorted "k=v,k2=v2" ("" for none).
-func FormatLabels(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
-}
 
 func dedupe(in []string) []string {
 	seen := map[string]bool{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trustgate/trustgate/xds/bootstrap"
 	"github.com/trustgate/trustgate/xds/server"
+	"github.com/trustgate/trustgate/xds/xdstls"
 )
 
 // runBootstrap prints an Envoy bootstrap that connects to trustgate.
@@ -24,11 +25,14 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 	xdsKey := fs.String("xds-key", "", "private key `file` of --xds-cert")
 	maxHeap := fs.Uint64("max-heap", bootstrap.DefaultMaxHeapBytes, "heap `bytes` Envoy's overload manager protects: it shrinks the heap at 95% and answers new requests with 503 at 98%; set it to Envoy's memory limit")
 	maxConns := fs.Uint64("max-connections", bootstrap.DefaultMaxConnections, "downstream connections Envoy accepts across all listeners (`N`)")
+	insecure := fs.Bool("insecure-xds", false, "allow plaintext xDS to an address other than loopback: anyone on the path reads every private key sent to the proxy")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--max-heap BYTES] [--max-connections N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE]]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--max-heap BYTES] [--max-connections N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE] | --insecure-xds]")
 		fmt.Fprintln(fs.Output(), "\nPrints an Envoy bootstrap (YAML) that takes listeners and clusters from trustgate over ADS")
 		fmt.Fprintln(fs.Output(), "through an HTTP/2 cluster named xds_cluster, announcing the node labels. File paths are")
-		fmt.Fprintln(fs.Output(), "written as given: they are read by Envoy, not by this command.")
+		fmt.Fprintln(fs.Output(), "written as given: they are read by Envoy, not by this command. SDS sends the proxy its private")
+		fmt.Fprintln(fs.Output(), "keys, so a plaintext bootstrap (no --xds-ca) to an address other than loopback is refused")
+		fmt.Fprintln(fs.Output(), "unless --insecure-xds is given.")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
@@ -52,6 +56,9 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 	if *xdsCA != "" || *xdsCert != "" || *xdsKey != "" {
 		opts.TLS = &bootstrap.TLSFiles{CA: *xdsCA, Cert: *xdsCert, Key: *xdsKey}
 	}
+	if err := checkPlaintext(opts, *insecure, stderr); err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
 	b, err := bootstrap.Generate(opts)
 	if errors.Is(err, bootstrap.ErrOptions) {
 		return usageError(stderr, fs, "%v", err)
@@ -69,4 +76,26 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkPlaintext refuses a plaintext bootstrap to an address other than
+// loopback, where the private keys SDS sends would cross the network in the
+// clear, unless insecure says so (then it warns).
+func checkPlaintext(opts bootstrap.Options, insecure bool, stderr io.Writer) error {
+	if opts.TLS != nil {
+		if insecure {
+			return errors.New("--insecure-xds contradicts --xds-ca, --xds-cert and --xds-key")
+		}
+		return nil
+	}
+	loopback, err := xdstls.IsLoopback(opts.XDSAddr)
+	if err != nil || loopback {
+		return nil // a malformed address is bootstrap.Generate's to report
+	}
+	if !insecure {
+		return fmt.Errorf("--xds-addr %s is not on loopback and the bootstrap has no TLS: Envoy would receive its private keys in plaintext; "+
+			"add --xds-ca (with --xds-cert and --xds-key for mutual TLS), or --insecure-xds", opts.XDSAddr)
+	}
+	fmt.Fprintf(stderr, "trustgate bootstrap: warning: plaintext xDS to %s (--insecure-xds): anyone on the path can read every private key sent to this proxy\n", opts.XDSAddr)
+	return nil
 }

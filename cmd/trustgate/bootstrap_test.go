@@ -45,14 +45,32 @@ func TestRunBootstrap(t *testing.T) {
 			stdoutHas: "max_heap_size_bytes: \"536870912\"",
 		},
 		"connections above int64": {args: []string{"--node-id", "gw", "--max-connections", "9223372036854775808"}, wantCode: 2, stderrHas: "max connections"},
-		"help":                    {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
-		"no node ID":              {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
-		"bad labels":              {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
-		"bad address":             {args: []string{"--node-id", "gw", "--xds-addr", "trustgate"}, wantCode: 2, stderrHas: "xDS address"},
-		"key without cert":        {args: []string{"--node-id", "gw", "--xds-ca", "ca", "--xds-key", "k"}, wantCode: 2, stderrHas: "go together"},
-		"admin port":              {args: []string{"--node-id", "gw", "--admin-port", "70000"}, wantCode: 2, stderrHas: "admin port"},
-		"unknown flag":            {args: []string{"--node-id", "gw", "--nope"}, wantCode: 2, stderrHas: "nope"},
-		"stray argument":          {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: "unexpected arguments"},
+		// Plaintext xDS carries every private key the proxy's group uses.
+		"plaintext to a remote name is refused": {
+			args: []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000"}, wantCode: 2, stderrHas: "--insecure-xds",
+		},
+		"plaintext to a remote IP is refused": {
+			args: []string{"--node-id", "gw", "--xds-addr", "10.0.0.5:18000"}, wantCode: 2, stderrHas: "not on loopback",
+		},
+		"plaintext to a remote name with --insecure-xds": {
+			args:      []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--insecure-xds"},
+			stdoutHas: "address: trustgate.internal", stderrHas: "warning: plaintext xDS",
+		},
+		"plaintext to localhost": {
+			args: []string{"--node-id", "gw", "--xds-addr", "localhost:18000"}, stdoutHas: "address: localhost",
+		},
+		"--insecure-xds with TLS": {
+			args:     []string{"--node-id", "gw", "--xds-addr", "trustgate.internal:18000", "--xds-ca", "/ca.pem", "--insecure-xds"},
+			wantCode: 2, stderrHas: "contradicts",
+		},
+		"help":             {args: []string{"--help"}, stdoutHas: "Usage: trustgate bootstrap"},
+		"no node ID":       {args: nil, wantCode: 2, stderrHas: "--node-id is required"},
+		"bad labels":       {args: []string{"--node-id", "gw", "--labels", "app"}, wantCode: 2, stderrHas: "--labels"},
+		"bad address":      {args: []string{"--node-id", "gw", "--xds-addr", "trustgate"}, wantCode: 2, stderrHas: "xDS address"},
+		"key without cert": {args: []string{"--node-id", "gw", "--xds-ca", "ca", "--xds-key", "k"}, wantCode: 2, stderrHas: "go together"},
+		"admin port":       {args: []string{"--node-id", "gw", "--admin-port", "70000"}, wantCode: 2, stderrHas: "admin port"},
+		"unknown flag":     {args: []string{"--node-id", "gw", "--nope"}, wantCode: 2, stderrHas: "nope"},
+		"stray argument":   {args: []string{"--node-id", "gw", "extra"}, wantCode: 2, stderrHas: "unexpected arguments"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

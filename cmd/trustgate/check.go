@@ -61,7 +61,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("o", "text", "output format: text or json")
 	expiry := fs.Duration("expiry-warning", 30*24*time.Hour, "warn about certificates expiring within this `duration`")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate check --config PATH... [--secrets-dir DIR] [-o text|json] [--expiry-warning 720h]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate check --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [-o text|json] [--expiry-warning 720h]")
 		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
 		fs.PrintDefaults()

@@ -158,3 +158,47 @@ func TestCheckJSON(t *testing.T) {
 		t.Errorf("report %+v, want an error finding", r)
 	}
 }
+
+// TestExplain runs `trustgate explain` on the CLI fixture: the exit codes,
+// the text trace and the JSON keys the README documents.
+func TestExplain(t *testing.T) {
+	cfg, secrets := cliFixture(t, "app.example.com")
+	if _, err := certs.Issue(secrets, certs.KindClient, certs.IssueOptions{Name: "alice", CommonName: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"explain", "--config", cfg, "--secrets-dir", secrets, "--port", "443", "--sni", "app.example.com"}
+	code, out, errOut := runCapture(append(base, "--cert", filepath.Join(secrets, "alice", "tls.crt"), "-H", "X-Test: a,b")...)
+	if code != 0 || !strings.Contains(out, "verdict: routed") || !strings.Contains(out, "x-test: a,b") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runCapture(append(base, "-o", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(out), &obj); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, k := range []string{"verdict", "status", "reason", "listener", "filterChain", "clientCertificate", "route", "cluster", "upstreamHeaders", "policies"} {
+		if _, ok := obj[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if obj["verdict"] != "handshake-failed" || obj["clientCertificate"] != "none" {
+		t.Errorf("no certificate on MUTUAL: verdict %v, clientCertificate %v", obj["verdict"], obj["clientCertificate"])
+	}
+	for name, args := range map[string][]string{
+		"no port": {"explain", "--config", cfg},
+		"bad -o":  append(base, "-o", "xml"),
+		"bad -H":  append(base, "-H", "nocolon"),
+	} {
+		code, _, _ := runCapture(args...)
+		want := 2
+		if name == "bad -H" {
+			want = 1
+		}
+		if code != want {
+			t.Errorf("%s: exit %d, want %d", name, code, want)
+		}
+	}
+}

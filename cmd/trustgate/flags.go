@@ -26,21 +26,32 @@ func (s *stringList) Set(v string) error {
 
 // configFlags are the flags every command that reads configuration shares.
 type configFlags struct {
-	paths      stringList
-	secretsDir string
+	paths         stringList
+	secretsDir    string
+	shortNames    string
+	clusterDomain string
 }
 
 func (c *configFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.paths, "config", "configuration `PATH` (file or directory; repeatable; further paths may follow the flags)")
 	fs.StringVar(&c.secretsDir, "secrets-dir", "", "`DIR` laid out like mounted Kubernetes Secrets: DIR/<name>/{tls.crt,tls.key,ca.crt,ca.crl}")
+	fs.StringVar(&c.shortNames, "short-names", string(model.ShortNamesDNS), "how a host without a dot (\"httpbin\") is read: `dns` (as written, resolved by DNS) or kubernetes (Istio's rule: httpbin.<namespace>.svc.<cluster domain>)")
+	fs.StringVar(&c.clusterDomain, "cluster-domain", model.DefaultClusterDomain, "Kubernetes cluster `DOMAIN` for --short-names kubernetes")
 }
+
+// errNoConfig is options' error when no configuration path is given.
+var errNoConfig = errors.New("--config is required")
 
 func (c *configFlags) options(fs *flag.FlagSet) (model.LoadOptions, error) {
 	paths := append(append([]string(nil), c.paths...), fs.Args()...)
 	if len(paths) == 0 {
-		return model.LoadOptions{}, errors.New("--config is required")
+		return model.LoadOptions{}, errNoConfig
 	}
-	return model.LoadOptions{Paths: paths, SecretsDir: c.secretsDir}, nil
+	rule, err := model.ParseShortNameRule(c.shortNames)
+	if err != nil {
+		return model.LoadOptions{}, fmt.Errorf("--short-names: %w", err)
+	}
+	return model.LoadOptions{Paths: paths, SecretsDir: c.secretsDir, ShortNames: rule, ClusterDomain: c.clusterDomain}, nil
 }
 
 // parseFlags parses args; it returns done=true with the exit code when the

@@ -21,6 +21,7 @@ func commands() []command {
 		{"serve", "serve the configuration to Envoy over ADS, reloading on change", runServe},
 		{"translate", "print the Envoy resources for one proxy group", runTranslate},
 		{"check", "validate configuration and certificates; exit 1 on errors", runCheck},
+		{"explain", "explain what Envoy would do with one connection and request", runExplain},
 		{"bootstrap", "print an Envoy bootstrap that connects to trustgate", runBootstrap},
 		{"certs", "a file-backed development PKI (for development and tests only)", runCerts},
 	}

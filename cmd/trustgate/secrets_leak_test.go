@@ -198,7 +198,8 @@ func TestNoPrivateKeyLeaks(t *testing.T) {
 		tr.run(1, append([]string{"check", "-o", "json"}, args...)...)
 		tr.run(1, append([]string{"translate"}, args...)...)
 		tr.run(1, append([]string{"translate", "-o", "yaml"}, args...)...)
-		s := startServe(t, tr, "serve "+name, append(args, "--log-level", "debug")...)
+		// --wait-for-config: serve would exit 1 on a broken first load.
+		s := startServe(t, tr, "serve "+name, append(args, "--log-level", "debug", "--wait-for-config")...)
 		s.admin(t, tr, http.StatusServiceUnavailable, "/readyz")
 		s.admin(t, tr, http.StatusOK, "/debug/reload")
 		s.stop(t, tr)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -27,15 +28,27 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	xdsAddr := fs.String("xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
 	adminAddr := fs.String("admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...)")
 	debounce := fs.Duration("debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
+	settle := fs.Duration("settle", server.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
+	allowEmpty := fs.Bool("allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
+	waitForConfig := fs.Bool("wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	var sec xdsSecurityFlags
 	sec.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--log-level info]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--short-names dns|kubernetes] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
+		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
-		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change;")
-		fmt.Fprintln(fs.Output(), "a reload that fails keeps the last good configuration. Without --config it serves a")
-		fmt.Fprintln(fs.Output(), "built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys labelled app=trustgate-default).")
+		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
+		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change and")
+		fmt.Fprintln(fs.Output(), "on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically")
+		fmt.Fprintln(fs.Output(), "(write elsewhere, then rename into place): a file written in place is read only once it")
+		fmt.Fprintln(fs.Output(), "has not changed for --settle. A reload that would remove every listener of a group with")
+		fmt.Fprintln(fs.Output(), "connected proxies, or replace a valid certificate or CRL with an expired one, is held back.")
+		fmt.Fprintln(fs.Output(), "Exits 1 when the first configuration does not load, unless --wait-for-config. Without")
+		fmt.Fprintln(fs.Output(), "--config it serves a built-in example (an mTLS gateway on 127.0.0.1:8443 for Envoys")
+		fmt.Fprintln(fs.Output(), "labelled app=trustgate-default).")
 		fmt.Fprintln(fs.Output(), "\nSDS hands private keys to the proxies, so ADS is plaintext only on loopback (or with")
 		fmt.Fprintln(fs.Output(), "--insecure-xds). With --xds-cert, --xds-key and --xds-client-ca it requires a client")
 		fmt.Fprintln(fs.Output(), "certificate, and a proxy's node id must be one of the certificate's identities (URI SANs,")
@@ -54,6 +67,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := sec.check(*xdsAddr); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
+	if err := lim.check(); err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	grpcOpts, authz, err := sec.wire(*xdsAddr, *adminAddr, log)
 	if err != nil {
@@ -62,6 +78,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts, err := cf.options(fs)
+	if err != nil && !errors.Is(err, errNoConfig) {
+		return usageError(stderr, fs, "%v", err)
+	}
 	if err != nil { // no --config: the built-in example
 		cleanup, dopts, derr := defaultConfig(log)
 		if derr != nil {
@@ -75,23 +94,53 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
-	err = server.Run(ctx, server.Options{
+	srv, err := server.New(server.Options{
 		Loader:     crls.wrap(loader(opts, log)),
 		WatchPaths: opts.Paths,
 		SecretsDir: opts.SecretsDir,
 		Debounce:   *debounce,
+		Settle:     *settle,
 		XDSAddr:    *xdsAddr,
 		AdminAddr:  *adminAddr,
 		Logger:     log,
 
-		GRPCServerOptions: grpcOpts,
-		Authorizer:        authz,
+		AllowEmptyGroups:     *allowEmpty,
+		RequireInitialConfig: !*waitForConfig,
+		GRPCServerOptions:    grpcOpts,
+		Authorizer:           authz,
+
+		MaxGroups:      lim.maxGroups,
+		GroupGrace:     lim.groupGrace,
+		MaxConnections: lim.maxConns,
+		MaxStreams:     lim.maxStreams,
+		IdleTimeout:    lim.idle,
+		AdminHosts:     lim.adminHosts,
 	})
+	if err == nil {
+		go reloadOnHangup(ctx, srv)
+		err = srv.Run(ctx)
+	}
 	if err != nil {
 		log.Error("server stopped", "error", err)
 		return 1
 	}
 	return 0
+}
+
+// reloadOnHangup reloads on SIGHUP until ctx ends (Reload logs and records
+// its outcome).
+func reloadOnHangup(ctx context.Context, srv *server.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = srv.Reload(ctx)
+		}
+	}
 }
 
 // loader adapts pipeline.Load to the server: every reload reads the files
@@ -169,4 +218,33 @@ func (f *xdsSecurityFlags) wire(xdsAddr, adminAddr string, log *slog.Logger) ([]
 		log.Info("xDS over mutual TLS: node ids must match client certificates, labels must match --xds-authz", "authz", f.authz)
 	}
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(st.Config()))}, authz, nil
+}
+
+// limitFlags bound what clients can make the server hold.
+type limitFlags struct {
+	maxGroups, maxConns, maxStreams int
+	groupGrace, idle                time.Duration
+	adminHosts                      stringList
+}
+
+func (f *limitFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.maxGroups, "max-groups", server.DefaultMaxGroups, "most proxy groups (distinct label sets); a proxy with new labels past it is refused (ResourceExhausted)")
+	fs.DurationVar(&f.groupGrace, "group-grace", server.DefaultGroupGrace, "how long a proxy group with no proxy connected is kept; a reload frees such groups at once")
+	fs.IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, "most open ADS connections; more are closed as accepted (lowered to fit the open-file limit)")
+	fs.IntVar(&f.maxStreams, "max-streams", 0, "most ADS streams open at once; more end with ResourceExhausted (default: --max-connections)")
+	fs.DurationVar(&f.idle, "xds-idle-timeout", server.DefaultIdleTimeout, "close an ADS connection with no stream open for this `time`")
+	fs.Var(&f.adminHosts, "admin-host", "host `NAME` the admin endpoints answer besides IP addresses and localhost (repeatable): other Host headers get 403, against DNS rebinding")
+}
+
+// check rejects negative limits (zero takes the default).
+func (f *limitFlags) check() error {
+	for name, v := range map[string]int64{
+		"--max-groups": int64(f.maxGroups), "--max-connections": int64(f.maxConns), "--max-streams": int64(f.maxStreams),
+		"--group-grace": int64(f.groupGrace), "--xds-idle-timeout": int64(f.idle),
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s must not be negative", name)
+		}
+	}
+	return nil
 }

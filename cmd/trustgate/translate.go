@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
 )
@@ -20,7 +21,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("o", "json", "output format: json or yaml")
 	showSecrets := fs.Bool("show-secrets", false, "print private keys instead of \"[redacted]\"")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--show-secrets]")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--show-secrets]")
 		fmt.Fprintln(fs.Output(), "\nPrints {\"listeners\",\"routes\",\"clusters\",\"endpoints\",\"secrets\"} in Envoy's JSON form for one proxy group.")
 		fs.PrintDefaults()
 	}
@@ -86,7 +87,7 @@ func nodeFor(cfg *pipeline.Config, id, labels string) (pipeline.Node, error) {
 	}
 	names := make([]string, len(sels))
 	for i, s := range sels {
-		names[i] = pipeline.FormatLabels(s)
+		names[i] = labelset.Key(s)
 	}
 	sort.Strings(names)
 	return pipeline.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))

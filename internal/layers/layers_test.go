@@ -38,7 +38,7 @@ var rules = map[string]rule{
 	},
 	"the builder sees the model and the IR, not Envoy": {
 		patterns: []string{"./xds/irbuild"},
-		ours:     []string{"xds/irbuild", "xds/ir", "model", "internal/envoyfmt", "internal/re2size", "internal/pembundle", "internal/suggest"},
+		ours:     []string{"xds/irbuild", "xds/ir", "model", "labelset", "internal/envoyfmt", "internal/re2size", "internal/pembundle", "internal/suggest"},
 		deny:     envoyAndGRPC,
 	},
 	"the model sees no Envoy proto and no later stage": {
@@ -55,6 +55,11 @@ var rules = map[string]rule{
 		patterns: []string{"./certs/..."},
 		ours:     []string{"certs", "internal/pembundle"},
 		deny:     envoyAndGRPC,
+	},
+	"the label-set key is standard library only": {
+		patterns: []string{"./labelset"},
+		ours:     []string{"labelset"},
+		stdOnly:  true,
 	},
 	"the leaf helpers import nothing of ours but each other": {
 		patterns: []string{"./internal/envoyfmt", "./internal/re2size", "./internal/pembundle", "./internal/protowalk", "./internal/suggest"},

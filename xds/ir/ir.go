@@ -93,7 +93,13 @@ const (
 type TCPChain struct {
 	StatPrefix   string
 	Destinations []WeightedCluster
-	IdleTimeout  *time.Duration // nil: Envoy's default (1h)
+	IdleTimeout  *time.Duration // nil: Envoy's default (1h); 0: none
+	// MaxConnectionDuration closes the connection this long after it was
+	// accepted (a DestinationRule's tcp.maxConnectionDuration); the
+	// chain's MaxConnectionDuration applies too, the shorter wins.
+	MaxConnectionDuration *time.Duration
+	// HashSourceIP picks a consistent-hash endpoint by the client's address.
+	HashSourceIP bool
 }
 
 // TLSMode is the client-certificate mode of a terminating chain.
@@ -125,7 +131,7 @@ type DownstreamTLS struct {
 	SubjectAltNames []SANMatch
 	SPKI            []string // base64 SHA-256 of the SPKI
 	CertHashes      []string // hex SHA-256 of the DER certificate
-	VerifyDepth     uint32   // 0: Envoy's default (100)
+	VerifyDepth     uint32   // Envoy's max_verify_depth (counts the trust anchor); 0: Envoy's default (100)
 }
 
 // SANType is the kind of a subject alternative name.
@@ -231,6 +237,8 @@ type Forward struct {
 	PrefixRewrite string
 	RegexRewrite  *RegexRewrite
 	HostRewrite   string
+	// HashPolicies are what consistent-hash destinations hash.
+	HashPolicies []HashPolicy
 }
 
 // WeightedCluster is a destination and its share.
@@ -245,6 +253,15 @@ type Retry struct {
 	Attempts      uint32
 	PerTryTimeout *time.Duration
 	RetryOn       string
+	// RetriableStatusCodes are the codes "retriable-status-codes" retries.
+	RetriableStatusCodes []uint32
+	// PreviousHosts makes a retry avoid the endpoints already tried (Envoy's
+	// previous_hosts predicate), re-picking up to HostSelectionMaxAttempts
+	// times.
+	PreviousHosts            bool
+	HostSelectionMaxAttempts int64
+	// BackoffBase is the base interval between retries (nil: Envoy's 25ms).
+	BackoffBase *time.Duration
 }
 
 // RegexRewrite rewrites the path with an RE2 pattern and substitution.
@@ -320,6 +337,16 @@ type Cluster struct {
 	TLS       *UpstreamTLS
 	// HTTP2 speaks HTTP/2 to the upstream (gRPC, h2c backends).
 	HTTP2 bool
+	// UseDownstreamProtocol speaks to the upstream in the client's HTTP
+	// version (useClientProtocol); it overrides HTTP2.
+	UseDownstreamProtocol bool
+	// Traffic policy (a DestinationRule's trafficPolicy): nil is Envoy's
+	// default, except LB, which is always set.
+	LB              *LoadBalancer
+	CircuitBreakers *CircuitBreakers
+	Outlier         *OutlierDetection
+	HTTPOptions     *UpstreamHTTP
+	TCPKeepalive    *TCPKeepalive
 }
 
 // Endpoint is one upstream address.

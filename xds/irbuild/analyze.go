@@ -11,7 +11,7 @@ import (
 // such a host are never built, which users otherwise find out from a 404.
 func UnservedHosts(cfg *model.Config) []*model.FieldError {
 	var out []*model.FieldError
-	for _, vs := range cfg.VirtualServices {
+	for _, vs := range cfg.ResolveShortNames().VirtualServices {
 		gws := namedGateways(cfg, vs)
 		if len(gws) == 0 {
 			continue // mesh-only, or unknown gateways (Validate reports those)

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
@@ -37,6 +37,10 @@ type builder struct {
 	// vhostServers are the servers each VirtualService's virtual host
 	// comes through, for messages.
 	vhostServers map[*ir.VirtualHost][]*serverRef
+	// routeOrigin is where each HTTP route was written, for messages.
+	routeOrigin map[*ir.Route]routeFrom
+	// destPolicy is what routes to each cluster take from its policy.
+	destPolicy map[string]destPolicy
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -55,11 +59,14 @@ func Build(cfg *model.Config, node Node) (*ir.Proxy, error) {
 	if cfg == nil {
 		return nil, errors.New("ir.Build: nil config")
 	}
+	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
 	b := &builder{
 		cfg: cfg, node: node,
 		seenErrs: map[string]bool{}, warnings: map[string]bool{},
 		secrets: map[string]*ir.Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*ir.VirtualHost][]*serverRef{},
+		routeOrigin:  map[*ir.Route]routeFrom{},
+		destPolicy:   map[string]destPolicy{},
 	}
 	groups := b.portGroups()
 	var listeners []*ir.Listener
@@ -131,22 +138,13 @@ func Selectors(cfg *model.Config) []map[string]string {
 	for _, gw := range cfg.Gateways {
 		sel := map[string]string{}
 		maps.Copy(sel, gw.Spec.Selector)
-		byKey[selectorKey(sel)] = sel
+		byKey[labelset.Key(sel)] = sel
 	}
 	var out []map[string]string
 	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		out = append(out, byKey[k])
 	}
 	return out
-}
-
-// selectorKey is a canonical "k=v,k=v" form of a label set.
-func selectorKey(m map[string]string) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, ",")
 }
 
 // labelsMatch reports whether every selector label is in labels.

@@ -9,9 +9,6 @@ import (
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
-// maxVerifyDepth is Envoy's limit for max_verify_depth.
-const maxVerifyDepth = 100
-
 // policyPick is the ClientCertificatePolicies competing for one chain: a
 // Gateway-wide one and one naming the chain's server.
 type policyPick struct {
@@ -197,10 +194,15 @@ func (b *builder) applyValidation(p *model.ClientCertificatePolicy, ci *chainInf
 		ci.ca = &leaf
 	}
 	if v := spec.VerifyDepth; v != nil {
-		if *v == 0 || *v > maxVerifyDepth {
-			b.errorf(obj, "spec.verifyDepth", "must be between 1 and %d", maxVerifyDepth)
+		if *v > model.MaxVerifyDepth {
+			b.errorf(obj, "spec.verifyDepth", "must be between 0 and %d", model.MaxVerifyDepth)
 		}
-		tls.VerifyDepth = *v
+		// verifyDepth counts intermediates (nginx's ssl_verify_depth, as
+		// OpenSSL 1.1 counts it); Envoy's max_verify_depth counts the trust
+		// anchor as well: DefaultCertValidator::addClientValidationContext
+		// (source/common/tls/cert_validator/default_validator.cc) hands
+		// BoringSSL max_verify_depth-1 as the intermediates allowed.
+		tls.VerifyDepth = *v + 1
 	}
 	for i, m := range spec.SubjectAltNames {
 		path := fmt.Sprintf("spec.subjectAltNames[%d]", i)

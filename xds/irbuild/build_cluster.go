@@ -31,29 +31,32 @@ func (b *builder) cluster(vs *model.VirtualService, path string, d model.Destina
 		b.errorf(obj, path+".subset", "subset %q of host %q is not defined by any DestinationRule", d.Subset, d.Host)
 		return "", false
 	}
-	be := backend{obj: obj, path: path, host: d.Host, port: port, se: se, dr: dr, subset: subset, subsetPath: subsetPath}
+	be := backend{obj: obj, path: path, host: d.Host, port: port, se: se, subset: subset}
 	c := &ir.Cluster{Name: ir.ClusterName(d.Host, port, d.Subset), ConnectTimeout: defaultConnectTimeout}
 	if !b.endpoints(c, be) {
 		return "", false
 	}
 	c.HTTP2 = http2Port(se, port)
+	policy := policyFor(dr, port, subset, subsetPath)
+	b.warnPortLevel(policy, d.Host, port)
+	b.applyPolicy(c, policy)
 	if dr != nil {
-		c.TLS = b.upstreamTLS(be, c.HTTP2)
+		c.TLS = b.upstreamTLS(policy, d.Host, port, c.HTTP2)
 	}
-	return b.addCluster(c, obj, path), true
+	name := b.addCluster(c, obj, path)
+	b.destPolicy[name] = destinationPolicy(policy)
+	return name, true
 }
 
 // backend is a destination resolved for its cluster: where it is
-// referenced, its host and port, and what configures it.
+// referenced, its host and port, and what lists its endpoints.
 type backend struct {
-	obj        *model.Object // the referencing object, for messages
-	path       string        // the destination's field path in obj
-	host       string
-	port       uint32
-	se         *model.ServiceEntry    // nil: no ServiceEntry lists the host
-	dr         *model.DestinationRule // nil: no DestinationRule applies
-	subset     *model.Subset          // nil: no subset named
-	subsetPath string                 // subset's field path in dr
+	obj    *model.Object // the referencing object, for messages
+	path   string        // the destination's field path in obj
+	host   string
+	port   uint32
+	se     *model.ServiceEntry // nil: no ServiceEntry lists the host
+	subset *model.Subset       // nil: no subset named
 }
 
 // addCluster registers c once. Cluster names carry no namespace, so two

@@ -102,8 +102,8 @@ func vsDomains(vs *model.VirtualService, s *serverRef) []string {
 	return sortedUnique(out)
 }
 
-// boundVirtualServices are the VirtualServices, in configuration order,
-// that name s's Gateway and share a host with s; with anyHost, also those
+// boundVirtualServices are the VirtualServices, in Istio's order (see
+// istioOrder), that name s's Gateway and share a host with s; with anyHost, also those
 // without hosts (tcp-only VirtualServices may omit them).
 func (b *builder) boundVirtualServices(s *serverRef, anyHost bool) []*model.VirtualService {
 	var out []*model.VirtualService
@@ -135,7 +135,7 @@ func (b *builder) vsIndex() *virtualServiceIndex {
 		return b.vsIdx
 	}
 	idx := &virtualServiceIndex{order: map[*model.VirtualService]int{}, byGateway: map[string]*gatewayVS{}}
-	for i, vs := range b.cfg.VirtualServices {
+	for i, vs := range istioOrder(b.cfg.VirtualServices) {
 		idx.order[vs] = i
 		seen := map[string]bool{}
 		for _, ref := range vs.Spec.Gateways {
@@ -176,7 +176,7 @@ func (g *gatewayVS) add(vs *model.VirtualService) {
 }
 
 // candidates are the VirtualServices naming s's Gateway that can share a
-// host with s, in configuration order: for a server with only exact hosts,
+// host with s, in Istio's order: for a server with only exact hosts,
 // those with one of its hosts plus the loose ones; otherwise all.
 func (idx *virtualServiceIndex) candidates(s *serverRef) []*model.VirtualService {
 	g := idx.byGateway[s.gw.Metadata.Namespace+"/"+s.gw.Metadata.Name]

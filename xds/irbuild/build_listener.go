@@ -172,7 +172,7 @@ func (b *builder) terminatingTCPChain(g *portGroup, s *serverRef) *chainInfo {
 	return &chainInfo{
 		chain: &ir.Chain{
 			Name: name, ServerNames: s.serverNames(), TLS: tls,
-			TCP: &ir.TCPChain{StatPrefix: ir.StatPrefix(name), Destinations: dests},
+			TCP: b.tcpChainOf(name, dests),
 		},
 		servers: []*serverRef{s},
 		ca:      ca,
@@ -187,7 +187,7 @@ func (b *builder) tcpChain(g *portGroup, s *serverRef) *chainInfo {
 	}
 	name := ir.ChainName(g.port, s.key)
 	return &chainInfo{
-		chain:   &ir.Chain{Name: name, TCP: &ir.TCPChain{StatPrefix: ir.StatPrefix(name), Destinations: dests}},
+		chain:   &ir.Chain{Name: name, TCP: b.tcpChainOf(name, dests)},
 		servers: []*serverRef{s},
 	}
 }

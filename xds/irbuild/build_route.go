@@ -4,19 +4,28 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
-// Istio's default retry policy (route/retry/retry.go).
+// Istio's default retry policy (DefaultPolicy in istio/istio pilot/pkg/
+// networking/core/route/retry/retry.go): 2 attempts on connection-level
+// failures, each retry on another endpoint (the previous_hosts predicate,
+// up to 5 picks). Istio 1.24 dropped 503 from retriable_status_codes as
+// unsafe for non-idempotent requests (istio/istio#52111, release note
+// 50506), so "retriable-status-codes" stays without codes, as there.
 const (
-	defaultRetryAttempts = 2
-	defaultRetryOn       = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+	defaultRetryAttempts      = 2
+	defaultRetryOn            = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+	defaultHostSelectionRetry = 5
 )
 
 // httpRoutes are the routes vs contributes through server s: one per
@@ -36,6 +45,11 @@ func (b *builder) httpRoutes(vs *model.VirtualService, s *serverRef) []*ir.Route
 				continue
 			}
 			if r := b.httpRoute(vs, i, j, m); r != nil {
+				path := fmt.Sprintf("spec.http[%d]", i)
+				if len(h.Match) > 0 {
+					path += fmt.Sprintf(".match[%d]", j)
+				}
+				b.routeOrigin[r] = routeFrom{vs: vs, path: path}
 				out = append(out, r)
 			}
 		}
@@ -155,6 +169,7 @@ func (b *builder) checkRegex(obj *model.Object, path, re string) {
 func (b *builder) forward(vs *model.VirtualService, path string, h *model.HTTPRoute, authority string) *ir.Forward {
 	obj := &vs.Object
 	f := &ir.Forward{Destinations: b.httpDestinations(vs, path, h, &authority)}
+	f.HashPolicies = b.hashPolicies(f.Destinations)
 	if h.Timeout != "" {
 		if d, err := parseDuration(h.Timeout); err != nil {
 			b.errorf(obj, path+".timeout", "%v", err)
@@ -162,7 +177,7 @@ func (b *builder) forward(vs *model.VirtualService, path string, h *model.HTTPRo
 			f.Timeout = &d
 		}
 	}
-	f.Retries = b.retries(obj, path+".retries", h.Retries)
+	f.Retries = b.retries(obj, path+".retries", h.Retries, len(f.HashPolicies) > 0)
 	if rw := h.Rewrite; rw != nil {
 		f.PrefixRewrite = rw.URI
 		if rr := rw.URIRegexRewrite; rr != nil {
@@ -216,11 +231,17 @@ func (b *builder) httpDestinations(vs *model.VirtualService, path string, h *mod
 	return out
 }
 
-// retries converts a retry policy; absent means Istio's default, zero
-// attempts means none.
-func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry) *ir.Retry {
+// retries converts a retry policy as Istio's ConvertPolicy does: absent
+// means Istio's default, zero attempts means none; a given policy keeps the
+// default's previous_hosts predicate unless retryIgnorePreviousHosts is
+// false, and status codes in retryOn become retriable_status_codes.
+//
+// With a consistent hash, retries stay on the hashed endpoint unless
+// retryIgnorePreviousHosts says otherwise (DefaultConsistentHashPolicy).
+func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry, hashed bool) *ir.Retry {
+	out := &ir.Retry{Attempts: defaultRetryAttempts, RetryOn: defaultRetryOn, PreviousHosts: !hashed, HostSelectionMaxAttempts: defaultHostSelectionRetry}
 	if r == nil {
-		return &ir.Retry{Attempts: defaultRetryAttempts, RetryOn: defaultRetryOn}
+		return out
 	}
 	if r.Attempts < 0 {
 		b.errorf(obj, path+".attempts", "must not be negative")
@@ -229,19 +250,53 @@ func (b *builder) retries(obj *model.Object, path string, r *model.HTTPRetry) *i
 	if r.Attempts == 0 {
 		return nil
 	}
-	out := &ir.Retry{Attempts: uint32(r.Attempts), RetryOn: r.RetryOn}
-	if out.RetryOn == "" {
-		out.RetryOn = defaultRetryOn
+	out.Attempts = uint32(r.Attempts)
+	if r.RetryOn != "" {
+		out.RetryOn, out.RetriableStatusCodes = parseRetryOn(r.RetryOn)
 	}
-	if r.PerTryTimeout != "" {
-		d, err := parseDuration(r.PerTryTimeout)
-		if err != nil {
-			b.errorf(obj, path+".perTryTimeout", "%v", err)
-		} else {
-			out.PerTryTimeout = &d
-		}
+	if r.RetryIgnorePreviousHosts != nil {
+		out.PreviousHosts = *r.RetryIgnorePreviousHosts
 	}
+	out.PerTryTimeout = b.optDuration(obj, path+".perTryTimeout", r.PerTryTimeout)
+	out.BackoffBase = b.optDuration(obj, path+".backoff", r.Backoff)
 	return out
+}
+
+// parseRetryOn splits Istio's retryOn into Envoy's retry_on and the HTTP
+// status codes in it, adding "retriable-status-codes" when codes are given
+// (parseRetryOn in Istio's retry.go).
+func parseRetryOn(s string) (string, []uint32) {
+	var on []string
+	var codes []uint32
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(part); err == nil && http.StatusText(n) != "" {
+			codes = append(codes, uint32(n))
+			continue
+		}
+		on = append(on, part)
+	}
+	if len(codes) > 0 && !slices.Contains(on, "retriable-status-codes") {
+		on = append(on, "retriable-status-codes")
+	}
+	return strings.Join(on, ","), codes
+}
+
+// optDuration parses an optional duration field; nil when unset or wrong
+// (reported).
+func (b *builder) optDuration(obj *model.Object, path, s string) *time.Duration {
+	if s == "" {
+		return nil
+	}
+	d, err := parseDuration(s)
+	if err != nil {
+		b.errorf(obj, path, "%v", err)
+		return nil
+	}
+	return &d
 }
 
 // redirect converts an Istio redirect (code 301 by default).
@@ -250,7 +305,7 @@ func redirect(r *model.HTTPRedirect) *ir.Redirect {
 	if code == 0 {
 		code = 301
 	}
-	return &ir.Redirect{Scheme: r.Scheme, Host: r.Authority, Port: r.Port, Path: r.URI, Code: code}
+	return &ir.Redirect{Scheme: r.Scheme, Host: r.Authority, Port: r.Port, Path: r.URI, PrefixRewrite: r.PrefixRewrite, Code: code}
 }
 
 // directResponse converts a direct response; a bytes body is base64.
@@ -301,4 +356,18 @@ func (b *builder) cors(obj *model.Object, path string, p *model.CorsPolicy) *ir.
 		}
 	}
 	return c
+}
+
+// hashPolicies are the hash keys of the destinations' consistent-hash
+// policies, each once, in destination order (Istio appends one per
+// destination).
+func (b *builder) hashPolicies(ds []ir.WeightedCluster) []ir.HashPolicy {
+	var out []ir.HashPolicy
+	for _, d := range ds {
+		h := b.destPolicy[d.Cluster].hash
+		if h != nil && !slices.ContainsFunc(out, func(o ir.HashPolicy) bool { return reflect.DeepEqual(o, *h) }) {
+			out = append(out, *h)
+		}
+	}
+	return out
 }

@@ -10,9 +10,11 @@ import (
 
 // tcpDestinations are the destinations of the tcp route that serves s (a
 // TCP server, or a TLS server that terminates): the first matching tcp entry
-// of the bound VirtualService. A second VirtualService with a matching tcp
-// entry is an error (Istio picks one by creation time). nil when there is
-// none.
+// of the first bound VirtualService that has one, in Istio's order
+// (buildGatewayNetworkFiltersFromTCPRoutes in istio/istio pilot/pkg/
+// networking/core/gateway.go returns the first). Another VirtualService with
+// a matching tcp entry is ignored, as in Istio, with a warning. nil when
+// there is none.
 func (b *builder) tcpDestinations(s *serverRef) []ir.WeightedCluster {
 	var found *model.VirtualService
 	var dests []ir.WeightedCluster
@@ -24,7 +26,7 @@ func (b *builder) tcpDestinations(s *serverRef) []ir.WeightedCluster {
 			}
 			path := fmt.Sprintf("spec.tcp[%d]", i)
 			if found != nil {
-				b.errorf(&vs.Object, path, "%s %s is already served by the tcp route of %s (%s:%d); one VirtualService per TCP server", s.gw.Ref(), s.path, found.Ref(), found.Pos.File, found.Pos.Line)
+				b.warnf(&vs.Object, path, "ignored for %s %s: it is served by the tcp route of %s (%s:%d), which Istio picks first (%s)", s.gw.Ref(), s.path, found.Ref(), found.Pos.File, found.Pos.Line, model.OrderNote)
 				break
 			}
 			found = vs
@@ -101,7 +103,7 @@ func (b *builder) passthroughChains(g *portGroup, s *serverRef) []*chainInfo {
 			out = append(out, &chainInfo{
 				chain: &ir.Chain{
 					Name: name, ServerNames: names, TransportProtocol: "tls",
-					TCP: &ir.TCPChain{StatPrefix: ir.StatPrefix(name), Destinations: dests},
+					TCP: b.tcpChainOf(name, dests),
 				},
 				servers: []*serverRef{s},
 				vs:      vs, vsPath: fmt.Sprintf("spec.tls[%d]", i),

@@ -371,10 +371,15 @@ func TestSelectors(t *testing.T) {
 		{Spec: model.GatewaySpec{Selector: map[string]string{"app": "billing", "tier": "edge"}}},
 		{Spec: model.GatewaySpec{}},
 		{Spec: model.GatewaySpec{Selector: map[string]string{"istio": "ingressgateway"}}},
+		// Two selectors a naive "k=v,k=v" key confuses: both are groups.
+		{Spec: model.GatewaySpec{Selector: map[string]string{"app": "edge", "x": "y"}}},
+		{Spec: model.GatewaySpec{Selector: map[string]string{"app": "edge,x=y"}}},
 	}}
 	want := []map[string]string{
 		{},
 		{"app": "billing", "tier": "edge"},
+		{"app": "edge,x=y"}, // by key: "app=edge%2Cx%3Dy"
+		{"app": "edge", "x": "y"},
 		{"istio": "ingressgateway"},
 	}
 	if diff := cmp.Diff(want, Selectors(cfg)); diff != "" {

@@ -59,40 +59,14 @@ func findSubset(dr *model.DestinationRule, name string) (*model.Subset, string) 
 	return nil, ""
 }
 
-// clientTLS picks the TLS settings for port: trafficPolicy.tls, overridden
-// by a matching portLevelSettings entry, then by the subset's traffic
-// policy (and its port-level settings).
-func clientTLS(dr *model.DestinationRule, port uint32, subset *model.Subset, subsetPath string) (*model.ClientTLSSettings, string) {
-	var tls *model.ClientTLSSettings
-	var path string
-	apply := func(tp *model.TrafficPolicy, base string) {
-		if tp == nil {
-			return
-		}
-		if tp.TLS != nil {
-			tls, path = tp.TLS, base+".tls"
-		}
-		for i, pl := range tp.PortLevelSettings {
-			if pl.Port.Number == port && pl.TLS != nil {
-				tls, path = pl.TLS, fmt.Sprintf("%s.portLevelSettings[%d].tls", base, i)
-			}
-		}
-	}
-	apply(dr.Spec.TrafficPolicy, "spec.trafficPolicy")
-	if subset != nil {
-		apply(subset.TrafficPolicy, subsetPath+".trafficPolicy")
-	}
-	return tls, path
-}
-
-// upstreamTLS builds the TLS towards a backend from its DestinationRule.
-func (b *builder) upstreamTLS(be backend, http2 bool) *ir.UpstreamTLS {
-	dr, host, port := be.dr, be.host, be.port
-	t, path := clientTLS(dr, port, be.subset, be.subsetPath)
+// upstreamTLS builds the TLS towards a backend from the policy in force
+// (see policyFor).
+func (b *builder) upstreamTLS(p *trafficPolicy, host string, port uint32, http2 bool) *ir.UpstreamTLS {
+	t, path := p.tls, p.tlsPath
 	if t == nil {
 		return nil
 	}
-	obj := &dr.Object
+	obj := &p.dr.Object
 	mode := strings.ToUpper(t.Mode)
 	switch mode {
 	case "", "DISABLE":
@@ -102,7 +76,14 @@ func (b *builder) upstreamTLS(be backend, http2 bool) *ir.UpstreamTLS {
 		b.errorf(obj, path+".mode", "mode %s is not supported (DISABLE, SIMPLE, MUTUAL)", t.Mode)
 		return nil
 	}
-	u := &ir.UpstreamTLS{SNI: t.SNI, InsecureSkipVerify: t.InsecureSkipVerify != nil && *t.InsecureSkipVerify}
+	u := &ir.UpstreamTLS{
+		SNI: t.SNI, InsecureSkipVerify: t.InsecureSkipVerify != nil && *t.InsecureSkipVerify,
+		// TLS 1.2 to 1.3, Istio's defaultUpstreamCommonTLSContext (istio/istio
+		// pilot/pkg/networking/core/cluster_tls.go); Envoy's own client
+		// maximum is TLS 1.2 (ClientContextConfigImpl, source/common/tls/
+		// client_context_config_impl.cc).
+		MinVersion: "TLSv1_2", MaxVersion: "TLSv1_3",
+	}
 	if u.SNI == "" && !isIP(host) && !strings.HasPrefix(host, "*") {
 		// Envoy sends no SNI unless told, and most TLS backends need it to
 		// pick a certificate.

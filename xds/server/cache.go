@@ -9,6 +9,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/log"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
 
@@ -18,7 +19,7 @@ import (
 type groupHash struct{}
 
 // ID implements cache.NodeHash.
-func (groupHash) ID(n *corev3.Node) string { return labels.Key(labels.FromNode(n)) }
+func (groupHash) ID(n *corev3.Node) string { return labelset.Key(labels.FromNode(n)) }
 
 // caches are the two snapshot caches behind the ADS server.
 //
@@ -52,6 +53,13 @@ func newCaches(logger log.Logger) *caches {
 		Caches:        map[string]cache.Cache{"main": c.main, "secrets": c.secrets},
 	}
 	return c
+}
+
+// clear forgets a group: go-control-plane keeps a snapshot and a status
+// (watches, last request time) per node hash until ClearSnapshot.
+func (c *caches) clear(group string) {
+	c.secrets.ClearSnapshot(group)
+	c.main.ClearSnapshot(group)
 }
 
 // set installs a group's snapshot: the secrets first, then the rest, which

@@ -2,14 +2,17 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 )
 
 // callbacks are go-control-plane's stream hooks. They run synchronously on
@@ -21,6 +24,7 @@ type callbacks struct {
 	ctx     context.Context
 	groups  *groups
 	proxies *proxies
+	metrics *metrics
 	log     *slog.Logger
 }
 
@@ -34,8 +38,7 @@ func (c *callbacks) OnStreamOpen(ctx context.Context, id int64, _ string) error 
 
 // OnStreamClosed implements sotw.Callbacks.
 func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
-	c.proxies.close(streamKey{id: id})
-	c.log.Info("proxy disconnected", "node", n.GetId(), "protocol", "sotw", "stream", id)
+	c.closed(streamKey{id: id}, n)
 }
 
 // OnStreamRequest implements sotw.Callbacks. A request carrying ErrorDetail
@@ -45,12 +48,16 @@ func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
 // A NACK's request is rewritten to claim the rejected version: the cache
 // answers at once any request whose version differs from the snapshot's, so
 // it would send the rejected configuration straight back, Envoy would reject
-// it again, and the two would loop at network speed. Claiming the rejected
+// it again, and the two would loop at network speed (go-control-plane#962;
+// pkg/cache/v3/simple.go, CreateWatch: "The version is different ...
+// respond"). Claiming the rejected
 // version parks the watch until the configuration changes. (Delta needs no
 // such thing: the cache already counts the rejected resources as sent.)
 func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
 	k := streamKey{id: id}
-	c.identify(k, req.GetNode())
+	if err := c.identify(k, req.GetNode()); err != nil {
+		return err
+	}
 	c.unknownNames(k, req.GetNode(), req.GetTypeUrl(), req.GetResourceNames(), true)
 	if req.GetResponseNonce() == "" {
 		return nil
@@ -79,8 +86,7 @@ func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, _ string) e
 
 // OnDeltaStreamClosed implements delta.Callbacks.
 func (c *callbacks) OnDeltaStreamClosed(id int64, n *corev3.Node) {
-	c.proxies.close(streamKey{delta: true, id: id})
-	c.log.Info("proxy disconnected", "node", n.GetId(), "protocol", "delta", "stream", id)
+	c.closed(streamKey{delta: true, id: id}, n)
 }
 
 // OnStreamDeltaRequest implements delta.Callbacks. Unlike the SotW server,
@@ -88,7 +94,9 @@ func (c *callbacks) OnDeltaStreamClosed(id int64, n *corev3.Node) {
 // callback, so the node is taken from the first request alone.
 func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
 	k := streamKey{delta: true, id: id}
-	c.identify(k, req.GetNode())
+	if err := c.identify(k, req.GetNode()); err != nil {
+		return err
+	}
 	c.unknownNames(k, req.GetNode(), req.GetTypeUrl(), req.GetResourceNamesSubscribe(), false)
 	if req.GetResponseNonce() != "" {
 		_ = c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail()) // see OnStreamRequest
@@ -107,26 +115,52 @@ func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryReques
 // OnFetchResponse implements rest.Callbacks; REST xDS is not served.
 func (c *callbacks) OnFetchResponse(*discoveryv3.DiscoveryRequest, *discoveryv3.DiscoveryResponse) {}
 
-// identify handles a stream's first request: it records the node and
-// compiles the node's group unless it is known.
-func (c *callbacks) identify(k streamKey, n *corev3.Node) {
+// identify handles a stream's first request: it records the node and joins
+// the stream to the node's group, compiling it unless it is known. A refusal
+// (see groups.ensure) is logged, counted, and ends the stream with its
+// status: go-control-plane returns a callback's error as the stream's.
+func (c *callbacks) identify(k streamKey, n *corev3.Node) error {
 	var group string
-	first := c.proxies.identify(k, n, func(l map[string]string) string {
-		group = c.groups.ensure(c.ctx, l)
-		return group
+	first, err := c.proxies.identify(k, n, func(l map[string]string) (string, error) {
+		var err error
+		group, err = c.groups.ensure(c.ctx, l)
+		return group, err
 	})
-	if first {
-		protocol := "sotw"
-		if k.delta {
-			protocol = "delta"
+	if err != nil {
+		var r *refusal
+		if !errors.As(err, &r) {
+			r = &refusal{reason: reasonOther, code: codes.Internal, err: err}
 		}
-		c.log.Info("proxy connected", "node", n.GetId(), "protocol", protocol, "stream", k.id, "group", group)
+		c.metrics.denied.WithLabelValues(r.reason).Inc()
+		c.log.Warn("xDS stream refused", "node", clip(n.GetId()), "reason", r.reason, "code", r.code.String(), "error", clip(r.Error()))
+		return status.Error(r.code, clip(r.Error()))
 	}
+	if first {
+		c.log.Info("proxy connected", "node", n.GetId(), "protocol", protocolName(k), "stream", k.id, "group", group)
+	}
+	return nil
+}
+
+// closed releases a stream's group and forgets the stream, in this order:
+// once /debug/proxies no longer shows a stream, its group does not count it.
+func (c *callbacks) closed(k streamKey, n *corev3.Node) {
+	if group, held := c.proxies.leaveGroup(k); held {
+		c.groups.release(group)
+	}
+	c.proxies.close(k)
+	c.log.Info("proxy disconnected", "node", n.GetId(), "protocol", protocolName(k), "stream", k.id)
+}
+
+func protocolName(k streamKey) string {
+	if k.delta {
+		return "delta"
+	}
+	return "sotw"
 }
 
 // answered records an ACK, or a NACK (logged: it means Envoy runs an older
 // configuration than the one served).
-func (c *callbacks) answered(k streamKey, n *corev3.Node, typeURL, nonce, version string, detail *status.Status) (rejected string) {
+func (c *callbacks) answered(k streamKey, n *corev3.Node, typeURL, nonce, version string, detail *rpcstatus.Status) (rejected string) {
 	rejected = c.proxies.answered(k, typeURL, nonce, version, detail)
 	if detail != nil {
 		c.log.Warn("proxy rejected configuration (NACK)", "node", n.GetId(), "type", shortType(typeURL),

@@ -9,16 +9,30 @@
 // for /debug/config); it must not import model, ir or irbuild, and it never
 // builds Envoy resources itself.
 //
-// Proxies are grouped by the "labels" in their node metadata: proxies with
-// equal labels share one snapshot, compiled once when the group's first proxy
-// connects and again on every reload, with every resource marshalled once.
+// Proxies are grouped by the "labels" in their node metadata (keyed by
+// labelset.Key): proxies with equal labels share one snapshot, compiled once
+// when the group's first proxy connects and again on every reload, with
+// every resource marshalled once. A group with no proxy is freed after
+// Options.GroupGrace or by the next reload, unless a Gateway selector
+// declares it, and Options.MaxGroups caps them (groups.go), so memory and
+// reload time follow the proxies connected.
 // Versions are content hashes (per type for SotW, per resource for delta), so
 // replicas agree, no change means no push, and a certificate rotation pushes
 // only secrets. A reload that fails in any way changes nothing that is
-// served. Three go-control-plane v0.14 behaviours are worked around: the ADS
+// served. Four go-control-plane v0.14 behaviours are worked around: the ADS
 // cache withholding secrets Envoy asks for in two steps (cache.go), a NACK
-// bouncing the rejected version straight back (callbacks.go), and a new
-// SotW stream being sent everything again (resume.go).
+// bouncing the rejected version straight back (callbacks.go), a new SotW
+// stream being sent everything again (resume.go), and a request naming "*"
+// answered with nothing, again on every ACK (wildcard.go).
+//
+// Reloads are transactions over settled input (watch.go, reload.go,
+// inputs.go): atomic replacements (a rename into place, a Kubernetes
+// "..data" swap) load after the debounce; a file written in place loads
+// only once it has not changed for Options.Settle; a load during which an
+// input file changed is dropped (ErrInputsChanged) and done again. A reload
+// that would empty a group with connected proxies, or replace a valid
+// certificate or CRL with one that is not valid now, is held back and
+// retried once that is no longer so (hold.go).
 //
 // Bad clients: every request passes a guard (guard.go) before
 // go-control-plane sees it. With Options.Authorizer (mutual TLS and the
@@ -31,7 +45,13 @@
 // it). gRPC bounds the rest (grpc.go): 32 MiB per request, 64 MiB per
 // response, 16 streams per connection, pings at most every 15s, 10s to
 // complete a handshake. Names a proxy asks for that its group does not serve
-// get nothing, and are logged and counted (unknown.go). Refusals count in
-// trustgate_xds_denied_streams_total{reason}, unknown names and types in
-// trustgate_xds_unknown_resource_requests_total{type}.
+// get nothing, and are logged and counted (unknown.go). The listener caps
+// connections and closes those with no stream open for
+// Options.IdleTimeout; the guard caps streams (connlimit.go). Every snapshot
+// is checked to fit in one response (sendlimit), and a send that fails
+// anyway is logged. Refusals count in
+// trustgate_xds_denied_streams_total{reason} and
+// trustgate_xds_connections_closed_total{reason}, unknown names and types in
+// trustgate_xds_unknown_resource_requests_total{type}. The admin endpoints
+// answer only Hosts that are IP addresses, localhost or Options.AdminHosts.
 package server

@@ -8,22 +8,37 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
-	"github.com/trustgate/trustgate/xds/server/labels"
+	"google.golang.org/grpc/codes"
+
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
 // groups holds the last good configuration and the snapshot of every proxy
-// group seen since start. A group is compiled when its first proxy sends its
-// first request, and recompiled on every reload.
+// group: the groups the configuration declares (its Gateway selectors),
+// compiled at every reload, and the groups of the label sets proxies bring,
+// compiled when the group's first proxy sends its first request. A group
+// with no connected proxy is freed after a grace period, or by the next
+// reload, unless the configuration declares it; the number of groups is
+// capped. So memory and reload time follow the proxies connected, not every
+// label set ever seen.
 type groups struct {
-	caches *caches
-	log    *slog.Logger
-	// installed runs after snapshots were installed (under mu).
+	caches  *caches
+	log     *slog.Logger
+	metrics *metrics
+	max     int
+	grace   time.Duration
+	now     func() time.Time
+	// installed runs after snapshots were installed or freed (under mu).
 	installed func()
+	// vet, when set, may hold back a reload whose every group compiled,
+	// given the next snapshot of each (under mu; see hold.go).
+	vet func(next map[string]*snapshot) error
 
-	// mu serialises compiling and installing snapshots; it guards cfg and
-	// byKey.
+	// mu serialises compiling, installing and freeing snapshots; it guards
+	// cfg and byKey.
 	mu    sync.Mutex
 	cfg   Config
 	byKey map[string]*group
@@ -41,28 +56,47 @@ type group struct {
 	// err is why this group has no snapshot for the current configuration
 	// (set when its first compile failed; cleared by a good reload).
 	err error
+	// declared: a Gateway selector of the current configuration; never freed.
+	declared bool
+	// streams counts the identified streams of the group's proxies;
+	// idleSince is when it last dropped to zero (or the group was made).
+	streams   int
+	idleSince time.Time
 }
 
-func newGroups(c *caches, log *slog.Logger, installed func()) *groups {
-	return &groups{caches: c, log: log, installed: installed, byKey: map[string]*group{},
+func newGroups(c *caches, log *slog.Logger, m *metrics, opts Options, installed func()) *groups {
+	return &groups{caches: c, log: log, metrics: m, max: opts.MaxGroups, grace: opts.GroupGrace, now: time.Now,
+		installed: installed, byKey: map[string]*group{},
 		snaps: map[string]*snapshot{}, prevNames: map[string]map[string][]string{}}
 }
 
-// ensure makes sure the group of these labels is known and, when a
-// configuration is loaded, has a snapshot. It runs in the stream callback
-// before the cache sees the request, so the proxy's first watch finds the
-// snapshot in place. It returns the group key.
-func (g *groups) ensure(ctx context.Context, l map[string]string) string {
-	key := labels.Key(l)
+// ensure admits one more stream to the group of these labels: it makes sure
+// the group is known and, when a configuration is loaded, has a snapshot.
+// It runs in the stream callback before the cache sees the request, so the
+// proxy's first watch finds the snapshot in place. It returns the group key,
+// or a refusal when the labels are too large or the group would be one over
+// the cap. Every admitted stream must be released.
+func (g *groups) ensure(ctx context.Context, l map[string]string) (string, error) {
+	key := labelset.Key(l)
+	if len(key) > maxLabelsBytes {
+		return "", &refusal{reason: reasonLabelsTooLarge, code: codes.InvalidArgument,
+			err: fmt.Errorf("the node's labels take %d bytes, over the limit of %d", len(key), maxLabelsBytes)}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if _, ok := g.byKey[key]; ok {
-		return key
+	if grp, ok := g.byKey[key]; ok {
+		grp.streams++
+		return key, nil
 	}
-	grp := &group{labels: maps.Clone(l)}
+	if len(g.byKey) >= g.max {
+		return "", &refusal{reason: reasonTooManyGroups, code: codes.ResourceExhausted,
+			err: fmt.Errorf("the server has %d proxy groups, its limit (--max-groups): a proxy with new labels is refused until a group with no proxy is freed", g.max)}
+	}
+	grp := &group{labels: maps.Clone(l), streams: 1}
 	g.byKey[key] = grp
+	g.metrics.groups.Set(float64(len(g.byKey)))
 	if g.cfg == nil {
-		return key // compiled by the first successful reload
+		return key, nil // compiled by the first successful reload
 	}
 	s, err := compileGroup(g.cfg, key, grp.labels)
 	if err == nil {
@@ -73,31 +107,51 @@ func (g *groups) ensure(ctx context.Context, l map[string]string) string {
 		for _, e := range flatten(err) {
 			g.log.Error("proxy group has no configuration", "group", key, "error", e)
 		}
-		return key
+		return key, nil
 	}
 	g.log.Info("proxy group compiled", "group", key, "versions", shortVersions(s))
 	g.installed()
-	return key
+	return key, nil
 }
 
-// apply compiles every known group with cfg (and the groups cfg declares,
-// see GroupLister) and, only if all succeed, installs the snapshots and
-// makes cfg the configuration for new groups. On error nothing changes:
-// every group keeps its last good snapshot.
+// release ends a stream's hold on its group.
+func (g *groups) release(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	grp, ok := g.byKey[key]
+	if !ok || grp.streams == 0 {
+		return
+	}
+	grp.streams--
+	if grp.streams == 0 {
+		grp.idleSince = g.now()
+	}
+}
+
+// apply compiles the groups that have a proxy and the groups cfg declares
+// (see GroupLister) and, only if all succeed, installs the snapshots, frees
+// the other groups and makes cfg the configuration for new groups. On error
+// nothing changes: every group keeps its last good snapshot.
 func (g *groups) apply(ctx context.Context, cfg Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	declared := map[string]map[string]string{}
 	if gl, ok := cfg.(GroupLister); ok {
 		for _, l := range gl.Selectors() {
-			if key := labels.Key(l); g.byKey[key] == nil {
-				g.byKey[key] = &group{labels: maps.Clone(l)}
-			}
+			declared[labelset.Key(l)] = l
 		}
 	}
-	next := make(map[string]*snapshot, len(g.byKey))
+	live := map[string]map[string]string{}
+	maps.Copy(live, declared)
+	for key, grp := range g.byKey {
+		if grp.streams > 0 {
+			live[key] = grp.labels
+		}
+	}
+	next := make(map[string]*snapshot, len(live))
 	var errs []error
-	for _, key := range slices.Sorted(maps.Keys(g.byKey)) {
-		s, err := compileGroup(cfg, key, g.byKey[key].labels)
+	for _, key := range slices.Sorted(maps.Keys(live)) {
+		s, err := compileGroup(cfg, key, live[key])
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -107,7 +161,24 @@ func (g *groups) apply(ctx context.Context, cfg Config) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if g.vet != nil {
+		if err := g.vet(next); err != nil {
+			return err
+		}
+	}
+	for key := range g.byKey {
+		if _, ok := live[key]; !ok {
+			g.free(key) // no proxy: its configuration would be stale
+		}
+	}
 	for _, key := range slices.Sorted(maps.Keys(next)) {
+		grp := g.byKey[key]
+		if grp == nil {
+			grp = &group{labels: maps.Clone(live[key]), idleSince: g.now()}
+			g.byKey[key] = grp
+		}
+		_, grp.declared = declared[key]
+		grp.err = nil
 		if next[key].sameVersions(g.current(key)) {
 			continue // no change, no push
 		}
@@ -116,12 +187,57 @@ func (g *groups) apply(ctx context.Context, cfg Config) error {
 		}
 		g.log.Info("proxy group updated", "group", key, "versions", shortVersions(next[key]))
 	}
-	for _, grp := range g.byKey {
-		grp.err = nil
-	}
+	g.metrics.groups.Set(float64(len(g.byKey)))
 	g.cfg = cfg
 	g.installed()
 	return nil
+}
+
+// sweep frees the groups that have had no proxy for the grace period and
+// that the configuration does not declare.
+func (g *groups) sweep() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now, freed := g.now(), 0
+	for key, grp := range g.byKey {
+		if !grp.declared && grp.streams == 0 && now.Sub(grp.idleSince) >= g.grace {
+			g.free(key)
+			freed++
+		}
+	}
+	if freed > 0 {
+		g.metrics.groups.Set(float64(len(g.byKey)))
+		g.log.Info("freed proxy groups with no proxy", "freed", freed, "groups", len(g.byKey), "grace", g.grace.String())
+		g.installed()
+	}
+}
+
+// sweepEvery sweeps until ctx ends, often enough that a group outlives its
+// grace period by half of it at most.
+func (g *groups) sweepEvery(ctx context.Context) {
+	t := time.NewTicker(max(g.grace/2, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.sweep()
+		}
+	}
+}
+
+// free forgets a group with no stream: its snapshot, and the caches'
+// snapshot and status (go-control-plane keeps both per node hash until
+// told otherwise). g.mu must be held.
+func (g *groups) free(key string) {
+	delete(g.byKey, key)
+	g.smu.Lock()
+	delete(g.snaps, key)
+	delete(g.prevNames, key)
+	g.smu.Unlock()
+	g.caches.clear(key)
+	g.metrics.groupsFreed.Inc()
 }
 
 // compileGroup compiles and checks one group's resources.
@@ -207,6 +323,8 @@ type GroupStatus struct {
 	Labels   map[string]string `json:"labels"`
 	Versions map[string]string `json:"versions,omitempty"` // short type name -> version
 	Error    string            `json:"error,omitempty"`
+	Declared bool              `json:"declared,omitempty"` // a Gateway selector: never freed
+	Proxies  int               `json:"proxies"`            // connected streams
 }
 
 func (g *groups) status() []GroupStatus {
@@ -214,14 +332,15 @@ func (g *groups) status() []GroupStatus {
 	defer g.mu.Unlock()
 	out := make([]GroupStatus, 0, len(g.byKey))
 	for _, key := range slices.Sorted(maps.Keys(g.byKey)) {
-		st := GroupStatus{Group: key, Labels: g.byKey[key].labels}
+		grp := g.byKey[key]
+		st := GroupStatus{Group: key, Labels: grp.labels, Declared: grp.declared, Proxies: grp.streams}
 		if s := g.current(key); s != nil {
 			st.Versions = map[string]string{}
 			for t, v := range s.versions {
 				st.Versions[shortType(t)] = v
 			}
 		}
-		if err := g.byKey[key].err; err != nil {
+		if err := grp.err; err != nil {
 			st.Error = err.Error()
 		}
 		out = append(out, st)

@@ -5,14 +5,17 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/trustgate/trustgate/xds/server/sendlimit"
 )
 
 // gRPC limits, sized for big configurations and bad clients.
 const (
-	// maxSendMsgSize bounds one response: configurations of 50k routes
-	// make responses of 21 MB (envoy#36169). (gRPC's default send limit is
-	// unbounded; its 4 MiB default applies to receiving.)
-	maxSendMsgSize = 64 << 20
+	// maxSendMsgSize bounds one response (gRPC's default send limit is
+	// unbounded; its 4 MiB default applies to receiving). Every snapshot is
+	// checked against it before it is installed (sendlimit), so a send
+	// over it is refused at reload instead of failing at push.
+	maxSendMsgSize = sendlimit.MaxResponseBytes
 	// maxRecvMsgSize bounds what gRPC reads into memory for one request
 	// (refused with ResourceExhausted before it is read); it is above
 	// maxRequestBytes so that a request between the two gets the guard's

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -45,9 +47,28 @@ const (
 	reasonNodeChanged  = "node_changed"      // a later request names another node
 	reasonTooManyNames = "too_many_names"    // over maxRequestNames
 	reasonTooLarge     = "request_too_large" // over maxRequestBytes
+	reasonMaxStreams   = "max_streams"       // Options.MaxStreams ADS streams are open
 	reasonUnauthorized = "unauthorized"      // the Authorizer gave no reason
 	reasonOther        = "other"             // the Authorizer's reason is not a fit metric label
+	// Refusals of the stream callbacks, when a stream joins its group.
+	reasonTooManyGroups  = "too_many_groups"  // a new group would be over Options.MaxGroups
+	reasonLabelsTooLarge = "labels_too_large" // the labels' key is over maxLabelsBytes
 )
+
+// maxLabelsBytes bounds the key of a proxy's labels, as the cap on groups
+// bounds their number. Kubernetes allows 63-byte values and 317-byte keys:
+// 32 KiB is dozens of such labels.
+const maxLabelsBytes = 32 << 10
+
+// refusal is a stream refused after the guard let it through: the status
+// it ends with, and its metric label.
+type refusal struct {
+	reason string
+	code   codes.Code
+	err    error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
 
 // The ADS methods the guard checks.
 const (
@@ -73,6 +94,12 @@ type guard struct {
 	auth    Authorizer // nil: any node
 	metrics *metrics
 	log     *slog.Logger
+	// conns, when set, is told which connections have an ADS stream open
+	// (see connLimiter); maxStreams bounds the ADS streams open at once.
+	conns      *connLimiter
+	maxStreams int64
+	open       atomic.Int64
+	refusals   *rateLog
 }
 
 // intercept is the gRPC stream interceptor.
@@ -80,12 +107,36 @@ func (g *guard) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamServer
 	if info.FullMethod != adsSotwMethod && info.FullMethod != adsDeltaMethod {
 		return handler(srv, ss)
 	}
+	defer g.open.Add(-1)
+	if n := g.open.Add(1); g.maxStreams > 0 && n > g.maxStreams {
+		g.metrics.denied.WithLabelValues(reasonMaxStreams).Inc()
+		g.refusals.warn(reasonMaxStreams, "xDS stream refused: over --max-streams",
+			"peer", peerAddr(ss.Context()), "max", g.maxStreams)
+		return status.Errorf(codes.ResourceExhausted, "the server has %d ADS streams open, its limit (--max-streams)", g.maxStreams)
+	}
+	if g.conns != nil {
+		defer g.conns.streamStarted(ss.Context())()
+	}
 	gs := &guardedStream{ServerStream: ss, g: g, loggedTypes: map[string]bool{}}
 	err := handler(srv, gs)
 	if end := gs.ended(); end != nil {
 		return end
 	}
+	if err != nil {
+		g.streamError(gs, err)
+	}
 	return err
+}
+
+// streamError logs a stream that go-control-plane ended with an error,
+// unless the client went away or it is a refusal, which its check logged.
+func (g *guard) streamError(gs *guardedStream, err error) {
+	switch status.Code(err) {
+	case codes.Canceled, codes.PermissionDenied, codes.ResourceExhausted, codes.InvalidArgument:
+		return
+	}
+	g.log.Warn("xDS stream ended with an error; the proxy reconnects", "peer", peerAddr(gs.Context()),
+		"node", clip(gs.nodeID()), "error", clip(err.Error()))
 }
 
 // guardedStream is an ADS stream whose reads the guard checks.
@@ -98,7 +149,41 @@ type guardedStream struct {
 	loggedTypes map[string]bool
 
 	mu  sync.Mutex
-	end error // the status the stream ends with, when a check refused it
+	end error  // the status the stream ends with, when a check refused it
+	id  string // the node id, for the sending goroutine's logs
+}
+
+func (s *guardedStream) nodeID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// SendMsg sends a response; a failure, which ends the stream (e.g. gRPC's
+// ResourceExhausted over MaxSendMsgSize, which the snapshot checks are
+// there to prevent), is logged with the response's type and size and
+// counted in trustgate_xds_send_errors_total: go-control-plane turns it into
+// Unavailable without a word.
+func (s *guardedStream) SendMsg(m any) error {
+	err := s.ServerStream.SendMsg(m)
+	if err == nil || errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+		return err // sent, or the client went away
+	}
+	var typeURL string
+	switch r := m.(type) {
+	case *discoveryv3.DiscoveryResponse:
+		typeURL = r.GetTypeUrl()
+	case *discoveryv3.DeltaDiscoveryResponse:
+		typeURL = r.GetTypeUrl()
+	}
+	size := 0
+	if pm, ok := m.(proto.Message); ok {
+		size = proto.Size(pm)
+	}
+	s.g.metrics.sendErrors.WithLabelValues(shortType(typeURL)).Inc()
+	s.g.log.Error("sending an xDS response failed; the stream ends", "peer", peerAddr(s.Context()),
+		"node", clip(s.nodeID()), "type", shortType(typeURL), "bytes", size, "error", clip(err.Error()))
+	return err
 }
 
 func (s *guardedStream) ended() error {
@@ -191,6 +276,9 @@ func (s *guardedStream) checkNode(node *corev3.Node) error {
 			}
 		}
 		s.node = node
+		s.mu.Lock()
+		s.id = node.GetId()
+		s.mu.Unlock()
 		return nil
 	case node != nil && !proto.Equal(node, s.node):
 		return s.refuse(codes.PermissionDenied, reasonNodeChanged, node,

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
-	"github.com/trustgate/trustgate/xds/server/labels"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -36,7 +36,7 @@ type fakeConfig struct {
 }
 
 func (c *fakeConfig) Compile(l map[string]string) (*translate.Resources, error) {
-	c.compile.add(labels.Key(l))
+	c.compile.add(labelset.Key(l))
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -62,11 +62,12 @@ func (c *compileCounter) get(key string) int {
 
 // harness is a running server whose Loader serves what the test sets.
 type harness struct {
-	t        *testing.T
-	srv      *server.Server
-	addr     string
-	pki      *fixture.PKI
-	compiles *compileCounter
+	t         *testing.T
+	srv       *server.Server
+	addr      string
+	adminAddr string // the admin endpoints over real HTTP
+	pki       *fixture.PKI
+	compiles  *compileCounter
 
 	mu      sync.Mutex
 	spec    fixture.Spec
@@ -113,7 +114,8 @@ func (h *harness) options() server.Options {
 	return server.Options{Loader: h.load, Logger: testLogger(h.t)}
 }
 
-// start runs a server with opts on 127.0.0.1:0 until the test ends.
+// start runs a server with opts, ADS and admin on 127.0.0.1:0, until the
+// test ends.
 func (h *harness) start(opts server.Options) {
 	h.t.Helper()
 	srv, err := server.New(opts)
@@ -124,9 +126,14 @@ func (h *harness) start(opts server.Options) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	adminLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.adminAddr = adminLis.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, nil) }()
+	go func() { done <- srv.Serve(ctx, lis, adminLis) }()
 	h.t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -177,7 +184,9 @@ func dialEnvoy(t *testing.T, addr string, opts envoytest.Options) *envoytest.Cli
 func (h *harness) admin(path string) (int, string) {
 	h.t.Helper()
 	rec := httptest.NewRecorder()
-	h.srv.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Host = "localhost:9902" // httptest's default, example.com, is refused
+	h.srv.AdminHandler().ServeHTTP(rec, req)
 	body, err := io.ReadAll(rec.Result().Body)
 	if err != nil {
 		h.t.Fatal(err)

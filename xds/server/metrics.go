@@ -32,6 +32,11 @@ type metrics struct {
 	crlNextUpdate     *prometheus.GaugeVec
 	denied            *prometheus.CounterVec
 	unknown           *prometheus.CounterVec
+	groups            prometheus.Gauge
+	groupsFreed       prometheus.Counter
+	conns             prometheus.Gauge
+	connsClosed       *prometheus.CounterVec
+	sendErrors        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -77,8 +82,27 @@ func newMetrics() *metrics {
 			Name: "trustgate_xds_unknown_resource_requests_total",
 			Help: "Resources asked for that the proxy's group is not served (they get nothing), by type; \"other\" counts requests for types trustgate does not serve.",
 		}, []string{"type"}),
+		groups: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trustgate_xds_proxy_groups",
+			Help: "Proxy groups (distinct label sets) held: declared by the configuration, or with a proxy connected, or within their grace period.",
+		}),
+		groupsFreed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trustgate_xds_proxy_groups_freed_total",
+			Help: "Proxy groups freed because no proxy was connected to them.",
+		}),
 	}
-	m.registry.MustRegister(
+	m.conns = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "trustgate_xds_connections", Help: "Open connections on the ADS listener.",
+	})
+	m.connsClosed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_xds_connections_closed_total",
+		Help: "ADS connections the server closed: refused over --max-connections, or with no stream open for --xds-idle-timeout.",
+	}, []string{"reason"})
+	m.sendErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trustgate_xds_send_errors_total",
+		Help: "xDS responses whose send failed, ending the stream (e.g. over the 64 MiB gRPC send limit), by type.",
+	}, []string{"type"})
+	m.registry.MustRegister(m.groups, m.groupsFreed, m.conns, m.connsClosed, m.sendErrors,
 		m.pushes, m.ackLatency, m.connected, m.nacks, m.reloadErrors, m.lastReloadSuccess,
 		m.certExpiry, m.caExpiry, m.crlNextUpdate, m.denied, m.unknown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -33,7 +33,25 @@ const (
 	DefaultXDSAddr         = "127.0.0.1:18000"
 	DefaultAdminAddr       = "127.0.0.1:9902"
 	DefaultDebounce        = 100 * time.Millisecond
+	DefaultSettle          = time.Second
 	DefaultShutdownTimeout = 5 * time.Second
+	// DefaultMaxGroups bounds the proxy groups: distinct label sets are
+	// few in a real fleet; a client inventing them is refused past this.
+	DefaultMaxGroups = 1000
+	// DefaultGroupGrace is how long a group outlives its last proxy, so
+	// that a proxy reconnecting after a blip or a restart finds it
+	// compiled. Envoy treats ResourceExhausted and Unavailable as
+	// retriable (GrpcStream::isNonRetriableFailure in
+	// source/extensions/config_subscription/grpc/grpc_stream.h) and
+	// reconnects with back-off.
+	DefaultGroupGrace = time.Minute
+	// DefaultMaxConnections bounds the ADS listener's connections (one per
+	// Envoy), below common file-descriptor limits so that the admin
+	// endpoint and the configuration files keep theirs.
+	DefaultMaxConnections = 4096
+	// DefaultIdleTimeout closes an ADS connection with no stream open:
+	// Envoy opens its stream as soon as it connects and keeps it.
+	DefaultIdleTimeout = 30 * time.Second
 )
 
 // Options configure a Server.
@@ -46,6 +64,16 @@ type Options struct {
 	SecretsDir string
 	// Debounce is how long the files must stay quiet before a reload.
 	Debounce time.Duration
+	// Settle is how long a file written in place must stay unchanged
+	// before it is read (atomic replacements are read after Debounce).
+	Settle time.Duration
+	// AllowEmptyGroups lets a reload take every listener away from a proxy
+	// group that has connected proxies; otherwise such a reload is held
+	// back (see hold.go).
+	AllowEmptyGroups bool
+	// RequireInitialConfig makes Serve return the error when the first
+	// load fails, instead of waiting, not ready, for a good configuration.
+	RequireInitialConfig bool
 	// XDSAddr and AdminAddr are where Run listens (Serve takes listeners).
 	XDSAddr   string
 	AdminAddr string
@@ -59,6 +87,28 @@ type Options struct {
 	Authorizer Authorizer
 	// ShutdownTimeout bounds the graceful stop of the gRPC and admin servers.
 	ShutdownTimeout time.Duration
+	// MaxGroups caps the proxy groups (distinct label sets). A proxy whose
+	// labels would make one more is refused with ResourceExhausted; the
+	// groups the configuration declares (Gateway selectors) always exist.
+	MaxGroups int
+	// GroupGrace is how long a group with no connected proxy is kept
+	// before it is freed. A reload frees such groups at once: their
+	// configuration would be stale, and is compiled again if a proxy
+	// comes back.
+	GroupGrace time.Duration
+	// MaxConnections caps the ADS listener's open connections; more are
+	// closed as soon as accepted. It is lowered to what the process's
+	// file-descriptor limit allows, keeping some for the rest.
+	MaxConnections int
+	// MaxStreams caps the ADS streams open at once (default MaxConnections);
+	// more end with ResourceExhausted.
+	MaxStreams int
+	// IdleTimeout closes an ADS connection that has had no stream open for
+	// this long: one that never opens one, or whose streams ended.
+	IdleTimeout time.Duration
+	// AdminHosts are host names, besides IP addresses and localhost, that
+	// the admin endpoints answer (the Host header); others get 403.
+	AdminHosts []string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -67,6 +117,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Debounce <= 0 {
 		o.Debounce = DefaultDebounce
+	}
+	if o.Settle <= 0 {
+		o.Settle = DefaultSettle
 	}
 	if o.XDSAddr == "" {
 		o.XDSAddr = DefaultXDSAddr
@@ -79,6 +132,21 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = DefaultMaxGroups
+	}
+	if o.GroupGrace <= 0 {
+		o.GroupGrace = DefaultGroupGrace
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = o.MaxConnections
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	return o, nil
 }

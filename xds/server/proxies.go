@@ -52,6 +52,7 @@ type stream struct {
 	node        *corev3.Node
 	labels      map[string]string
 	group       string
+	inGroup     bool // the stream holds its group (see groups.ensure)
 	types       map[string]*typeState
 }
 
@@ -91,6 +92,7 @@ func (p *proxies) open(k streamKey, peer string) {
 	p.metrics.connected.Inc()
 }
 
+// close forgets a stream.
 func (p *proxies) close(k streamKey) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -100,14 +102,27 @@ func (p *proxies) close(k streamKey) {
 	}
 }
 
-// identify records the node of a stream's first request and returns its
-// labels; ok is false when the stream was already identified (or is unknown).
-func (p *proxies) identify(k streamKey, n *corev3.Node, group func(map[string]string) string) bool {
+// leaveGroup returns the group a stream holds, if any, and marks it left.
+func (p *proxies) leaveGroup(k streamKey) (group string, held bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.streams[k]
+	if !ok || !s.inGroup {
+		return "", false
+	}
+	s.inGroup = false
+	return s.group, true
+}
+
+// identify records the node of a stream's first request and joins the
+// stream to its group; first is false when the stream was already
+// identified (or is unknown). err is the group's refusal.
+func (p *proxies) identify(k streamKey, n *corev3.Node, join func(map[string]string) (string, error)) (first bool, err error) {
 	p.mu.Lock()
 	s, ok := p.streams[k]
 	if !ok || s.identified {
 		p.mu.Unlock()
-		return false
+		return false, nil
 	}
 	s.identified, s.node = true, n
 	s.labels = labels.FromNode(n)
@@ -115,11 +130,14 @@ func (p *proxies) identify(k streamKey, n *corev3.Node, group func(map[string]st
 	p.mu.Unlock()
 	// Compiling the group may take a while: not under p.mu, which every
 	// stream's ACK takes.
-	g := group(l)
+	g, err := join(l)
+	if err != nil {
+		return true, err
+	}
 	p.mu.Lock()
-	s.group = g
+	s.group, s.inGroup = g, true
 	p.mu.Unlock()
-	return true
+	return true, nil
 }
 
 // pushed records a response sent on a stream.

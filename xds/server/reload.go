@@ -2,9 +2,16 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
+
+// ErrInputsChanged is returned by Reload when a file it reads changed while
+// it was read: the load may mix old and new content, or hold a half-written
+// file, so it is dropped, changing nothing, and done again once the files
+// have settled. It is not counted as a failed reload.
+var ErrInputsChanged = errors.New("configuration files changed while they were read")
 
 // ReloadStatus is the outcome of the last reload, as /debug/reload shows it.
 type ReloadStatus struct {
@@ -12,6 +19,7 @@ type ReloadStatus struct {
 	At          time.Time     `json:"at"`
 	Duration    string        `json:"duration"`
 	Errors      []string      `json:"errors,omitempty"`
+	Held        []HeldChange  `json:"held,omitempty"` // why the reload was held back, if it was
 	LastSuccess *time.Time    `json:"last_success,omitempty"`
 	Reloads     int           `json:"reloads"`
 	Failures    int           `json:"failures"`
@@ -24,10 +32,10 @@ type reloads struct {
 	last ReloadStatus
 }
 
-func (r *reloads) record(at time.Time, took time.Duration, err error) {
+func (r *reloads) record(at time.Time, took time.Duration, err error, held []HeldChange) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last.At, r.last.Duration, r.last.OK, r.last.Errors = at, took.String(), err == nil, nil
+	r.last.At, r.last.Duration, r.last.OK, r.last.Errors, r.last.Held = at, took.String(), err == nil, nil, held
 	r.last.Reloads++
 	if err != nil {
 		r.last.Failures++
@@ -45,23 +53,35 @@ func (r *reloads) status() ReloadStatus {
 	defer r.mu.Unlock()
 	st := r.last
 	st.Errors = append([]string(nil), r.last.Errors...)
+	st.Held = append([]HeldChange(nil), r.last.Held...)
 	return st
 }
 
 // Reload loads the configuration and recompiles every known proxy group. On
 // any error every group keeps its last good snapshot; each error is logged
 // and shown on /debug/reload, and counted in trustgate_reload_errors_total.
-// Reloads are serialised; it is safe to call at any time (e.g. on SIGHUP).
+// A reload that would cause an outage is held back (see vet), and shown
+// and counted as such too. A load during which an input file changed is
+// dropped with ErrInputsChanged. Reloads are serialised; it is safe to call
+// at any time (e.g. on SIGHUP).
 func (s *Server) Reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	start := time.Now()
+	before := s.inputs.stamps()
 	cfg, err := s.opts.Loader()
+	if after := s.inputs.stamps(); !sameStamps(before, after) {
+		s.log.Info("configuration files changed while they were read; reading them again once they have settled",
+			"files", changedFiles(before, after))
+		return ErrInputsChanged
+	}
 	if err == nil {
 		err = s.groups.apply(ctx, cfg)
 	}
 	took := time.Since(start)
-	s.reloads.record(start, took, err)
+	held := heldIn(err)
+	s.held.record(held)
+	s.reloads.record(start, took, err, held)
 	if err != nil {
 		s.metrics.reloadErrors.Inc()
 		s.metrics.lastReloadSuccess.Set(0)
@@ -74,4 +94,20 @@ func (s *Server) Reload(ctx context.Context) error {
 	s.ready.Store(true)
 	s.log.Info("configuration loaded", "took", took.String())
 	return nil
+}
+
+// firstLoad loads the configuration at start, again each time the files
+// changed while they were read.
+func (s *Server) firstLoad(ctx context.Context) error {
+	for {
+		err := s.Reload(ctx)
+		if !errors.Is(err, ErrInputsChanged) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.opts.Settle):
+		}
+	}
 }

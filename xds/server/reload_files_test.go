@@ -107,6 +107,9 @@ func TestReloadOnFileChanges(t *testing.T) {
 			opts := h.options()
 			opts.Loader = h.fileLoader(filepath.Join(cfg.dir, "routes.txt"), filepath.Join(sec.dir, "crl.txt"))
 			opts.WatchPaths, opts.SecretsDir, opts.Debounce = tc.watch(cfg.dir), sec.dir, 20*time.Millisecond
+			// A ..data swap is atomic: it must apply at once, never wait
+			// for the settle time of files written in place.
+			opts.Settle = time.Hour
 			h.start(opts)
 			e := h.envoy(envoytest.Options{})
 			if _, err := e.WaitComplete(timeout); err != nil {

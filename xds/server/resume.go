@@ -4,6 +4,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
 
@@ -28,8 +29,10 @@ type resumingCache struct {
 	proxies *proxies
 }
 
-// CreateWatch implements cache.ConfigWatcher.
+// CreateWatch implements cache.ConfigWatcher. A wildcard request is
+// answered with the whole type (see wholeType).
 func (c resumingCache) CreateWatch(req *cache.Request, sub cache.Subscription, ch chan cache.Response) (func(), error) {
+	req = wholeType(req, sub)
 	if known := c.held(req, sub); known != nil {
 		sub = resumed{Subscription: sub, known: known}
 	}
@@ -45,7 +48,7 @@ func (c resumingCache) held(req *cache.Request, sub cache.Subscription) map[stri
 		return nil
 	}
 	typeURL, version := req.GetTypeUrl(), req.GetVersionInfo()
-	group := labels.Key(labels.FromNode(req.GetNode()))
+	group := labelset.Key(labels.FromNode(req.GetNode()))
 	s := c.groups.current(group)
 	if s == nil || s.versions[typeURL] != version {
 		return nil

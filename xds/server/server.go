@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,9 +28,15 @@ type Server struct {
 	groups  *groups
 	proxies *proxies
 	reloads reloads
+	inputs  watchSet // the files a load reads, for the watcher and the stamps
+	held    *holds
+	// changing is set while the watcher has changes that have not settled.
+	changing atomic.Bool
 
 	reloadMu sync.Mutex  // serialises Reload
 	ready    atomic.Bool // a configuration was loaded
+
+	hostRefusals *rateLog // admin requests refused for their Host
 }
 
 // New checks the options and builds a Server; nothing runs until Serve.
@@ -38,10 +45,15 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), hostRefusals: newRateLog(opts.Logger, 10*time.Second)}
+	if s.inputs, err = newWatchSet(opts.WatchPaths, opts.SecretsDir); err != nil {
+		return nil, err
+	}
 	s.caches = newCaches(cacheLogger(opts.Logger))
 	s.proxies = newProxies(s.metrics)
-	s.groups = newGroups(s.caches, s.log, s.installed)
+	s.groups = newGroups(s.caches, s.log, s.metrics, opts, s.installed)
+	s.held = newHolds(s.metrics.registry)
+	s.groups.vet = s.vet
 	return s, nil
 }
 
@@ -52,6 +64,12 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	return s.Run(ctx)
+}
+
+// Run listens on Options.XDSAddr and Options.AdminAddr and serves until ctx
+// ends.
+func (s *Server) Run(ctx context.Context) error {
 	xdsLis, err := net.Listen("tcp", s.opts.XDSAddr)
 	if err != nil {
 		return err
@@ -65,31 +83,43 @@ func Run(ctx context.Context, opts Options) error {
 
 // Serve loads the configuration, then serves ADS on xdsLis and the admin
 // endpoints on adminLis (nil: none) until ctx ends, reloading on changes
-// under the watched paths. A configuration that fails to load is not fatal:
-// the server waits, not ready, for a good one. On return both listeners are
+// under the watched paths. A first configuration that fails to load is an
+// error with Options.RequireInitialConfig; otherwise the server waits, not
+// ready, for a good one. On return both listeners are
 // closed: ADS streams are ended (proxies reconnect elsewhere), then the gRPC
 // server stops gracefully within Options.ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.log.Info("serving", "xds", xdsLis.Addr().String(), "admin", addrOf(adminLis))
-	if err := s.Reload(ctx); err != nil {
+	if err := s.firstLoad(ctx); err != nil {
+		if s.opts.RequireInitialConfig {
+			return errors.Join(fmt.Errorf("the first configuration did not load: %w", err), xdsLis.Close(), closeListener(adminLis))
+		}
 		s.log.Warn("no configuration yet: proxies get nothing until a reload succeeds")
 	}
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	if len(s.opts.WatchPaths) > 0 || s.opts.SecretsDir != "" {
-		w, err := newWatcher(s.opts.WatchPaths, s.opts.SecretsDir, s.opts.Debounce, s.log)
+	if !s.inputs.empty() {
+		w, err := newWatcher(s.inputs, s.opts.Debounce, s.opts.Settle, s.log)
 		if err != nil {
 			return errors.Join(err, xdsLis.Close(), closeListener(adminLis))
 		}
-		wg.Go(func() { w.run(ctx, func() { _ = s.Reload(ctx) }) }) // Reload logs and records its errors
+		w.pending = &s.changing
+		// Reload logs and records its errors.
+		wg.Go(func() { w.run(ctx, func() bool { return errors.Is(s.Reload(ctx), ErrInputsChanged) }) })
 	}
+	wg.Go(func() { s.retryHeld(ctx) })
 
-	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log}
+	wg.Go(func() { s.groups.sweepEvery(ctx) })
+
+	conns := newConnLimiter(xdsLis, fdBound(s.opts.MaxConnections, s.log), s.opts.IdleTimeout, s.metrics, s.log)
+	xdsLis = conns
+	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log,
+		conns: conns, maxStreams: int64(s.opts.MaxStreams), refusals: newRateLog(s.log, 10*time.Second)}
 	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
-	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, log: s.log}
+	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, metrics: s.metrics, log: s.log}
 	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
 		// One channel per stream in cache order, so responses leave in the
 		// order the cache produced them (CDS, EDS, LDS, RDS).
@@ -100,7 +130,8 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server
 	if adminLis != nil {
-		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		wg.Go(func() { errs <- ignoreClosed(admin.Serve(adminLis)) })
 	}
 

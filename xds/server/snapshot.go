@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/trustgate/trustgate/xds/server/refs"
+	"github.com/trustgate/trustgate/xds/server/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -46,8 +47,10 @@ type snapshot struct {
 // buildSnapshot checks r and turns it into a snapshot. It fails, changing
 // nothing, when names are empty or duplicated, when go-control-plane's
 // Consistent check fails (RDS and EDS names must match the listeners' and
-// clusters' references exactly), or when the SDS names do not match the
-// secrets referenced (Consistent does not look at SDS).
+// clusters' references exactly), when the SDS names do not match the
+// secrets referenced (Consistent does not look at SDS), or when the
+// resources of a type do not fit in one response (sendlimit: gRPC would fail
+// the send with ResourceExhausted and end the stream).
 func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 	if r == nil {
 		return nil, errors.New("Compile returned no resources")
@@ -76,10 +79,14 @@ func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 		main: &cache.Snapshot{}, secrets: &cache.Snapshot{},
 		versions: map[string]string{}, names: map[string][]string{}, resources: r,
 	}
+	var over []error
 	for _, typeURL := range servedTypes {
 		res, version, names, err := marshalType(byType[typeURL])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", typeURL, err)
+		}
+		if o := sendlimit.CheckType(typeURL, wireItems(res)); o != nil {
+			over = append(over, o)
 		}
 		target := s.main
 		if typeURL == resource.SecretType {
@@ -88,7 +95,20 @@ func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 		target.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(version, res)
 		s.versions[typeURL], s.names[typeURL] = version, names
 	}
+	if err := errors.Join(over...); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// wireItems are the names and serialised sizes of marshalled resources.
+func wireItems(rs []types.Resource) []sendlimit.Item {
+	out := make([]sendlimit.Item, 0, len(rs))
+	for _, r := range rs {
+		w := r.(wireResource)
+		out = append(out, sendlimit.Item{Name: w.name, Bytes: len(w.ProtoReflect().GetUnknown())})
+	}
+	return out
 }
 
 // sameVersions reports whether two snapshots serve identical content.

@@ -7,8 +7,6 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -41,12 +39,8 @@ func buildCluster(c *ir.Cluster) (*clusterv3.Cluster, *endpointv3.ClusterLoadAss
 	default:
 		return nil, nil, fmt.Errorf("unknown cluster kind %q", c.Kind)
 	}
-	if c.HTTP2 {
-		opts, err := http2Options()
-		if err != nil {
-			return nil, nil, err
-		}
-		out.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptions: opts}
+	if err := applyClusterPolicy(out, c); err != nil {
+		return nil, nil, err
 	}
 	if c.TLS != nil {
 		ctx, err := buildUpstreamTLS(c.TLS)
@@ -96,17 +90,4 @@ func socketAddress(host string, port uint32) *corev3.Address {
 		Address:       host,
 		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
 	}}}
-}
-
-// http2Options makes the cluster speak HTTP/2 upstream, through the typed
-// extension options (Cluster.http2_protocol_options is deprecated).
-func http2Options() (*anypb.Any, error) {
-	explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
-		ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-			Http2ProtocolOptions: upstreamHTTP2(),
-		},
-	}
-	return toAny(&httpv3.HttpProtocolOptions{
-		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit},
-	})
 }

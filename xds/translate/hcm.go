@@ -48,6 +48,12 @@ func buildHCM(c *ir.Chain) (*listenerv3.Filter, error) {
 		// (RouteMatcher::findVirtualHost), and this strips the dot first
 		// (ConnectionManagerUtility::maybeNormalizeHost).
 		StripTrailingHostDot: true,
+		// WebSocket handshakes pass, as on Istio's gateways (listener_builder.go
+		// in istio/istio pilot/pkg/networking/core). Without it Envoy answers
+		// 403 to every "Upgrade: websocket": FilterManager::createFilterChain
+		// (source/common/http/filter_manager.cc) finds no upgrade filter chain
+		// and reports the upgrade rejected.
+		UpgradeConfigs: []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: websocketUpgrade}},
 	}
 	if err := setXFCC(m, h.XFCC); err != nil {
 		return nil, err

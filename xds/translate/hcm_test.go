@@ -37,6 +37,8 @@ func baseHCM(t *testing.T, routes string) *hcmv3.HttpConnectionManager {
 		StreamIdleTimeout:     durationpb.New(5 * time.Minute),
 		RequestHeadersTimeout: durationpb.New(10 * time.Second),
 		StripTrailingHostDot:  true,
+		// WebSocket handshakes pass, as on Istio's gateways.
+		UpgradeConfigs: []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -16,10 +17,19 @@ import (
 
 // buildRouteAction forwards to one cluster or splits across several.
 func buildRouteAction(f *ir.Forward) (*routev3.RouteAction, error) {
+	retry, err := retryPolicy(f.Retries)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hashPolicies(f.HashPolicies)
+	if err != nil {
+		return nil, err
+	}
 	out := &routev3.RouteAction{
 		Timeout:       routeTimeout(f.Timeout),
-		RetryPolicy:   retryPolicy(f.Retries),
+		RetryPolicy:   retry,
 		PrefixRewrite: f.PrefixRewrite,
+		HashPolicy:    hash,
 	}
 	switch len(f.Destinations) {
 	case 0:
@@ -59,16 +69,33 @@ func routeTimeout(d *time.Duration) *durationpb.Duration {
 }
 
 // retryPolicy converts a retry policy; nil keeps Envoy's default (none).
-func retryPolicy(r *ir.Retry) *routev3.RetryPolicy {
+func retryPolicy(r *ir.Retry) (*routev3.RetryPolicy, error) {
 	if r == nil {
-		return nil
+		return nil, nil
 	}
 	// num_retries is set even when 0: unset means Envoy's default of 1.
-	out := &routev3.RetryPolicy{RetryOn: r.RetryOn, NumRetries: wrapperspb.UInt32(r.Attempts)}
+	out := &routev3.RetryPolicy{
+		RetryOn: r.RetryOn, NumRetries: wrapperspb.UInt32(r.Attempts),
+		RetriableStatusCodes:          r.RetriableStatusCodes,
+		HostSelectionRetryMaxAttempts: r.HostSelectionMaxAttempts,
+	}
 	if r.PerTryTimeout != nil {
 		out.PerTryTimeout = durationpb.New(*r.PerTryTimeout)
 	}
-	return out
+	if r.BackoffBase != nil {
+		out.RetryBackOff = &routev3.RetryPolicy_RetryBackOff{BaseInterval: durationpb.New(*r.BackoffBase)}
+	}
+	if r.PreviousHosts {
+		cfg, err := toAny(&previoushostsv3.PreviousHostsPredicate{})
+		if err != nil {
+			return nil, fmt.Errorf("retry host predicate: %w", err)
+		}
+		out.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{
+			Name:       previousHostsPredicate,
+			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: cfg},
+		}}
+	}
+	return out, nil
 }
 
 // weightedClusters splits traffic by weight, each share with its own header

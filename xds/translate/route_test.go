@@ -7,6 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -130,6 +131,28 @@ func TestBuildRouteAction(t *testing.T) {
 				Timeout:      durationpb.New(0),
 				RetryPolicy:  &routev3.RetryPolicy{NumRetries: wrapperspb.UInt32(0)},
 				RegexRewrite: &matcherv3.RegexMatchAndSubstitute{Pattern: &matcherv3.RegexMatcher{Regex: "^/a/(.*)"}, Substitution: "/\\1"},
+			},
+		},
+		"Istio's default retry: previous hosts, status codes, back-off": {
+			in: &ir.Forward{
+				Destinations: []ir.WeightedCluster{{Cluster: "a"}},
+				Retries: &ir.Retry{
+					Attempts: 2, RetryOn: "gateway-error,retriable-status-codes", RetriableStatusCodes: []uint32{503},
+					PreviousHosts: true, HostSelectionMaxAttempts: 5, BackoffBase: translatetest.Ptr(100 * time.Millisecond),
+				},
+			},
+			want: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: "a"},
+				Timeout:          durationpb.New(0),
+				RetryPolicy: &routev3.RetryPolicy{
+					RetryOn: "gateway-error,retriable-status-codes", NumRetries: wrapperspb.UInt32(2),
+					RetriableStatusCodes: []uint32{503}, HostSelectionRetryMaxAttempts: 5,
+					RetryBackOff: &routev3.RetryPolicy_RetryBackOff{BaseInterval: durationpb.New(100 * time.Millisecond)},
+					RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{
+						Name:       "envoy.retry_host_predicates.previous_hosts",
+						ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: mustAny(t, &previoushostsv3.PreviousHostsPredicate{})},
+					}},
+				},
 			},
 		},
 		"no destination": {in: &ir.Forward{}, wantErr: true},

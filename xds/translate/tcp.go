@@ -3,9 +3,11 @@ package translate
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -53,10 +55,22 @@ func buildTCPProxy(c *ir.Chain) (*listenerv3.Filter, error) {
 	if t.IdleTimeout != nil {
 		p.IdleTimeout = durationpb.New(*t.IdleTimeout)
 	}
-	if c.MaxConnectionDuration > 0 {
-		// Bounds how long a since-revoked certificate keeps a connection:
-		// CRL updates only apply to new handshakes.
-		p.MaxDownstreamConnectionDuration = durationpb.New(c.MaxConnectionDuration)
+	if t.HashSourceIP {
+		p.HashPolicy = []*typev3.HashPolicy{{PolicySpecifier: &typev3.HashPolicy_SourceIp_{SourceIp: &typev3.HashPolicy_SourceIp{}}}}
+	}
+	// The chain's bound (how long a since-revoked certificate keeps a
+	// connection: CRL updates only apply to new handshakes) and the
+	// DestinationRule's maxConnectionDuration: the shorter wins.
+	if d := shorter(c.MaxConnectionDuration, t.MaxConnectionDuration); d > 0 {
+		p.MaxDownstreamConnectionDuration = durationpb.New(d)
 	}
 	return networkFilter(wellknown.TCPProxy, p)
+}
+
+// shorter is the shorter of a bound (0: none) and an optional one.
+func shorter(d time.Duration, o *time.Duration) time.Duration {
+	if o != nil && *o > 0 && (d == 0 || *o < d) {
+		return *o
+	}
+	return d
 }

@@ -8,6 +8,7 @@ import (
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	rbacnetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/trustgate/trustgate/xds/ir"
@@ -45,6 +46,38 @@ func TestTCPFilters(t *testing.T) {
 				}},
 				IdleTimeout:                     durationpb.New(2 * time.Hour),
 				MaxDownstreamConnectionDuration: durationpb.New(time.Hour),
+			})},
+		},
+		"DestinationRule: source-IP hash, shorter lifetime wins, idle timeout off": {
+			in: &ir.Chain{
+				MaxConnectionDuration: time.Hour,
+				TCP: &ir.TCPChain{
+					StatPrefix: "p", Destinations: one, HashSourceIP: true,
+					IdleTimeout: translatetest.Ptr(time.Duration(0)), MaxConnectionDuration: translatetest.Ptr(20 * time.Minute),
+				},
+			},
+			want: []*listenerv3.Filter{tcpProxyFilter(t, &tcpv3.TcpProxy{
+				StatPrefix: "p", ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: "a"},
+				HashPolicy:                      []*typev3.HashPolicy{{PolicySpecifier: &typev3.HashPolicy_SourceIp_{SourceIp: &typev3.HashPolicy_SourceIp{}}}},
+				IdleTimeout:                     durationpb.New(0),
+				MaxDownstreamConnectionDuration: durationpb.New(20 * time.Minute),
+			})},
+		},
+		"a longer DestinationRule lifetime never extends the revocation bound": {
+			in: &ir.Chain{
+				MaxConnectionDuration: time.Hour,
+				TCP:                   &ir.TCPChain{StatPrefix: "p", Destinations: one, MaxConnectionDuration: translatetest.Ptr(8 * time.Hour)},
+			},
+			want: []*listenerv3.Filter{tcpProxyFilter(t, &tcpv3.TcpProxy{
+				StatPrefix: "p", ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: "a"},
+				MaxDownstreamConnectionDuration: durationpb.New(time.Hour),
+			})},
+		},
+		"DestinationRule lifetime without a chain bound": {
+			in: &ir.Chain{TCP: &ir.TCPChain{StatPrefix: "p", Destinations: one, MaxConnectionDuration: translatetest.Ptr(8 * time.Hour)}},
+			want: []*listenerv3.Filter{tcpProxyFilter(t, &tcpv3.TcpProxy{
+				StatPrefix: "p", ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: "a"},
+				MaxDownstreamConnectionDuration: durationpb.New(8 * time.Hour),
 			})},
 		},
 		"network RBAC before the proxy": {

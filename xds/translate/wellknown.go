@@ -11,6 +11,11 @@ const (
 	mtlsAuthenticated = "envoy.rbac.principals.mtls_authenticated"
 	// httpProtocolOptions keys a cluster's typed_extension_protocol_options.
 	httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+	// previousHostsPredicate is the retry host predicate that skips the
+	// endpoints a request already tried.
+	previousHostsPredicate = "envoy.retry_host_predicates.previous_hosts"
+	// websocketUpgrade is the upgrade type of a WebSocket handshake.
+	websocketUpgrade = "websocket"
 	// stringFactory makes a plain string filter-state object, readable by
 	// the RBAC filter_state matcher.
 	stringFactory = "envoy.string"

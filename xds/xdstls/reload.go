@@ -97,7 +97,7 @@ func readAll(paths []string) ([][]byte, [32]byte, error) {
 	out := make([][]byte, len(paths))
 	var errs []error
 	for i, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := readRegular(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -42,6 +42,8 @@ type Response struct {
 	NACK    string   // error detail sent back; "" when ACKed
 	// Resources are the decoded resources, in Names' order.
 	Resources []proto.Message
+
+	isDelta bool // received on a delta stream
 }
 
 // Client is a fake Envoy connected to an ADS server.

@@ -67,7 +67,7 @@ func (p *delta) step() error {
 	typeURL := resp.GetTypeUrl()
 	r := Response{
 		Stream: p.id, TypeURL: typeURL, Version: resp.GetSystemVersionInfo(), Nonce: resp.GetNonce(),
-		Removed: resp.GetRemovedResources(),
+		Removed: resp.GetRemovedResources(), isDelta: true,
 	}
 	type item struct {
 		version string

@@ -1,5 +1,6 @@
-// Package labels reads, writes and canonicalises the proxy labels that group
-// Envoys: a string map carried in the node metadata field "labels".
+// Package labels reads and writes the proxy labels that group Envoys: a
+// string map carried in the node metadata field "labels". Their canonical
+// key is labelset.Key.
 //
 // Pipeline position: beside the ADS server. The bootstrap generator writes the
 // labels into node metadata, the server reads them back to pick a proxy

@@ -3,8 +3,6 @@ package labels
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -40,25 +38,6 @@ func Parse(s string) (map[string]string, error) {
 		out[k] = strings.TrimSpace(v)
 	}
 	return out, nil
-}
-
-// escaper keeps Key unambiguous for keys or values holding the separators.
-var escaper = strings.NewReplacer("%", "%25", ",", "%2C", "=", "%3D")
-
-// Key is the canonical group key of a label set: "k=v,k2=v2" sorted by key,
-// with '%', ',' and '=' percent-escaped. Equal maps give equal keys; no labels
-// give "".
-func Key(l map[string]string) string {
-	var b strings.Builder
-	for i, k := range slices.Sorted(maps.Keys(l)) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(escaper.Replace(k))
-		b.WriteByte('=')
-		b.WriteString(escaper.Replace(l[k]))
-	}
-	return b.String()
 }
 
 // FromNode returns the string-valued entries of the node's metadata

@@ -45,26 +45,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestKey(t *testing.T) {
-	tests := map[string]struct {
-		in   map[string]string
-		want string
-	}{
-		"none":             {in: nil, want: ""},
-		"sorted":           {in: map[string]string{"zone": "a", "app": "gw"}, want: "app=gw,zone=a"},
-		"separators":       {in: map[string]string{"a,b": "c=d"}, want: "a%2Cb=c%3Dd"},
-		"percent escaped":  {in: map[string]string{"p": "100%"}, want: "p=100%25"},
-		"empty value kept": {in: map[string]string{"x": ""}, want: "x="},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := Key(tc.in); got != tc.want {
-				t.Errorf("Key(%v) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFromNode(t *testing.T) {
 	withLabels := func(fields map[string]*structpb.Value) *corev3.Node {
 		return &corev3.Node{Metadata: &structpb.Struct{Fields: map[string]*structpb.Value{

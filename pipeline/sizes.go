@@ -1,0 +1,38 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/trustgate/trustgate/labelset"
+	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/server/sendlimit"
+	"github.com/trustgate/trustgate/xds/translate"
+)
+
+// checkSizes refuses a proxy group whose resources of some type do not fit
+// in one response of the ADS server (sendlimit): gRPC would fail the push
+// with ResourceExhausted and end the proxy's stream, so `check` and a
+// reload say so first, naming the object. A secret too large alone is
+// named by where it is defined; a type too large together, by its group and
+// its largest resources.
+func checkSizes(node Node, proxy *ir.Proxy, res *translate.Resources) error {
+	over := sendlimit.Check(res)
+	if len(over) == 0 {
+		return nil
+	}
+	origins := make(map[string]string, len(proxy.Secrets))
+	for _, s := range proxy.Secrets {
+		origins[s.Name] = s.Origin
+	}
+	origin := func(name string) string { return origins[name] }
+	errs := make([]error, 0, len(over))
+	for _, o := range over {
+		if o.Alone() && origin(o.Items[0].Name) != "" {
+			errs = append(errs, fmt.Errorf("%s: %s", originLocation(origin(o.Items[0].Name)), o.Message(origin)))
+			continue
+		}
+		errs = append(errs, fmt.Errorf("proxy group %q: %s", labelset.Key(node.Labels), o.Message(origin)))
+	}
+	return errors.Join(errs...)
+}

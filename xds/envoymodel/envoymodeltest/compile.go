@@ -1,0 +1,143 @@
+package envoymodeltest
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/trustgate/trustgate/labelset"
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/xds/envoymodel"
+	"github.com/trustgate/trustgate/xds/translate"
+)
+
+// Root is the repository's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+}
+
+// GoldenCases lists pipeline/testdata/*.in.yaml.
+func GoldenCases(t *testing.T) []string {
+	t.Helper()
+	in, err := filepath.Glob(filepath.Join(Root(), "pipeline", "testdata", "*.in.yaml"))
+	if err != nil || len(in) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	return in
+}
+
+// Group is one proxy group's resources.
+type Group struct {
+	Labels    string
+	LabelMap  map[string]string
+	Resources *envoymodel.Resources
+	// Raw is what the pipeline compiled.
+	Raw *translate.Resources
+}
+
+var labelsLine = regexp.MustCompile(`(?m)^# labels: (.*)$`)
+
+// CompileGolden runs the pipeline on a golden input, as TestGolden does,
+// for its "# labels:" group or every Gateway selector.
+func CompileGolden(t *testing.T, p *PKI, in string) []Group {
+	t.Helper()
+	_, groups := LoadGolden(t, p, in)
+	return groups
+}
+
+// LoadGolden is CompileGolden that also returns the loaded objects.
+func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
+	t.Helper()
+	src, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, filepath.Base(in))
+	if err := os.WriteFile(path, p.Expand(t, src, true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}
+	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
+		opts.SecretsDir = ""
+	}
+	var labels []map[string]string
+	if m := labelsLine.FindSubmatch(src); m != nil {
+		l := map[string]string{}
+		for _, kv := range strings.Split(strings.TrimSpace(string(m[1])), ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			l[k] = v
+		}
+		labels = append(labels, l)
+	}
+	cfg, groups := compile(t, opts, labels)
+	return cfg.Model(), groups
+}
+
+// CompileDir runs the pipeline on a configuration directory (an example)
+// with a secrets directory, for every Gateway selector.
+func CompileDir(t *testing.T, configDir, secretsDir string) []Group {
+	t.Helper()
+	_, groups := compile(t, model.LoadOptions{Paths: []string{configDir}, SecretsDir: secretsDir}, nil)
+	return groups
+}
+
+// compile loads and builds every requested group.
+func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) (*pipeline.Config, []Group) {
+	t.Helper()
+	cfg, err := pipeline.Load(opts, pipeline.WithExpiryWarning(0))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if labels == nil {
+		labels = cfg.Selectors()
+	}
+	if len(labels) == 0 {
+		labels = []map[string]string{{}}
+	}
+	var out []Group
+	for _, l := range labels {
+		res, err := cfg.Compile(l)
+		if err != nil {
+			t.Fatalf("compile %v: %v", l, err)
+		}
+		out = append(out, Group{Labels: labelset.Key(l), LabelMap: l, Resources: FromTranslate(res), Raw: res})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Labels < out[j].Labels })
+	return cfg, out
+}
+
+// FromTranslate hands translate's resources to the model.
+func FromTranslate(r *translate.Resources) *envoymodel.Resources {
+	return &envoymodel.Resources{Listeners: r.Listeners, Routes: r.Routes, Clusters: r.Clusters, Secrets: r.Secrets}
+}
+
+// CompileYAML runs the pipeline on a configuration given as text (with
+// ${B64:...} references into the PKI), for every Gateway selector.
+func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	return groups
+}
+
+// LoadYAML is CompileYAML that also returns the loaded objects.
+func LoadYAML(t *testing.T, p *PKI, yaml string) (*model.Config, []Group) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, nil)
+	return cfg.Model(), groups
+}

@@ -1,0 +1,160 @@
+package props
+
+import (
+	"crypto/x509"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/xds/envoymodel"
+)
+
+// Client is a certificate chain a generated connection may present.
+type Client struct {
+	Name  string
+	Chain []*x509.Certificate
+}
+
+// Violation is a property that failed, with the connection and request
+// that show it.
+type Violation struct {
+	Property   string `json:"property"`
+	Connection string `json:"connection"`
+	Request    string `json:"request"`
+	Got        string `json:"got"`
+	Want       string `json:"want"`
+	// Count is how many generated cases showed the same failure.
+	Count int `json:"count"`
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s: %s; %s: got %s, want %s", v.Property, v.Connection, v.Request, v.Got, v.Want)
+}
+
+// Property names.
+const (
+	PropMutual      = "P1 mutual"
+	PropIdentity    = "P2 identity"
+	PropAuthz       = "P3 authz"
+	PropMisdirected = "P4 misdirected"
+	PropRejection   = "P5 rejection"
+)
+
+// forged marks a client-sent identity header value.
+const forged = "forged-by-client"
+
+// Check runs every property over the connections and requests generated
+// for a proxy group's resources. The violations are deduplicated by
+// property and what failed; each keeps its first example.
+func Check(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time) ([]Violation, error) {
+	in, err := ReadIntent(cfg, labels)
+	if err != nil {
+		return nil, err
+	}
+	m, err := envoymodel.New(res, envoymodel.Options{Now: now})
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{in: in, m: m, clients: clients, now: now, seen: map[string]*Violation{}}
+	for _, port := range in.httpPorts() {
+		c.port(port)
+	}
+	out := make([]Violation, 0, len(c.order))
+	for _, k := range c.order {
+		out = append(out, *c.seen[k])
+	}
+	return out, nil
+}
+
+// checker holds one run.
+type checker struct {
+	in      *Intent
+	m       *envoymodel.Model
+	clients []Client
+	now     time.Time
+	seen    map[string]*Violation
+	order   []string
+}
+
+// httpPorts are the ports with an HTTP or HTTPS server, sorted.
+func (in *Intent) httpPorts() []uint32 {
+	set := map[uint32]bool{}
+	for _, s := range in.Servers {
+		if s.Protocol == "HTTP" || s.Protocol == "HTTPS" || s.Protocol == "HTTP2" {
+			set[s.Port] = true
+		}
+	}
+	var out []uint32
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// servers are a port's HTTP(S) servers.
+func (in *Intent) servers(port uint32) []*Server {
+	var out []*Server
+	for _, s := range in.Servers {
+		if s.Port == port && s.Mode != "PASSTHROUGH" && (s.Protocol == "HTTP" || s.Protocol == "HTTPS" || s.Protocol == "HTTP2") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// owner is the server of a port that a name belongs to: an exact host,
+// then the longest wildcard, then "*" (Envoy's filter-chain and virtual
+// host order, and Istio's server host semantics).
+func owner(servers []*Server, name string) *Server {
+	name = strings.ToLower(name)
+	var best *Server
+	bestLen := -1
+	for _, s := range servers {
+		for _, h := range s.Hosts {
+			n := -1
+			switch {
+			case h == name:
+				n = 1 << 20
+			case h == "*":
+				n = 0
+			case strings.HasPrefix(h, "*.") && strings.HasSuffix(name, h[1:]) && len(name) > len(h)-1:
+				n = len(h)
+			}
+			if n > bestLen {
+				best, bestLen = s, n
+			}
+		}
+	}
+	return best
+}
+
+// concrete are names a server's hosts stand for.
+func concrete(s *Server) []string {
+	var out []string
+	for _, h := range s.Hosts {
+		switch {
+		case h == "*":
+			out = append(out, "any.example.net")
+		case strings.HasPrefix(h, "*."):
+			out = append(out, "w1"+h[1:])
+		default:
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// record adds a violation, deduplicated by key.
+func (c *checker) record(key string, v Violation) {
+	key = v.Property + "|" + key
+	if prev, ok := c.seen[key]; ok {
+		prev.Count++
+		return
+	}
+	v.Count = 1
+	c.seen[key] = &v
+	c.order = append(c.order, key)
+}

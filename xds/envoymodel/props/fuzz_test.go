@@ -1,0 +1,79 @@
+package props_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/xds/envoymodel"
+	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
+	"github.com/trustgate/trustgate/xds/envoymodel/props"
+)
+
+// FuzzPipelineModel runs the whole pipeline on arbitrary YAML (seeded with
+// the golden cases, as pipeline's FuzzLoadTranslate is) and, for every
+// configuration it accepts, demands that the model of Envoy implements all
+// of the output and explains a connection to every server name of every
+// listener without failing. The properties themselves run on the seeds
+// (plain go test): generating every probe of every mutated configuration
+// is too slow for a fuzzer.
+func FuzzPipelineModel(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "*.in.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		seedInputs[string(b)] = true
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		p := envoymodeltest.NewPKI(t)
+		path := filepath.Join(t.TempDir(), "in.yaml")
+		if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, pipeline.WithExpiryWarning(0))
+		if err != nil {
+			return
+		}
+		for _, labels := range cfg.Selectors() {
+			res, err := cfg.Compile(labels)
+			if err != nil {
+				return
+			}
+			m, err := envoymodel.New(envoymodeltest.FromTranslate(res), envoymodel.Options{Now: p.Now})
+			if err != nil {
+				t.Fatalf("the model refuses what the pipeline emits: %v", err)
+			}
+			if isSeed(src) {
+				if _, err := props.Check(cfg.Model(), labels, envoymodeltest.FromTranslate(res), pkiClients(p), p.Now); err != nil {
+					t.Fatalf("props.Check: %v", err)
+				}
+			}
+			for _, l := range res.Listeners {
+				port := l.GetAddress().GetSocketAddress().GetPortValue()
+				for _, fc := range l.GetFilterChains() {
+					for _, sni := range append([]string{""}, fc.GetFilterChainMatch().GetServerNames()...) {
+						tr := m.Explain(envoymodel.Connection{Port: port, TLS: true, SNI: sni, ClientChain: p.Clients[envoymodeltest.Alice]},
+							envoymodel.Request{Authority: sni, Path: "/"})
+						if tr.Verdict == "" {
+							t.Fatalf("no verdict for port %d SNI %q", port, sni)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// seeds are the golden inputs, to tell them from mutated ones.
+var seedInputs = map[string]bool{}
+
+// isSeed reports whether the input is one of the golden inputs.
+func isSeed(src []byte) bool { return seedInputs[string(src)] }
