@@ -6,7 +6,7 @@ import (
 
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/ir"
-	"github.com/trustgate/trustgate/xds/server/sendlimit"
+	"github.com/trustgate/trustgate/xds/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 

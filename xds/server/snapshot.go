@@ -14,8 +14,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/trustgate/trustgate/xds/sendlimit"
 	"github.com/trustgate/trustgate/xds/server/refs"
-	"github.com/trustgate/trustgate/xds/server/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
