@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/xdstls"
 )
@@ -27,8 +27,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	cf.register(fs)
 	xdsAddr := fs.String("xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
 	adminAddr := fs.String("admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...)")
-	debounce := fs.Duration("debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
-	settle := fs.Duration("settle", server.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
+	debounce := fs.Duration("debounce", file.DefaultDebounce, "quiet `time` after a file change before reloading")
+	settle := fs.Duration("settle", file.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
 	allowEmpty := fs.Bool("allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
 	waitForConfig := fs.Bool("wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
@@ -94,15 +94,22 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
+	src, err := file.New(file.Options{
+		Input:    opts,
+		Load:     crls.wrap(file.Loader(opts, log)),
+		Debounce: *debounce,
+		Settle:   *settle,
+		Logger:   log,
+	})
+	if err != nil {
+		log.Error("server stopped", "error", err)
+		return 1
+	}
 	srv, err := server.New(server.Options{
-		Loader:     crls.wrap(loader(opts, log)),
-		WatchPaths: opts.Paths,
-		SecretsDir: opts.SecretsDir,
-		Debounce:   *debounce,
-		Settle:     *settle,
-		XDSAddr:    *xdsAddr,
-		AdminAddr:  *adminAddr,
-		Logger:     log,
+		Source:    src,
+		XDSAddr:   *xdsAddr,
+		AdminAddr: *adminAddr,
+		Logger:    log,
 
 		AllowEmptyGroups:     *allowEmpty,
 		RequireInitialConfig: !*waitForConfig,
@@ -140,22 +147,6 @@ func reloadOnHangup(ctx context.Context, srv *server.Server) {
 		case <-hup:
 			_ = srv.Reload(ctx)
 		}
-	}
-}
-
-// loader adapts pipeline.Load to the server: every reload reads the files
-// again; warnings are logged here, errors by the server's Reload (one line
-// each), which keeps the last good configuration.
-func loader(opts model.LoadOptions, log *slog.Logger) server.Loader {
-	return func() (server.Config, error) {
-		cfg, err := pipeline.Load(opts, pipeline.ForServe())
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range cfg.Warnings() {
-			log.Warn("configuration warning", "warning", w)
-		}
-		return cfg, nil
 	}
 }
 

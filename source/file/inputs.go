@@ -1,4 +1,4 @@
-package server
+package file
 
 import (
 	"io/fs"
@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// watchSet is what a server watches and reads: files named directly, and
+// watchSet is what the source watches and a load reads: files named directly, and
 // directory trees (the configuration directories and the secrets
 // directory), all absolute.
 type watchSet struct {

@@ -1,4 +1,4 @@
-package server
+package file
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type watcher struct {
 	settle   time.Duration
 	log      *slog.Logger
 	// pending, when set, holds whether changes wait to be loaded, for
-	// reloads started elsewhere (see Server.retryHeld).
+	// reloads started elsewhere (see Source.Settling).
 	pending *atomic.Bool
 }
 
@@ -116,23 +116,22 @@ func hiddenPath(rel string) bool {
 }
 
 // run calls reload after changes, until ctx ends; see loop.
-func (w *watcher) run(ctx context.Context, reload func() (retry bool)) {
+func (w *watcher) run(ctx context.Context, dropped <-chan struct{}, reload func()) {
 	defer func() {
 		if err := w.fs.Close(); err != nil {
 			w.log.Warn("closing file watcher", "error", err)
 		}
 	}()
-	w.loop(ctx, w.fs.Events, w.fs.Errors, func() bool {
-		retry := reload()
+	w.loop(ctx, w.fs.Events, w.fs.Errors, dropped, func() {
+		reload()
 		w.sync() // directories replaced wholesale come back
-		return retry
 	})
 }
 
-// loop calls reload when the pending changes are due (pending.due). reload
-// returns true when the files changed while they were read; they are then
-// read again once they have settled.
-func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <-chan error, reload func() bool) {
+// loop calls reload when the pending changes are due (pending.due). A
+// value on dropped says a load found the files changed while it read
+// them; they are then read again once they have settled.
+func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <-chan error, dropped <-chan struct{}, reload func()) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	p := newPending()
@@ -156,6 +155,9 @@ func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 				p.unsettled(overflowMark, time.Now())
 				arm()
 			}
+		case <-dropped:
+			p.unsettled(changedMark, time.Now())
+			arm()
 		case ev, ok := <-events:
 			if !ok {
 				return
@@ -186,8 +188,11 @@ func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 				w.log.Debug("files written in place have settled", "files", p.names(), "settle", w.settle.String())
 			}
 			p.reset()
-			if reload() {
+			reload()
+			select {
+			case <-dropped: // the load just done was dropped
 				p.unsettled(changedMark, time.Now())
+			default:
 			}
 			arm()
 		}

@@ -1,4 +1,4 @@
-package server
+package file
 
 import (
 	"context"
@@ -120,8 +120,9 @@ func TestPendingDue(t *testing.T) {
 type loopHarness struct {
 	tree    string
 	events  chan fsnotify.Event
+	dropped chan struct{}
 	reloads atomic.Int32
-	retry   atomic.Bool // what reload returns
+	retry   atomic.Bool // whether a reload is dropped (its files changed while read)
 	mu      sync.Mutex
 	at      []time.Time // of each reload
 	cancel  context.CancelFunc
@@ -132,17 +133,19 @@ func startLoop(t *testing.T, debounce, settle time.Duration) *loopHarness {
 	t.Helper()
 	tree := t.TempDir()
 	w := &watcher{set: watchSet{trees: []string{tree}}, debounce: debounce, settle: settle, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h := &loopHarness{tree: tree, events: make(chan fsnotify.Event), done: make(chan struct{})}
+	h := &loopHarness{tree: tree, events: make(chan fsnotify.Event), dropped: make(chan struct{}, 1), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
 		defer close(h.done)
-		w.loop(ctx, h.events, make(chan error), func() bool {
+		w.loop(ctx, h.events, make(chan error), h.dropped, func() {
 			h.mu.Lock()
 			h.at = append(h.at, time.Now())
 			h.mu.Unlock()
 			h.reloads.Add(1)
-			return h.retry.Load()
+			if h.retry.Load() {
+				h.dropped <- struct{}{} // as Source.Load does
+			}
 		})
 	}()
 	t.Cleanup(h.stop)
@@ -236,7 +239,7 @@ func TestWatcherFollowsNewDirectories(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.run(ctx, func() bool { reloads.Add(1); return false })
+		w.run(ctx, make(chan struct{}), func() { reloads.Add(1) })
 	}()
 	defer func() {
 		cancel()

@@ -232,12 +232,19 @@ func (s *Server) retryHeld(ctx context.Context) {
 		case <-t.C:
 		}
 		held := s.held.pending()
-		if len(held) == 0 || s.changing.Load() || !s.resolved(held) {
-			continue // files still changing: the watcher reloads once they settle
+		if len(held) == 0 || s.settling() || !s.resolved(held) {
+			continue // input still changing: the source reloads once it settles
 		}
 		s.log.Info("what held back the last reload is gone; reloading")
 		_ = s.Reload(ctx) // Reload logs and records its errors
 	}
+}
+
+// settling reports whether the source has changes that have not settled
+// (see Settling).
+func (s *Server) settling() bool {
+	st, ok := s.opts.Source.(Settling)
+	return ok && st.Settling()
 }
 
 // resolved reports whether every hold is gone: the group has no connected
