@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/trustgate/trustgate/internal/regularfile"
 )
 
 // Load reads every object from opts.Paths and opts.SecretsDir, with the
@@ -102,7 +104,7 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // loading it as such would take every object of the file away from the
 // proxies.
 func (l *loader) loadFile(file string) {
-	data, err := readRegular(file, maxConfigFileSize)
+	data, err := regularfile.Read(file, maxConfigFileSize)
 	if err != nil {
 		l.fileErr(file, 0, "%v", err)
 		return
