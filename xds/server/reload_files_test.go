@@ -120,7 +120,7 @@ func TestReloadOnFileChanges(t *testing.T) {
 			h := newHarness(t, fixture.Spec{})
 			opts := h.options()
 			opts.Loader, opts.Source = nil, fileSource(t, file.Options{
-				Load:  h.fileLoader(filepath.Join(cfg.dir, "routes.txt"), filepath.Join(sec.dir, "crl.txt")),
+				Load:     h.fileLoader(filepath.Join(cfg.dir, "routes.txt"), filepath.Join(sec.dir, "crl.txt")),
 				Input:    model.LoadOptions{Paths: tc.watch(cfg.dir), SecretsDir: sec.dir},
 				Debounce: 20 * time.Millisecond,
 				// A ..data swap is atomic: it must apply at once, never

@@ -53,7 +53,7 @@ type snapshot struct {
 // the send with ResourceExhausted and end the stream).
 func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 	if r == nil {
-		return nil, errors.New("Compile returned no resources")
+		return nil, errors.New("the configuration compiled to no resources (Compile returned nil)")
 	}
 	byType := map[string][]types.Resource{
 		resource.ListenerType: asResources(r.Listeners),
