@@ -9,5 +9,7 @@
 // resulting Envoy resources: what they check is what Envoy would receive.
 // They use model for its LoadOptions only, ir for the names of resources
 // only, and translate for its Resources and Check; they must not import the
-// builder (irbuild) or the server.
+// builder (irbuild). reload_test.go serves every example as `trustgate
+// serve` does (source/file and xds/server, in process, to the fake Envoys
+// of xds/server/envoytest) and rewrites its files under them.
 package examples
