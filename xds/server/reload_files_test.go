@@ -88,7 +88,7 @@ func (h *harness) fileLoader(routes, crl string) server.Loader {
 		h.set(func(h *harness) {
 			h.spec.Prefixes = strings.Split(strings.TrimSpace(string(b)), ",")
 			if num != last {
-				err = h.pki.SetCRL(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), num)
+				err = h.pki.SetCRL(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(num) * time.Second))
 				last = num
 			}
 		})
