@@ -57,7 +57,7 @@ type clusterEntry struct {
 // *model.FieldError, returned together as a *model.ErrorList.
 func Build(cfg *model.Config, node Node) (*ir.Proxy, error) {
 	if cfg == nil {
-		return nil, errors.New("ir.Build: nil config")
+		return nil, errors.New("irbuild.Build: nil config")
 	}
 	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
 	b := &builder{
