@@ -53,13 +53,19 @@ func onlyChain(t *testing.T, l *listenerv3.Listener) *listenerv3.FilterChain {
 	return l.GetFilterChains()[0]
 }
 
-// chainFor returns the filter chain whose server_names are exactly names.
+// chainFor returns the filter chain whose server_names are exactly names,
+// or the listener's only chain when it matches no server name: the chain of
+// a port's only TLS server, its default server, which serves those names
+// and clients without SNI alike.
 func chainFor(t *testing.T, l *listenerv3.Listener, names ...string) *listenerv3.FilterChain {
 	t.Helper()
 	for _, fc := range l.GetFilterChains() {
 		if slices.Equal(fc.GetFilterChainMatch().GetServerNames(), names) {
 			return fc
 		}
+	}
+	if fcs := l.GetFilterChains(); len(fcs) == 1 && len(fcs[0].GetFilterChainMatch().GetServerNames()) == 0 {
+		return fcs[0]
 	}
 	t.Fatalf("listener %s: no filter chain for server_names %v", l.GetName(), names)
 	return nil

@@ -12,6 +12,13 @@ type Config struct {
 	// Secrets from Secret documents; secrets from the secrets directory
 	// have Pos.File set to the directory and Metadata.Namespace empty.
 	Secrets []*Secret
+	// ConfigMaps are the v1 ConfigMap documents; Mesh is decoded from
+	// Istio's mesh configuration among them (nil when there is none).
+	ConfigMaps []*ConfigMap
+	Mesh       *MeshConfig
+	// Warnings are findings of Load that do not stop the configuration
+	// (fields and documents trustgate does not read).
+	Warnings []*FieldError
 	// Files holds the files named by Istio's file fields (serverCertificate,
 	// privateKey, caCertificates, caCrl, clientCertificate), read during
 	// Load and keyed by cleaned absolute path, so later stages stay pure.

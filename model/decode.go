@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/trustgate/trustgate/internal/suggest"
 )
 
 // Limits that keep a hostile document from exhausting memory: YAML aliases
@@ -31,6 +33,10 @@ type decodeErr struct {
 	path string
 	line int
 	msg  string
+	code string
+	// explains is the sibling field an unknown field was probably meant to
+	// be (see FieldError.Explains).
+	explains string
 }
 
 // decoder fills typed structs from a yaml.Node by their json tags, as
@@ -50,15 +56,25 @@ func newDecoder(nodes *int) *decoder {
 	return &decoder{lines: map[string]int{}, empty: map[string]bool{}, nodes: nodes}
 }
 
+// errorf records a value of the wrong type.
 func (d *decoder) errorf(line int, path, format string, args ...any) {
+	d.add(decodeErr{path: path, line: line, msg: fmt.Sprintf(format, args...), code: CodeWrongType})
+}
+
+// errorc records an error with its code.
+func (d *decoder) errorc(code string, line int, path, format string, args ...any) {
+	d.add(decodeErr{path: path, line: line, msg: fmt.Sprintf(format, args...), code: code})
+}
+
+func (d *decoder) add(e decodeErr) {
 	if len(d.errs) == maxDecodeErrors {
-		d.errs = append(d.errs, decodeErr{path: "", line: line, msg: "too many errors; giving up on this document"})
+		d.errs = append(d.errs, decodeErr{path: "", line: e.line, msg: "too many errors; giving up on this document", code: CodeTooLarge})
 		d.aborted = true
 	}
 	if d.aborted {
 		return
 	}
-	d.errs = append(d.errs, decodeErr{path: path, line: line, msg: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, e)
 }
 
 // count counts a visited node and aborts past maxNodes.
@@ -68,7 +84,7 @@ func (d *decoder) count(n *yaml.Node, path string) bool {
 	}
 	*d.nodes++
 	if *d.nodes > maxNodes {
-		d.errorf(n.Line, path, "file expands to more than %d nodes (recursive YAML aliases?); giving up", maxNodes)
+		d.errorc(CodeTooLarge, n.Line, path, "file expands to more than %d nodes (recursive YAML aliases?); giving up", maxNodes)
 		d.aborted = true
 		return false
 	}
@@ -285,7 +301,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		idx, ok := fields[kv.key]
 		if !ok {
 			if !ignoredField(v.Type(), path, kv.key) {
-				d.errorf(kv.line, p, "%s", unknownFieldMsg(v.Type(), kv.key, fields))
+				d.add(unknownField(v.Type(), kv, path, fields))
 			}
 			continue
 		}
@@ -320,7 +336,7 @@ func (d *decoder) pairs(n *yaml.Node, path string, depth int) []pair {
 			continue
 		}
 		if line, dup := first[k.Value]; dup {
-			d.errorf(n.Content[i].Line, joinPath(path, k.Value), "duplicate key %q (first at line %d)", k.Value, line)
+			d.errorc(CodeDuplicateKey, n.Content[i].Line, joinPath(path, k.Value), "duplicate key %q (first at line %d)", k.Value, line)
 			continue
 		}
 		first[k.Value] = n.Content[i].Line
@@ -343,7 +359,7 @@ func (d *decoder) merge(val *yaml.Node, path string, depth int) []pair {
 		return nil
 	}
 	if depth >= maxMergeDepth {
-		d.errorf(val.Line, path, "merge keys (<<) nested more than %d deep", maxMergeDepth)
+		d.errorc(CodeTooLarge, val.Line, path, "merge keys (<<) nested more than %d deep", maxMergeDepth)
 		return nil
 	}
 	switch val.Kind {
@@ -422,16 +438,31 @@ func ignoredField(t reflect.Type, path, key string) bool {
 	return path == "" && key == "status"
 }
 
-// unknownFieldMsg says why a key is not accepted: an Istio field trustgate
-// does not implement, a likely typo, or an unknown field.
-func unknownFieldMsg(t reflect.Type, key string, fields map[string][]int) string {
-	if why, ok := unsupportedFields[t.Name()][key]; ok {
-		msg := fmt.Sprintf("field %q is not supported by trustgate", key)
+// unknownField says why a key is not accepted: an Istio field trustgate
+// does not implement, a likely typo of a field (the closest name by edit
+// distance, ignoring case), or an unknown field.
+func unknownField(t reflect.Type, kv pair, path string, fields map[string][]int) decodeErr {
+	e := decodeErr{path: joinPath(path, kv.key), line: kv.line, code: CodeUnknownField}
+	if why, ok := unsupportedFields[t.Name()][kv.key]; ok {
+		e.code, e.msg = CodeUnsupportedField, fmt.Sprintf("field %q is not supported by trustgate", kv.key)
 		if why != "" {
-			msg += ": " + why
+			e.msg += ": " + why
 		}
-		return msg
+		return e
 	}
+	e.msg = fmt.Sprintf("unknown field %q", kv.key)
+	if name := closestField(kv.key, fields); name != "" {
+		e.msg += fmt.Sprintf(" (did you mean %q?)", name)
+		e.explains = joinPath(path, name)
+	}
+	return e
+}
+
+// closestField is the field name key was most likely meant to be: the same
+// name in other case, else the nearest by edit distance within a third of
+// its length (at least 2), ties going to the first in sorted order; "" if
+// none is that near.
+func closestField(key string, fields map[string][]int) string {
 	names := make([]string, 0, len(fields))
 	for name := range fields {
 		names = append(names, name)
@@ -439,8 +470,17 @@ func unknownFieldMsg(t reflect.Type, key string, fields map[string][]int) string
 	sort.Strings(names)
 	for _, name := range names {
 		if strings.EqualFold(name, key) {
-			return fmt.Sprintf("unknown field %q (did you mean %q?)", key, name)
+			return name
 		}
 	}
-	return fmt.Sprintf("unknown field %q", key)
+	// suggest.Closest compares case-sensitively; the distance of the
+	// lower-cased names gives the same ties, in the names' sorted order.
+	limit := max(2, len(key)/3)
+	best, bestD := "", limit+1
+	for _, name := range names {
+		if d := suggest.Distance(strings.ToLower(key), strings.ToLower(name)); d < bestD {
+			best, bestD = name, d
+		}
+	}
+	return best
 }

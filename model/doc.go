@@ -1,6 +1,8 @@
 // Package model is trustgate's input: Istio-compatible kinds (Gateway,
 // VirtualService, DestinationRule, ServiceEntry, AuthorizationPolicy,
-// Secret) and trustgate's own ClientCertificatePolicy.
+// Secret, and the ConfigMap holding Istio's mesh configuration, of which
+// the access-log fields are read) and trustgate's own
+// ClientCertificatePolicy.
 //
 // Pipeline position: files -> Load -> Validate (this package) -> irbuild.Build
 // -> translate -> server.
@@ -16,7 +18,8 @@
 // like is an error, never "nothing" or "not set": an empty or comment-only
 // file, an empty document, a key with no value, an empty {} or [] where a
 // security setting belongs (validate_failsafe.go). Validate reports every
-// semantic error at once.
+// semantic error at once, and LoadAndValidate reports both stages' in one
+// run.
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and irbuild.Build alike.
 //

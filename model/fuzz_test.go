@@ -28,6 +28,9 @@ func FuzzLoad(f *testing.F) {
 		"a: &a {b: *a}\n",
 		gwDoc("  - &s\n    port: {number: 443, protocol: HTTPS}\n    hosts: [a]\n  - <<: *s\n"),
 		"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  servers:\n  - tls: {serverCertificate: ../x, caCertificates: /dev/zero}\n",
+		// Syntax errors followed by more documents, and an unknown field.
+		"a: [1\n---\nkind: {\n--- {apiVersion: v1, kind: Secret, metadata: {name: s}}\n---\n" + gwDoc("  - hostz: [a]\n"),
+		"a: |\n  x\n---\n\t\n---\r\n--- &a [*a\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
@@ -32,6 +31,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 	l.checkSecretData()
 	l.readFileFields()
+	l.readMesh()
 	return l.cfg, l.errs.Err()
 }
 
@@ -42,6 +42,9 @@ type loader struct {
 	// nodes counts the YAML nodes decoded from the current file, against
 	// maxNodes.
 	nodes int
+	// docs counts the documents of the current file; syntaxErrs its YAML
+	// syntax errors.
+	docs, syntaxErrs int
 }
 
 // fileErr records an error about a whole file or directory.
@@ -56,7 +59,7 @@ var kinds = map[string]map[string]func() object{
 	"networking.istio.io/v1alpha3": networkingKinds,
 	"security.istio.io/v1":         securityKinds,
 	"security.istio.io/v1beta1":    securityKinds,
-	"v1":                           {"Secret": func() object { return &Secret{} }},
+	"v1":                           {"Secret": func() object { return &Secret{} }, "ConfigMap": func() object { return &ConfigMap{} }},
 	TrustgateAPIVersion:            {"ClientCertificatePolicy": func() object { return &ClientCertificatePolicy{} }},
 }
 
@@ -91,6 +94,8 @@ func (c *Config) add(o object) {
 		c.ClientCertificatePolicies = append(c.ClientCertificatePolicies, o)
 	case *Secret:
 		c.Secrets = append(c.Secrets, o)
+	case *ConfigMap:
+		c.ConfigMaps = append(c.ConfigMaps, o)
 	}
 }
 
@@ -106,47 +111,54 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func (l *loader) loadFile(file string) {
 	data, err := regularfile.Read(file, maxConfigFileSize)
 	if err != nil {
-		l.fileErr(file, 0, "%v", err)
+		l.errs.Add(&FieldError{File: file, Msg: err.Error(), Code: CodeFileUnreadable})
 		return
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		l.fileErr(file, 0, "the file is empty%s; a half-written file reads this way, so it is refused. To remove its objects, delete the file", blankNote(data))
 		return
 	}
-	l.nodes = 0
+	l.nodes, l.docs, l.syntaxErrs = 0, 0, 0
+	offset := 0
+	for data != nil {
+		if l.syntaxErrs == maxSyntaxErrors {
+			l.errs.Add(&FieldError{File: file, Line: offset + 1, Msg: "too many YAML syntax errors; giving up on the rest of the file", Code: CodeTooLarge})
+			return
+		}
+		data, offset = l.loadDocuments(file, data, offset)
+	}
+	if l.docs == 0 && l.syntaxErrs == 0 {
+		l.fileErr(file, 0, "the file holds only comments, no object; a half-written file reads this way, so it is refused. To remove its objects, delete the file")
+	}
+}
+
+// loadDocuments decodes the documents of data, which starts after line
+// offset of the file. After a syntax error it returns where decoding can
+// go on (see syntaxError), else nil.
+func (l *loader) loadDocuments(file string, data []byte, offset int) (rest []byte, restOffset int) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	docs := 0
 	for l.nodes <= maxNodes {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			break
+			return nil, 0
 		}
 		if err != nil {
-			// A syntax error leaves the parser unable to find the next
-			// document, so the rest of the file is skipped.
-			line, msg := 0, err.Error()
-			if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-				line, _ = strconv.Atoi(m[1]) // the pattern guarantees digits
-				msg = m[2]
-			}
-			l.fileErr(file, line, "invalid YAML: %s", msg)
-			return
+			return l.syntaxError(file, data, offset, err)
 		}
-		docs++
+		l.docs++
 		if len(doc.Content) == 0 {
 			continue // not produced by the decoder for a file with content
 		}
+		shiftLines(&doc, offset)
 		root := deref(doc.Content[0])
 		if isNull(root) {
-			l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", docs)
+			l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", l.docs)
 			continue
 		}
 		l.loadObject(file, root, false)
 	}
-	if docs == 0 {
-		l.fileErr(file, 0, "the file holds only comments, no object; a half-written file reads this way, so it is refused. To remove its objects, delete the file")
-	}
+	return nil, 0
 }
 
 // blankNote says what an empty file holds, if anything.
@@ -181,7 +193,7 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 	}
 	ctor, ok := kinds[head.apiVersion][head.kind]
 	if !ok {
-		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind)})
+		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind), Code: CodeUnknownKind})
 		return
 	}
 	obj := ctor()
@@ -193,7 +205,7 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 	}
 	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines, Empty: d.empty}
 	for _, e := range d.errs {
-		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg})
+		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg, Code: e.code, Explains: e.explains})
 	}
 	l.cfg.add(obj)
 }

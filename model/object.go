@@ -102,17 +102,29 @@ type FieldError struct {
 	// Warning marks a finding that does not stop the configuration; callers
 	// print the severity, Error() does not.
 	Warning bool
+	// Code names the kind of problem for machines (one of the Code*
+	// constants, or a certificate diagnosis code); "" lets Kind decide.
+	Code string
+	// Fix says how to repair it, when the message alone does not.
+	Fix string
 	// Err is the underlying error, if any (see Object.ErrorAt).
 	Err error
+	// Explains is a field path of the same object whose validation errors
+	// this decoding error already explains: the field an unknown one was
+	// probably meant to be (see LoadAndValidate).
+	Explains string
 }
 
-// Error formats "file:line: Kind ns/name: path: message"; a Line of 0 (a
-// file-level error, or a secrets-directory entry) prints "file: ...".
+// Error formats "file:line: Kind ns/name: path: message Fix: fix"; a Line
+// of 0 (a file-level error, or a secrets-directory entry) prints
+// "file: ...", and an error about no file (a generated filter chain) starts
+// with its object or message.
 func (e *FieldError) Error() string {
 	var b strings.Builder
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0:
 		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
-	} else {
+	case e.File != "":
 		b.WriteString(e.File + ": ")
 	}
 	if e.Object != "" {
@@ -122,6 +134,9 @@ func (e *FieldError) Error() string {
 		b.WriteString(e.Path + ": ")
 	}
 	b.WriteString(e.Msg)
+	if e.Fix != "" {
+		b.WriteString(" Fix: " + e.Fix)
+	}
 	return printable(b.String())
 }
 

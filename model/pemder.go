@@ -44,14 +44,16 @@ func toPEM(data []byte) []byte {
 }
 
 // derToPEM converts a sequence of DER objects; it fails unless every one is
-// a certificate, a CRL, a private key or a PKCS#7 bundle.
+// a certificate, a CRL, a private key or a PKCS#7 bundle. Whitespace after
+// the last object (a newline an editor added) is ignored; bytes of that
+// value inside an object are its own (a signature may end in 0x0a).
 func derToPEM(data []byte) ([]byte, error) {
-	rest := bytes.TrimRight(data, " \t\r\n")
-	if len(rest) == 0 || rest[0] != 0x30 { // an ASN.1 SEQUENCE
+	rest := data
+	if len(bytes.TrimSpace(rest)) == 0 || rest[0] != 0x30 { // an ASN.1 SEQUENCE
 		return nil, errors.New("not DER")
 	}
 	var out []byte
-	for len(rest) > 0 {
+	for len(bytes.TrimRight(rest, " \t\r\n")) > 0 {
 		var raw asn1.RawValue
 		next, err := asn1.Unmarshal(rest, &raw)
 		if err != nil {

@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 		v.secret(s)
 	}
 	v.clientCertificatePolicies()
+	v.meshConfig(c.Mesh)
 	return v.errs.Err()
 }
 

@@ -1,13 +1,15 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trustgate/trustgate/certcheck"
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
@@ -16,7 +18,7 @@ import (
 // client CA with its CRL mode, backend CA, backend client certificate, pins).
 // Errors are what Envoy would reject or what would break every client;
 // warnings are risks.
-func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
+func diagnose(p *ir.Proxy, s settings) (warnings []*model.FieldError, err error) {
 	secrets := map[string]*ir.Secret{}
 	for _, sec := range p.Secrets {
 		secrets[sec.Name] = sec
@@ -49,7 +51,9 @@ func diagnose(p *ir.Proxy, s settings) (warnings []string, err error) {
 			d.upstream(c)
 		}
 	}
-	return d.warnings, errors.Join(d.errs...)
+	var errs model.Errors
+	errs.Add(d.errs...)
+	return d.warnings, errs.Err()
 }
 
 // secretUse is one secret in one role on the chains that use it.
@@ -86,8 +90,8 @@ type diagnosis struct {
 	settings settings
 	secrets  map[string]*ir.Secret
 	seen     map[string]bool
-	warnings []string
-	errs     []error
+	warnings []*model.FieldError
+	errs     []*model.FieldError
 }
 
 func (d *diagnosis) downstream(key string, u *secretUse) {
@@ -129,11 +133,17 @@ func (d *diagnosis) optionalMode(ch *ir.Chain, rejects bool) {
 	}
 	msg := fmt.Sprintf("chain %s: tls.mode OPTIONAL_MUTUAL with client subjectAltNames or certificate pins: Envoy then requires a client certificate in the handshake, exactly as MUTUAL", ch.Name)
 	if !rejects {
-		d.warnings = append(d.warnings, msg+". Fix: use MUTUAL, or express the constraint as an authorization rule on the certificate.")
+		d.warnings = append(d.warnings, &model.FieldError{Msg: msg + ".", Fix: "use MUTUAL, or express the constraint as an authorization rule on the certificate.",
+			Code: codeOptionalAsMutual, Warning: true})
 		return
 	}
-	d.errs = append(d.errs, errors.New(msg+", so the configured rejection response can never be sent. Fix: move the SAN/pin constraint into authorization rules (ClientCertificatePolicy.authorization), or use MUTUAL without a rejection."))
+	d.errs = append(d.errs, &model.FieldError{Msg: msg + ", so the configured rejection response can never be sent.",
+		Fix:  "move the SAN/pin constraint into authorization rules (ClientCertificatePolicy.authorization), or use MUTUAL without a rejection.",
+		Code: codeOptionalAsMutual})
 }
+
+// codeOptionalAsMutual is the code of optionalMode's finding.
+const codeOptionalAsMutual = "optional-mutual-requires-certificate"
 
 // rejectingRouteConfigs are the route configurations that answer requests
 // without a client certificate (a CertPresented=false route).
@@ -178,43 +188,53 @@ var (
 // ForServe, the deferred codes are warnings.
 func (d *diagnosis) report(sec *ir.Secret, role string, findings []certcheck.Finding, deferred []string) {
 	for _, f := range findings {
-		msg := describe(sec, role, f)
-		if d.seen[msg] {
+		e := finding(sec, role, f)
+		if d.seen[e.Error()] {
 			continue
 		}
-		d.seen[msg] = true
+		d.seen[e.Error()] = true
 		if f.Severity == certcheck.Warning || (d.settings.serving && slices.Contains(deferred, f.Code)) {
-			d.warnings = append(d.warnings, msg)
+			e.Warning = true
+			d.warnings = append(d.warnings, e)
 			continue
 		}
-		d.errs = append(d.errs, errors.New(msg))
+		d.errs = append(d.errs, e)
 	}
 }
 
-// describe renders "where: secret (role): message Fix: fix".
-func describe(sec *ir.Secret, role string, f certcheck.Finding) string {
-	var b strings.Builder
+// finding is f as a user error located at the secret, reading
+// "where: Secret ns/name: role: message Fix: fix".
+func finding(sec *ir.Secret, role string, f certcheck.Finding) *model.FieldError {
+	e := &model.FieldError{Msg: role + ": " + f.Message, Fix: f.Fix, Code: f.Code}
 	if sec != nil {
-		origin := sec.Origin
-		if origin == "" {
-			origin = "secret " + sec.Name
-		}
-		fmt.Fprintf(&b, "%s: ", originLocation(origin))
+		locate(e, sec)
 	}
-	fmt.Fprintf(&b, "%s: %s", role, f.Message)
-	if f.Fix != "" {
-		fmt.Fprintf(&b, " Fix: %s", f.Fix)
-	}
-	return b.String()
+	return e
 }
 
-// originLocation turns "file.yaml:12 Secret ns/name" into
-// "file.yaml:12: Secret ns/name", the form of every other user error.
-func originLocation(origin string) string {
-	if loc, obj, ok := strings.Cut(origin, " "); ok && strings.Contains(loc, ":") {
-		return loc + ": " + obj
+// locate places e at the secret's origin (model.Secret.Origin and ir's
+// file secrets): "file.yaml:12 Secret ns/name" for a Secret document, the
+// entry's directory for the secrets directory, "file PATH" or
+// "files CERT, KEY" for files a Gateway or DestinationRule names.
+func locate(e *model.FieldError, sec *ir.Secret) {
+	origin := sec.Origin
+	switch {
+	case origin == "":
+		e.Object = "Secret " + sec.Name
+		return
+	case strings.HasPrefix(origin, "file ") || strings.HasPrefix(origin, "files "):
+		e.File = origin
+		return
 	}
-	return origin
+	if loc, obj, ok := strings.Cut(origin, " "); ok {
+		if i := strings.LastIndex(loc, ":"); i > 0 {
+			if n, err := strconv.Atoi(loc[i+1:]); err == nil && n > 0 {
+				e.File, e.Line, e.Object = loc[:i], n, obj
+				return
+			}
+		}
+	}
+	e.File, e.Object = origin, "Secret "+filepath.Base(origin)
 }
 
 func withoutCodes(findings []certcheck.Finding, codes ...string) []certcheck.Finding {

@@ -17,7 +17,7 @@ import (
 type Config struct {
 	model    *model.Config
 	settings settings
-	warnings []string
+	warnings []*model.FieldError
 
 	// byNode holds the outputs of the groups built by Load (the Gateway
 	// selectors), by labelset.Key; it is written only by Load, so it stays
@@ -32,6 +32,8 @@ type Config struct {
 type Output struct {
 	Resources *translate.Resources
 	Warnings  []string
+	// Findings are the warnings with their parts, in the same order.
+	Findings []*model.FieldError
 }
 
 // Option adjusts Load.
@@ -67,11 +69,8 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 	for _, o := range options {
 		o(&s)
 	}
-	m, err := model.Load(opts)
+	m, err := model.LoadAndValidate(opts)
 	if err != nil {
-		return nil, err
-	}
-	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	c := &Config{model: m, settings: s, byNode: map[string]*Output{}, used: map[string]bool{}}
@@ -86,7 +85,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 			continue
 		}
 		c.byNode[labelset.Key(labels)] = out
-		c.warnings = append(c.warnings, out.Warnings...)
+		c.warnings = append(c.warnings, out.Findings...)
 	}
 	if len(other) > 0 {
 		return nil, joinErrors(errs.Err(), other)
@@ -99,23 +98,19 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 }
 
 // configWarnings are findings about the configuration as a whole: hosts no
-// Gateway serves, and Secret documents nothing uses. Secrets-directory
+// Gateway serves, what Load did not read, and Secret documents nothing uses. Secrets-directory
 // entries are not reported: a mounted directory commonly holds others (the
 // client certificates handed to curl in the examples, say).
-func (c *Config) configWarnings() []string {
-	var out []string
-	for _, w := range irbuild.UnservedHosts(c.model) {
-		out = append(out, w.Error())
-	}
-	for _, w := range c.model.ShortNameWarnings() {
-		out = append(out, w.Error())
-	}
+func (c *Config) configWarnings() []*model.FieldError {
+	out := append(irbuild.UnservedHosts(c.model), c.model.Warnings...)
+	out = append(out, c.model.ShortNameWarnings()...)
 	for _, s := range c.model.Secrets {
 		if s.FromSecretsDir() || c.used[s.Origin()] {
 			continue
 		}
 		e := s.Errorf("", "not used by any Gateway or DestinationRule of any proxy group")
-		out = append(out, e.Error())
+		e.Warning = true
+		out = append(out, e)
 	}
 	return out
 }
@@ -133,8 +128,13 @@ func (c *Config) groups() []map[string]string {
 // Model returns the loaded objects.
 func (c *Config) Model() *model.Config { return c.model }
 
-// Warnings are the non-fatal findings of every proxy group, deduplicated.
-func (c *Config) Warnings() []string { return c.warnings }
+// Warnings are the non-fatal findings of every proxy group, deduplicated,
+// one line each.
+func (c *Config) Warnings() []string { return lines(c.warnings) }
+
+// Findings are Warnings with their parts (file, line, object, field, code,
+// fix), for machine-readable reports.
+func (c *Config) Findings() []*model.FieldError { return c.warnings }
 
 // Build compiles and diagnoses the resources of the proxies with these node
 // labels. The groups Load built are returned from its cache, keyed by the one
@@ -150,7 +150,7 @@ func (c *Config) Build(node irbuild.Node) (*Output, error) {
 }
 
 func (c *Config) build(node irbuild.Node) (*Output, error) {
-	proxy, err := irbuild.Build(c.model, node)
+	proxy, buildFindings, err := irbuild.BuildWithFindings(c.model, node)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,8 @@ func (c *Config) build(node irbuild.Node) (*Output, error) {
 	if err := checkSizes(node, proxy, res); err != nil {
 		return nil, err
 	}
-	return &Output{Resources: res, Warnings: dedupe(append(append([]string(nil), proxy.Warnings...), warnings...))}, nil
+	findings := dedupe(append(append([]*model.FieldError(nil), buildFindings...), warnings...))
+	return &Output{Resources: res, Warnings: lines(findings), Findings: findings}, nil
 }
 
 // Compile returns the checked resources for the proxy group with these labels
@@ -187,14 +188,24 @@ func (c *Config) Compile(labels map[string]string) (*translate.Resources, error)
 // proxy groups this configuration programs.
 func (c *Config) Selectors() []map[string]string { return irbuild.Selectors(c.model) }
 
-func dedupe(in []string) []string {
+// dedupe drops findings that read the same as an earlier one.
+func dedupe(in []*model.FieldError) []*model.FieldError {
 	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+	var out []*model.FieldError
+	for _, e := range in {
+		if k := e.Error(); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
 		}
+	}
+	return out
+}
+
+// lines is each finding's one-line text.
+func lines(in []*model.FieldError) []string {
+	out := make([]string, len(in))
+	for i, e := range in {
+		out[i] = e.Error()
 	}
 	return out
 }

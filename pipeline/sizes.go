@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/trustgate/trustgate/labelset"
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 	"github.com/trustgate/trustgate/xds/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
@@ -21,15 +22,22 @@ func checkSizes(node Node, proxy *ir.Proxy, res *translate.Resources) error {
 	if len(over) == 0 {
 		return nil
 	}
-	origins := make(map[string]string, len(proxy.Secrets))
+	secrets := make(map[string]*ir.Secret, len(proxy.Secrets))
 	for _, s := range proxy.Secrets {
-		origins[s.Name] = s.Origin
+		secrets[s.Name] = s
 	}
-	origin := func(name string) string { return origins[name] }
+	origin := func(name string) string {
+		if s := secrets[name]; s != nil {
+			return s.Origin
+		}
+		return ""
+	}
 	errs := make([]error, 0, len(over))
 	for _, o := range over {
 		if o.Alone() && origin(o.Items[0].Name) != "" {
-			errs = append(errs, fmt.Errorf("%s: %s", originLocation(origin(o.Items[0].Name)), o.Message(origin)))
+			e := &model.FieldError{Msg: o.Message(origin)}
+			locate(e, secrets[o.Items[0].Name])
+			errs = append(errs, e)
 			continue
 		}
 		errs = append(errs, fmt.Errorf("proxy group %q: %s", labelset.Key(node.Labels), o.Message(origin)))

@@ -60,7 +60,7 @@ func TestDERSecretsReachEnvoyAsPEM(t *testing.T) {
 	for _, s := range res.Secrets {
 		tc, vc := s.GetTlsCertificate(), s.GetValidationContext()
 		for what, b := range map[string][]byte{
-			"certificate chain": tc.GetCertificateChain().GetInlineBytes(), "private key": tc.GetPrivateKey().GetInlineBytes(),
+			"certificate chain": tc.GetCertificateChain().GetInlineBytes(), "private key": []byte(tc.GetPrivateKey().GetInlineString()),
 			"trusted CA": vc.GetTrustedCa().GetInlineBytes(), "CRL": vc.GetCrl().GetInlineBytes(),
 		} {
 			if len(b) == 0 {

@@ -12,10 +12,22 @@ import (
 	"github.com/trustgate/trustgate/pipeline"
 )
 
-// finding is one line of check's report.
+// finding is one problem of check's report. -o text prints Text; -o json
+// gives every part as a field of its own (as istioctl analyze does), each
+// present, empty or 0 when it does not apply.
 type finding struct {
-	Severity string `json:"severity"` // "error" or "warning"
-	Message  string `json:"message"`
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Field     string `json:"field"`
+	Code      string `json:"code"`
+	Severity  string `json:"severity"` // "error" or "warning"
+	Message   string `json:"message"`
+	Fix       string `json:"fix"`
+	// Text is the one-line form: "file:line: Kind ns/name: field: message Fix: fix".
+	Text string `json:"-"`
 }
 
 type report struct {
@@ -24,15 +36,16 @@ type report struct {
 	Findings []finding `json:"findings"`
 }
 
+// codeInternal marks an error that is not a user error of the
+// configuration (a failure inside trustgate).
+const codeInternal = "internal"
+
 // add records err as findings: one per user error (a FieldError may be a
 // warning), walking joined errors so that none is lost.
 func (r *report) add(severity string, err error) {
 	switch e := err.(type) {
 	case *model.FieldError:
-		if e.Warning {
-			severity = "warning"
-		}
-		r.addMessage(severity, e.Error())
+		r.addField(severity, e)
 		return
 	case interface{ Unwrap() []error }: // *model.ErrorList, errors.Join
 		for _, inner := range e.Unwrap() {
@@ -41,13 +54,26 @@ func (r *report) add(severity string, err error) {
 		return
 	}
 	for _, line := range strings.Split(err.Error(), "\n") {
-		r.addMessage(severity, line)
+		r.addFinding(finding{Code: codeInternal, Severity: severity, Message: line, Text: line})
 	}
 }
 
-func (r *report) addMessage(severity, msg string) {
-	r.Findings = append(r.Findings, finding{Severity: severity, Message: msg})
-	if severity == "error" {
+// addField records one user error or warning with its parts.
+func (r *report) addField(severity string, e *model.FieldError) {
+	if e.Warning {
+		severity = "warning"
+	}
+	kind, ns, name := e.ObjectRef()
+	msg, fix := e.Parts()
+	r.addFinding(finding{
+		File: e.File, Line: e.Line, Kind: kind, Namespace: ns, Name: name, Field: e.Path,
+		Code: e.EffectiveCode(), Severity: severity, Message: msg, Fix: fix, Text: e.Error(),
+	})
+}
+
+func (r *report) addFinding(f finding) {
+	r.Findings = append(r.Findings, f)
+	if f.Severity == "error" {
 		r.Errors++
 	} else {
 		r.Warnings++
@@ -96,8 +122,8 @@ func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Durat
 		r.add("error", err)
 		return r
 	}
-	for _, w := range cfg.Warnings() {
-		r.addMessage("warning", w)
+	for _, w := range cfg.Findings() {
+		r.addField("warning", w)
 	}
 	return r
 }
@@ -112,7 +138,7 @@ func writeReport(w io.Writer, format string, r *report) error {
 		return err
 	}
 	for _, f := range r.Findings {
-		if _, err := fmt.Fprintf(w, "%s: %s\n", f.Severity, f.Message); err != nil {
+		if _, err := fmt.Fprintf(w, "%s: %s\n", f.Severity, f.Text); err != nil {
 			return err
 		}
 	}

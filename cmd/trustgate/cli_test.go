@@ -8,6 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/trustgate/trustgate/certs"
 )
 
@@ -65,17 +70,26 @@ func TestRunExitCodes(t *testing.T) {
 		stderr     string // substring expected on stderr
 		notOnStdio string // must appear in neither
 	}{
-		"no command":             {args: nil, code: 2, stderr: "Usage: trustgate"},
-		"unknown command":        {args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
-		"help":                   {args: []string{"--help"}, code: 0, stdout: "translate"},
-		"version":                {args: []string{"--version"}, code: 0, stdout: "trustgate "},
-		"translate help":         {args: []string{"translate", "--help"}, code: 0, stdout: "--show-secrets"},
-		"check help":             {args: []string{"check", "--help"}, code: 0, stdout: "Exit status"},
-		"serve help":             {args: []string{"serve", "--help"}, code: 0, stdout: "--xds-addr"},
-		"translate no config":    {args: []string{"translate"}, code: 2, stderr: "--config is required"},
-		"translate bad flag":     {args: []string{"translate", "--nope"}, code: 2, stderr: "flag provided but not defined"},
-		"translate bad -o":       {args: []string{"translate", "--config", cfg, "-o", "xml"}, code: 2, stderr: "-o must be json or yaml"},
-		"translate bad labels":   {args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "novalue"}, code: 2},
+		"no command":           {args: nil, code: 2, stderr: "Usage: trustgate"},
+		"unknown command":      {args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
+		"help":                 {args: []string{"--help"}, code: 0, stdout: "translate"},
+		"version":              {args: []string{"--version"}, code: 0, stdout: "trustgate "},
+		"translate help":       {args: []string{"translate", "--help"}, code: 0, stdout: "--show-secrets"},
+		"check help":           {args: []string{"check", "--help"}, code: 0, stdout: "Exit status"},
+		"serve help":           {args: []string{"serve", "--help"}, code: 0, stdout: "--xds-addr"},
+		"translate no config":  {args: []string{"translate"}, code: 2, stderr: "--config is required"},
+		"translate bad flag":   {args: []string{"translate", "--nope"}, code: 2, stderr: "flag provided but not defined"},
+		"translate bad -o":     {args: []string{"translate", "--config", cfg, "-o", "xml"}, code: 2, stderr: "-o must be json or yaml"},
+		"translate bad labels": {args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "novalue"}, code: 2},
+		"translate unselected labels": {
+			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "istio=ingresgateway"}, code: 2,
+			stderr: `no Gateway selects a proxy labelled "istio=ingresgateway", so it would get no configuration; the Gateways select "istio=ingressgateway"; choose one with --node-labels`,
+		},
+		"translate labels beyond the selector": {
+			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets, "--node-labels", "istio=ingressgateway,zone=a"}, code: 0,
+			stdout: `"dynamic_listeners"`,
+		},
+		"translate bad layout":   {args: []string{"translate", "--config", cfg, "--layout", "istio"}, code: 2, stderr: "--layout must be config-dump or resources"},
 		"translate missing file": {args: []string{"translate", "--config", "/nonexistent/x.yaml"}, code: 1, stderr: "/nonexistent/x.yaml"},
 		"translate ok": {
 			args: []string{"translate", "--config", cfg, "--secrets-dir", secrets}, code: 0,
@@ -108,32 +122,28 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-// TestTranslateDocument checks the shape of translate's output: one document
-// with the five resource lists, Envoy's JSON names, Any as "@type", and the
-// private key redacted unless --show-secrets.
+// TestTranslateDocument checks the shape of translate's output: Envoy's
+// admin.v3.ConfigDump by default, or trustgate's document with the five
+// resource lists; Envoy's JSON names, Any as "@type", and the private key
+// redacted unless --show-secrets.
 func TestTranslateDocument(t *testing.T) {
 	cfg, secrets := cliFixture(t, "app.example.com")
 	for name, tc := range map[string]struct {
 		args    []string
 		showKey bool
+		check   func(t *testing.T, stdout string)
 	}{
-		"redacted":     {args: nil},
-		"show secrets": {args: []string{"--show-secrets"}, showKey: true},
+		"redacted":             {args: nil, check: isConfigDump},
+		"show secrets":         {args: []string{"--show-secrets"}, showKey: true, check: isConfigDump},
+		"resources":            {args: []string{"--layout", "resources"}, check: isResourcesDocument},
+		"resources, show keys": {args: []string{"--layout=resources", "--show-secrets"}, showKey: true, check: isResourcesDocument},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runCapture(append([]string{"translate", "--config", cfg, "--secrets-dir", secrets}, tc.args...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var doc map[string][]map[string]any
-			if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
-				t.Fatalf("not one JSON document: %v", err)
-			}
-			for _, k := range []string{"listeners", "routes", "clusters", "endpoints", "secrets"} {
-				if _, ok := doc[k]; !ok {
-					t.Errorf("missing %q", k)
-				}
-			}
+			tc.check(t, stdout)
 			if !strings.Contains(stdout, `"@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"`) {
 				t.Error("no DownstreamTlsContext rendered with @type")
 			}
@@ -141,6 +151,32 @@ func TestTranslateDocument(t *testing.T) {
 				t.Errorf("[redacted] present = %v, want %v", got, !tc.showKey)
 			}
 		})
+	}
+}
+
+// isConfigDump checks that stdout reads as Envoy's admin.v3.ConfigDump.
+func isConfigDump(t *testing.T, stdout string) {
+	t.Helper()
+	var d adminv3.ConfigDump
+	if err := protojson.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("not an admin.v3.ConfigDump: %v", err)
+	}
+	if len(d.GetConfigs()) != 5 {
+		t.Errorf("%d configs, want clusters, endpoints, listeners, routes and secrets", len(d.GetConfigs()))
+	}
+}
+
+// isResourcesDocument checks trustgate's own layout.
+func isResourcesDocument(t *testing.T, stdout string) {
+	t.Helper()
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("not one JSON document: %v", err)
+	}
+	for _, k := range []string{"listeners", "routes", "clusters", "endpoints", "secrets"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("missing %q", k)
+		}
 	}
 }
 
@@ -200,5 +236,80 @@ func TestExplain(t *testing.T) {
 		if code != want {
 			t.Errorf("%s: exit %d, want %d", name, code, want)
 		}
+	}
+}
+
+// checkEverything has a problem in every stage, in one file: a typo in a
+// field name, a YAML syntax error in one document, a Gateway naming a
+// missing secret, and a VirtualService with a bad regex and a missing
+// Gateway.
+const checkEverything = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [app.example.com]
+    tls: {mode: MUTUAL, credentialNmae: gw}
+---
+kind: [
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: app, namespace: edge}
+spec:
+  hosts: [app.example.com]
+  gateways: [gw, gww]
+  http:
+  - match: [{uri: {regex: "(x"}}]
+    route: [{destination: {host: app.internal}}]
+`
+
+// TestCheckReportsEverything checks that one run of check reports every
+// problem of a file, and that -o json gives each finding's parts as fields
+// of their own.
+func TestCheckReportsEverything(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(cfg, []byte(checkEverything), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCapture("check", "--config", cfg, "-o", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	var r report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	want := []finding{
+		{File: cfg, Line: 9, Kind: "Gateway", Namespace: "edge", Name: "gw", Field: "spec.servers[0].tls.credentialNmae",
+			Code: "unknown-field", Severity: "error", Message: `unknown field "credentialNmae"`, Fix: `did you mean "credentialName"?`},
+		// A consequence of the typo at the mapping that held it: reported,
+		// since only errors at or inside the field meant are left out.
+		{File: cfg, Line: 9, Kind: "Gateway", Namespace: "edge", Name: "gw", Field: "spec.servers[0].tls",
+			Code: "invalid", Severity: "error", Message: "MUTUAL needs a certificate: set credentialName, credentialNames, or serverCertificate and privateKey"},
+		{File: cfg, Line: 11, Code: "yaml-syntax", Severity: "error", Message: "invalid YAML: did not find expected node content"},
+		{File: cfg, Line: 18, Kind: "VirtualService", Namespace: "edge", Name: "app", Field: "spec.gateways[1]",
+			Code: "invalid", Severity: "error", Message: `gateway "gww" (edge/gww) not found`, Fix: `did you mean "edge/gw"?`},
+		{File: cfg, Line: 20, Kind: "VirtualService", Namespace: "edge", Name: "app", Field: "spec.http[0].match[0].uri.regex",
+			Code: "invalid", Severity: "error", Message: "invalid regex: error parsing regexp: missing closing ): `(x`"},
+	}
+	if d := cmp.Diff(want, r.Findings, cmpopts.IgnoreFields(finding{}, "Text")); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	if r.Errors != len(want) || r.Warnings != 0 {
+		t.Errorf("%d errors and %d warnings, want %d and 0", r.Errors, r.Warnings, len(want))
+	}
+	for _, field := range []string{"file", "line", "kind", "namespace", "name", "field", "code", "severity", "message", "fix"} {
+		if !strings.Contains(stdout, `"`+field+`": `) {
+			t.Errorf("-o json has no %q field", field)
+		}
+	}
+	code, text, _ := runCapture("check", "--config", cfg)
+	if code != 1 || !strings.Contains(text, `error: `+cfg+`:9: Gateway edge/gw: spec.servers[0].tls.credentialNmae: unknown field "credentialNmae" (did you mean "credentialName"?)`) ||
+		!strings.Contains(text, "5 error(s), 0 warning(s)") {
+		t.Errorf("text report (exit %d):\n%s", code, text)
 	}
 }

@@ -286,7 +286,7 @@ func serveMutualTLS(t *testing.T, tr *transcript, f *leakFixture) {
 	}
 	keys := 0
 	for _, sec := range v.Secrets {
-		if strings.Contains(string(sec.GetTlsCertificate().GetPrivateKey().GetInlineBytes()), pemMarker) {
+		if strings.Contains(sec.GetTlsCertificate().GetPrivateKey().GetInlineString(), pemMarker) {
 			keys++
 		}
 	}
@@ -299,7 +299,8 @@ func serveMutualTLS(t *testing.T, tr *transcript, f *leakFixture) {
 	if body := s.admin(t, tr, http.StatusOK, "/debug/config?node-labels=app=trustgate-default"); !strings.Contains(body, "[redacted]") {
 		t.Errorf("/debug/config shows no redacted key: the page is not the one with secrets\n%s", body)
 	}
-	s.admin(t, tr, http.StatusOK, "/debug/config")
+	s.admin(t, tr, http.StatusOK, "/debug/config?node-labels=app=trustgate-default&layout=resources&format=yaml")
+	s.admin(t, tr, http.StatusNotFound, "/debug/config") // no Gateway selects a proxy without labels
 	if body := s.admin(t, tr, http.StatusOK, "/debug/proxies"); !strings.Contains(body, `"node_id": "gw-1"`) {
 		t.Errorf("/debug/proxies does not show the connected proxy:\n%s", body)
 	}

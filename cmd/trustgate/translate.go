@@ -19,10 +19,11 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	labels := fs.String("node-labels", "", "node metadata labels of the proxy group, `k=v,...` (default: the only Gateway selector in the configuration)")
 	nodeID := fs.String("node-id", "", "node id of the proxy (informational)")
 	output := fs.String("o", "json", "output format: json or yaml")
+	layout := fs.String("layout", string(dump.LayoutConfigDump), "`layout` of the output: config-dump (Envoy's admin.v3.ConfigDump) or resources ({\"listeners\",\"routes\",\"clusters\",\"endpoints\",\"secrets\"})")
 	showSecrets := fs.Bool("show-secrets", false, "print private keys instead of \"[redacted]\"")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--show-secrets]")
-		fmt.Fprintln(fs.Output(), "\nPrints {\"listeners\",\"routes\",\"clusters\",\"endpoints\",\"secrets\"} in Envoy's JSON form for one proxy group.")
+		fmt.Fprintln(fs.Output(), "Usage: trustgate translate --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [--node-labels k=v,...] [--node-id ID] [-o json|yaml] [--layout config-dump|resources] [--show-secrets]")
+		fmt.Fprintln(fs.Output(), "\nPrints the Envoy resources of one proxy group as Envoy's config dump (admin.v3.ConfigDump), in Envoy's JSON form.")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
@@ -30,6 +31,10 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	}
 	if *output != "json" && *output != "yaml" {
 		return usageError(stderr, fs, "-o must be json or yaml, not %q", *output)
+	}
+	lay, err := dump.ParseLayout(*layout)
+	if err != nil {
+		return usageError(stderr, fs, "--%v", err)
 	}
 	opts, err := cf.options(fs)
 	if err != nil {
@@ -52,11 +57,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	for _, w := range out.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	render := dump.JSON
-	if *output == "yaml" {
-		render = dump.YAML
-	}
-	b, err := render(out.Resources, *showSecrets)
+	b, err := dump.Render(out.Resources, lay, *output, *showSecrets)
 	if err != nil {
 		fmt.Fprintln(stderr, "trustgate translate:", err)
 		return 1
@@ -68,13 +69,16 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// nodeFor picks the proxy group: the given labels, or the configuration's
-// only Gateway selector.
+// nodeFor picks the proxy group: the given labels, which some Gateway must
+// select, or the configuration's only Gateway selector.
 func nodeFor(cfg *pipeline.Config, id, labels string) (pipeline.Node, error) {
 	if labels != "" {
 		l, err := parseLabels(labels)
 		if err != nil {
 			return pipeline.Node{}, err
+		}
+		if err := dump.CheckSelected(cfg.Selectors(), l); err != nil {
+			return pipeline.Node{}, fmt.Errorf("%w; choose one with --node-labels", err)
 		}
 		return pipeline.Node{ID: id, Labels: l}, nil
 	}

@@ -1,10 +1,19 @@
-// Package dump renders translated Envoy resources as one JSON or YAML
-// document, for `trustgate translate`, the server's /debug/config admin
-// endpoint and golden files.
+// Package dump renders translated Envoy resources for `trustgate translate`,
+// the admin page /debug/config and golden files.
 //
-// Pipeline position: translate -> dump, a side branch. Every resource is
-// printed in Envoy's own JSON form (protojson, proto field names, Any as
-// "@type"), with stable whitespace and private keys redacted unless asked
-// for. This package imports translate (whose imports register every Any type
-// it emits) and must not import model, irbuild or the server.
+// Pipeline position: translate -> dump (a side branch: nothing it renders
+// goes to Envoy). Two layouts: Envoy's own admin.v3.ConfigDump (what
+// Envoy's /config_dump serves, so tools that read Envoy config dumps read
+// trustgate's output), and trustgate's document with one list per resource
+// type. Every resource is printed in Envoy's JSON form (protojson, proto
+// field names, Any as "@type"), with stable whitespace. Sensitive fields are
+// redacted as Envoy redacts them, by the protos' udpa.annotations.sensitive
+// option, unless asked for.
+//
+// DebugHandler serves /debug/config for the server, and CheckSelected tells
+// a proxy's labels that no Gateway selects from an empty configuration.
+//
+// This package imports translate (whose imports register every Any type it
+// emits) and the server's labels package; it must not import model, irbuild
+// or the server itself.
 package dump

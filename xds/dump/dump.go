@@ -21,8 +21,9 @@ type document struct {
 	Secrets   []json.RawMessage `json:"secrets"`
 }
 
-// JSON renders r as one indented JSON document. Private keys are replaced by
-// "[redacted]" unless showSecrets is set.
+// JSON renders r as trustgate's resources document, one indented JSON
+// document with a list per resource type. Sensitive fields (private keys)
+// are redacted unless showSecrets is set.
 func JSON(r *translate.Resources, showSecrets bool) ([]byte, error) {
 	var doc document
 	var err error
@@ -41,14 +42,31 @@ func JSON(r *translate.Resources, showSecrets bool) ([]byte, error) {
 	if doc.Secrets, err = marshalAll(r.Secrets, showSecrets); err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
-	// encoding/json compacts each RawMessage; Indent then gives stable
-	// whitespace (protojson's own output varies on purpose).
 	compact, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, compact, "", "  "); err != nil {
+	return indentJSON(compact)
+}
+
+// indent renders m in Envoy's JSON form (see marshalAll) with stable
+// whitespace.
+func indent(m proto.Message) ([]byte, error) {
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return indentJSON(b)
+}
+
+// indentJSON re-indents JSON: encoding/json compacts and Indent then gives
+// stable whitespace (protojson's own output varies on purpose).
+func indentJSON(b []byte) ([]byte, error) {
+	var compact, out bytes.Buffer
+	if err := json.Compact(&compact, b); err != nil {
+		return nil, err
+	}
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
 		return nil, err
 	}
 	out.WriteByte('\n')

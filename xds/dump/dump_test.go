@@ -37,23 +37,36 @@ func rich(t *testing.T) *translate.Resources {
 // b64 is how protojson prints bytes.
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
+// jsonText is how JSON prints a string (quotes stripped).
+func jsonText(t *testing.T, s string) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b[1 : len(b)-1])
+}
+
 func TestRedaction(t *testing.T) {
 	tests := map[string]struct {
+		render     func(*translate.Resources, bool) ([]byte, error)
 		show       bool
 		wantKey    bool
 		redactions int
 	}{
-		"redacted by default": {show: false, wantKey: false, redactions: 2},
-		"shown on request":    {show: true, wantKey: true, redactions: 0},
+		"redacted by default":              {render: JSON, show: false, wantKey: false, redactions: 2},
+		"shown on request":                 {render: JSON, show: true, wantKey: true, redactions: 0},
+		"config dump, redacted by default": {render: ConfigDumpJSON, show: false, wantKey: false, redactions: 2},
+		"config dump, shown on request":    {render: ConfigDumpJSON, show: true, wantKey: true, redactions: 0},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			out, err := JSON(rich(t), tc.show)
+			out, err := tc.render(rich(t), tc.show)
 			if err != nil {
-				t.Fatalf("JSON: %v", err)
+				t.Fatalf("render: %v", err)
 			}
 			s := string(out)
-			if got := strings.Contains(s, b64(translatetest.KeyPEM)); got != tc.wantKey {
+			if got := strings.Contains(s, jsonText(t, translatetest.KeyPEM)); got != tc.wantKey {
 				t.Errorf("private key present = %v, want %v", got, tc.wantKey)
 			}
 			if !strings.Contains(s, b64(translatetest.CertPEM)) || !strings.Contains(s, b64(translatetest.CAPEM)) {
@@ -112,8 +125,10 @@ func TestEmpty(t *testing.T) {
 // stable. Regenerate with -update and read the diff before committing.
 func TestGolden(t *testing.T) {
 	tests := map[string]func(*translate.Resources, bool) ([]byte, error){
-		"rich.golden.json": JSON,
-		"rich.golden.yaml": YAML,
+		"rich.golden.json":            JSON,
+		"rich.golden.yaml":            YAML,
+		"rich.configdump.golden.json": ConfigDumpJSON,
+		"rich.configdump.golden.yaml": ConfigDumpYAML,
 	}
 	for file, render := range tests {
 		t.Run(file, func(t *testing.T) {

@@ -24,11 +24,36 @@ type Listener struct {
 	// ServerNames (the catch-all), and Envoy picks by SNI specificity.
 	Chains []*Chain
 	// TLSInspector is true when any chain matches on SNI or transport
-	// protocol, or has an authorization rule on connection.sni: Envoy no
-	// longer adds the tls_inspector implicitly, and only it records the SNI
-	// that filter chain matching and RBAC read.
+	// protocol, or has an authorization rule on connection.sni, or access
+	// logs record the SNI of a TLS port: Envoy no longer adds the
+	// tls_inspector implicitly, and only it records the SNI that filter
+	// chain matching, RBAC and the access log read.
 	TLSInspector bool
+	// AccessLog logs the connections of a TLS port that never reach a
+	// chain's filters: failed handshakes, and no matching chain; nil: none.
+	AccessLog *AccessLog `json:",omitempty"`
 }
+
+// AccessLog is where and how Envoy writes access logs.
+type AccessLog struct {
+	// Path is the file; /dev/stdout and /dev/stderr use Envoy's stream
+	// loggers.
+	Path     string
+	Encoding AccessLogEncoding
+	// Text (TEXT) or JSON (JSON) is the user's format of request entries;
+	// empty keeps trustgate's. Refused connections keep trustgate's fields.
+	Text string            `json:",omitempty"`
+	JSON map[string]string `json:",omitempty"`
+}
+
+// AccessLogEncoding is TEXT or JSON, as Istio's MeshConfig names them.
+type AccessLogEncoding string
+
+// Access-log encodings.
+const (
+	AccessLogJSON AccessLogEncoding = "JSON"
+	AccessLogText AccessLogEncoding = "TEXT"
+)
 
 // Chain is one filter chain: a TLS server's hosts, a passthrough SNI route, or
 // the whole of a plain HTTP/TCP port. Exactly one of HTTP and TCP is set.
@@ -37,6 +62,12 @@ type Chain struct {
 	// ServerNames are the SNI names this chain matches: exact or "*.suffix".
 	// Empty means any SNI, including none.
 	ServerNames []string
+	// DefaultServer makes the chain match any SNI, and none, although it
+	// has ServerNames (which still name its hosts, for diagnosis): it is the
+	// only server of its port, so clients that send no SNI or connect by IP
+	// reach it, as nginx's lone server block is the default server. Its
+	// route configuration still routes only its hosts (421 for others).
+	DefaultServer bool `json:",omitempty"`
 	// TransportProtocol is "tls" for passthrough chains (match TLS without
 	// terminating it), "" otherwise.
 	TransportProtocol string
@@ -65,6 +96,8 @@ type HTTPChain struct {
 	// UseRemoteAddress makes Envoy overwrite X-Forwarded-For/-Proto instead
 	// of trusting the client's (true at the edge).
 	UseRemoteAddress bool
+	// AccessLog logs every request; nil: none.
+	AccessLog *AccessLog `json:",omitempty"`
 }
 
 // XFCC is the x-forwarded-client-cert policy of an HTTP chain.

@@ -30,7 +30,7 @@ type builder struct {
 	node     Node
 	errs     model.Errors
 	seenErrs map[string]bool
-	warnings map[string]bool
+	warnings map[string]*model.FieldError
 	secrets  map[string]*ir.Secret
 	clusters map[string]*clusterEntry
 	vsIdx    *virtualServiceIndex // built on first use
@@ -56,13 +56,22 @@ type clusterEntry struct {
 // but reports, never panics on, a bad one: every error is a
 // *model.FieldError, returned together as a *model.ErrorList.
 func Build(cfg *model.Config, node Node) (*ir.Proxy, error) {
+	p, _, err := BuildWithFindings(cfg, node)
+	return p, err
+}
+
+// BuildWithFindings is Build that also returns the proxy's warnings
+// (Proxy.Warnings) with their parts (file, object, field), in the same
+// order, for machine-readable reports. They are not in the IR, which imports
+// nothing of the model.
+func BuildWithFindings(cfg *model.Config, node Node) (*ir.Proxy, []*model.FieldError, error) {
 	if cfg == nil {
-		return nil, errors.New("irbuild.Build: nil config")
+		return nil, nil, errors.New("irbuild.Build: nil config")
 	}
 	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
 	b := &builder{
 		cfg: cfg, node: node,
-		seenErrs: map[string]bool{}, warnings: map[string]bool{},
+		seenErrs: map[string]bool{}, warnings: map[string]*model.FieldError{},
 		secrets: map[string]*ir.Secret{}, clusters: map[string]*clusterEntry{},
 		vhostServers: map[*ir.VirtualHost][]*serverRef{},
 		routeOrigin:  map[*ir.Route]routeFrom{},
@@ -84,10 +93,16 @@ func Build(cfg *model.Config, node Node) (*ir.Proxy, error) {
 	stripIdentityHeaders(chains)
 	b.warnUnprotectedHosts(chains)
 	setTLSInspectors(listeners)
+	b.setAccessLogs(listeners)
 	if err := b.errs.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return b.proxy(listeners, chains), nil
+	p := b.proxy(listeners, chains)
+	findings := make([]*model.FieldError, 0, len(p.Warnings))
+	for _, w := range p.Warnings {
+		findings = append(findings, b.warnings[w])
+	}
+	return p, findings, nil
 }
 
 // proxy assembles the sorted result.
@@ -124,7 +139,7 @@ func (b *builder) errorf(obj *model.Object, path, format string, args ...any) {
 func (b *builder) warnf(obj *model.Object, path, format string, args ...any) {
 	e := obj.Errorf(path, format, args...)
 	e.Warning = true
-	b.warnings[e.Error()] = true
+	b.warnings[e.Error()] = e
 }
 
 // Selectors returns the distinct Gateway selectors of cfg, sorted, so that a

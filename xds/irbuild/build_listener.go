@@ -47,6 +47,7 @@ func (b *builder) buildListener(g *portGroup) (*ir.Listener, []*chainInfo) {
 	b.checkPassthroughSNI(g, chains)
 	b.checkPassthroughTakeover(g, chains)
 	confineHosts(chains)
+	markDefaultServer(g, chains)
 	if len(chains) == 0 {
 		return nil, nil
 	}
@@ -82,7 +83,7 @@ func setTLSInspectors(listeners []*ir.Listener) {
 // Ssl::ConnectionInfo::sni(), which RBAC does not consult. Without the
 // inspector a DENY on SNI never applies and an ALLOW on SNI never matches.
 func readsSNI(c *ir.Chain) bool {
-	if len(c.ServerNames) > 0 || c.TransportProtocol != "" {
+	if (len(c.ServerNames) > 0 && !c.DefaultServer) || c.TransportProtocol != "" {
 		return true
 	}
 	if c.RBAC == nil {

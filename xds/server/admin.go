@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trustgate/trustgate/xds/dump"
-	"github.com/trustgate/trustgate/xds/server/labels"
 )
 
 // AdminHandler serves the admin endpoints:
@@ -19,7 +18,7 @@ import (
 //	/healthz                        200 while the process runs
 //	/readyz                         200 once a configuration loaded, else 503
 //	/metrics                        Prometheus metrics
-//	/debug/config?node-labels=k=v   the resources a group gets, keys redacted
+//	/debug/config?node-labels=k=v   the resources a group gets as Envoy's ConfigDump, keys redacted (dump.DebugHandler)
 //	/debug/proxies                  connected proxies, versions, NACKs (JSON)
 //	/debug/reload                   the last reload and the groups (JSON)
 //
@@ -38,7 +37,7 @@ func (s *Server) AdminHandler() http.Handler {
 		text(w, http.StatusOK, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /debug/config", s.debugConfig)
+	mux.Handle("GET /debug/config", dump.DebugHandler(func() dump.Compiler { return s.groups.config() }))
 	mux.HandleFunc("GET /debug/proxies", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, s.proxies.status())
 	})
@@ -90,33 +89,6 @@ func allowedHost(hostport string, allowed map[string]bool) bool {
 
 // canonicalHost lower-cases a name and drops a trailing dot.
 func canonicalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
-
-// debugConfig compiles the last good configuration for the labels given and
-// dumps it like `trustgate translate`: private keys are never shown here.
-func (s *Server) debugConfig(w http.ResponseWriter, r *http.Request) {
-	l, err := labels.Parse(r.URL.Query().Get("node-labels"))
-	if err != nil {
-		text(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	cfg := s.groups.config()
-	if cfg == nil {
-		text(w, http.StatusServiceUnavailable, "no configuration loaded yet; see /debug/reload")
-		return
-	}
-	res, err := cfg.Compile(l)
-	if err != nil {
-		text(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	b, err := dump.JSON(res, false)
-	if err != nil {
-		text(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b) // the client went away; nothing to do
-}
 
 func text(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

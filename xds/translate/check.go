@@ -169,6 +169,10 @@ func (c *checker) visit(m proto.Message, in *anypb.Any) error {
 		if err := envoyfmt.Check(m.GetValue()); err != nil {
 			c.fail(fmt.Sprintf("header %q", m.GetKey()), err)
 		}
+	case *corev3.SubstitutionFormatString:
+		// An access-log format is parsed by the same formatter: an unknown
+		// command fails the listener.
+		c.formats(m)
 	case *tlsv3.SdsSecretConfig:
 		if !c.secrets[m.GetName()] {
 			c.fail(fmt.Sprintf("secret %q", m.GetName()), ErrMissingSecret)

@@ -8,8 +8,8 @@
 // Translate runs it on its own output so nothing invalid leaves the package.
 //
 // One builder per Envoy concept, one file per concept: listener.go, tls.go,
-// hcm.go, tcp.go, route.go, cors.go, cluster.go, secret.go, rbac*.go,
-// matcher.go. Resource names come only from package ir (names.go); filter and
+// hcm.go, accesslog.go, tcp.go, route.go, cors.go, cluster.go, secret.go,
+// rbac*.go, matcher.go. Resource names come only from package ir (names.go); filter and
 // extension names from go-control-plane's wellknown package or wellknown.go.
 //
 // This package must not import model, nor anything that does I/O; it may

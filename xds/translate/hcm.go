@@ -58,6 +58,9 @@ func buildHCM(c *ir.Chain) (*listenerv3.Filter, error) {
 	if err := setXFCC(m, h.XFCC); err != nil {
 		return nil, err
 	}
+	if m.AccessLog, err = requestAccessLogs(h.AccessLog); err != nil {
+		return nil, err
+	}
 	return networkFilter(wellknown.HTTPConnectionManager, m)
 }
 

@@ -24,6 +24,10 @@ func buildListener(l *ir.Listener) (*listenerv3.Listener, error) {
 		Address:                       socketAddress(addr, l.Port),
 		PerConnectionBufferLimitBytes: bufferLimit(),
 	}
+	var err error
+	if out.AccessLog, err = connectionAccessLogs(l.AccessLog); err != nil {
+		return nil, err
+	}
 	if l.TLSInspector {
 		f, err := tlsInspector()
 		if err != nil {
@@ -57,9 +61,9 @@ func tlsInspector() (*listenerv3.ListenerFilter, error) {
 // its filters (HTTP connection manager or TCP proxy).
 func buildFilterChain(c *ir.Chain) (*listenerv3.FilterChain, error) {
 	out := &listenerv3.FilterChain{Name: c.Name}
-	if len(c.ServerNames) > 0 || c.TransportProtocol != "" {
+	if names := matchedServerNames(c); len(names) > 0 || c.TransportProtocol != "" {
 		out.FilterChainMatch = &listenerv3.FilterChainMatch{
-			ServerNames:       c.ServerNames,
+			ServerNames:       names,
 			TransportProtocol: c.TransportProtocol,
 		}
 	}
@@ -96,4 +100,15 @@ func chainFilters(c *ir.Chain) ([]*listenerv3.Filter, error) {
 		return tcpFilters(c)
 	}
 	return nil, errors.New("neither HTTP nor TCP is set")
+}
+
+// matchedServerNames are the SNI names the chain's filter_chain_match lists:
+// none for a port's default server, which takes any SNI and none (an empty
+// server_names matches every connection, FilterChainManagerImpl::
+// findFilterChainForServerName).
+func matchedServerNames(c *ir.Chain) []string {
+	if c.DefaultServer {
+		return nil
+	}
+	return c.ServerNames
 }

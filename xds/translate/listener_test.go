@@ -67,6 +67,21 @@ func TestBuildListener(t *testing.T) {
 				},
 			},
 		},
+		"the port's default server matches any SNI and none": {
+			in: &ir.Listener{Name: "l", Port: 443, Chains: []*ir.Chain{
+				{Name: "term", ServerNames: []string{"a.example.com"}, DefaultServer: true, TLS: &ir.DownstreamTLS{Mode: ir.TLSSimple, CertSecrets: []string{"cert"}}, TCP: tcp},
+			}},
+			want: &listenerv3.Listener{
+				Name: "l", Address: addr("0.0.0.0", 443), PerConnectionBufferLimitBytes: wrapperspb.UInt32(32 << 10),
+				FilterChains: []*listenerv3.FilterChain{{
+					Name: "term",
+					TransportSocket: &corev3.TransportSocket{
+						Name: "envoy.transport_sockets.tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(t, simple)},
+					},
+					Filters: proxy(),
+				}},
+			},
+		},
 		"chain with HTTP and TCP": {in: &ir.Listener{Name: "l", Port: 1, Chains: []*ir.Chain{{Name: "c", TCP: tcp, HTTP: &ir.HTTPChain{}}}}, wantErr: true},
 		"chain with neither":      {in: &ir.Listener{Name: "l", Port: 1, Chains: []*ir.Chain{{Name: "c"}}}, wantErr: true},
 		"chain with bad TLS":      {in: &ir.Listener{Name: "l", Port: 1, Chains: []*ir.Chain{{Name: "c", TCP: tcp, TLS: &ir.DownstreamTLS{Mode: ir.TLSSimple}}}}, wantErr: true},

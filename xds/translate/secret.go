@@ -18,9 +18,13 @@ func buildSecret(s *ir.Secret) (*tlsv3.Secret, error) {
 	case s.Cert != nil && s.Validation != nil:
 		return nil, errors.New("both a certificate and a validation context are set")
 	case s.Cert != nil:
+		// The key goes as inline_string: it is PEM text, which Envoy reads
+		// from either form (DataSource), and a redacted config dump then
+		// shows "[redacted]" rather than that word in base64 (Envoy's
+		// MessageUtil::redact writes it into the field's own type).
 		out.Type = &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
 			CertificateChain: inlineBytes(s.Cert.CertPEM),
-			PrivateKey:       inlineBytes(s.Cert.KeyPEM),
+			PrivateKey:       inlineString(string(s.Cert.KeyPEM)),
 		}}
 	case s.Validation != nil:
 		out.Type = &tlsv3.Secret_ValidationContext{ValidationContext: validationSecret(s.Validation)}

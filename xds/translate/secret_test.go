@@ -19,7 +19,7 @@ func TestBuildSecret(t *testing.T) {
 		"certificate and key": {
 			in: &ir.Secret{Name: "c", Cert: &ir.CertKey{CertPEM: []byte("CERT"), KeyPEM: []byte("KEY")}},
 			want: &tlsv3.Secret{Name: "c", Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
-				CertificateChain: bytes("CERT"), PrivateKey: bytes("KEY"),
+				CertificateChain: bytes("CERT"), PrivateKey: inlineString("KEY"),
 			}}},
 		},
 		"CA only": {

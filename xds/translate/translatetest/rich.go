@@ -46,6 +46,13 @@ func RichProxy() *ir.Proxy {
 	}
 }
 
+// Access logs of RichProxy: trustgate's default JSON to stdout on the
+// HTTPS port, and a text format of the user's to a file on the plain one.
+var (
+	StdoutLog   = &ir.AccessLog{Path: "/dev/stdout", Encoding: ir.AccessLogJSON}
+	TextFileLog = &ir.AccessLog{Path: "/var/log/envoy/access.log", Encoding: ir.AccessLogText, Text: "%START_TIME% %RESPONSE_CODE% %REQ(:AUTHORITY)%"}
+)
+
 // Ptr returns a pointer to v.
 func Ptr[T any](v T) *T { return &v }
 
@@ -54,14 +61,14 @@ func httpListener() *ir.Listener {
 		Name: ir.ListenerName(80), Address: "0.0.0.0", Port: 80,
 		Chains: []*ir.Chain{{
 			Name: ir.ChainName(80, "http"),
-			HTTP: &ir.HTTPChain{StatPrefix: ir.StatPrefix(HTTPRoutes), RouteConfig: HTTPRoutes, UseRemoteAddress: true},
+			HTTP: &ir.HTTPChain{StatPrefix: ir.StatPrefix(HTTPRoutes), RouteConfig: HTTPRoutes, UseRemoteAddress: true, AccessLog: TextFileLog},
 		}},
 	}
 }
 
 func httpsListener() *ir.Listener {
 	return &ir.Listener{
-		Name: ir.ListenerName(443), Address: "0.0.0.0", Port: 443, TLSInspector: true,
+		Name: ir.ListenerName(443), Address: "0.0.0.0", Port: 443, TLSInspector: true, AccessLog: StdoutLog,
 		Chains: []*ir.Chain{
 			{
 				Name:                  ir.ChainName(443, "edge.gw.0"),
@@ -72,7 +79,7 @@ func httpsListener() *ir.Listener {
 				HTTP: &ir.HTTPChain{
 					StatPrefix: ir.StatPrefix(HTTPSRoutes), RouteConfig: HTTPSRoutes,
 					XFCC: &ir.XFCC{Mode: ir.XFCCSanitizeSet, Subject: true, URI: true, DNS: true},
-					CORS: true, UseRemoteAddress: true,
+					CORS: true, UseRemoteAddress: true, AccessLog: StdoutLog,
 				},
 			},
 			{
