@@ -224,7 +224,7 @@ func fieldRefs(text string) []string {
 		for _, s := range segs {
 			camel = camel || camelRE.MatchString(s)
 		}
-		if (camel || (isKind && len(segs) > 1)) && !(len(segs) == 1 && x509Terms[ref]) {
+		if (camel || (isKind && len(segs) > 1)) && (len(segs) != 1 || !x509Terms[ref]) {
 			out = append(out, ref)
 		}
 	}

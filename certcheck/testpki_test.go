@@ -172,19 +172,16 @@ func md5Cert(t testing.TB, s spec) *pair {
 }
 
 // mkCRL signs a CRL as issuer.
-func mkCRL(t testing.TB, issuer *pair, thisUpdate, nextUpdate time.Time, revoked ...*big.Int) []byte {
+func mkCRL(t testing.TB, issuer *pair, thisUpdate, nextUpdate time.Time) []byte {
 	t.Helper()
-	return mkCRLAs(t, issuer.cert, issuer.key, thisUpdate, nextUpdate, revoked...)
+	return mkCRLAs(t, issuer.cert, issuer.key, thisUpdate, nextUpdate)
 }
 
 // mkCRLAs signs a CRL with key under the name of cert (which may be a
 // variant of the real CA that Go accepts as a CRL issuer).
-func mkCRLAs(t testing.TB, cert *x509.Certificate, key crypto.Signer, thisUpdate, nextUpdate time.Time, revoked ...*big.Int) []byte {
+func mkCRLAs(t testing.TB, cert *x509.Certificate, key crypto.Signer, thisUpdate, nextUpdate time.Time) []byte {
 	t.Helper()
 	tmpl := &x509.RevocationList{Number: nextSerial(), ThisUpdate: thisUpdate, NextUpdate: nextUpdate}
-	for _, s := range revoked {
-		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: thisUpdate})
-	}
 	der, err := x509.CreateRevocationList(rand.Reader, tmpl, cert, key)
 	if err != nil {
 		t.Fatal(err)

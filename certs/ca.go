@@ -73,14 +73,14 @@ func Init(dir string, opts InitOptions) error {
 		return err
 	}
 	st := &state{Version: stateVersion, CASecretName: opts.CASecretName, CRLDays: opts.CRLDays}
-	root, err := newCA(dir, st, CARoot, rootName, nil, opts)
+	root, err := newCA(dir, st, caSpec{name: CARoot, subject: rootName}, opts)
 	if err != nil {
 		return err
 	}
 	cas := []*ca{root}
 	if opts.Intermediate {
 		interName := withCommonName(rootName, commonName(rootName)+" intermediate")
-		inter, err := newCA(dir, st, CAIntermediate, interName, root, opts)
+		inter, err := newCA(dir, st, caSpec{name: CAIntermediate, subject: interName, parent: root}, opts)
 		if err != nil {
 			return err
 		}
@@ -135,9 +135,18 @@ func initDefaults(opts InitOptions) InitOptions {
 	return opts
 }
 
-// newCA makes a CA key and certificate, self-signed when parent is nil, and
-// writes both to the state directory.
-func newCA(dir string, st *state, name string, subject pkix.Name, parent *ca, opts InitOptions) (*ca, error) {
+// caSpec names a CA to make: its name in the state directory, its subject,
+// and the CA that signs it (nil: self-signed).
+type caSpec struct {
+	name    string
+	subject pkix.Name
+	parent  *ca
+}
+
+// newCA makes a CA key and certificate, self-signed when spec.parent is nil,
+// and writes both to the state directory.
+func newCA(dir string, st *state, spec caSpec, opts InitOptions) (*ca, error) {
+	name, subject, parent := spec.name, spec.subject, spec.parent
 	key, err := generateKey(opts.Key)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -256,16 +255,4 @@ func writeSecret(is *Issued) error {
 		return err
 	}
 	return writeCAFiles(is.Dir, is.CAPEM, is.CRLPEM)
-}
-
-// keyAlgorithm names a key for messages.
-func keyAlgorithm(c *x509.Certificate) string {
-	switch k := c.PublicKey.(type) {
-	case *ecdsa.PublicKey:
-		return "ECDSA " + k.Curve.Params().Name
-	case *rsa.PublicKey:
-		return fmt.Sprintf("RSA %d", k.N.BitLen())
-	default:
-		return c.PublicKeyAlgorithm.String()
-	}
 }

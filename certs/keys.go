@@ -10,6 +10,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // KeyType is the algorithm of a generated key.
@@ -52,25 +54,23 @@ func encodeCert(der []byte) []byte {
 
 // parseCertPEM parses the first certificate of a PEM file.
 func parseCertPEM(b []byte) (*x509.Certificate, error) {
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			return nil, errors.New("no CERTIFICATE block")
-		}
-		if block.Type == "CERTIFICATE" {
-			return x509.ParseCertificate(block.Bytes)
-		}
+	certs, err := pembundle.Certificates(b)
+	if err != nil {
+		return nil, err
 	}
+	if len(certs) == 0 {
+		return nil, errors.New("no CERTIFICATE block")
+	}
+	return certs[0], nil
 }
 
 // parseKeyPEM parses the PKCS#8 key written by encodeKey.
 func parseKeyPEM(b []byte) (crypto.Signer, error) {
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "PRIVATE KEY" {
+	blocks, _ := pembundle.Decode(b)
+	if len(blocks) == 0 || blocks[0].Type != pembundle.PKCS8Key {
 		return nil, errors.New("no PRIVATE KEY block")
 	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	key, _, err := pembundle.ParseKey(pembundle.PKCS8Key, blocks[0].Bytes)
 	if err != nil {
 		return nil, err
 	}

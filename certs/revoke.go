@@ -1,13 +1,13 @@
 package certs
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // Revoke records the current certificate of a name as revoked at the given
@@ -120,14 +120,14 @@ func CRLs(dir string) ([]CRLInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		block, _ := pem.Decode(b)
-		if block == nil || block.Type != "X509 CRL" {
-			return nil, fmt.Errorf("%s: no X509 CRL block", path)
-		}
-		crl, err := x509.ParseRevocationList(block.Bytes)
+		crls, err := pembundle.CRLs(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if len(crls) == 0 {
+			return nil, fmt.Errorf("%s: no X509 CRL block", path)
+		}
+		crl := crls[0]
 		out = append(out, CRLInfo{
 			CA: rec.Name, Issuer: crl.Issuer.String(), Number: rec.CRLNumber,
 			ThisUpdate: crl.ThisUpdate, NextUpdate: crl.NextUpdate, Revoked: len(crl.RevokedCertificateEntries),

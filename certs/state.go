@@ -172,18 +172,6 @@ func (st *state) serialUsed(serial string) bool {
 	return false
 }
 
-// publishesCRLs reports whether the PKI publishes CRLs: once one was asked
-// for (init --crl, `certs crl`) or something was revoked. Until then no
-// ca.crl is written anywhere, so nothing can expire.
-func (st *state) publishesCRLs() bool {
-	for _, c := range st.CAs {
-		if c.CRLNumber > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // findCA returns the record of the named CA, or nil.
 func (st *state) findCA(name string) *caRecord {
 	for _, c := range st.CAs {

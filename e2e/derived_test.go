@@ -194,7 +194,7 @@ func checkVerify(t *testing.T, g *derivedGateway) {
 		}
 		var seen echoed
 		decodeErr := json.NewDecoder(resp.Body).Decode(&seen)
-		resp.Body.Close()
+		closeResponse(t, resp)
 		c.CloseIdleConnections()
 		t.Logf("%s: resumed=%v", what, resumed)
 		if resp.StatusCode != http.StatusOK || decodeErr != nil {

@@ -9,6 +9,9 @@
 //
 // The tests use trustgate as a user does: its binary, the certs package
 // (the development PKI), and pipeline.Load/Compile to check that their own
-// configuration compiles even where no Envoy is installed. They must not
-// import ir, translate or the server.
+// configuration compiles even where no Envoy is installed.
+// inprocess_test.go and the reload-safety tests (reload_*_test.go) run no
+// Envoy: they serve files as `trustgate serve` does (source/file and
+// xds/server, in process) to the fake Envoy of xds/server/envoytest, and edit
+// the files under it. They must not import ir, irbuild or translate.
 package e2e

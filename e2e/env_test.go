@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -82,8 +83,25 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// closeBody closes a response body and joins the error to *err: for
+// functions that read a response and return an error.
+func closeBody(resp *http.Response, err *error) {
+	*err = errors.Join(*err, resp.Body.Close())
+}
+
+// closeResponse closes a response body in a test.
+func closeResponse(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if err := resp.Body.Close(); err != nil {
+		t.Errorf("closing the response body: %v", err)
+	}
 }
 
 // process is a child process whose output is kept for failure messages.
@@ -246,16 +264,16 @@ func httpsClient(cfg *tls.Config, addr string) *http.Client {
 }
 
 // envoyStats reads Envoy's admin /stats (counters and gauges) into a map.
-func envoyStats(adminPort int) (map[string]int64, error) {
+func envoyStats(adminPort int) (out map[string]int64, err error) {
 	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/stats")
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp, &err)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("/stats: %s", resp.Status)
 	}
-	out := map[string]int64{}
+	out = map[string]int64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), ": ")

@@ -128,7 +128,7 @@ type echoed map[string][]string
 
 // get requests path and returns the status and, for a 200, the headers the
 // backend received.
-func get(c *http.Client, url string, header http.Header) (int, echoed, error) {
+func get(c *http.Client, url string, header http.Header) (status int, seen echoed, err error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		return 0, nil, err
@@ -140,7 +140,7 @@ func get(c *http.Client, url string, header http.Header) (int, echoed, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp, &err)
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return resp.StatusCode, nil, err
@@ -148,7 +148,6 @@ func get(c *http.Client, url string, header http.Header) (int, echoed, error) {
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, nil, nil
 	}
-	var seen echoed
 	if err := json.Unmarshal(body, &seen); err != nil {
 		return resp.StatusCode, nil, fmt.Errorf("backend answer %q: %v", body, err)
 	}
@@ -243,12 +242,12 @@ func makePKI(t *testing.T, dir string) {
 }
 
 // httpOK is nil when url answers 200.
-func httpOK(url string) error {
+func httpOK(url string) (err error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp, &err)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
@@ -423,7 +422,7 @@ func checkRevocation(t *testing.T, g *gateway) {
 	if err != nil {
 		t.Fatalf("bob's open connection: %v", err)
 	}
-	resp.Body.Close()
+	closeResponse(t, resp)
 	if !reused || resp.StatusCode != http.StatusOK {
 		t.Errorf("bob's open connection: reused=%v, HTTP %d; want the pre-push connection still serving 200", reused, resp.StatusCode)
 	}

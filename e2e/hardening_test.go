@@ -35,7 +35,7 @@ func checkNoResumption(t *testing.T, g *gateway) {
 			if err != nil {
 				t.Fatalf("%s connection %d: %v", name, i, err)
 			}
-			resp.Body.Close()
+			closeResponse(t, resp)
 			if resumed || resp.StatusCode != http.StatusOK {
 				t.Errorf("%s connection %d: resumed=%v, HTTP %d; want a full handshake and 200", name, i, resumed, resp.StatusCode)
 			}
@@ -76,7 +76,7 @@ func checkStreamBound(t *testing.T, g *gateway) {
 	if err != nil {
 		t.Fatalf("request: %v", err)
 	}
-	defer resp.Body.Close()
+	defer closeResponse(t, resp)
 	n, err := io.Copy(io.Discard, resp.Body)
 	elapsed := time.Since(start)
 	if err == nil && n >= slowBytes {

@@ -163,7 +163,7 @@ func TestEnvoyHosts(t *testing.T) {
 
 	// request sends SNI sni and Host host, with client certificate name
 	// ("" for none), and returns the status and the body.
-	request := func(sni, host, name string) (int, string, error) {
+	request := func(sni, host, name string) (status int, body string, err error) {
 		c := httpsClient(clientTLS(t, pki, sni, name), "127.0.0.1:"+strconv.Itoa(port))
 		req, err := http.NewRequest(http.MethodGet, "https://"+sni+":"+strconv.Itoa(port)+"/", nil)
 		if err != nil {
@@ -174,9 +174,9 @@ func TestEnvoyHosts(t *testing.T) {
 		if err != nil {
 			return 0, "", err
 		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body), err
+		defer closeBody(resp, &err)
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
 	}
 	waitFor(t, "www gets 200 through Envoy", func() error {
 		code, _, err := request("www.example.com", "www.example.com", "")

@@ -18,7 +18,7 @@ import (
 
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 )
@@ -163,16 +163,10 @@ func writeConfig(t *testing.T, path, routes string) {
 
 func startServer(t *testing.T, opts model.LoadOptions) (admin http.Handler, addr string) {
 	t.Helper()
+	src, err := file.New(file.Options{Input: opts, Debounce: 20 * time.Millisecond})
+	mustDo(t, err)
 	srv, err := server.New(server.Options{
-		Loader: func() (server.Config, error) {
-			cfg, err := pipeline.Load(opts, pipeline.ForServe())
-			if err != nil {
-				return nil, err
-			}
-			return cfg, nil
-		},
-		WatchPaths: append(append([]string(nil), opts.Paths...), opts.SecretsDirs...),
-		Debounce:   20 * time.Millisecond,
+		Source:     src,
 		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
 	})
 	mustDo(t, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/trustgate/trustgate/internal/slowwrite"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 )
@@ -91,19 +92,11 @@ func (r *rig) start(files map[string]string) {
 	t.Helper()
 	r.setFiles(files)
 	r.writes.Store(0)
+	src, err := file.New(file.Options{Input: r.loadOptions(), Debounce: rigDebounce, Settle: rigSettle})
+	mustDo(t, err)
 	srv, err := server.New(server.Options{
 		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
-		Loader: func() (server.Config, error) {
-			cfg, err := pipeline.Load(r.loadOptions(), pipeline.ForServe())
-			if err != nil {
-				return nil, err
-			}
-			return cfg, nil
-		},
-		WatchPaths: []string{r.cfgDir},
-		SecretsDir: r.secrets,
-		Debounce:   rigDebounce,
-		Settle:     rigSettle,
+		Source:     src,
 	})
 	mustDo(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -13,7 +13,6 @@ import (
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
-	"github.com/trustgate/trustgate/xds/ir"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -31,7 +30,11 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "examples:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "examples:", err)
+		}
+	}()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "trustgate"), "./cmd/trustgate")
 	build.Dir = ".." // the repository root
 	if out, err := build.CombinedOutput(); err != nil {
@@ -153,7 +156,7 @@ func prepare(t *testing.T, name string) *example {
 		// Warnings are shown (go test -v), not failed on: several are
 		// about the throw-away certificates themselves (e.g. a CRL's
 		// nextUpdate within the expiry-warning window).
-		out, err := cfg.Build(ir.Node{Labels: labels})
+		out, err := cfg.Build(pipeline.Node{Labels: labels})
 		if err != nil {
 			t.Fatalf("Build(%s): %v", key, err)
 		}

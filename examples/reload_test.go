@@ -21,6 +21,7 @@ import (
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 )
@@ -72,17 +73,11 @@ func serveExample(t *testing.T, ex *example) *served {
 	// of full states serves every group's clients.
 	s.full = envoytest.NewFullStates(states...)
 
+	src, err := file.New(file.Options{Input: s.loadOptions(), Debounce: 20 * time.Millisecond, Settle: exampleSettle})
+	must(t, err)
 	srv, err := server.New(server.Options{
 		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
-		Loader: func() (server.Config, error) {
-			cfg, err := pipeline.Load(s.loadOptions(), pipeline.ForServe())
-			if err != nil {
-				return nil, err
-			}
-			return cfg, nil
-		},
-		WatchPaths: s.paths, SecretsDir: ex.certs,
-		Debounce: 20 * time.Millisecond, Settle: exampleSettle,
+		Source:     src,
 	})
 	must(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

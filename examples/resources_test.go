@@ -15,7 +15,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	rbachttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -126,9 +126,9 @@ func hcm(t *testing.T, fc *listenerv3.FilterChain) *hcmv3.HttpConnectionManager 
 }
 
 // tcpProxy returns a chain's tcp_proxy.
-func tcpProxy(t *testing.T, fc *listenerv3.FilterChain) *tcpproxyv3.TcpProxy {
+func tcpProxy(t *testing.T, fc *listenerv3.FilterChain) *tcpv3.TcpProxy {
 	t.Helper()
-	return networkFilter[*tcpproxyv3.TcpProxy](t, fc, wellknown.TCPProxy)
+	return networkFilter[*tcpv3.TcpProxy](t, fc, wellknown.TCPProxy)
 }
 
 // rbacFilters returns the configs of an HCM's RBAC filters, in order.

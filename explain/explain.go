@@ -2,7 +2,6 @@ package explain
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustgate/trustgate/internal/pembundle"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
-	"github.com/trustgate/trustgate/xds/ir"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -38,7 +37,7 @@ type Query struct {
 const DefaultSourceIP = "192.0.2.1"
 
 // Explain compiles the proxy group's resources and explains the query.
-func Explain(cfg *pipeline.Config, node ir.Node, q Query, now time.Time) (*envoymodel.Trace, error) {
+func Explain(cfg *pipeline.Config, node pipeline.Node, q Query, now time.Time) (*envoymodel.Trace, error) {
 	out, err := cfg.Build(node)
 	if err != nil {
 		return nil, err
@@ -123,16 +122,9 @@ func readChain(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--cert: %w", err)
 	}
-	var out []*x509.Certificate
-	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("--cert %s: %w", path, err)
-		}
-		out = append(out, c)
+	out, err := pembundle.Certificates(b)
+	if err != nil {
+		return nil, fmt.Errorf("--cert %s: %w", path, err)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("--cert " + path + ": no CERTIFICATE block")

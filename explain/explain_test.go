@@ -12,12 +12,11 @@ import (
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
-	"github.com/trustgate/trustgate/xds/ir"
 )
 
 // kymaConfig loads the golden Kyma case (seed 003's scenario: an ALLOW on
 // the client's X-Client-Ssl-Cn) as serve would, for its only proxy group.
-func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*pipeline.Config, ir.Node) {
+func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*pipeline.Config, pipeline.Node) {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "kyma.yaml")
 	writeExpanded(t, p, filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "kyma.in.yaml"), src)
@@ -29,7 +28,7 @@ func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*pipeline.Config, ir.Node)
 	if len(sels) != 1 {
 		t.Fatalf("%d selectors", len(sels))
 	}
-	return cfg, ir.Node{Labels: sels[0]}
+	return cfg, pipeline.Node{Labels: sels[0]}
 }
 
 // TestExplainKyma runs seed 003's scenarios.

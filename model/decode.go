@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/trustgate/trustgate/internal/suggest"
 )
 
 // Limits that keep a hostile document from exhausting memory: YAML aliases
@@ -471,13 +473,12 @@ func closestField(key string, fields map[string][]int) string {
 			return name
 		}
 	}
+	// suggest.Closest compares case-sensitively; the distance of the
+	// lower-cased names gives the same ties, in the names' sorted order.
 	limit := max(2, len(key)/3)
 	best, bestD := "", limit+1
 	for _, name := range names {
-		if abs(len(name)-len(key)) > limit {
-			continue
-		}
-		if d := editDistance(strings.ToLower(key), strings.ToLower(name)); d < bestD {
+		if d := suggest.Distance(strings.ToLower(key), strings.ToLower(name)); d < bestD {
 			best, bestD = name, d
 		}
 	}

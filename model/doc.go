@@ -4,8 +4,8 @@
 // the access-log fields are read) and trustgate's own
 // ClientCertificatePolicy.
 //
-// Pipeline position: files -> Load -> Validate (this package) -> ir.Build ->
-// translate -> server.
+// Pipeline position: files -> Load -> Validate (this package) -> irbuild.Build
+// -> translate -> server.
 //
 // Load reads YAML files and directories (a mounted ConfigMap's ..data layout
 // included) and a secrets directory, decoding each document with the line of
@@ -21,9 +21,10 @@
 // semantic error at once, and LoadAndValidate reports both stages' in one
 // run.
 // ResolveCredential and ResolveCACredential are the one place secret names
-// are resolved, for Validate and ir.Build alike.
+// are resolved, for Validate and irbuild.Build alike.
 //
 // This package must not import go-control-plane, Envoy protos or any other
-// trustgate package: the IR (xds/ir) is the contract between the model and
-// the translator.
+// trustgate package but the leaves in internal/ (envoyfmt, re2size,
+// pembundle, regularfile, suggest): the IR (xds/ir) is the contract between the model and
+// the translator, and xds/irbuild the only bridge from one to the other.
 package model

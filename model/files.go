@@ -3,11 +3,10 @@ package model
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"syscall"
+
+	"github.com/trustgate/trustgate/internal/regularfile"
 )
 
 // Size limits of the files Load reads. A configuration file may hold
@@ -17,62 +16,6 @@ const (
 	maxFileSize       = 16 << 20 // a certificate, key, CA bundle or CRL file
 	maxConfigFileSize = 64 << 20 // a YAML configuration file
 )
-
-// readRegular reads a regular file of at most limit bytes. A device or pipe
-// named by mistake would never end (/dev/zero) or block on open (a FIFO
-// with no writer), which would stall every later reload. So the type is
-// checked before opening, and again on the opened file: a file swapped for
-// a link to a FIFO between the two is opened without blocking (O_NONBLOCK)
-// and refused.
-func readRegular(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRegular(path, st.Mode()); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close() // read-only: a close error loses nothing
-	if st, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if err := checkRegular(path, st.Mode()); err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
-// checkRegular refuses anything but a regular file, naming what it is.
-func checkRegular(path string, m fs.FileMode) error {
-	var what string
-	switch {
-	case m.IsRegular():
-		return nil
-	case m.IsDir():
-		what = "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		what = "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		what = "a socket"
-	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
-		what = "a device"
-	default:
-		what = "not a regular file (" + m.Type().String() + ")"
-		return fmt.Errorf("%s is %s; trustgate reads only regular files", path, what)
-	}
-	return fmt.Errorf("%s is %s, not a regular file; trustgate reads only regular files", path, what)
-}
 
 // File returns the contents of a file named by one of o's file fields
 // (serverCertificate, caCertificates, ...), read during Load: a relative
@@ -122,7 +65,7 @@ func (l *loader) readFiles(o *Object, fields []fileField) {
 		if _, done := l.cfg.Files[abs]; done {
 			continue
 		}
-		b, err := readRegular(abs, maxFileSize)
+		b, err := regularfile.Read(abs, maxFileSize)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			l.errs.Add(o.Errorf(f.path, "file %s not found", abs))

@@ -1,27 +1,22 @@
 package model
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
-	"math/big"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/trustgate/trustgate/certs"
 )
 
-// testPKI is throw-away PEM made with crypto/x509 for the tests: a CA, a
-// server certificate and key signed by it, and an empty CRL of the CA.
+// testPKI is throw-away PEM from the development PKI (package certs): a CA,
+// a server certificate and key signed by it, and an empty CRL of the CA.
 type testPKI struct {
 	CA, Cert, Key, CRL []byte
 }
@@ -29,8 +24,20 @@ type testPKI struct {
 var (
 	pkiOnce sync.Once
 	pki     testPKI
+	pkiDir  string
 	pkiErr  error
 )
+
+// TestMain removes the test PKI after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pkiDir != "" {
+		if err := os.RemoveAll(pkiDir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	os.Exit(code)
+}
 
 // getPKI returns the test PKI, made once per test binary.
 func getPKI(t testing.TB) testPKI {
@@ -43,54 +50,19 @@ func getPKI(t testing.TB) testPKI {
 }
 
 func makePKI() (testPKI, error) {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	dir, err := os.MkdirTemp("", "trustgate-model-pki-")
 	if err != nil {
 		return testPKI{}, err
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	pkiDir = dir
+	if err := certs.Init(dir, certs.InitOptions{CommonName: "test CA", CRL: true}); err != nil {
+		return testPKI{}, err
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	is, err := certs.Issue(dir, certs.KindServer, certs.IssueOptions{Name: "httpbin", Hosts: []string{"httpbin.example.com"}})
 	if err != nil {
 		return testPKI{}, err
 	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return testPKI{}, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return testPKI{}, err
-	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "httpbin.example.com"},
-		DNSNames:  []string{"httpbin.example.com"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return testPKI{}, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return testPKI{}, err
-	}
-	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number: big.NewInt(1), ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour),
-	}, ca, caKey)
-	if err != nil {
-		return testPKI{}, err
-	}
-	enc := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
-	return testPKI{
-		CA: enc("CERTIFICATE", caDER), Cert: enc("CERTIFICATE", leafDER),
-		Key: enc("PRIVATE KEY", keyDER), CRL: enc("X509 CRL", crlDER),
-	}, nil
+	return testPKI{CA: is.CAPEM, Cert: is.CertPEM, Key: is.KeyPEM, CRL: is.CRLPEM}, nil
 }
 
 // secretDoc renders a v1 Secret whose data holds the given keys (base64).

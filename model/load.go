@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/trustgate/trustgate/internal/regularfile"
 )
 
 // Load reads every object from opts.Paths and opts.SecretsDirs, with the
@@ -107,7 +109,7 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // loading it as such would take every object of the file away from the
 // proxies.
 func (l *loader) loadFile(file string) {
-	data, err := readRegular(file, maxConfigFileSize)
+	data, err := regularfile.Read(file, maxConfigFileSize)
 	if err != nil {
 		l.errs.Add(&FieldError{File: file, Msg: err.Error(), Code: CodeFileUnreadable})
 		return

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // Certificate material reaches Envoy as PEM only: its default validator
@@ -23,16 +23,6 @@ import (
 // certificate material, applied to Secret values, secrets-directory files and
 // the files Istio's file fields name.
 
-// PEM block types of converted DER.
-const (
-	blockCert  = "CERTIFICATE"
-	blockCRL   = "X509 CRL"
-	blockPKCS8 = "PRIVATE KEY"
-	blockPKCS1 = "RSA PRIVATE KEY"
-	blockSEC1  = "EC PRIVATE KEY"
-	blockPKCS7 = "PKCS7"
-)
-
 // oidSignedData is PKCS#7 signedData (RFC 2315), the container of .p7b and
 // .p7c certificate bundles.
 var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
@@ -44,7 +34,7 @@ var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 // Anything else, or DER that does not parse, is returned unchanged for
 // validation to report with derHint.
 func toPEM(data []byte) []byte {
-	if bytes.Contains(data, []byte("-----BEGIN ")) {
+	if bytes.Contains(data, []byte(pembundle.BeginMarker)) {
 		return expandPKCS7Blocks(data)
 	}
 	if out, err := derToPEM(data); err == nil {
@@ -87,25 +77,16 @@ func derToPEM(data []byte) ([]byte, error) {
 // derBlocks names one DER object by parsing it.
 func derBlocks(der []byte) ([]*pem.Block, error) {
 	if _, err := x509.ParseCertificate(der); err == nil {
-		return []*pem.Block{{Type: blockCert, Bytes: der}}, nil
+		return []*pem.Block{{Type: pembundle.Cert, Bytes: der}}, nil
 	}
 	if _, err := x509.ParseRevocationList(der); err == nil {
-		return []*pem.Block{{Type: blockCRL, Bytes: der}}, nil
+		return []*pem.Block{{Type: pembundle.CRL, Bytes: der}}, nil
 	}
 	if blocks, err := pkcs7Blocks(der); err == nil {
 		return blocks, nil
 	}
-	for _, k := range []struct {
-		typ   string
-		parse func([]byte) error
-	}{
-		{blockPKCS8, func(d []byte) error { _, err := x509.ParsePKCS8PrivateKey(d); return err }},
-		{blockPKCS1, func(d []byte) error { _, err := x509.ParsePKCS1PrivateKey(d); return err }},
-		{blockSEC1, func(d []byte) error { _, err := x509.ParseECPrivateKey(d); return err }},
-	} {
-		if k.parse(der) == nil {
-			return []*pem.Block{{Type: k.typ, Bytes: der}}, nil
-		}
+	if _, format, err := pembundle.ParseKey(pembundle.PKCS8Key, der); err == nil {
+		return []*pem.Block{{Type: format, Bytes: der}}, nil
 	}
 	_, err := x509.ParseCertificate(der)
 	return nil, fmt.Errorf("neither a certificate, a CRL, a PKCS#7 bundle nor a private key (as a certificate: %v)", err)
@@ -141,8 +122,8 @@ func pkcs7Blocks(der []byte) ([]*pem.Block, error) {
 		ok   func([]byte) error
 		what string
 	}{
-		{p.Content.Certificates, blockCert, func(d []byte) error { _, err := x509.ParseCertificate(d); return err }, "certificate"},
-		{p.Content.CRLs, blockCRL, func(d []byte) error { _, err := x509.ParseRevocationList(d); return err }, "CRL"},
+		{p.Content.Certificates, pembundle.Cert, func(d []byte) error { _, err := x509.ParseCertificate(d); return err }, "certificate"},
+		{p.Content.CRLs, pembundle.CRL, func(d []byte) error { _, err := x509.ParseRevocationList(d); return err }, "CRL"},
 	} {
 		for rest := set.raw.Bytes; len(rest) > 0; {
 			var item asn1.RawValue
@@ -167,7 +148,7 @@ func pkcs7Blocks(der []byte) ([]*pem.Block, error) {
 // CRLs it holds; other text is kept as it is. A block that does not parse
 // is kept, for validation to report.
 func expandPKCS7Blocks(data []byte) []byte {
-	begin := []byte("-----BEGIN " + blockPKCS7 + "-----")
+	begin := []byte(pembundle.BeginMarker + pembundle.PKCS7 + "-----")
 	if !bytes.Contains(data, begin) {
 		return data
 	}
@@ -197,24 +178,15 @@ func expandPKCS7Blocks(data []byte) []byte {
 // converted: DER that does not parse, base64 of PEM or of DER. It returns
 // "" for anything else.
 func derHint(data []byte) string {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return ""
-	}
-	if trimmed[0] == 0x30 {
+	switch pembundle.Classify(data) {
+	case pembundle.DER:
 		_, err := derToPEM(data)
 		return fmt.Sprintf(" (the data is binary DER that trustgate could not read: %v; convert it to PEM with "+
 			"'openssl x509 -inform der -in F -out F.pem', 'openssl crl -inform der ...' for a CRL, "+
 			"'openssl pkcs7 -inform der -print_certs ...' for a .p7b bundle, or 'openssl pkey -inform der ...' for a key)", err)
-	}
-	compact := strings.Join(strings.Fields(string(trimmed)), "")
-	dec, err := base64.StdEncoding.DecodeString(compact)
-	switch {
-	case err != nil:
-		return ""
-	case bytes.Contains(dec, []byte("-----BEGIN ")):
+	case pembundle.Base64PEM:
 		return " (the value is base64 of PEM, encoded twice: a Secret's data values are base64 once, and stringData values are plain PEM)"
-	case len(dec) > 0 && dec[0] == 0x30:
+	case pembundle.Base64DER:
 		return " (the value is base64 without PEM armour: put it between '-----BEGIN CERTIFICATE-----' and '-----END CERTIFICATE-----' lines (X509 CRL for a CRL), or give the binary DER file)"
 	}
 	return ""

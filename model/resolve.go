@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/trustgate/trustgate/internal/suggest"
 )
 
 // Credential is a resolved secret's material.
@@ -197,48 +200,10 @@ func didYouMean(name string, candidates []string) string {
 	if len(name) > maxLen {
 		return ""
 	}
-	limit := max(2, len(name)/3)
-	best, bestD := "", limit+1
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	for _, cand := range sorted {
-		if cand == name || len(cand) > maxLen || abs(len(cand)-len(name)) > limit {
-			continue
-		}
-		if d := editDistance(name, cand); d < bestD {
-			best, bestD = cand, d
-		}
-	}
+	short := slices.DeleteFunc(slices.Clone(candidates), func(c string) bool { return len(c) > maxLen })
+	best := suggest.Closest(name, short, max(2, len(name)/3))
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func abs(i int) int {
-	if i < 0 {
-		return -i
-	}
-	return i
-}
-
-// editDistance is the Levenshtein distance between a and b, by bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

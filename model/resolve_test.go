@@ -44,12 +44,7 @@ func loadResolveConfig(t *testing.T) (*Config, string) {
 func TestResolveCredential(t *testing.T) {
 	cfg, dir := loadResolveConfig(t)
 	file := filepath.Join(dir, "conf/secrets.yaml")
-	tests := map[string]struct {
-		name    string
-		want    *Credential
-		wantErr string
-		is      error
-	}{
+	tests := map[string]resolveCase{
 		"the object's namespace": {
 			name: "in-web",
 			want: &Credential{Name: "in-web", Namespace: "web", Origin: file + ":1 Secret web/in-web", Cert: []byte("C1"), Key: []byte("K1")},
@@ -85,13 +80,23 @@ func TestResolveCredential(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := cfg.ResolveCredential("web", tc.name)
-			checkResolve(t, got, err, tc.want, tc.wantErr, tc.is)
+			checkResolve(t, got, err, tc)
 		})
 	}
 }
 
-func checkResolve(t *testing.T, got *Credential, err error, want *Credential, wantErr string, is error) {
+// resolveCase is a credential name and what resolving it gives: want, or an
+// error reading wantErr for which errors.Is(err, is) holds.
+type resolveCase struct {
+	name    string
+	want    *Credential
+	wantErr string
+	is      error
+}
+
+func checkResolve(t *testing.T, got *Credential, err error, tc resolveCase) {
 	t.Helper()
+	want, wantErr, is := tc.want, tc.wantErr, tc.is
 	if wantErr != "" {
 		if err == nil || err.Error() != wantErr {
 			t.Fatalf("error = %v\nwant    %s", err, wantErr)
@@ -112,12 +117,7 @@ func checkResolve(t *testing.T, got *Credential, err error, want *Credential, wa
 func TestResolveCACredential(t *testing.T) {
 	cfg, dir := loadResolveConfig(t)
 	file := filepath.Join(dir, "conf/secrets.yaml")
-	tests := map[string]struct {
-		name    string
-		want    *Credential
-		wantErr string
-		is      error
-	}{
+	tests := map[string]resolveCase{
 		"<name>-cacert wins over the secret's own ca.crt": {
 			name: "httpbin-credential",
 			want: &Credential{Name: "httpbin-credential-cacert", Namespace: "web", Origin: file + ":36 Secret web/httpbin-credential-cacert", CA: []byte("CA"), CRL: []byte("CRL")},
@@ -145,7 +145,7 @@ func TestResolveCACredential(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := cfg.ResolveCACredential("web", tc.name)
-			checkResolve(t, got, err, tc.want, tc.wantErr, tc.is)
+			checkResolve(t, got, err, tc)
 		})
 	}
 }

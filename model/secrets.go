@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/trustgate/trustgate/internal/regularfile"
 )
 
 // Secret keys, as Istio reads them: the generic names first, then the
@@ -203,7 +205,7 @@ func (l *loader) loadSecretDir(p, name string) {
 		StringData: map[string]string{},
 	}
 	for _, k := range secretKeys {
-		b, err := readRegular(filepath.Join(p, k), maxFileSize)
+		b, err := regularfile.Read(filepath.Join(p, k), maxFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

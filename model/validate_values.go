@@ -3,7 +3,6 @@ package model
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/internal/envoyfmt"
+	"github.com/trustgate/trustgate/internal/pembundle"
 	"github.com/trustgate/trustgate/internal/re2size"
 )
 
@@ -231,33 +231,28 @@ func checkCertHash(s string) error {
 
 // PEM block types trustgate expects in each role.
 const (
-	pemCert = "CERTIFICATE"
-	pemKey  = "PRIVATE KEY" // also "RSA PRIVATE KEY", "EC PRIVATE KEY"
-	pemCRL  = "X509 CRL"
+	pemCert = pembundle.Cert
+	pemKey  = pembundle.PKCS8Key // also "RSA PRIVATE KEY", "EC PRIVATE KEY"
+	pemCRL  = pembundle.CRL
 )
 
 // checkPEM checks that b holds PEM blocks of the wanted type. Text around
 // the blocks is allowed (openssl writes it); deep certificate checks are
 // another package's job.
 func checkPEM(b []byte, want string) error {
-	n := 0
-	for rest := b; ; n++ {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
+	blocks, _ := pembundle.Decode(b)
+	for n, block := range blocks {
 		ok := block.Type == want
 		if want == pemKey {
 			// openssl ecparam -genkey writes an EC PARAMETERS block
 			// before the key; the key readers skip it.
-			ok = strings.HasSuffix(block.Type, pemKey) || block.Type == "EC PARAMETERS"
+			ok = strings.HasSuffix(block.Type, pemKey) || block.Type == pembundle.ECParams
 		}
 		if !ok {
 			return fmt.Errorf("PEM block %d is %q; expected %q", n+1, block.Type, want)
 		}
 	}
-	if n == 0 {
+	if len(blocks) == 0 {
 		return fmt.Errorf("no PEM %q block found%s", want, derHint(b))
 	}
 	return nil

@@ -12,15 +12,15 @@ import (
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
 // writeScaleConfig writes n mTLS hosts on port 443, each its own Gateway
 // server (own filter chain and route configuration, as every TLS server gets)
 // with a VirtualService of two routes to its own backend, all sharing one
-// wildcard certificate and client CA: the shape of perf.md's "1,000
-// Gateway+VirtualService" anchor.
+// wildcard certificate and client CA: the shape of the "gateways" case of
+// Istio's pilot/pkg/xds/bench_test.go (1,000 Gateway + VirtualService).
 func writeScaleConfig(b *testing.B, n int) model.LoadOptions {
 	b.Helper()
 	dir := b.TempDir()
@@ -75,7 +75,7 @@ func BenchmarkTranslate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			proxy, err := ir.Build(m, ir.Node{Labels: map[string]string{"istio": "ingressgateway"}})
+			proxy, err := irbuild.Build(m, irbuild.Node{Labels: map[string]string{"istio": "ingressgateway"}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -20,7 +20,7 @@ import (
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 )
 
 // TestGolden translates every testdata/<case>.in.yaml and compares the Envoy
@@ -64,7 +64,7 @@ func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 		t.Fatalf("load: %v", err)
 	}
 	labels := caseLabels(t, cfg, src)
-	out, err := cfg.Build(ir.Node{Labels: labels})
+	out, err := cfg.Build(irbuild.Node{Labels: labels})
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 )
 
 // TestLocalRepliesBypassRBAC checks the answers trustgate makes itself (the
@@ -59,7 +59,7 @@ func isLocalReply(vh *routev3.VirtualHost, r *routev3.Route) bool {
 	if r.GetRoute() != nil {
 		return false
 	}
-	return r.GetName() == ir.MisdirectedVirtualHost || strings.HasSuffix(r.GetName(), "/no-client-certificate")
+	return r.GetName() == irbuild.MisdirectedVirtualHost || strings.HasSuffix(r.GetName(), "/no-client-certificate")
 }
 
 // rbacBypass reports whether r carries an RBACPerRoute without rules, which

@@ -11,7 +11,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -131,7 +131,7 @@ func (c isolationCase) translate(t *testing.T) *translate.Resources {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("%v: validate: %v", c, err)
 	}
-	p, err := ir.Build(cfg, ir.Node{ID: "test", Labels: map[string]string{"istio": "ingressgateway"}})
+	p, err := irbuild.Build(cfg, irbuild.Node{ID: "test", Labels: map[string]string{"istio": "ingressgateway"}})
 	if err != nil {
 		t.Fatalf("%v: build: %v", c, err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -77,7 +77,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 	var errs model.Errors
 	var other []error
 	for _, labels := range c.groups() {
-		out, err := c.build(ir.Node{Labels: labels})
+		out, err := c.build(irbuild.Node{Labels: labels})
 		if err != nil {
 			if !collect(&errs, err) {
 				other = append(other, err)
@@ -102,7 +102,7 @@ func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
 // entries are not reported: a mounted directory commonly holds others (the
 // client certificates handed to curl in the examples, say).
 func (c *Config) configWarnings() []*model.FieldError {
-	out := append(ir.UnservedHosts(c.model), c.model.Warnings...)
+	out := append(irbuild.UnservedHosts(c.model), c.model.Warnings...)
 	out = append(out, c.model.ShortNameWarnings()...)
 	for _, s := range c.model.Secrets {
 		if s.FromSecretsDir() || c.used[s.Origin()] {
@@ -118,7 +118,7 @@ func (c *Config) configWarnings() []*model.FieldError {
 // groups are the label sets to build at load: every Gateway selector, or one
 // empty set when there is none.
 func (c *Config) groups() []map[string]string {
-	sels := ir.Selectors(c.model)
+	sels := irbuild.Selectors(c.model)
 	if len(sels) == 0 {
 		return []map[string]string{{}}
 	}
@@ -142,15 +142,15 @@ func (c *Config) Findings() []*model.FieldError { return c.warnings }
 // a key that two label sets could share would hand one group's listeners and
 // private keys to the other. Other label sets are built afresh each time;
 // the server keeps what it compiled.
-func (c *Config) Build(node ir.Node) (*Output, error) {
+func (c *Config) Build(node irbuild.Node) (*Output, error) {
 	if out, ok := c.byNode[labelset.Key(node.Labels)]; ok {
 		return out, nil
 	}
 	return c.build(node)
 }
 
-func (c *Config) build(node ir.Node) (*Output, error) {
-	proxy, err := ir.Build(c.model, node)
+func (c *Config) build(node irbuild.Node) (*Output, error) {
+	proxy, buildFindings, err := irbuild.BuildWithFindings(c.model, node)
 	if err != nil {
 		return nil, err
 	}
@@ -170,14 +170,14 @@ func (c *Config) build(node ir.Node) (*Output, error) {
 	if err := checkSizes(node, proxy, res); err != nil {
 		return nil, err
 	}
-	findings := dedupe(append(append([]*model.FieldError(nil), proxy.Findings...), warnings...))
+	findings := dedupe(append(append([]*model.FieldError(nil), buildFindings...), warnings...))
 	return &Output{Resources: res, Warnings: lines(findings), Findings: findings}, nil
 }
 
 // Compile returns the checked resources for the proxy group with these labels
 // (the server's view; warnings were reported at Load).
 func (c *Config) Compile(labels map[string]string) (*translate.Resources, error) {
-	out, err := c.Build(ir.Node{Labels: labels})
+	out, err := c.Build(irbuild.Node{Labels: labels})
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,15 @@ func (c *Config) Compile(labels map[string]string) (*translate.Resources, error)
 
 // Selectors returns the distinct Gateway selectors: the label sets of the
 // proxy groups this configuration programs.
-func (c *Config) Selectors() []map[string]string { return ir.Selectors(c.model) }
+func (c *Config) Selectors() []map[string]string { return irbuild.Selectors(c.model) }
+
+// Selectors reads the distinct Gateway selectors of whatever of opts
+// loads, errors or not: what a shell completion of --node-labels offers
+// while the configuration is still being written.
+func Selectors(opts model.LoadOptions) []map[string]string {
+	m, _ := model.Load(opts) // the errors are check's to report; m holds what decoded
+	return irbuild.Selectors(m)
+}
 
 // dedupe drops findings that read the same as an earlier one.
 func dedupe(in []*model.FieldError) []*model.FieldError {

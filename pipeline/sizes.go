@@ -7,7 +7,7 @@ import (
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
-	"github.com/trustgate/trustgate/xds/server/sendlimit"
+	"github.com/trustgate/trustgate/xds/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -17,7 +17,7 @@ import (
 // reload say so first, naming the object. A secret too large alone is
 // named by where it is defined; a type too large together, by its group and
 // its largest resources.
-func checkSizes(node ir.Node, proxy *ir.Proxy, res *translate.Resources) error {
+func checkSizes(node Node, proxy *ir.Proxy, res *translate.Resources) error {
 	over := sendlimit.Check(res)
 	if len(over) == 0 {
 		return nil

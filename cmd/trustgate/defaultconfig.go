@@ -45,10 +45,10 @@ func writeDefaultConfig(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o750); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config", "gateway.yaml"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config", "gateway.yaml"), b, 0o600); err != nil {
 		return err
 	}
 	pki := filepath.Join(dir, "pki")

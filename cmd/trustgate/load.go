@@ -9,7 +9,6 @@ import (
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
-	"github.com/trustgate/trustgate/xds/ir"
 )
 
 // loadConfig loads the configuration; its errors, one "file:line: ..."
@@ -46,12 +45,8 @@ func selectorCompletions(cf *configFlags, args []string) []cobra.Completion {
 	if err != nil {
 		return nil
 	}
-	m, _ := model.Load(opts) // whatever loads is worth completing from; errors are check's to report
-	if m == nil {
-		return nil
-	}
 	var out []cobra.Completion
-	for _, s := range ir.Selectors(m) {
+	for _, s := range pipeline.Selectors(opts) {
 		out = append(out, labelset.Key(s))
 	}
 	sort.Strings(out)

@@ -56,15 +56,14 @@ func (tr *transcript) run(wantCode int, args ...string) string {
 // leakFixture is a working configuration whose secrets hold private keys,
 // broken ones whose errors name secrets, and the PKI of xDS over mutual TLS.
 type leakFixture struct {
-	dir                string
-	config, secrets    string
-	broken             map[string][2]string // name -> config, secrets dir
-	xdsPKI             string
-	xdsCert, xdsKey    string
-	xdsCA, authz       string
-	proxy              xdstlstest.Client
-	keys               []privateKey
-	gatewayKeyFormsPEM string // a form of the gateway key as translate --show-secrets prints it
+	dir             string
+	config, secrets string
+	broken          map[string][2]string // name -> config, secrets dir
+	xdsPKI          string
+	xdsCert, xdsKey string
+	xdsCA, authz    string
+	proxy           xdstlstest.Client
+	keys            []privateKey
 }
 
 func newLeakFixture(t *testing.T, tr *transcript) *leakFixture {

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/xdstls"
 )
@@ -67,8 +67,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.xdsAddr, "xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
 	fs.StringVar(&f.adminAddr, "admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...; /debug/pprof/ on loopback only)")
-	fs.DurationVar(&f.debounce, "debounce", server.DefaultDebounce, "quiet `time` after a file change before reloading")
-	fs.DurationVar(&f.settle, "settle", server.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
+	fs.DurationVar(&f.debounce, "debounce", file.DefaultDebounce, "quiet `time` after a file change before reloading")
+	fs.DurationVar(&f.settle, "settle", file.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
 	fs.BoolVar(&f.allowEmpty, "allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
 	fs.BoolVar(&f.waitForConfig, "wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
@@ -110,15 +110,22 @@ func serve(cmd *cobra.Command, args []string, cf *configFlags, f *serveFlags, li
 	defer stop()
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
+	src, err := file.New(file.Options{
+		Input:    opts,
+		Load:     crls.wrap(file.Loader(opts, log)),
+		Debounce: f.debounce,
+		Settle:   f.settle,
+		Logger:   log,
+	})
+	if err != nil {
+		log.Error("server stopped", "error", err)
+		return exitCode(1)
+	}
 	srv, err := server.New(server.Options{
-		Loader: crls.wrap(loader(opts, log)),
-		// The secrets directories are watched like the configuration.
-		WatchPaths: append(append([]string(nil), opts.Paths...), opts.SecretsDirs...),
-		Debounce:   f.debounce,
-		Settle:     f.settle,
-		XDSAddr:    f.xdsAddr,
-		AdminAddr:  f.adminAddr,
-		Logger:     log,
+		Source:    src,
+		XDSAddr:   f.xdsAddr,
+		AdminAddr: f.adminAddr,
+		Logger:    log,
 
 		AllowEmptyGroups:     f.allowEmpty,
 		RequireInitialConfig: !f.waitForConfig,
@@ -156,22 +163,6 @@ func reloadOnHangup(ctx context.Context, srv *server.Server) {
 		case <-hup:
 			_ = srv.Reload(ctx)
 		}
-	}
-}
-
-// loader adapts pipeline.Load to the server: every reload reads the files
-// again; warnings are logged here, errors by the server's Reload (one line
-// each), which keeps the last good configuration.
-func loader(opts model.LoadOptions, log *slog.Logger) server.Loader {
-	return func() (server.Config, error) {
-		cfg, err := pipeline.Load(opts, pipeline.ForServe())
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range cfg.Warnings() {
-			log.Warn("configuration warning", "warning", w)
-		}
-		return cfg, nil
 	}
 }
 

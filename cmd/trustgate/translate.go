@@ -10,7 +10,6 @@ import (
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
-	"github.com/trustgate/trustgate/xds/ir"
 )
 
 func newTranslateCmd() *cobra.Command {
@@ -68,28 +67,28 @@ func newTranslateCmd() *cobra.Command {
 
 // nodeFor picks the proxy group: the given labels, which some Gateway must
 // select, or the configuration's only Gateway selector.
-func nodeFor(cfg *pipeline.Config, id, labels string) (ir.Node, error) {
+func nodeFor(cfg *pipeline.Config, id, labels string) (pipeline.Node, error) {
 	if labels != "" {
 		l, err := parseLabels(labels)
 		if err != nil {
-			return ir.Node{}, err
+			return pipeline.Node{}, err
 		}
 		if err := dump.CheckSelected(cfg.Selectors(), l); err != nil {
-			return ir.Node{}, fmt.Errorf("%w; choose one with --node-labels", err)
+			return pipeline.Node{}, fmt.Errorf("%w; choose one with --node-labels", err)
 		}
-		return ir.Node{ID: id, Labels: l}, nil
+		return pipeline.Node{ID: id, Labels: l}, nil
 	}
 	sels := cfg.Selectors()
 	switch len(sels) {
 	case 0:
-		return ir.Node{ID: id}, nil
+		return pipeline.Node{ID: id}, nil
 	case 1:
-		return ir.Node{ID: id, Labels: sels[0]}, nil
+		return pipeline.Node{ID: id, Labels: sels[0]}, nil
 	}
 	names := make([]string, len(sels))
 	for i, s := range sels {
 		names[i] = labelset.Key(s)
 	}
 	sort.Strings(names)
-	return ir.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))
+	return pipeline.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))
 }

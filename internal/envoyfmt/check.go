@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/trustgate/trustgate/internal/suggest"
 )
 
 // ErrUnknownCommand is wrapped by Check's error for a command Envoy does not
@@ -66,42 +68,17 @@ func command(v string, start int) (int, error) {
 		return 0, fmt.Errorf("%%%s is not closed by %%", name)
 	}
 	if !commands[name] {
-		return 0, fmt.Errorf("%w %%%s%%%s", ErrUnknownCommand, name, suggest(name))
+		return 0, fmt.Errorf("%w %%%s%%%s", ErrUnknownCommand, name, didYouMean(name))
 	}
 	return i, nil
 }
 
-// suggest is ` (did you mean %X%?)` for the known command closest to name.
-func suggest(name string) string {
-	best, bestD := "", max(3, len(name)/3)+1
-	for _, c := range slices.Sorted(maps.Keys(commands)) {
-		if d := distance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
+// didYouMean is ` (did you mean %X%?)` for the known command closest to
+// name.
+func didYouMean(name string) string {
+	best := suggest.Closest(name, slices.Collect(maps.Keys(commands)), max(3, len(name)/3))
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %%%s%%?)", best)
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -7,5 +7,5 @@
 //
 // model uses it to report user errors at their field; xds/translate's
 // Check uses it as the last guard on everything it emits. It imports
-// nothing of trustgate's.
+// nothing of trustgate's but internal/suggest, for its "did you mean".
 package envoyfmt

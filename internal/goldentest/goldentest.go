@@ -3,7 +3,6 @@ package goldentest
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // Update rewrites the output files from the current output (-update).
@@ -33,7 +34,8 @@ func Run(t *testing.T, outSuffix string, render func(t *testing.T, in string) []
 			got := render(t, in)
 			out := strings.TrimSuffix(in, ".in.yaml") + outSuffix
 			if *Update {
-				if err := os.WriteFile(out, got, 0o644); err != nil {
+				// A golden file is source, readable like the rest of the tree.
+				if err := os.WriteFile(out, got, 0o644); err != nil { //nolint:gosec // G306
 					t.Fatal(err)
 				}
 				return
@@ -65,7 +67,8 @@ func (p *PKI) LabelFile(path, label string) error {
 	if err != nil {
 		return err
 	}
-	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
+	blocks, _ := pembundle.Decode(b)
+	for _, blk := range blocks {
 		if _, seen := p.labels[string(blk.Bytes)]; !seen {
 			p.labels[string(blk.Bytes)] = label
 		}
@@ -88,14 +91,13 @@ func (p *PKI) LabelTree(root string) error {
 		if err != nil {
 			return err
 		}
-		for i, blk := 0, (*pem.Block)(nil); ; i++ {
-			if blk, b = pem.Decode(b); blk == nil {
-				return nil
-			}
+		blocks, _ := pembundle.Decode(b)
+		for i, blk := range blocks {
 			if _, seen := p.labels[string(blk.Bytes)]; !seen {
 				p.labels[string(blk.Bytes)] = fmt.Sprintf("%s#%d", filepath.ToSlash(rel), i)
 			}
 		}
+		return nil
 	})
 }
 
@@ -128,7 +130,8 @@ func (p *PKI) Describe(b64 string) string {
 		return b64
 	}
 	var parts []string
-	for blk, rest := pem.Decode(raw); blk != nil; blk, rest = pem.Decode(rest) {
+	blocks, _ := pembundle.Decode(raw)
+	for _, blk := range blocks {
 		l, ok := p.labels[string(blk.Bytes)]
 		if !ok {
 			l = "unknown " + blk.Type

@@ -25,7 +25,7 @@ func (s *Stats) Add(o Stats) {
 // line at a time, sleeping pause before each line.
 func InPlace(path, content string, pause time.Duration) (Stats, error) {
 	var st Stats
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o600)
 	if err != nil {
 		return st, err
 	}

@@ -70,7 +70,7 @@ func debugDump(cfg Compiler, l map[string]string, layout Layout, format string) 
 	}
 	if sl, ok := cfg.(selectorLister); ok {
 		if err := CheckSelected(sl.Selectors(), l); err != nil {
-			return http.StatusNotFound, nil, fmt.Errorf("%w; ask for one with ?node-labels=k=v,...", err)
+			return http.StatusNotFound, nil, fmt.Errorf("%w; ask for one with ?node-labels=k=v,k2=v2", err)
 		}
 	}
 	res, err := cfg.Compile(l)

@@ -14,6 +14,6 @@
 // a proxy's labels that no Gateway selects from an empty configuration.
 //
 // This package imports translate (whose imports register every Any type it
-// emits) and the server's labels package; it must not import model, ir.Build
+// emits) and the server's labels package; it must not import model, irbuild
 // or the server itself.
 package dump

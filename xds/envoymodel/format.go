@@ -254,7 +254,11 @@ func (f *format) evalWith(c *formatContext, omitEmpty bool) string {
 func formatText(fs *corev3.SubstitutionFormatString) (string, error) {
 	switch f := fs.GetFormat().(type) {
 	case *corev3.SubstitutionFormatString_TextFormat:
-		return f.TextFormat, nil
+		// Envoy still formats the deprecated text_format
+		// (SubstitutionFormatStringUtils::fromProtoConfig,
+		// source/common/formatter/substitution_format_string.h).
+		return f.TextFormat, nil //nolint:staticcheck // SA1019: Envoy honours it, so the model reads it
+
 	case *corev3.SubstitutionFormatString_TextFormatSource:
 		src := f.TextFormatSource
 		switch {

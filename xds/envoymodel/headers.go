@@ -204,8 +204,8 @@ func (m *Model) evaluateHeaders(o headerOps, h *headerMap, ctx *formatContext) [
 // append field as HeadersToAddEntry's constructor does (append true:
 // APPEND_IF_EXISTS_OR_ADD, false: OVERWRITE_IF_EXISTS_OR_ADD).
 func appendAction(opt *corev3.HeaderValueOption) corev3.HeaderValueOption_HeaderAppendAction {
-	if opt.GetAppend() != nil {
-		if opt.GetAppend().GetValue() {
+	if opt.GetAppend() != nil { //nolint:staticcheck // SA1019: Envoy honours the deprecated append (HeadersToAddEntry)
+		if opt.GetAppend().GetValue() { //nolint:staticcheck // SA1019: as above
 			return corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
 		}
 		return corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD

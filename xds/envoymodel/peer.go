@@ -1,7 +1,7 @@
 package envoymodel
 
 import (
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // G505: for Envoy's SHA-1 fingerprint formatter (newPeerCert)
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -40,7 +40,11 @@ func newPeerCert(c *x509.Certificate) *peerCert {
 	}
 	p.emails = append(p.emails, c.EmailAddresses...)
 	s256 := sha256.Sum256(c.Raw)
-	s1 := sha1.Sum(c.Raw)
+	// Not a security use: %DOWNSTREAM_PEER_FINGERPRINT_1% is the SHA-1 of
+	// the DER (ConnectionInfoImplBase::sha1PeerCertificateDigest,
+	// source/common/tls/connection_info_impl_base.cc), and the model must
+	// print what Envoy prints.
+	s1 := sha1.Sum(c.Raw) //nolint:gosec // G401: Envoy's SHA-1 fingerprint, reproduced, not trusted
 	p.sha256, p.sha1 = hex.EncodeToString(s256[:]), hex.EncodeToString(s1[:])
 	p.serial = strings.ToLower(c.SerialNumber.Text(16))
 	p.urlPEM = urlEncodePEM(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})))

@@ -75,7 +75,10 @@ func (m *Model) compilePrincipal(p *rbacv3.Principal) error {
 		}
 		return nil
 	case *rbacv3.Principal_SourceIp:
-		_, err := cidrPrefix(id.SourceIp)
+		// Envoy still matches the deprecated source_ip, as the connection's
+		// remote address (Matcher::create, IPMatcher::Type::ConnectionRemote,
+		// source/extensions/filters/common/rbac/matchers.cc).
+		_, err := cidrPrefix(id.SourceIp) //nolint:staticcheck // SA1019: Envoy honours it, so the model reads it
 		return err
 	case *rbacv3.Principal_DirectRemoteIp:
 		_, err := cidrPrefix(id.DirectRemoteIp)
@@ -236,7 +239,7 @@ func (m *Model) principal(p *rbacv3.Principal, c *rbacContext) bool {
 	case *rbacv3.Principal_Authenticated_:
 		return m.authenticated(id.Authenticated, c)
 	case *rbacv3.Principal_SourceIp:
-		return inRange(id.SourceIp, c.conn.SourceIP)
+		return inRange(id.SourceIp, c.conn.SourceIP) //nolint:staticcheck // SA1019: Envoy matches it (see compilePrincipal)
 	case *rbacv3.Principal_DirectRemoteIp:
 		return inRange(id.DirectRemoteIp, c.conn.SourceIP)
 	case *rbacv3.Principal_RemoteIp:

@@ -11,7 +11,10 @@ import (
 
 // compileVirtualHost checks a virtual host and its routes.
 func (m *Model) compileVirtualHost(vh *routev3.VirtualHost) error {
-	if vh.GetMatcher() != nil || vh.GetCors() != nil {
+	// Envoy still applies the deprecated cors field
+	// (CommonVirtualHostImpl's constructor, source/common/router/config_impl.cc),
+	// so the model must see it to refuse it.
+	if vh.GetMatcher() != nil || vh.GetCors() != nil { //nolint:staticcheck // SA1019: read to refuse
 		return unsupported("virtual host matcher trees or the deprecated cors field")
 	}
 	if err := m.compileHeaderOps(vh.GetRequestHeadersToAdd(), vh.GetRequestHeadersToRemove()...); err != nil {
@@ -91,7 +94,7 @@ func (m *Model) compileRouteAction(a *routev3.RouteAction) error {
 		return unsupported("cluster_header and cluster specifier plugins")
 	case a.GetHostRewriteHeader() != "" || a.GetHostRewritePathRegex() != nil || a.GetAutoHostRewrite().GetValue():
 		return unsupported("host rewrites other than host_rewrite_literal")
-	case a.GetPathRewritePolicy() != nil || a.GetCors() != nil:
+	case a.GetPathRewritePolicy() != nil || a.GetCors() != nil: //nolint:staticcheck // SA1019: Envoy applies it (RouteEntryImplBase), so the model refuses it
 		return unsupported("path rewrite policies or the deprecated cors field")
 	}
 	if rr := a.GetRegexRewrite(); rr != nil {

@@ -131,7 +131,7 @@ func (m *Model) compileHeaderMatcher(h *routev3.HeaderMatcher) error {
 	case *routev3.HeaderMatcher_StringMatch:
 		return m.compileStringMatcher(s.StringMatch)
 	case *routev3.HeaderMatcher_SafeRegexMatch:
-		return m.compileRegex(s.SafeRegexMatch.GetRegex())
+		return m.compileRegex(s.SafeRegexMatch.GetRegex()) //nolint:staticcheck // SA1019: Envoy honours it (see matchHeader)
 	case *routev3.HeaderMatcher_PresentMatch, *routev3.HeaderMatcher_ExactMatch,
 		*routev3.HeaderMatcher_PrefixMatch, *routev3.HeaderMatcher_SuffixMatch,
 		*routev3.HeaderMatcher_ContainsMatch, *routev3.HeaderMatcher_RangeMatch, nil:
@@ -141,10 +141,13 @@ func (m *Model) compileHeaderMatcher(h *routev3.HeaderMatcher) error {
 }
 
 // matchHeader is Envoy's HeaderUtility::HeaderData::matchesHeaders
-// (source/common/http/header_utility.cc): every value of the header is
-// joined with ","; an absent header fails every matcher except a present
-// match (and invert_match does not turn that failure into a match unless
-// treat_missing_header_as_empty is set); invert_match negates the rest.
+// (source/common/http/header_utility.cc). Envoy still matches the
+// deprecated exact, prefix, suffix, contains and safe_regex specifiers
+// (HeaderUtility::HeaderData's constructor there), so the model does too.
+// Every value of the header is joined with ","; an absent header fails
+// every matcher except a present match (and invert_match does not turn that
+// failure into a match unless treat_missing_header_as_empty is set);
+// invert_match negates the rest.
 func (m *Model) matchHeader(h *routev3.HeaderMatcher, hs *headerMap) bool {
 	vals := hs.values(h.GetName())
 	if p, ok := h.GetHeaderMatchSpecifier().(*routev3.HeaderMatcher_PresentMatch); ok {
@@ -167,15 +170,15 @@ func (m *Model) matchHeader(h *routev3.HeaderMatcher, hs *headerMap) bool {
 	case *routev3.HeaderMatcher_StringMatch:
 		ok = m.matchString(s.StringMatch, v)
 	case *routev3.HeaderMatcher_SafeRegexMatch:
-		ok = m.fullMatch(s.SafeRegexMatch.GetRegex(), v)
+		ok = m.fullMatch(s.SafeRegexMatch.GetRegex(), v) //nolint:staticcheck // SA1019: Envoy honours it
 	case *routev3.HeaderMatcher_ExactMatch:
-		ok = v == s.ExactMatch
+		ok = v == s.ExactMatch //nolint:staticcheck // SA1019: Envoy honours it
 	case *routev3.HeaderMatcher_PrefixMatch:
-		ok = strings.HasPrefix(v, s.PrefixMatch)
+		ok = strings.HasPrefix(v, s.PrefixMatch) //nolint:staticcheck // SA1019: Envoy honours it
 	case *routev3.HeaderMatcher_SuffixMatch:
-		ok = strings.HasSuffix(v, s.SuffixMatch)
+		ok = strings.HasSuffix(v, s.SuffixMatch) //nolint:staticcheck // SA1019: Envoy honours it
 	case *routev3.HeaderMatcher_ContainsMatch:
-		ok = strings.Contains(v, s.ContainsMatch)
+		ok = strings.Contains(v, s.ContainsMatch) //nolint:staticcheck // SA1019: Envoy honours it
 	case *routev3.HeaderMatcher_RangeMatch:
 		n, err := strconv.ParseInt(v, 10, 64)
 		ok = err == nil && n >= s.RangeMatch.GetStart() && n < s.RangeMatch.GetEnd()
@@ -195,7 +198,7 @@ func describeHeaderMatcher(h *routev3.HeaderMatcher) string {
 	case *routev3.HeaderMatcher_PresentMatch:
 		return fmt.Sprintf("header %s %spresent=%v", h.GetName(), not, s.PresentMatch)
 	case *routev3.HeaderMatcher_SafeRegexMatch:
-		return fmt.Sprintf("header %s %sregex %q", h.GetName(), not, s.SafeRegexMatch.GetRegex())
+		return fmt.Sprintf("header %s %sregex %q", h.GetName(), not, s.SafeRegexMatch.GetRegex()) //nolint:staticcheck // SA1019: Envoy honours it
 	}
 	return fmt.Sprintf("header %s %s%v", h.GetName(), not, h.GetHeaderMatchSpecifier())
 }

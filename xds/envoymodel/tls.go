@@ -29,7 +29,11 @@ func checkDownstreamTLS(ctx *tlsv3.DownstreamTlsContext) error {
 	if vc.GetTrustChainVerification() == tlsv3.CertificateValidationContext_ACCEPT_UNTRUSTED {
 		return unsupported("trust_chain_verification ACCEPT_UNTRUSTED")
 	}
-	if vc.GetCustomValidatorConfig() != nil || len(vc.GetMatchSubjectAltNames()) > 0 {
+	// Envoy still honours the deprecated match_subject_alt_names
+	// (CertificateValidationContextConfigImpl::getSubjectAltNameMatchers,
+	// source/common/ssl/certificate_validation_context_config_impl.cc), so
+	// the model must see it to refuse it.
+	if vc.GetCustomValidatorConfig() != nil || len(vc.GetMatchSubjectAltNames()) > 0 { //nolint:staticcheck // SA1019: read to refuse
 		return unsupported("custom validators or the untyped match_subject_alt_names")
 	}
 	return nil

@@ -1,10 +1,6 @@
 package ir
 
-import (
-	"time"
-
-	"github.com/trustgate/trustgate/model"
-)
+import "time"
 
 // Proxy is everything one proxy group (proxies with equal labels) receives.
 // Every slice is sorted (listeners by port, the rest by name) so translation
@@ -17,9 +13,6 @@ type Proxy struct {
 	// Warnings are non-fatal findings made while building (printed by check,
 	// logged by serve).
 	Warnings []string
-	// Findings are the same warnings with their parts (file, object, field),
-	// in the same order, for machine-readable reports.
-	Findings []*model.FieldError `json:"-"`
 }
 
 // Listener is one port.

@@ -166,7 +166,7 @@ func TestCertificateMetrics(t *testing.T) {
 	}
 	// A new CRL moves the gauge.
 	next := time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)
-	h.set(func(h *harness) { must(t, h.pki.SetCRL(next, 7)) })
+	h.set(func(h *harness) { must(t, h.pki.SetCRL(next)) })
 	h.mustReload()
 	sample := fmt.Sprintf("trustgate_crl_next_update_timestamp_seconds{secret=%q}", fixture.CASecret)
 	if line, err := h.metric(sample); err != nil || line != fmt.Sprintf("%s %g", sample, float64(next.Unix())) {

@@ -118,7 +118,7 @@ func TestEditReachesProxy(t *testing.T) {
 func (h *harness) barrier(e *envoytest.Client, number int64) string {
 	h.t.Helper()
 	h.set(func(h *harness) {
-		if err := h.pki.SetCRL(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), number); err != nil {
+		if err := h.pki.SetCRL(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(number) * time.Second)); err != nil {
 			h.t.Fatal(err)
 		}
 	})
@@ -136,14 +136,14 @@ func (h *harness) barrier(e *envoytest.Client, number int64) string {
 func TestSecretChangeSendsSecretsOnly(t *testing.T) {
 	changes := map[string]func(*testing.T, *fixture.PKI){
 		"certificate rotation": func(t *testing.T, p *fixture.PKI) {
-			fresh, err := fixture.NewPKI("test-ca", "gw.example.com", p.CRLNextUpdate)
+			fresh, err := fixture.NewPKI(t.TempDir(), "test-ca", "gw.example.com", p.CRLNextUpdate)
 			if err != nil {
 				t.Fatal(err)
 			}
 			p.CertPEM, p.KeyPEM = fresh.CertPEM, fresh.KeyPEM
 		},
 		"new CRL": func(t *testing.T, p *fixture.PKI) {
-			if err := p.SetCRL(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), 2); err != nil {
+			if err := p.SetCRL(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 				t.Fatal(err)
 			}
 		},

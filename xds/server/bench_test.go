@@ -1,8 +1,7 @@
 package server_test
 
-// ADS load benchmarks (perf.md §6 items 3 to 7): a change reaching M fake
-// Envoys (a route change, and a certificate rotation), memory per connected
-// proxy, and a reconnect storm. The configuration is real: benchHosts mTLS
+// ADS load benchmarks: a change reaching M fake Envoys (a route change, and a
+// certificate rotation), memory per connected proxy, and a reconnect storm. The configuration is real: benchHosts mTLS
 // hosts written as YAML and loaded by pipeline.Load, as `trustgate serve`
 // does. The server runs here; the fake Envoys (envoytest, over loopback
 // gRPC) run in a child process at the lowest CPU priority (remoteFleet): in

@@ -25,7 +25,8 @@ func (groupHash) ID(n *corev3.Node) string { return labelset.Key(labels.FromNode
 //
 // Secrets are served by a cache in non-ADS mode. In ADS mode a SnapshotCache
 // withholds a response until the request names every resource of that type
-// in the snapshot (envoy-mtls.md §9). That works for RDS and EDS, whose names
+// in the snapshot (go-control-plane v0.14, pkg/cache/v3/simple.go, respond:
+// "ADS mode: not responding to request", when superset fails). That works for RDS and EDS, whose names
 // all arrive at once from LDS and CDS, but not for SDS: Envoy asks for the
 // clusters' secrets while the clusters warm, and asks for LDS — and so for
 // the listeners' secrets — only once the clusters are warm (envoy#11120). A

@@ -62,8 +62,8 @@ func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 	if req.GetResponseNonce() == "" {
 		return nil
 	}
-	rejected := c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), req.GetVersionInfo(), req.GetErrorDetail())
-	if rejected != "" {
+	a := answer{typeURL: req.GetTypeUrl(), nonce: req.GetResponseNonce(), version: req.GetVersionInfo(), detail: req.GetErrorDetail()}
+	if rejected := c.answered(k, req.GetNode(), a); rejected != "" {
 		req.VersionInfo = rejected
 	}
 	return nil
@@ -99,7 +99,8 @@ func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 	}
 	c.unknownNames(k, req.GetNode(), req.GetTypeUrl(), req.GetResourceNamesSubscribe(), false)
 	if req.GetResponseNonce() != "" {
-		_ = c.answered(k, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), "", req.GetErrorDetail()) // see OnStreamRequest
+		a := answer{typeURL: req.GetTypeUrl(), nonce: req.GetResponseNonce(), detail: req.GetErrorDetail()}
+		_ = c.answered(k, req.GetNode(), a) // see OnStreamRequest
 	}
 	return nil
 }
@@ -158,13 +159,21 @@ func protocolName(k streamKey) string {
 	return "sotw"
 }
 
+// answer is what a request says about the response it answers.
+type answer struct {
+	typeURL string
+	nonce   string            // the response's nonce
+	version string            // SotW: the version the proxy runs (delta: "")
+	detail  *rpcstatus.Status // set: a NACK
+}
+
 // answered records an ACK, or a NACK (logged: it means Envoy runs an older
 // configuration than the one served).
-func (c *callbacks) answered(k streamKey, n *corev3.Node, typeURL, nonce, version string, detail *rpcstatus.Status) (rejected string) {
-	rejected = c.proxies.answered(k, typeURL, nonce, version, detail)
-	if detail != nil {
-		c.log.Warn("proxy rejected configuration (NACK)", "node", n.GetId(), "type", shortType(typeURL),
-			"nonce", nonce, "message", detail.GetMessage())
+func (c *callbacks) answered(k streamKey, n *corev3.Node, a answer) (rejected string) {
+	rejected = c.proxies.answered(k, a)
+	if a.detail != nil {
+		c.log.Warn("proxy rejected configuration (NACK)", "node", n.GetId(), "type", shortType(a.typeURL),
+			"nonce", a.nonce, "message", a.detail.GetMessage())
 	}
 	return rejected
 }

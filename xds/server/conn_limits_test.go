@@ -55,7 +55,7 @@ func closedByServer(c net.Conn, d time.Duration) bool {
 	}
 	_, err := io.Copy(io.Discard, c)
 	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
+	return !errors.As(err, &ne) || !ne.Timeout()
 }
 
 // healthz GETs /healthz over the real admin listener.

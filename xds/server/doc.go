@@ -1,12 +1,14 @@
 // Package server serves the compiled configuration to Envoy over ADS, both
-// state-of-the-world and incremental (delta), and reloads it when files
-// change.
+// state-of-the-world and incremental (delta), and reloads it when its
+// source says so.
 //
-// Pipeline position: the last stage. files -> model.Load -> model.Validate ->
-// ir.Build -> translate -> (this package) snapshot -> ADS. It sees the rest
-// of the pipeline only through Config and Loader, which the caller provides,
-// and translate.Resources, which Compile returns; it must not import model or
-// ir, and it never builds Envoy resources itself.
+// Pipeline position: the last stage. source -> model.Load -> model.Validate
+// -> irbuild.Build -> translate -> (this package) snapshot -> ADS. It sees
+// the rest of the pipeline only through Source (or Loader) and Config, which
+// the caller provides, and translate.Resources, which Compile returns (and
+// dump renders for /debug/config); it must not import model, ir, irbuild or
+// a source (source/file imports it), and it never reads configuration files
+// or builds Envoy resources itself.
 //
 // Proxies are grouped by the "labels" in their node metadata (keyed by
 // labelset.Key): proxies with equal labels share one snapshot, compiled once
@@ -24,14 +26,15 @@
 // stream being sent everything again (resume.go), and a request naming "*"
 // answered with nothing, again on every ACK (wildcard.go).
 //
-// Reloads are transactions over settled input (watch.go, reload.go,
-// inputs.go): atomic replacements (a rename into place, a Kubernetes
-// "..data" swap) load after the debounce; a file written in place loads
-// only once it has not changed for Options.Settle; a load during which an
-// input file changed is dropped (ErrInputsChanged) and done again. A reload
-// that would empty a group with connected proxies, or replace a valid
+// A Source (source.go) loads the configuration and calls reload when it
+// may have changed; Reload (reload.go) is also called by `trustgate serve`
+// on SIGHUP. A load the source drops because its input changed while it
+// was read (ErrInputsChanged) changes nothing; the source loads again once
+// the input has settled (source/file says how files settle). A reload that
+// would empty a group with connected proxies, or replace a valid
 // certificate or CRL with one that is not valid now, is held back and
-// retried once that is no longer so (hold.go).
+// retried once that is no longer so (hold.go), but not while the source
+// reports its input still settling (Settling).
 //
 // Bad clients: every request passes a guard (guard.go) before
 // go-control-plane sees it. With Options.Authorizer (mutual TLS and the
@@ -43,8 +46,8 @@
 // request for a type that is not served is dropped (no watch is kept for
 // it). gRPC bounds the rest (grpc.go): 32 MiB per request, 64 MiB per
 // response, 16 streams per connection, pings at most every 15s, 10s to
-// complete a handshake. Names a proxy's group is not served get nothing, as
-// before, and are now logged and counted (unknown.go). The listener caps
+// complete a handshake. Names a proxy asks for that its group does not serve
+// get nothing, and are logged and counted (unknown.go). The listener caps
 // connections and closes those with no stream open for
 // Options.IdleTimeout; the guard caps streams (connlimit.go). Every snapshot
 // is checked to fit in one response (sendlimit), and a send that fails

@@ -6,7 +6,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/trustgate/trustgate/xds/server/sendlimit"
+	"github.com/trustgate/trustgate/xds/sendlimit"
 )
 
 // gRPC limits, sized for big configurations and bad clients.

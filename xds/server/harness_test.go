@@ -78,7 +78,7 @@ type harness struct {
 
 func newHarness(t *testing.T, spec fixture.Spec) *harness {
 	t.Helper()
-	pki, err := fixture.NewPKI("test-ca", "gw.example.com", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))
+	pki, err := fixture.NewPKI(t.TempDir(), "test-ca", "gw.example.com", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

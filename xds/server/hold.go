@@ -13,6 +13,8 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // Reasons a reload is held back (the reason label of
@@ -130,7 +132,7 @@ func (s *Server) vetSecrets(key string, cur, next *snapshot, now time.Time) []er
 // its thisUpdate. PEM that does not parse is the pipeline's to refuse.
 func secretTrouble(sec *tlsv3.Secret, now time.Time) (reason, trouble string) {
 	if c := sec.GetTlsCertificate(); c != nil {
-		certs, _ := parseCerts(inline(c.GetCertificateChain())) // unparsable: refused by the pipeline
+		certs, _ := pembundle.Certificates(inline(c.GetCertificateChain())) // unparsable: refused by the pipeline
 		for _, crt := range certs {
 			switch {
 			case now.After(crt.NotAfter):
@@ -144,7 +146,7 @@ func secretTrouble(sec *tlsv3.Secret, now time.Time) (reason, trouble string) {
 	if v == nil {
 		return "", ""
 	}
-	crls, _ := parseCRLs(append(append([]byte(nil), inline(v.GetCrl())...), inline(v.GetTrustedCa())...))
+	crls, _ := pembundle.CRLs(append(append([]byte(nil), inline(v.GetCrl())...), inline(v.GetTrustedCa())...))
 	for _, crl := range crls {
 		switch {
 		case !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate):
@@ -232,12 +234,19 @@ func (s *Server) retryHeld(ctx context.Context) {
 		case <-t.C:
 		}
 		held := s.held.pending()
-		if len(held) == 0 || s.changing.Load() || !s.resolved(held) {
-			continue // files still changing: the watcher reloads once they settle
+		if len(held) == 0 || s.settling() || !s.resolved(held) {
+			continue // input still changing: the source reloads once it settles
 		}
 		s.log.Info("what held back the last reload is gone; reloading")
 		_ = s.Reload(ctx) // Reload logs and records its errors
 	}
+}
+
+// settling reports whether the source has changes that have not settled
+// (see Settling).
+func (s *Server) settling() bool {
+	st, ok := s.opts.Source.(Settling)
+	return ok && st.Settling()
 }
 
 // resolved reports whether every hold is gone: the group has no connected

@@ -144,17 +144,17 @@ func TestHoldInvalidCertificatesAndCRLs(t *testing.T) {
 		secret        string
 	}{
 		"an expired CRL after a valid one": {
-			serve:  func(h *harness) error { return h.pki.SetCRL(now.Add(30*24*time.Hour), 2) },
-			change: func(h *harness) error { return h.pki.SetCRL(now.Add(-time.Hour), 3) },
+			serve:  func(h *harness) error { return h.pki.SetCRL(now.Add(30 * 24 * time.Hour)) },
+			change: func(h *harness) error { return h.pki.SetCRL(now.Add(-time.Hour)) },
 			held:   server.HoldCRL, secret: fixture.CASecret,
 		},
 		"a valid CRL after a valid one": {
-			serve:  func(h *harness) error { return h.pki.SetCRL(now.Add(30*24*time.Hour), 2) },
-			change: func(h *harness) error { return h.pki.SetCRL(now.Add(60*24*time.Hour), 3) },
+			serve:  func(h *harness) error { return h.pki.SetCRL(now.Add(30 * 24 * time.Hour)) },
+			change: func(h *harness) error { return h.pki.SetCRL(now.Add(60 * 24 * time.Hour)) },
 		},
 		"an expired CRL after an expired one": {
-			serve:  func(h *harness) error { return h.pki.SetCRL(now.Add(-2*time.Hour), 2) },
-			change: func(h *harness) error { return h.pki.SetCRL(now.Add(-time.Hour), 3) },
+			serve:  func(h *harness) error { return h.pki.SetCRL(now.Add(-2 * time.Hour)) },
+			change: func(h *harness) error { return h.pki.SetCRL(now.Add(-time.Hour)) },
 		},
 		"an expired certificate after a valid one": {
 			serve: func(h *harness) error { return nil },

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/trustgate/trustgate/internal/pembundle"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -135,7 +135,7 @@ func (m *metrics) setSecrets(byGroup map[string]*translate.Resources) []error {
 func (m *metrics) setSecret(s *tlsv3.Secret) error {
 	name := s.GetName()
 	if c := s.GetTlsCertificate(); c != nil {
-		certs, err := parseCerts(inline(c.GetCertificateChain()))
+		certs, err := pembundle.Certificates(inline(c.GetCertificateChain()))
 		if err != nil || len(certs) == 0 {
 			return errors.Join(errors.New("no certificate"), err)
 		}
@@ -146,7 +146,7 @@ func (m *metrics) setSecret(s *tlsv3.Secret) error {
 		return nil
 	}
 	if ca := inline(v.GetTrustedCa()); len(ca) > 0 {
-		certs, err := parseCerts(ca)
+		certs, err := pembundle.Certificates(ca)
 		if err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func (m *metrics) setSecret(s *tlsv3.Secret) error {
 		}
 	}
 	if crl := inline(v.GetCrl()); len(crl) > 0 {
-		crls, err := parseCRLs(crl)
+		crls, err := pembundle.CRLs(crl)
 		if err != nil {
 			return err
 		}
@@ -176,30 +176,6 @@ func inline(d *corev3.DataSource) []byte {
 		return []byte(d.GetInlineString())
 	}
 	return nil
-}
-
-func parseCerts(b []byte) ([]*x509.Certificate, error) {
-	return parsePEM(b, "CERTIFICATE", x509.ParseCertificate)
-}
-
-func parseCRLs(b []byte) ([]*x509.RevocationList, error) {
-	return parsePEM(b, "X509 CRL", x509.ParseRevocationList)
-}
-
-// parsePEM parses every PEM block of one type, skipping the others.
-func parsePEM[T any](b []byte, typ string, parse func([]byte) (T, error)) ([]T, error) {
-	var out []T
-	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-		if blk.Type != typ {
-			continue
-		}
-		v, err := parse(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 func earliest[T any](xs []T, at func(T) time.Time) time.Time {

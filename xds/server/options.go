@@ -25,15 +25,14 @@ type GroupLister interface {
 	Selectors() []map[string]string
 }
 
-// Loader loads the configuration files; called at start and after every change on disk.
+// Loader loads the configuration. As Options.Loader it is called at start
+// and by Reload; a Source (Options.Source) also says when to call it.
 type Loader func() (Config, error)
 
 // Defaults of Options.
 const (
 	DefaultXDSAddr         = "127.0.0.1:18000"
 	DefaultAdminAddr       = "127.0.0.1:9902"
-	DefaultDebounce        = 100 * time.Millisecond
-	DefaultSettle          = time.Second
 	DefaultShutdownTimeout = 5 * time.Second
 	// DefaultMaxGroups bounds the proxy groups: distinct label sets are
 	// few in a real fleet; a client inventing them is refused past this.
@@ -56,17 +55,12 @@ const (
 
 // Options configure a Server.
 type Options struct {
-	// Loader loads the configuration; required.
+	// Source loads the configuration and says when to load it again
+	// (source/file watches files). Exactly one of Source and Loader is
+	// required.
+	Source Source
+	// Loader loads the configuration at start and on Reload only.
 	Loader Loader
-	// WatchPaths are the configuration files and directories (watched
-	// recursively); a change under any of them, or under SecretsDir, reloads.
-	WatchPaths []string
-	SecretsDir string
-	// Debounce is how long the files must stay quiet before a reload.
-	Debounce time.Duration
-	// Settle is how long a file written in place must stay unchanged
-	// before it is read (atomic replacements are read after Debounce).
-	Settle time.Duration
 	// AllowEmptyGroups lets a reload take every listener away from a proxy
 	// group that has connected proxies; otherwise such a reload is held
 	// back (see hold.go).
@@ -112,14 +106,13 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.Loader == nil {
-		return o, errors.New("server: Options.Loader is required")
-	}
-	if o.Debounce <= 0 {
-		o.Debounce = DefaultDebounce
-	}
-	if o.Settle <= 0 {
-		o.Settle = DefaultSettle
+	switch {
+	case o.Source == nil && o.Loader == nil:
+		return o, errors.New("server: Options.Source or Options.Loader is required")
+	case o.Source != nil && o.Loader != nil:
+		return o, errors.New("server: Options.Source and Options.Loader exclude each other")
+	case o.Source == nil:
+		o.Source = loaderSource(o.Loader)
 	}
 	if o.XDSAddr == "" {
 		o.XDSAddr = DefaultXDSAddr

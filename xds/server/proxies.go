@@ -9,7 +9,6 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
@@ -157,10 +156,11 @@ func (p *proxies) pushed(k streamKey, typeURL, nonce, version string, names []st
 }
 
 // answered records Envoy's answer to the response with this nonce: an ACK,
-// or a NACK when detail is set. version is the version Envoy reports as
+// or a NACK when a.detail is set. a.version is the version Envoy reports as
 // applied (SotW version_info); "" takes the pushed one (delta). For a NACK it
 // returns the version rejected, when known.
-func (p *proxies) answered(k streamKey, typeURL, nonce, version string, detail *status.Status) (rejected string) {
+func (p *proxies) answered(k streamKey, a answer) (rejected string) {
+	typeURL, nonce, version, detail := a.typeURL, a.nonce, a.version, a.detail
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s, ok := p.streams[k]

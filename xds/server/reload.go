@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// ErrInputsChanged is returned by Reload when a file it reads changed while
-// it was read: the load may mix old and new content, or hold a half-written
-// file, so it is dropped, changing nothing, and done again once the files
-// have settled. It is not counted as a failed reload.
+// ErrInputsChanged is returned by a Source's Load, and so by Reload, when
+// the input changed while it was read (source/file: a file): the load may
+// mix old and new content, or hold a half-written file, so it is dropped,
+// changing nothing, and the source loads again once its input has settled.
+// It is not counted as a failed reload.
 var ErrInputsChanged = errors.New("configuration files changed while they were read")
 
 // ReloadStatus is the outcome of the last reload, as /debug/reload shows it.
@@ -61,20 +62,19 @@ func (r *reloads) status() ReloadStatus {
 // any error every group keeps its last good snapshot; each error is logged
 // and shown on /debug/reload, and counted in trustgate_reload_errors_total.
 // A reload that would cause an outage is held back (see vet), and shown
-// and counted as such too. A load during which an input file changed is
-// dropped with ErrInputsChanged. Reloads are serialised; it is safe to call
-// at any time (e.g. on SIGHUP).
+// and counted as such too. A load the source drops (ErrInputsChanged) is
+// returned as it is, changing and recording nothing. Reloads are
+// serialised; it is safe to call at any time (`trustgate serve` calls it on
+// SIGHUP).
 func (s *Server) Reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	start := time.Now()
-	before := s.inputs.stamps()
-	cfg, err := s.opts.Loader()
-	if after := s.inputs.stamps(); !sameStamps(before, after) {
-		s.log.Info("configuration files changed while they were read; reading them again once they have settled",
-			"files", changedFiles(before, after))
-		return ErrInputsChanged
+	cfg, err := s.opts.Source.Load()
+	if errors.Is(err, ErrInputsChanged) {
+		return err
 	}
+	defer s.firstDone.Do(func() { s.loaded <- err })
 	if err == nil {
 		err = s.groups.apply(ctx, cfg)
 	}
@@ -96,18 +96,21 @@ func (s *Server) Reload(ctx context.Context) error {
 	return nil
 }
 
-// firstLoad loads the configuration at start, again each time the files
-// changed while they were read.
-func (s *Server) firstLoad(ctx context.Context) error {
-	for {
-		err := s.Reload(ctx)
-		if !errors.Is(err, ErrInputsChanged) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(s.opts.Settle):
-		}
+// firstLoad loads the configuration at start and returns the outcome
+// (loadErr). When the source drops that load (ErrInputsChanged) it loads
+// again once its input has settled, and firstLoad waits for the outcome of
+// the first reload that is not dropped, whoever started it. err is an error
+// from errs (the source cannot watch): no reload will come.
+func (s *Server) firstLoad(ctx context.Context, errs <-chan error) (loadErr, err error) {
+	if loadErr = s.Reload(ctx); !errors.Is(loadErr, ErrInputsChanged) {
+		return loadErr, nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err(), nil
+	case loadErr = <-s.loaded:
+		return loadErr, nil
+	case err = <-errs:
+		return nil, err
 	}
 }

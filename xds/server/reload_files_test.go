@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
@@ -46,6 +48,18 @@ func (v *k8sVolume) write(files map[string]string) {
 	}
 }
 
+// fileSource is the file source the options describe, with the test's
+// logger.
+func fileSource(t *testing.T, opts file.Options) *file.Source {
+	t.Helper()
+	opts.Logger = testLogger(t)
+	src, err := file.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -74,7 +88,7 @@ func (h *harness) fileLoader(routes, crl string) server.Loader {
 		h.set(func(h *harness) {
 			h.spec.Prefixes = strings.Split(strings.TrimSpace(string(b)), ",")
 			if num != last {
-				err = h.pki.SetCRL(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), num)
+				err = h.pki.SetCRL(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(num) * time.Second))
 				last = num
 			}
 		})
@@ -105,11 +119,14 @@ func TestReloadOnFileChanges(t *testing.T) {
 
 			h := newHarness(t, fixture.Spec{})
 			opts := h.options()
-			opts.Loader = h.fileLoader(filepath.Join(cfg.dir, "routes.txt"), filepath.Join(sec.dir, "crl.txt"))
-			opts.WatchPaths, opts.SecretsDir, opts.Debounce = tc.watch(cfg.dir), sec.dir, 20*time.Millisecond
-			// A ..data swap is atomic: it must apply at once, never wait
-			// for the settle time of files written in place.
-			opts.Settle = time.Hour
+			opts.Loader, opts.Source = nil, fileSource(t, file.Options{
+				Load:     h.fileLoader(filepath.Join(cfg.dir, "routes.txt"), filepath.Join(sec.dir, "crl.txt")),
+				Input:    model.LoadOptions{Paths: tc.watch(cfg.dir), SecretsDirs: []string{sec.dir}},
+				Debounce: 20 * time.Millisecond,
+				// A ..data swap is atomic: it must apply at once, never
+				// wait for the settle time of files written in place.
+				Settle: time.Hour,
+			})
 			h.start(opts)
 			e := h.envoy(envoytest.Options{})
 			if _, err := e.WaitComplete(timeout); err != nil {

@@ -28,13 +28,14 @@ type Server struct {
 	groups  *groups
 	proxies *proxies
 	reloads reloads
-	inputs  watchSet // the files a load reads, for the watcher and the stamps
 	held    *holds
-	// changing is set while the watcher has changes that have not settled.
-	changing atomic.Bool
 
 	reloadMu sync.Mutex  // serialises Reload
 	ready    atomic.Bool // a configuration was loaded
+	// loaded receives the outcome of the first reload that was not
+	// dropped (ErrInputsChanged), for firstLoad.
+	loaded    chan error
+	firstDone sync.Once
 
 	hostRefusals *rateLog // admin requests refused for their Host
 }
@@ -45,10 +46,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), hostRefusals: newRateLog(opts.Logger, 10*time.Second)}
-	if s.inputs, err = newWatchSet(opts.WatchPaths, opts.SecretsDir); err != nil {
-		return nil, err
-	}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), hostRefusals: newRateLog(opts.Logger, 10*time.Second),
+		loaded: make(chan error, 1)}
 	s.caches = newCaches(cacheLogger(opts.Logger))
 	s.proxies = newProxies(s.metrics)
 	s.groups = newGroups(s.caches, s.log, s.metrics, opts, s.installed)
@@ -82,9 +81,9 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Serve loads the configuration, then serves ADS on xdsLis and the admin
-// endpoints on adminLis (nil: none) until ctx ends, reloading on changes
-// under the watched paths. A first configuration that fails to load is an
-// error with Options.RequireInitialConfig; otherwise the server waits, not
+// endpoints on adminLis (nil: none) until ctx ends, reloading whenever the
+// Source says so. A first configuration that fails to load is an error
+// with Options.RequireInitialConfig; otherwise the server waits, not
 // ready, for a good one. On return both listeners are
 // closed: ADS streams are ended (proxies reconnect elsewhere), then the gRPC
 // server stops gracefully within Options.ShutdownTimeout.
@@ -92,23 +91,27 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.log.Info("serving", "xds", xdsLis.Addr().String(), "admin", addrOf(adminLis))
-	if err := s.firstLoad(ctx); err != nil {
-		if s.opts.RequireInitialConfig {
-			return errors.Join(fmt.Errorf("the first configuration did not load: %w", err), xdsLis.Close(), closeListener(adminLis))
-		}
-		s.log.Warn("no configuration yet: proxies get nothing until a reload succeeds")
-	}
-
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	if !s.inputs.empty() {
-		w, err := newWatcher(s.inputs, s.opts.Debounce, s.opts.Settle, s.log)
-		if err != nil {
-			return errors.Join(err, xdsLis.Close(), closeListener(adminLis))
+	errs := make(chan error, 3) // the source's watch, ADS, admin
+	// The source watches from before the first load: a load it drops is
+	// done again by the source (see firstLoad). Reload logs and records
+	// its errors.
+	wg.Go(func() {
+		if err := s.opts.Source.Watch(ctx, func() { _ = s.Reload(ctx) }); err != nil {
+			errs <- fmt.Errorf("watching the configuration: %w", err)
 		}
-		w.pending = &s.changing
-		// Reload logs and records its errors.
-		wg.Go(func() { w.run(ctx, func() bool { return errors.Is(s.Reload(ctx), ErrInputsChanged) }) })
+	})
+	loadErr, err := s.firstLoad(ctx, errs)
+	switch {
+	case err != nil:
+		cancel()
+		return errors.Join(err, xdsLis.Close(), closeListener(adminLis))
+	case loadErr != nil && s.opts.RequireInitialConfig:
+		cancel()
+		return errors.Join(fmt.Errorf("the first configuration did not load: %w", loadErr), xdsLis.Close(), closeListener(adminLis))
+	case loadErr != nil:
+		s.log.Warn("no configuration yet: proxies get nothing until a reload succeeds")
 	}
 	wg.Go(func() { s.retryHeld(ctx) })
 
@@ -126,7 +129,6 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 		sotw.WithOrderedADS(), sotw.WithLogger(cacheLogger(s.log)))
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, xds)
 
-	errs := make(chan error, 2)
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server
 	if adminLis != nil {
@@ -137,7 +139,6 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 		wg.Go(func() { errs <- ignoreClosed(admin.Serve(adminLis)) })
 	}
 
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errs:

@@ -13,6 +13,8 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
@@ -28,8 +30,7 @@ func TestLoadRacingAWriteIsDropped(t *testing.T) {
 	h := newHarness(t, fixture.Spec{})
 	var loads, race atomic.Int32
 	opts := h.options()
-	opts.WatchPaths, opts.Debounce, opts.Settle = []string{dir}, 10*time.Millisecond, 100*time.Millisecond
-	opts.Loader = func() (server.Config, error) {
+	load := func() (server.Config, error) {
 		loads.Add(1)
 		racing := race.CompareAndSwap(1, 2)
 		if racing {
@@ -50,6 +51,7 @@ func TestLoadRacingAWriteIsDropped(t *testing.T) {
 		h.set(func(h *harness) { h.spec.Prefixes = strings.Split(string(b), ",") })
 		return h.load()
 	}
+	opts.Loader, opts.Source = nil, fileSource(t, file.Options{Load: load, Input: model.LoadOptions{Paths: []string{dir}}, Debounce: 10 * time.Millisecond, Settle: 100 * time.Millisecond})
 	h.start(opts)
 	e := h.envoy(envoytest.Options{})
 	if _, err := e.WaitComplete(timeout); err != nil {
@@ -87,8 +89,8 @@ func TestAtomicReplacementsApplyAtOnce(t *testing.T) {
 	must(t, os.WriteFile(routes, []byte("/"), 0o644))
 	h := newHarness(t, fixture.Spec{})
 	opts := h.options()
-	opts.WatchPaths, opts.Debounce, opts.Settle = []string{dir}, 10*time.Millisecond, time.Hour
-	opts.Loader = func() (server.Config, error) {
+	const debounce = 10 * time.Millisecond
+	load := func() (server.Config, error) {
 		b, err := os.ReadFile(routes)
 		if err != nil {
 			return nil, err
@@ -96,6 +98,7 @@ func TestAtomicReplacementsApplyAtOnce(t *testing.T) {
 		h.set(func(h *harness) { h.spec.Prefixes = strings.Split(string(b), ",") })
 		return h.load()
 	}
+	opts.Loader, opts.Source = nil, fileSource(t, file.Options{Load: load, Input: model.LoadOptions{Paths: []string{dir}}, Debounce: debounce, Settle: time.Hour})
 	h.start(opts)
 	e := h.envoy(envoytest.Options{})
 	if _, err := e.WaitComplete(timeout); err != nil {
@@ -122,7 +125,7 @@ func TestAtomicReplacementsApplyAtOnce(t *testing.T) {
 	must(t, os.WriteFile(routes, []byte("/,/in-place"), 0o644))
 	// Nothing to wait for: the point is that nothing happens. Fifty
 	// debounces is ample for a reload that should not come.
-	time.Sleep(50 * opts.Debounce)
+	time.Sleep(50 * debounce)
 	if st := h.reloadStatus(); st.Reloads != reloads {
 		t.Errorf("a file written in place was read before it settled: reloads %d, before %d", st.Reloads, reloads)
 	}

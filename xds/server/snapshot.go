@@ -14,8 +14,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/trustgate/trustgate/xds/sendlimit"
 	"github.com/trustgate/trustgate/xds/server/refs"
-	"github.com/trustgate/trustgate/xds/server/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -53,7 +53,7 @@ type snapshot struct {
 // the send with ResourceExhausted and end the stream).
 func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 	if r == nil {
-		return nil, errors.New("Compile returned no resources")
+		return nil, errors.New("the configuration compiled to no resources (Compile returned nil)")
 	}
 	byType := map[string][]types.Resource{
 		resource.ListenerType: asResources(r.Listeners),

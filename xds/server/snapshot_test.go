@@ -23,7 +23,7 @@ import (
 func testResources(t *testing.T, s fixture.Spec) *translate.Resources {
 	t.Helper()
 	if s.PKI == nil {
-		p, err := fixture.NewPKI("ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+		p, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}

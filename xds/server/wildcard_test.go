@@ -89,7 +89,7 @@ func (s adsStream) until(typeURL, watched string) (rawResponse, []rawResponse, e
 func TestOneResponsePerChange(t *testing.T) {
 	changeCRL := func(h *harness, round int) {
 		h.set(func(h *harness) {
-			if err := h.pki.SetCRL(time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), int64(round+10)); err != nil {
+			if err := h.pki.SetCRL(time.Date(2026, 8, 1, round, 0, 0, 0, time.UTC)); err != nil {
 				t.Fatal(err)
 			}
 		})

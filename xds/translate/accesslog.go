@@ -228,7 +228,11 @@ func (c *checker) formats(f *corev3.SubstitutionFormatString) {
 	case f.GetTextFormatSource() != nil:
 		values = append(values, f.GetTextFormatSource().GetInlineString())
 	default:
-		values = append(values, f.GetTextFormat())
+		// Envoy still formats the deprecated text_format
+		// (SubstitutionFormatStringUtils::fromProtoConfig,
+		// source/common/formatter/substitution_format_string.h), so a
+		// format there is checked like any other.
+		values = append(values, f.GetTextFormat()) //nolint:staticcheck // SA1019: Envoy honours it
 	}
 	for _, v := range values {
 		if err := envoyfmt.Check(v); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -17,10 +16,10 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/internal/envoyfmt"
+	"github.com/trustgate/trustgate/internal/protowalk"
 	"github.com/trustgate/trustgate/internal/re2size"
 )
 
@@ -145,41 +144,23 @@ func (c *checker) resource(where string, m validatable) {
 	if err := m.ValidateAll(); err != nil {
 		c.fail(string(m.ProtoReflect().Descriptor().Name()), fmt.Errorf("%w: %w", ErrInvalid, err))
 	}
-	c.walk(m.ProtoReflect())
+	// visit and badTypedConfig collect findings and return nil, so the
+	// walk covers everything; an error here is the walker's own.
+	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}).Walk(m); err != nil {
+		c.fail("walking", err)
+	}
 }
 
-// walk visits m and every message under it, in field order (map entries
-// by key), so findings come out in a stable order.
-func (c *checker) walk(m protoreflect.Message) {
-	c.visit(m.Interface())
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList() && fd.Message() != nil:
-			for i := 0; i < v.List().Len(); i++ {
-				c.walk(v.List().Get(i).Message())
-			}
-		case fd.IsMap() && fd.MapValue().Message() != nil:
-			var keys []protoreflect.MapKey
-			v.Map().Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
-				keys = append(keys, k)
-				return true
-			})
-			slices.SortFunc(keys, func(a, b protoreflect.MapKey) int { return strings.Compare(a.String(), b.String()) })
-			for _, k := range keys {
-				c.walk(v.Map().Get(k).Message())
-			}
-		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-			c.walk(v.Message())
+// visit checks one message, in a stable order (protowalk's), so that
+// findings come out in the same order on every run. ValidateAll does not
+// look into an Any, so each typed config is validated here.
+func (c *checker) visit(m proto.Message, in *anypb.Any) error {
+	if v, ok := m.(validatable); ok && in != nil {
+		if err := v.ValidateAll(); err != nil {
+			c.fail(in.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
 		}
-		return true
-	})
-}
-
-// visit checks one message.
-func (c *checker) visit(m proto.Message) {
+	}
 	switch m := m.(type) {
-	case *anypb.Any:
-		c.typedConfig(m)
 	case *matcherv3.RegexMatcher:
 		c.regex(m.GetRegex())
 	case *corev3.HeaderValue:
@@ -219,21 +200,13 @@ func (c *checker) visit(m proto.Message) {
 	case *tcpv3.TcpProxy:
 		c.tcpProxy(m)
 	}
+	return nil
 }
 
-// typedConfig unpacks an Any, validates it and walks it.
-func (c *checker) typedConfig(a *anypb.Any) {
-	inner, err := a.UnmarshalNew()
-	if err != nil {
-		c.fail(a.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
-		return
-	}
-	if v, ok := inner.(validatable); ok {
-		if err := v.ValidateAll(); err != nil {
-			c.fail(a.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
-		}
-	}
-	c.walk(inner.ProtoReflect())
+// badTypedConfig reports an Any whose payload does not unpack.
+func (c *checker) badTypedConfig(a *anypb.Any, err error) error {
+	c.fail(a.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
+	return nil
 }
 
 // cluster reports a reference to a missing cluster.

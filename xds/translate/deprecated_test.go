@@ -3,9 +3,12 @@ package translate
 import (
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/trustgate/trustgate/internal/protowalk"
 )
 
 // TestNoDeprecatedFields walks every resource of the rich translation, typed
@@ -13,23 +16,20 @@ import (
 // protos mark deprecated (they may be removed, and some already do nothing).
 func TestNoDeprecatedFields(t *testing.T) {
 	r := rich(t)
-	msgs := r.All()
-	for _, m := range msgs {
+	w := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
 		deprecatedFields(t, m.ProtoReflect())
+		return nil
+	}}
+	for _, m := range r.All() {
+		if err := w.Walk(m); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
-// deprecatedFields reports deprecated fields set in m and below.
+// deprecatedFields reports deprecated fields and enum values set in m itself.
 func deprecatedFields(t *testing.T, m protoreflect.Message) {
 	t.Helper()
-	if a, ok := m.Interface().(*anypb.Any); ok {
-		inner, err := a.UnmarshalNew()
-		if err != nil {
-			t.Fatalf("unpack %s: %v", a.GetTypeUrl(), err)
-		}
-		deprecatedFields(t, inner.ProtoReflect())
-		return
-	}
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.Options().(*descriptorpb.FieldOptions).GetDeprecated() {
 			t.Errorf("deprecated field %s is set", fd.FullName())
@@ -38,19 +38,6 @@ func deprecatedFields(t *testing.T, m protoreflect.Message) {
 			if ev := ed.Values().ByNumber(v.Enum()); ev != nil && ev.Options().(*descriptorpb.EnumValueOptions).GetDeprecated() {
 				t.Errorf("deprecated enum value %s in %s", ev.FullName(), fd.FullName())
 			}
-		}
-		switch {
-		case fd.IsList() && fd.Message() != nil:
-			for i := 0; i < v.List().Len(); i++ {
-				deprecatedFields(t, v.List().Get(i).Message())
-			}
-		case fd.IsMap() && fd.MapValue().Message() != nil:
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				deprecatedFields(t, mv.Message())
-				return true
-			})
-		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-			deprecatedFields(t, v.Message())
 		}
 		return true
 	})

@@ -1,9 +1,9 @@
 // Package translate turns the IR of one proxy group into Envoy xDS resources.
 //
-// Pipeline position: model.Load -> model.Validate -> ir.Build -> translate
-// (this package) -> server. Translate is pure and deterministic: no I/O, clock
-// or globals, every output sorted by name, so the same IR gives byte-identical
-// resources on every replica. Check validates what Translate produced
+// Pipeline position: model.Load -> model.Validate -> irbuild.Build ->
+// translate (this package) -> server. Translate is pure and deterministic: no
+// I/O, clock or globals, every output sorted by name, so the same IR gives
+// byte-identical resources on every replica. Check validates what Translate produced
 // (protoc-gen-validate rules, cross-resource references, RE2 regexes), and
 // Translate runs it on its own output so nothing invalid leaves the package.
 //
@@ -13,5 +13,6 @@
 // extension names from go-control-plane's wellknown package or wellknown.go.
 //
 // This package must not import model, nor anything that does I/O; it may
-// import ir, go-control-plane's Envoy protos and pkg/wellknown, and protobuf.
+// import ir, go-control-plane's Envoy protos and pkg/wellknown, protobuf, and
+// the leaves internal/envoyfmt, internal/re2size and internal/protowalk.
 package translate

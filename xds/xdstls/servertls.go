@@ -3,11 +3,12 @@ package xdstls
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // Files are the PEM files of the ADS endpoint's mutual TLS.
@@ -74,21 +75,16 @@ func serverConfig(f Files, certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
 
 // certPool parses every CERTIFICATE block; it needs at least one.
 func certPool(b []byte) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	n := 0
-	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		pool.AddCert(c)
-		n++
+	certs, err := pembundle.Certificates(b)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
+	if len(certs) == 0 {
 		return nil, errors.New("no CA certificate (PEM CERTIFICATE block) found")
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }

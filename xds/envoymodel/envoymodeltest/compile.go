@@ -61,7 +61,7 @@ func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, filepath.Base(in))
-	if err := os.WriteFile(path, p.Expand(t, src, true), 0o644); err != nil {
+	if err := os.WriteFile(path, p.Expand(t, src, true), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}
@@ -124,7 +124,7 @@ func FromTranslate(r *translate.Resources) *envoymodel.Resources {
 func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
+	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
@@ -135,7 +135,7 @@ func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 func LoadYAML(t *testing.T, p *PKI, yaml string) (*model.Config, []Group) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o644); err != nil {
+	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)

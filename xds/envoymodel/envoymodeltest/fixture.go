@@ -49,7 +49,7 @@ func WriteFixture(t *testing.T, p *PKI, res *translate.Resources, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, y, 0o644); err != nil {
+	if err := os.WriteFile(path, y, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

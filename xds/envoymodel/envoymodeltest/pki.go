@@ -2,7 +2,6 @@ package envoymodeltest
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/internal/goldentest"
+	"github.com/trustgate/trustgate/internal/pembundle"
 )
 
 // PKI is the golden cases' PKI (the same secret names as the pipeline's
@@ -129,13 +129,9 @@ func readChain(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*x509.Certificate
-	for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, c)
+	out, err := pembundle.Certificates(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@
 //
 // Pipeline position: outside the pipeline, on Envoy's side of ADS. It must
 // not import the model, the IR, the translator or the server package (only
-// its refs helper, to follow references as Envoy does); it talks to the
-// server only over gRPC.
+// its refs helper, to follow references as Envoy does, and its labels
+// helper, to announce labels as a bootstrap does); it talks to the server
+// only over gRPC.
 package envoytest

@@ -9,8 +9,10 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/trustgate/trustgate/internal/protowalk"
 )
 
 // Refs are the names a set of listeners and clusters reference over ADS, each
@@ -21,12 +23,6 @@ type Refs struct {
 	Secrets   []string // SDS secret names
 }
 
-var (
-	sdsName = (&tlsv3.SdsSecretConfig{}).ProtoReflect().Descriptor().FullName()
-	rdsName = (&hcmv3.Rds{}).ProtoReflect().Descriptor().FullName()
-	anyName = (&anypb.Any{}).ProtoReflect().Descriptor().FullName()
-)
-
 // Collect returns what the listeners and clusters reference. Only references
 // whose config source is ADS count: anything else is not served by us. An
 // Any whose type is not linked into the binary is an error, because a
@@ -34,7 +30,7 @@ var (
 func Collect(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster) (Refs, error) {
 	w := walker{routes: map[string]bool{}, secrets: map[string]bool{}}
 	for _, l := range listeners {
-		if err := w.walk(l.ProtoReflect()); err != nil {
+		if err := w.walk(l); err != nil {
 			return Refs{}, fmt.Errorf("listener %q: %w", l.GetName(), err)
 		}
 	}
@@ -43,7 +39,7 @@ func Collect(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster) (R
 		if name, ok := EDSName(c); ok {
 			endpoints[name] = true
 		}
-		if err := w.walk(c.ProtoReflect()); err != nil {
+		if err := w.walk(c); err != nil {
 			return Refs{}, fmt.Errorf("cluster %q: %w", c.GetName(), err)
 		}
 	}
@@ -66,57 +62,22 @@ type walker struct {
 	routes, secrets map[string]bool
 }
 
-// walk visits every set field of m, descending into messages, lists, maps
-// and Any payloads.
-func (w walker) walk(m protoreflect.Message) error {
-	switch m.Descriptor().FullName() {
-	case sdsName:
-		if s, ok := m.Interface().(*tlsv3.SdsSecretConfig); ok && isADS(s.GetSdsConfig()) {
-			w.secrets[s.GetName()] = true
-		}
-		return nil
-	case rdsName:
-		if r, ok := m.Interface().(*hcmv3.Rds); ok && isADS(r.GetConfigSource()) {
-			w.routes[r.GetRouteConfigName()] = true
-		}
-		return nil
-	case anyName:
-		a, ok := m.Interface().(*anypb.Any)
-		if !ok {
-			return fmt.Errorf("unexpected Any implementation %T", m.Interface())
-		}
-		inner, err := a.UnmarshalNew()
-		if err != nil {
-			return fmt.Errorf("unpacking %s: %w", a.GetTypeUrl(), err)
-		}
-		return w.walk(inner.ProtoReflect())
-	}
-	var err error
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		err = w.field(fd, v)
-		return err == nil
-	})
-	return err
+// walk records the ADS references of every set field of m, typed configs
+// (Any payloads) included.
+func (w walker) walk(m proto.Message) error {
+	return protowalk.Walker{Visit: w.visit}.Walk(m)
 }
 
-func (w walker) field(fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
-	switch {
-	case fd.IsList() && fd.Message() != nil:
-		l := v.List()
-		for i := range l.Len() {
-			if err := w.walk(l.Get(i).Message()); err != nil {
-				return err
-			}
+func (w walker) visit(m proto.Message, _ *anypb.Any) error {
+	switch m := m.(type) {
+	case *tlsv3.SdsSecretConfig:
+		if isADS(m.GetSdsConfig()) {
+			w.secrets[m.GetName()] = true
 		}
-	case fd.IsMap() && fd.MapValue().Message() != nil:
-		var err error
-		v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-			err = w.walk(mv.Message())
-			return err == nil
-		})
-		return err
-	case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
-		return w.walk(v.Message())
+	case *hcmv3.Rds:
+		if isADS(m.GetConfigSource()) {
+			w.routes[m.GetRouteConfigName()] = true
+		}
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func TestCollect(t *testing.T) {
-	pki, err := fixture.NewPKI("ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	pki, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

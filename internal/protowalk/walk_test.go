@@ -1,0 +1,158 @@
+package protowalk_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/typepb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/trustgate/trustgate/internal/protowalk"
+)
+
+func pack(t *testing.T, m proto.Message) *anypb.Any {
+	t.Helper()
+	a, err := anypb.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// describe names a visited message for the expectations: its type, what
+// identifies it, and "in Any" for a payload.
+func describe(m proto.Message, in *anypb.Any) string {
+	s := string(m.ProtoReflect().Descriptor().Name())
+	switch m := m.(type) {
+	case *typepb.Option:
+		s += " " + m.GetName()
+	case *structpb.Value:
+		s += " " + m.GetStringValue()
+	case *wrapperspb.StringValue:
+		s += " " + m.GetValue()
+	}
+	if in != nil {
+		s += " in " + in.GetTypeUrl()
+	}
+	return s
+}
+
+const (
+	structURL = "type.googleapis.com/google.protobuf.Struct"
+	stringURL = "type.googleapis.com/google.protobuf.StringValue"
+	badURL    = "type.googleapis.com/not.a.Type"
+)
+
+func TestWalkOrder(t *testing.T) {
+	s, err := structpb.NewStruct(map[string]any{"b": "2", "a": "1", "c": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := &typepb.Type{Options: []*typepb.Option{
+		{Name: "first", Value: pack(t, s)},
+		{Name: "second", Value: pack(t, wrapperspb.String("x"))},
+	}}
+	want := []string{
+		"Type", "Option first", "Any", "Struct in " + structURL,
+		// map entries by key, whatever their order in memory
+		"Value 1", "Value 2", "Value 3",
+		"Option second", "Any", "StringValue x in " + stringURL,
+	}
+	for range 5 {
+		var got []string
+		err := protowalk.Walker{Visit: func(m proto.Message, in *anypb.Any) error {
+			got = append(got, describe(m, in))
+			return nil
+		}}.Walk(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("visits (-want +got):\n%s", diff)
+		}
+	}
+}
+
+func TestWalkPacksChangesBack(t *testing.T) {
+	root := &typepb.Option{Name: "o", Value: pack(t, &typepb.Option{Name: "inner", Value: pack(t, wrapperspb.String("secret"))})}
+	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+		if v, ok := m.(*wrapperspb.StringValue); ok {
+			v.Value = "[redacted]"
+		}
+		return nil
+	}}.Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := root.GetValue().UnmarshalNew()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := inner.(*typepb.Option).GetValue().UnmarshalNew()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := leaf.(*wrapperspb.StringValue).GetValue(); got != "[redacted]" {
+		t.Errorf("the change inside two Anys was not packed back: %q", got)
+	}
+}
+
+func TestWalkBadAny(t *testing.T) {
+	bad := &anypb.Any{TypeUrl: badURL}
+	root := &typepb.Type{Options: []*typepb.Option{
+		{Name: "bad", Value: bad},
+		{Name: "good", Value: pack(t, wrapperspb.String("x"))},
+	}}
+	visitAll := func(got *[]string) func(proto.Message, *anypb.Any) error {
+		return func(m proto.Message, in *anypb.Any) error {
+			*got = append(*got, describe(m, in))
+			return nil
+		}
+	}
+
+	t.Run("reported to BadAny, and the walk goes on", func(t *testing.T) {
+		var got []string
+		err := protowalk.Walker{
+			Visit: visitAll(&got),
+			BadAny: func(a *anypb.Any, err error) error {
+				got = append(got, fmt.Sprintf("bad %s (%v)", a.GetTypeUrl(), err != nil))
+				return nil
+			},
+		}.Walk(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"Type", "Option bad", "Any", "bad " + badURL + " (true)", "Option good", "Any", "StringValue x in " + stringURL}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("visits (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("without BadAny the walk ends with an error naming the type", func(t *testing.T) {
+		var got []string
+		err := protowalk.Walker{Visit: visitAll(&got)}.Walk(root)
+		_, unpackErr := bad.UnmarshalNew()
+		if want := fmt.Sprintf("unpacking %s: %v", badURL, unpackErr); err == nil || err.Error() != want {
+			t.Errorf("error = %v, want %s", err, want)
+		}
+		if diff := cmp.Diff([]string{"Type", "Option bad", "Any"}, got); diff != "" {
+			t.Errorf("visits after the error (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a visit's error wins over the Any it stopped", func(t *testing.T) {
+		stop := errors.New("stop")
+		err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+			if _, ok := m.(*anypb.Any); ok {
+				return stop
+			}
+			return nil
+		}}.Walk(root)
+		if !errors.Is(err, stop) {
+			t.Errorf("error = %v, want the visit's", err)
+		}
+	})
+}
