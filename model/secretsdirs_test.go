@@ -76,7 +76,7 @@ func TestSecretsDirsSameName(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
-			if err != nil && !(strings.Contains(err.Error(), filepath.Join(a, "gw")) && strings.Contains(err.Error(), filepath.Join(b, "gw"))) {
+			if err != nil && (!strings.Contains(err.Error(), filepath.Join(a, "gw")) || !strings.Contains(err.Error(), filepath.Join(b, "gw"))) {
 				t.Errorf("the error does not name both directories: %v", err)
 			}
 			_, err = cfg.ResolveCredential("edge", "nope")

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -124,7 +123,7 @@ func issue(cmd *cobra.Command, kind certs.Kind, f issueFlags) error {
 	if err != nil {
 		return err
 	}
-	var summary io.Writer = cmd.OutOrStdout()
+	summary := cmd.OutOrStdout()
 	if f.secretYAML {
 		y, err := is.SecretYAML(f.namespace)
 		if err != nil {

@@ -22,7 +22,7 @@ import (
 )
 
 func newServeCmd() *cobra.Command {
-	var cf configFlags
+	var sf serveCmdFlags
 	cmd := &cobra.Command{
 		Use:   "serve [[--config] PATH...]",
 		Short: "serve the configuration to Envoy over ADS, reloading on change",
@@ -43,17 +43,20 @@ func newServeCmd() *cobra.Command {
 			"The admin endpoint serves /healthz, /readyz, /metrics and /debug/...; on a loopback address\n" +
 			"also Go's profiles under /debug/pprof/.",
 	}
-	cf.register(cmd)
-	var f serveFlags
-	f.register(cmd)
-	var lim limitFlags
-	lim.register(cmd.Flags())
-	var sec xdsSecurityFlags
-	sec.register(cmd)
-	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
-		return serve(cmd, args, &cf, &f, &lim, &sec)
-	})
+	sf.config.register(cmd)
+	sf.serve.register(cmd)
+	sf.limits.register(cmd.Flags())
+	sf.security.register(cmd)
+	cmd.RunE = action(func(cmd *cobra.Command, args []string) error { return serve(cmd, args, &sf) })
 	return cmd
+}
+
+// serveCmdFlags are all of serve's flags.
+type serveCmdFlags struct {
+	config   configFlags
+	serve    serveFlags
+	limits   limitFlags
+	security xdsSecurityFlags
 }
 
 // serveFlags are serve's own flags.
@@ -76,7 +79,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 }
 
 // serve runs the server until SIGINT or SIGTERM.
-func serve(cmd *cobra.Command, args []string, cf *configFlags, f *serveFlags, lim *limitFlags, sec *xdsSecurityFlags) error {
+func serve(cmd *cobra.Command, args []string, sf *serveCmdFlags) error {
+	cf, f, lim, sec := &sf.config, &sf.serve, &sf.limits, &sf.security
 	stderr := cmd.ErrOrStderr()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {

@@ -8,8 +8,9 @@ import (
 
 // handleProfiles serves Go's profiles (net/http/pprof) under
 // /debug/pprof/, as Contour and Envoy Gateway serve them on their admin
-// ports. They are registered on mux, not on http.DefaultServeMux, and
-// only for a loopback admin listener (see loopbackListener): a heap
+// ports. They are registered on mux (importing net/http/pprof also puts
+// them on http.DefaultServeMux, which trustgate never serves), and only
+// for a loopback admin listener (see loopbackListener): a heap
 // profile or goroutine dump shows request data, and a CPU profile or
 // trace costs CPU for as long as the caller asks, up to the admin
 // server's WriteTimeout.

@@ -39,7 +39,7 @@ func servePprofHarness(t *testing.T, claimed net.Addr) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var admin net.Listener = real
+	admin := real
 	if claimed != nil {
 		admin = claimedAddr{Listener: real, addr: claimed}
 	}
@@ -68,12 +68,19 @@ func get(t *testing.T, addr, path, host string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer closeBody(t, resp)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+func closeBody(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if err := resp.Body.Close(); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestPprofOnLoopbackOnly: Go's profiles are served under /debug/pprof/
@@ -118,7 +125,7 @@ func TestPprofOnLoopbackOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer closeBody(t, resp)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("POST /debug/pprof/symbol: %d, want 200", resp.StatusCode)
 		}
