@@ -1,0 +1,217 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/xds/server"
+)
+
+// Defaults of Options.
+const (
+	DefaultDebounce     = 200 * time.Millisecond
+	DefaultDomainSuffix = "cluster.local"
+)
+
+// Options configure a Source.
+type Options struct {
+	// Namespaces to watch; none means all.
+	Namespaces []string
+	// SecretSelector is a label selector narrowing the Secrets trustgate
+	// may read ("" for all in the watched namespaces).
+	SecretSelector string
+	// Debounce is how long events must stay quiet before a reload; a burst
+	// of events (an `kubectl apply -f dir`, a GitOps sync) is one reload.
+	Debounce time.Duration
+	// DomainSuffix is the cluster's DNS domain, for short names.
+	DomainSuffix string
+	// Pipeline options for every load (ForServe is added).
+	Pipeline []pipeline.Option
+	Logger   *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Debounce <= 0 {
+		o.Debounce = DefaultDebounce
+	}
+	if o.DomainSuffix == "" {
+		o.DomainSuffix = DefaultDomainSuffix
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if len(o.Namespaces) == 0 {
+		o.Namespaces = []string{metav1.NamespaceAll}
+	}
+	return o
+}
+
+// Source reads the configuration from the Kubernetes API.
+type Source struct {
+	opts     Options
+	log      *slog.Logger
+	client   kubernetes.Interface
+	dynamic  dynamic.Interface
+	metadata metadata.Interface
+	secretSel labels.Selector
+
+	kinds    []servedKind
+	objects  map[string][]cache.SharedIndexInformer // GVR string -> one informer per namespace
+	secrets  []cache.SharedIndexInformer             // metadata only
+	services []informers.SharedInformerFactory        // Services and EndpointSlices
+	started  []func(<-chan struct{})
+
+	changes chan struct{} // one pending change, coalesced
+
+	mu      sync.Mutex
+	wanted  wanted        // what the last load referenced
+	data    secretCache   // secret data read, by namespace/name and resourceVersion
+	outcome *Outcome      // of the last load
+	notify  []chan struct{}
+}
+
+// New connects the clients; nothing is watched until Start.
+func New(cfg *rest.Config, opts Options) (*Source, error) {
+	opts = opts.withDefaults()
+	sel, err := labels.Parse(opts.SecretSelector)
+	if err != nil {
+		return nil, fmt.Errorf("secret label selector %q: %w", opts.SecretSelector, err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{
+		opts: opts, log: opts.Logger, client: client, dynamic: dyn, metadata: meta, secretSel: sel,
+		objects: map[string][]cache.SharedIndexInformer{}, changes: make(chan struct{}, 1),
+		data: secretCache{}, outcome: &Outcome{},
+	}, nil
+}
+
+// Client is the typed client the source uses (leases, events).
+func (s *Source) Client() kubernetes.Interface { return s.client }
+
+// Start discovers the served kinds, starts the informers and waits until
+// their caches are filled, so the first load sees every object.
+func (s *Source) Start(ctx context.Context) error {
+	served, missing, err := discover(s.client.Discovery())
+	if err != nil {
+		return err
+	}
+	for _, m := range missing {
+		s.log.Warn("kind not served by the API server; objects of it are not read (restart trustgate after installing its CRD)", "resource", m)
+	}
+	s.kinds = served
+	var synced []cache.InformerSynced
+	for _, ns := range s.opts.Namespaces {
+		df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.dynamic, 0, ns, nil)
+		for _, k := range served {
+			inf := df.ForResource(k.GVR).Informer()
+			if _, err := inf.AddEventHandler(s.objectHandler()); err != nil {
+				return err
+			}
+			s.objects[k.GVR.String()] = append(s.objects[k.GVR.String()], inf)
+			synced = append(synced, inf.HasSynced)
+		}
+		mf := metadatainformer.NewFilteredSharedInformerFactory(s.metadata, 0, ns, func(o *metav1.ListOptions) {
+			o.LabelSelector = s.secretSel.String()
+		})
+		sec := mf.ForResource(secretsGVR).Informer()
+		if _, err := sec.AddEventHandler(s.secretHandler()); err != nil {
+			return err
+		}
+		s.secrets = append(s.secrets, sec)
+		synced = append(synced, sec.HasSynced)
+
+		tf := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns))
+		for _, inf := range []cache.SharedIndexInformer{tf.Core().V1().Services().Informer(), tf.Discovery().V1().EndpointSlices().Informer()} {
+			if _, err := inf.AddEventHandler(s.serviceHandler()); err != nil {
+				return err
+			}
+			synced = append(synced, inf.HasSynced)
+		}
+		s.services = append(s.services, tf)
+		df.Start(ctx.Done())
+		mf.Start(ctx.Done())
+		tf.Start(ctx.Done())
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return errors.New("kubernetes: informer caches did not sync before shutdown")
+	}
+	s.log.Info("kubernetes source synced", "kinds", len(served), "namespaces", s.opts.Namespaces)
+	return nil
+}
+
+// changed records that the configuration may have changed; Watch reloads.
+func (s *Source) changed() {
+	select {
+	case s.changes <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// Watch calls reload after changes until ctx ends: once the events have
+// been quiet for the debounce time, or at the latest ten debounce times
+// after the first, so a burst of events is one reload and a stream of them
+// still gets loaded.
+func (s *Source) Watch(ctx context.Context, reload func()) {
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	var first time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			quiet.Stop()
+			return
+		case <-s.changes:
+			now := time.Now()
+			if first.IsZero() {
+				first = now
+			}
+			wait := s.opts.Debounce
+			if limit := first.Add(10 * s.opts.Debounce).Sub(now); limit < wait {
+				wait = max(limit, 0)
+			}
+			quiet.Reset(wait)
+		case <-quiet.C:
+			first = time.Time{}
+			reload()
+		}
+	}
+}
+
+// Loader is the server's loader: every call reads the informer caches.
+func (s *Source) Loader() server.Loader {
+	return func() (server.Config, error) {
+		cfg, err := s.Load()
+		if err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+}
