@@ -65,25 +65,25 @@ func (o Options) withDefaults() Options {
 
 // Source reads the configuration from the Kubernetes API.
 type Source struct {
-	opts     Options
-	log      *slog.Logger
-	client   kubernetes.Interface
-	dynamic  dynamic.Interface
-	metadata metadata.Interface
+	opts      Options
+	log       *slog.Logger
+	client    kubernetes.Interface
+	dynamic   dynamic.Interface
+	metadata  metadata.Interface
 	secretSel labels.Selector
 
 	kinds    []servedKind
 	objects  map[string][]cache.SharedIndexInformer // GVR string -> one informer per namespace
-	secrets  []cache.SharedIndexInformer             // metadata only
-	services []informers.SharedInformerFactory        // Services and EndpointSlices
+	secrets  []cache.SharedIndexInformer            // metadata only
+	services []informers.SharedInformerFactory      // Services and EndpointSlices
 	started  []func(<-chan struct{})
 
 	changes chan struct{} // one pending change, coalesced
 
 	mu      sync.Mutex
-	wanted  wanted        // what the last load referenced
-	data    secretCache   // secret data read, by namespace/name and resourceVersion
-	outcome *Outcome      // of the last load
+	wanted  wanted      // what the last load referenced
+	data    secretCache // secret data read, by namespace/name and resourceVersion
+	outcome *Outcome    // of the last load
 	notify  []chan struct{}
 }
 
