@@ -29,6 +29,9 @@ type ObjectResult struct {
 	Ref      objectRef
 	Errors   []string // "field.path: message"
 	Warnings []string
+	// SecretNotFound are the Errors that say a Secret does not exist
+	// (model.ErrSecretNotFound).
+	SecretNotFound []string
 	// Served is the generation of this object that trustgate serves (0:
 	// none): the current one when the load succeeded, else the one of the
 	// last good configuration.
@@ -100,19 +103,21 @@ func outcomeOf(ev evaluation) *Outcome {
 			out.Global = append(out.Global, fe.Error())
 			continue
 		}
-		out.Objects[i].Errors = append(out.Objects[i].Errors, withoutObject(fe))
+		msg := withoutObject(fe)
+		out.Objects[i].Errors = append(out.Objects[i].Errors, msg)
+		if errors.Is(fe, model.ErrSecretNotFound) {
+			out.Objects[i].SecretNotFound = append(out.Objects[i].SecretNotFound, msg)
+		}
 	}
 	if ev.cfg != nil {
 		for _, w := range ev.cfg.Warnings() {
-			attributed := false
-			for ref, i := range idx {
-				if rest, ok := strings.CutPrefix(w, ref+": "); ok {
-					out.Objects[i].Warnings = append(out.Objects[i].Warnings, rest)
-					attributed = true
-					break
+			// A warning names its object first ("Kind ns/name: ..."); one
+			// that names none is logged by serve only.
+			if ref, _, ok := strings.Cut(w, ": "); ok {
+				if i, ok := idx[ref]; ok {
+					out.Objects[i].Warnings = append(out.Objects[i].Warnings, strings.TrimPrefix(w, ref+": "))
 				}
 			}
-			_ = attributed // unattributed warnings are logged by serve
 		}
 	}
 	for _, o := range out.Objects {
