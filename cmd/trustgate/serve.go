@@ -36,11 +36,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	lim.register(fs)
 	var sec xdsSecurityFlags
 	sec.register(fs)
+	var kf kubeFlags // serve_kubernetes.go
+	kf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: trustgate serve [--config PATH...] [--secrets-dir DIR] [--short-names dns|kubernetes] [--xds-addr ADDR] [--admin-addr ADDR] [--debounce 100ms] [--settle 1s]")
 		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
 		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
+		fmt.Fprintln(fs.Output(), "       trustgate serve --kubernetes [--kubeconfig FILE] [--namespaces NS,...] [--secret-selector SEL]")
+		fmt.Fprintln(fs.Output(), "                       [--webhook-addr ADDR --webhook-cert FILE --webhook-key FILE] [--status=true] [--lease-name NAME] [other flags]")
 		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change and")
 		fmt.Fprintln(fs.Output(), "on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically")
 		fmt.Fprintln(fs.Output(), "(write elsewhere, then rename into place): a file written in place is read only once it")
@@ -70,6 +74,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := lim.check(); err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
+	if err := kf.check(&cf, fs); err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	grpcOpts, authz, err := sec.wire(*xdsAddr, *adminAddr, log)
 	if err != nil {
@@ -77,6 +84,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	if kf.enabled {
+		err := kf.serve(server.Options{Debounce: *debounce, XDSAddr: *xdsAddr, AdminAddr: *adminAddr, Logger: log, GRPCServerOptions: grpcOpts, Authorizer: authz}, log)
+		if err != nil {
+			log.Error("server stopped", "error", err)
+			return 1
+		}
+		return 0
+	}
 	opts, err := cf.options(fs)
 	if err != nil && !errors.Is(err, errNoConfig) {
 		return usageError(stderr, fs, "%v", err)
