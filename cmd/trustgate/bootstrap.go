@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/trustgate/trustgate/xds/bootstrap"
 	"github.com/trustgate/trustgate/xds/server"
@@ -26,6 +27,7 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 	maxHeap := fs.Uint64("max-heap", bootstrap.DefaultMaxHeapBytes, "heap `bytes` Envoy's overload manager protects: it shrinks the heap at 95% and answers new requests with 503 at 98%; set it to Envoy's memory limit")
 	maxConns := fs.Uint64("max-connections", bootstrap.DefaultMaxConnections, "downstream connections Envoy accepts across all listeners (`N`)")
 	insecure := fs.Bool("insecure-xds", false, "allow plaintext xDS to an address other than loopback: anyone on the path reads every private key sent to the proxy")
+	outFile := fs.String("o", "", "write the bootstrap to `FILE` instead of standard output (an init container without a shell)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: trustgate bootstrap --node-id ID [--labels k=v,...] [--cluster NAME] [--xds-addr host:port] [--delta] [--admin-port N] [--max-heap BYTES] [--max-connections N] [--xds-ca FILE [--xds-cert FILE --xds-key FILE] | --insecure-xds]")
 		fmt.Fprintln(fs.Output(), "\nPrints an Envoy bootstrap (YAML) that takes listeners and clusters from trustgate over ADS")
@@ -68,7 +70,10 @@ func runBootstrap(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	y, err := bootstrap.YAML(b)
-	if err == nil {
+	switch {
+	case err == nil && *outFile != "":
+		err = os.WriteFile(*outFile, y, 0o644) // Envoy's bootstrap: no secrets, file paths only
+	case err == nil:
 		_, err = stdout.Write(y)
 	}
 	if err != nil {

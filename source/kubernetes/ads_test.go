@@ -57,9 +57,8 @@ const waitFor = 30 * time.Second
 
 func dial(t *testing.T, addr string, labels map[string]string) *envoytest.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	c, err := envoytest.Dial(ctx, addr, envoytest.Options{NodeID: "edge-1", Labels: labels})
+	// The stream lives as long as Dial's context: Close ends it.
+	c, err := envoytest.Dial(context.Background(), addr, envoytest.Options{NodeID: "edge-1", Labels: labels})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +76,7 @@ func dial(t *testing.T, addr string, labels map[string]string) *envoytest.Client
 func TestObjectsReachEnvoy(t *testing.T) {
 	requireAPI(t)
 	ns := namespace(t, "reach")
-	apply(t, ns, serverSecret(t, t.TempDir(), "gw", "gw.example.com"))
+	apply(t, ns, serverSecret(t, t.TempDir(), ns, "gw", "gw.example.com"))
 	apply(t, ns, backendYAML)
 	apply(t, ns, gatewayYAML)
 	r := serve(t, kubeOptions(ns))

@@ -95,9 +95,9 @@ func apply(t *testing.T, ns, manifests string) {
 	}
 }
 
-// pki makes a development PKI with a server certificate for host and
-// returns the Secret YAML of the server certificate (named name).
-func serverSecret(t *testing.T, dir, name, host string) string {
+// serverSecret makes a development PKI in dir (once) with a server
+// certificate for host, and returns it as Secret YAML (named name, in ns).
+func serverSecret(t *testing.T, dir, ns, name, host string) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, ".pki")); os.IsNotExist(err) {
 		if err := certs.Init(dir, certs.InitOptions{}); err != nil {
@@ -108,7 +108,7 @@ func serverSecret(t *testing.T, dir, name, host string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := is.SecretYAML("NS")
+	y, err := is.SecretYAML(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
