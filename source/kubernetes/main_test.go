@@ -85,12 +85,13 @@ func namespace(t *testing.T, prefix string) string {
 	return name
 }
 
-// apply server-side-applies YAML, with NS replaced by ns.
+// apply server-side-applies YAML, with "namespace: NS" set to ns (only
+// there: base64 and PEM may spell NS too).
 func apply(t *testing.T, ns, manifests string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := kubetest.Apply(ctx, api.Config, ns, []byte(strings.ReplaceAll(manifests, "NS", ns))); err != nil {
+	if err := kubetest.Apply(ctx, api.Config, ns, []byte(strings.ReplaceAll(manifests, "namespace: NS", "namespace: "+ns))); err != nil {
 		t.Fatal(err)
 	}
 }
