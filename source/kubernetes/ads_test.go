@@ -57,8 +57,13 @@ const waitFor = 30 * time.Second
 
 func dial(t *testing.T, addr string, labels map[string]string) *envoytest.Client {
 	t.Helper()
+	return dialOpts(t, addr, envoytest.Options{NodeID: "edge-1", Labels: labels})
+}
+
+func dialOpts(t *testing.T, addr string, opts envoytest.Options) *envoytest.Client {
+	t.Helper()
 	// The stream lives as long as Dial's context: Close ends it.
-	c, err := envoytest.Dial(context.Background(), addr, envoytest.Options{NodeID: "edge-1", Labels: labels})
+	c, err := envoytest.Dial(context.Background(), addr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -206,6 +206,13 @@ func runStatus(t *testing.T, src *kube.Source, ns, identity string) context.Canc
 // waitCondition waits until the object has the condition with status.
 func waitCondition(t *testing.T, gvr schema.GroupVersionResource, ns, name, typ, status string) *unstructured.Unstructured {
 	t.Helper()
+	return waitConditionAt(t, gvr, ns, name, typ, status, 0)
+}
+
+// waitConditionAt is waitCondition for the condition's observedGeneration
+// gen (0: any).
+func waitConditionAt(t *testing.T, gvr schema.GroupVersionResource, ns, name, typ, status string, gen int64) *unstructured.Unstructured {
+	t.Helper()
 	dyn, err := dynamic.NewForConfig(api.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -217,11 +224,11 @@ func waitCondition(t *testing.T, gvr schema.GroupVersionResource, ns, name, typ,
 			t.Fatal(err)
 		}
 		last = u
-		if conditionStatus(u, typ) == status {
+		if conditionStatus(u, typ) == status && (gen == 0 || condition(u, typ)["observedGeneration"] == gen) {
 			return u
 		}
 	}
-	t.Fatalf("%s %s/%s: condition %s never became %s; status: %v", gvr.Resource, ns, name, typ, status, last.Object["status"])
+	t.Fatalf("%s %s/%s: condition %s never became %s (generation %d); status: %v", gvr.Resource, ns, name, typ, status, gen, last.Object["status"])
 	return nil
 }
 
