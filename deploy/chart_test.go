@@ -1,0 +1,150 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/trustgate/trustgate/internal/kubetest"
+)
+
+var (
+	api  *kubetest.APIServer
+	skip string
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if api, err = kubetest.Start(); err != nil {
+		skip = err.Error()
+		fmt.Fprintln(os.Stderr, "deploy: Kubernetes tests skip:", skip)
+		api = nil
+	}
+	code := m.Run()
+	if api != nil {
+		if err := api.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the API server:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// render renders the chart, failing the test on error.
+func render(t *testing.T, release, ns string, values map[string]any) []*unstructured.Unstructured {
+	t.Helper()
+	out, err := kubetest.RenderChart(release, ns, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := kubetest.Decode(out)
+	if err != nil {
+		t.Fatalf("rendered chart is not YAML: %v\n%s", err, out)
+	}
+	return objs
+}
+
+func find(objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// TestChartIsAcceptedByTheAPIServer renders the chart as `helm template
+// --include-crds` would, with the default values and with a namespace
+// list, and applies every object to a real API server: every object must
+// be accepted (no pods run: there is no kubelet).
+func TestChartIsAcceptedByTheAPIServer(t *testing.T) {
+	if api == nil {
+		t.Skip(skip)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for name, tc := range map[string]struct {
+		ns     string
+		values map[string]any
+	}{
+		"defaults":   {ns: "trustgate-system", values: map[string]any{"istioCRDs": true}},
+		"namespaces": {ns: "tg-scoped", values: map[string]any{"namespaces": []any{"team-a", "team-b"}, "xds": map[string]any{"tls": false}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, ns := range []string{tc.ns, "team-a", "team-b"} {
+				_, err := api.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+				if err != nil && !strings.Contains(err.Error(), "already exists") {
+					t.Fatal(err)
+				}
+			}
+			objs := render(t, "trustgate", tc.ns, tc.values)
+			if err := kubetest.ApplyObjects(ctx, api.Config, tc.ns, objs); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []struct{ kind, name string }{
+				{"CustomResourceDefinition", "clientcertificatepolicies.trustgate.dev"},
+				{"Deployment", "trustgate"}, {"Deployment", "trustgate-gateway"},
+				{"Service", "trustgate-xds"}, {"Service", "trustgate-webhook"}, {"Service", "trustgate-gateway"},
+				{"ServiceAccount", "trustgate"}, {"PodDisruptionBudget", "trustgate"},
+				{"ValidatingWebhookConfiguration", "trustgate"}, {"Role", "trustgate-lease"},
+			} {
+				if find(objs, want.kind, want.name) == nil {
+					t.Errorf("the chart has no %s %s", want.kind, want.name)
+				}
+			}
+		})
+	}
+}
+
+// TestChartDeployment checks what the Deployment promises: two replicas,
+// probes on /healthz and /readyz, a non-root read-only container, and the
+// gateway's bootstrap written by `trustgate bootstrap`.
+func TestChartDeployment(t *testing.T) {
+	objs := render(t, "tg", "edge", nil)
+	d := find(objs, "Deployment", "tg")
+	if d == nil {
+		t.Fatal("no Deployment tg")
+	}
+	if r, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "replicas"); fmt.Sprint(r) != "2" {
+		t.Errorf("replicas = %v, want 2", r)
+	}
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	c := containers[0].(map[string]any)
+	for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
+		if got, _, _ := unstructured.NestedString(c, probe, "httpGet", "path"); got != path {
+			t.Errorf("%s path = %q, want %q", probe, got, path)
+		}
+	}
+	for field, want := range map[string]bool{"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false} {
+		if got, _, _ := unstructured.NestedBool(c, "securityContext", field); got != want {
+			t.Errorf("securityContext.%s = %v, want %v", field, got, want)
+		}
+	}
+	args := fmt.Sprint(c["args"])
+	for _, a := range []string{"--kubernetes", "--xds-cert=", "--xds-authz=", "--webhook-addr=", "--lease-name=trustgate-status"} {
+		if !strings.Contains(args, a) {
+			t.Errorf("trustgate args %s lack %s", args, a)
+		}
+	}
+	gw := find(objs, "Deployment", "tg-gateway")
+	if gw == nil {
+		t.Fatal("no gateway Deployment")
+	}
+	inits, _, _ := unstructured.NestedSlice(gw.Object, "spec", "template", "spec", "initContainers")
+	bargs := fmt.Sprint(inits[0].(map[string]any)["args"])
+	for _, a := range []string{"bootstrap", "--node-id=tg-gateway", "--labels=app=trustgate-gateway", "--xds-addr=tg-xds.edge.svc:18000", "-o=/etc/envoy/bootstrap/envoy.yaml"} {
+		if !strings.Contains(bargs, a) {
+			t.Errorf("bootstrap init container args %s lack %s", bargs, a)
+		}
+	}
+	authz := find(objs, "ConfigMap", "tg-xds-authz")
+	if authz == nil || !strings.Contains(fmt.Sprint(authz.Object["data"]), "identity: tg-gateway") {
+		t.Errorf("xds authz ConfigMap does not bind the gateway identity: %v", authz)
+	}
+}
