@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/deploy"
@@ -127,6 +128,12 @@ type serving struct {
 // `trustgate serve --kubernetes` wires them.
 func serve(t *testing.T, opts kube.Options) *serving {
 	t.Helper()
+	return serveAs(t, api.Config, opts)
+}
+
+// serveAs is serve with the client configuration cfg.
+func serveAs(t *testing.T, cfg *rest.Config, opts kube.Options) *serving {
+	t.Helper()
 	if opts.Debounce == 0 {
 		opts.Debounce = 50 * time.Millisecond
 	}
@@ -135,7 +142,7 @@ func serve(t *testing.T, opts kube.Options) *serving {
 		t.Cleanup(func() { w.stopped.Store(true) }) // runs last: logging ends with the test
 		opts.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	src, err := kube.New(api.Config, opts)
+	src, err := kube.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
