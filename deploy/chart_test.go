@@ -23,6 +23,10 @@ var (
 func TestMain(m *testing.M) {
 	var err error
 	if api, err = kubetest.Start(); err != nil {
+		if kubetest.Required() {
+			fmt.Fprintln(os.Stderr, "deploy: TRUSTGATE_REQUIRE_KUBE is set and the API server did not start:", err)
+			os.Exit(1)
+		}
 		skip = err.Error()
 		fmt.Fprintln(os.Stderr, "deploy: Kubernetes tests skip:", skip)
 		api = nil
@@ -146,5 +150,23 @@ func TestChartDeployment(t *testing.T) {
 	authz := find(objs, "ConfigMap", "tg-xds-authz")
 	if authz == nil || !strings.Contains(fmt.Sprint(authz.Object["data"]), "identity: tg-gateway") {
 		t.Errorf("xds authz ConfigMap does not bind the gateway identity: %v", authz)
+	}
+}
+
+// TestDockerfile checks the root Dockerfile's promises, since no image is
+// built here: multi-stage, a static binary, distroless, non-root.
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := string(b)
+	for _, want := range []string{
+		"FROM golang:", " AS build", "CGO_ENABLED=0 go build",
+		"FROM gcr.io/distroless/static-debian12:nonroot", "COPY --from=build", "USER 65532:65532",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
 	}
 }

@@ -32,6 +32,11 @@ const KubeVersion = "v1.37.2"
 // ErrNoBinaries means kube-apiserver or etcd is not where Binaries looks.
 var ErrNoBinaries = errors.New("kube-apiserver and etcd not found: run hack/kube-binaries.sh (about 10-25 minutes the first time) or set KUBEBUILDER_ASSETS")
 
+// Required reports whether the Kubernetes tests must run
+// (TRUSTGATE_REQUIRE_KUBE is set, as .ci/run does): then missing binaries
+// fail them instead of skipping them.
+func Required() bool { return os.Getenv("TRUSTGATE_REQUIRE_KUBE") != "" }
+
 // startTimeout bounds the start of etcd and of the API server.
 const startTimeout = 90 * time.Second
 

@@ -110,3 +110,29 @@ func TestObjectsReachEnvoy(t *testing.T) {
 		t.Errorf("endpoints of %s = %v, want [10.1.0.1:9090] (the ready one, at the slice's port)", host, eps)
 	}
 }
+
+// TestEndpointChangeIsEDSOnly: a pod becoming ready in the Service's
+// EndpointSlice reaches the proxy as an EDS push only.
+func TestEndpointChangeIsEDSOnly(t *testing.T) {
+	requireAPI(t)
+	ns := namespace(t, "eds")
+	_, c := started(t, ns, kubeOptions(ns))
+	mark := len(c.Responses())
+	apply(t, ns, strings.Replace(backendYAML, "conditions: {ready: false}", "conditions: {ready: true}", 1))
+	host := "backend." + ns + ".svc.cluster.local"
+	if _, err := c.Wait(waitFor, "two endpoints", func(v envoytest.View) bool {
+		for name, cla := range v.Endpoints {
+			if strings.Contains(name, host) && len(cla.Endpoints) > 0 && len(cla.Endpoints[0].LbEndpoints) == 2 {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range settle(c, mark) {
+		if r.TypeURL != envoytest.EndpointType {
+			t.Errorf("an endpoint change pushed %s %v; only EDS may change", r.TypeURL, r.Names)
+		}
+	}
+}

@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 	var err error
 	api, err = kubetest.Start()
 	if err != nil {
+		if kubetest.Required() {
+			fmt.Fprintln(os.Stderr, "source/kubernetes: TRUSTGATE_REQUIRE_KUBE is set and the API server did not start:", err)
+			os.Exit(1)
+		}
 		skip = err.Error()
 		fmt.Fprintln(os.Stderr, "source/kubernetes: Kubernetes tests skip:", skip)
 		api = nil
