@@ -170,3 +170,50 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 }
+
+// TestChartUpgradeKeepsCertificates: rendered as `helm upgrade` renders
+// (lookup sees the cluster), the chart keeps the xDS and webhook
+// certificates of the installed release, so running gateways are not
+// refused and the webhook's caBundle still matches its certificate.
+func TestChartUpgradeKeepsCertificates(t *testing.T) {
+	if api == nil {
+		t.Skip(skip)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const ns = "tg-upgrade"
+	if _, err := api.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	install := render(t, "tg", ns, map[string]any{"istioCRDs": true})
+	if err := kubetest.ApplyObjects(ctx, api.Config, ns, install); err != nil {
+		t.Fatal(err)
+	}
+	out, err := kubetest.RenderChartWith(api.Config, "tg", ns, map[string]any{"istioCRDs": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgrade, err := kubetest.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"tg-xds-tls", "tg-gateway-xds-tls", "tg-webhook-tls"} {
+		before, after := find(install, "Secret", s), find(upgrade, "Secret", s)
+		if before == nil || after == nil {
+			t.Fatalf("Secret %s missing from a rendering", s)
+		}
+		if fmt.Sprint(before.Object["data"]) != fmt.Sprint(after.Object["data"]) {
+			t.Errorf("Secret %s changed on upgrade", s)
+		}
+	}
+	bundle := func(objs []*unstructured.Unstructured) any {
+		hooks, _, _ := unstructured.NestedSlice(find(objs, "ValidatingWebhookConfiguration", "tg").Object, "webhooks")
+		return hooks[0].(map[string]any)["clientConfig"].(map[string]any)["caBundle"]
+	}
+	if bundle(install) != bundle(upgrade) {
+		t.Error("the webhook's caBundle changed on upgrade")
+	}
+	if fresh := render(t, "tg", ns, map[string]any{"istioCRDs": true}); fmt.Sprint(find(fresh, "Secret", "tg-xds-tls").Object["data"]) == fmt.Sprint(find(install, "Secret", "tg-xds-tls").Object["data"]) {
+		t.Error("two renderings without the cluster made the same certificates; the test proves nothing")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
+	"k8s.io/client-go/rest"
 
 	"github.com/trustgate/trustgate/deploy"
 )
@@ -16,6 +17,12 @@ import (
 // would, with Helm's own engine: the CRDs first, then every template in
 // name order, as one YAML stream.
 func RenderChart(release, namespace string, values map[string]any) ([]byte, error) {
+	return RenderChartWith(nil, release, namespace, values)
+}
+
+// RenderChartWith renders as `helm upgrade` would against the cluster of
+// cfg: the chart's lookup calls see the objects there.
+func RenderChartWith(cfg *rest.Config, release, namespace string, values map[string]any) ([]byte, error) {
 	var files []*loader.BufferedFile
 	err := fs.WalkDir(deploy.Chart(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -39,7 +46,12 @@ func RenderChart(release, namespace string, values map[string]any) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	rendered, err := engine.Render(ch, vals)
+	var rendered map[string]string
+	if cfg != nil {
+		rendered, err = engine.RenderWithClient(ch, vals, cfg)
+	} else {
+		rendered, err = engine.Render(ch, vals)
+	}
 	if err != nil {
 		return nil, err
 	}
