@@ -251,3 +251,44 @@ func conditionMessage(u *unstructured.Unstructured, typ string) string {
 	s, _ := condition(u, typ)["message"].(string)
 	return s
 }
+
+// TestSecretProblemShowsOnItsGateway: a Secret edit that would be held
+// back (a key that does not match the certificate) is reported on the
+// Gateway that uses the Secret, in its status and as an Event, and the
+// proxy keeps the previous certificate.
+func TestSecretProblemShowsOnItsGateway(t *testing.T) {
+	requireAPI(t)
+	ns := namespace(t, "badkey")
+	r, c := started(t, ns, kubeOptions(ns))
+	runStatus(t, r.src, ns, "replica-a")
+	waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Programmed", "True")
+	mark := len(c.Responses())
+
+	// The certificate of one PKI with the key of another.
+	good := serverSecret(t, t.TempDir(), ns, "gw", "gw.example.com")
+	other := serverSecret(t, t.TempDir(), ns, "gw", "gw.example.com")
+	key := func(y string) string { return y[strings.Index(y, "  tls.key:"):] }
+	apply(t, ns, strings.Replace(good, key(good), key(other), 1))
+
+	gw := waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Accepted", "False")
+	if m := conditionMessage(gw, "trustgate.dev/Accepted"); !strings.Contains(m, "Secret "+ns+"/gw") || !strings.Contains(m, "does not match") {
+		t.Errorf("Gateway Accepted message = %q, want the Secret and the mismatch", m)
+	}
+	var events string
+	for deadline := time.Now().Add(waitFor); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		list, err := api.Client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=gw,reason=Invalid"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) > 0 {
+			events = list.Items[0].Message
+			break
+		}
+	}
+	if !strings.Contains(events, "does not match") {
+		t.Errorf("no Invalid Event on the Gateway about the key (got %q)", events)
+	}
+	if got := settle(c, mark); len(got) != 0 {
+		t.Errorf("a held-back Secret pushed %v", types(got))
+	}
+}

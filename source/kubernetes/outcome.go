@@ -90,6 +90,9 @@ func (s *Source) subscribe() <-chan struct{} {
 }
 
 // outcomeOf attributes an evaluation's errors and warnings to its objects.
+// A finding about a Secret ("Secret ns/name: ...": its data, or the
+// certificate diagnosis) goes to every object that names the Secret, so a
+// Secret change that is held back shows where the user looks.
 func outcomeOf(ev evaluation) *Outcome {
 	out := &Outcome{At: time.Now(), OK: ev.err == nil}
 	idx := map[string]int{}
@@ -97,10 +100,30 @@ func outcomeOf(ev evaluation) *Outcome {
 		idx[ref.Ref()] = len(out.Objects)
 		out.Objects = append(out.Objects, ObjectResult{Ref: ref})
 	}
-	for _, fe := range fieldErrors(ev.err, &out.Global) {
+	// toUsers gives a Secret's finding to the objects that name it.
+	toUsers := func(msg string, add func(*ObjectResult, string)) bool {
+		ref, _, ok := strings.Cut(msg, ": ")
+		ns, name, isSecret := strings.Cut(strings.TrimPrefix(ref, "Secret "), "/")
+		if !ok || !strings.HasPrefix(ref, "Secret ") || !isSecret {
+			return false
+		}
+		given := false
+		for _, u := range ev.wanted.users[nsName{ns, name}] {
+			if i, ok := idx[u]; ok {
+				add(&out.Objects[i], msg)
+				given = true
+			}
+		}
+		return given
+	}
+	addErr := func(o *ObjectResult, msg string) { o.Errors = append(o.Errors, msg) }
+	var global []string
+	for _, fe := range fieldErrors(ev.err, &global) {
 		i, ok := idx[fe.Object]
 		if !ok {
-			out.Global = append(out.Global, fe.Error())
+			if !toUsers(fe.Error(), addErr) {
+				out.Global = append(out.Global, fe.Error())
+			}
 			continue
 		}
 		msg := withoutObject(fe)
@@ -109,15 +132,21 @@ func outcomeOf(ev evaluation) *Outcome {
 			out.Objects[i].SecretNotFound = append(out.Objects[i].SecretNotFound, msg)
 		}
 	}
+	for _, g := range global {
+		if !toUsers(g, addErr) {
+			out.Global = append(out.Global, g)
+		}
+	}
 	if ev.cfg != nil {
 		for _, w := range ev.cfg.Warnings() {
 			// A warning names its object first ("Kind ns/name: ..."); one
 			// that names none is logged by serve only.
-			if ref, _, ok := strings.Cut(w, ": "); ok {
-				if i, ok := idx[ref]; ok {
-					out.Objects[i].Warnings = append(out.Objects[i].Warnings, strings.TrimPrefix(w, ref+": "))
-				}
+			ref, _, ok := strings.Cut(w, ": ")
+			if i, found := idx[ref]; ok && found {
+				out.Objects[i].Warnings = append(out.Objects[i].Warnings, strings.TrimPrefix(w, ref+": "))
+				continue
 			}
+			toUsers(w, func(o *ObjectResult, msg string) { o.Warnings = append(o.Warnings, msg) })
 		}
 	}
 	for _, o := range out.Objects {

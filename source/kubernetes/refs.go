@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/trustgate/trustgate/model"
@@ -16,6 +17,9 @@ type wanted struct {
 	secrets     map[nsName]bool
 	secretNames map[string]bool   // any namespace, to judge Secret events
 	services    map[nsName]string // Service -> the host routed to
+	// users are the objects ("Kind ns/name") that name each Secret, so
+	// that a finding about a Secret shows on them.
+	users map[nsName][]string
 }
 
 func (w wanted) secret(ns, name string) bool { return w.secrets[nsName{ns, name}] }
@@ -30,18 +34,24 @@ func (w wanted) service(ns, name string) bool {
 // object's namespace and model.WorkloadSecretsNamespace, the name and its
 // model.CASuffix variant), and every Service a destination names.
 func referenced(m *model.Config, domain string) wanted {
-	w := wanted{secrets: map[nsName]bool{}, secretNames: map[string]bool{}, services: map[nsName]string{}}
+	w := wanted{secrets: map[nsName]bool{}, secretNames: map[string]bool{}, services: map[nsName]string{}, users: map[nsName][]string{}}
+	var user string // the object being walked
 	add := func(ns, name string) {
 		if name == "" {
 			return
 		}
 		for _, n := range []string{name, name + model.CASuffix} {
 			w.secretNames[n] = true
-			w.secrets[nsName{ns, n}] = true
-			w.secrets[nsName{model.WorkloadSecretsNamespace, n}] = true
+			for _, k := range []nsName{{ns, n}, {model.WorkloadSecretsNamespace, n}} {
+				w.secrets[k] = true
+				if !slices.Contains(w.users[k], user) {
+					w.users[k] = append(w.users[k], user)
+				}
+			}
 		}
 	}
 	for _, g := range m.Gateways {
+		user = g.Ref()
 		for _, srv := range g.Spec.Servers {
 			if t := srv.TLS; t != nil {
 				add(g.Metadata.Namespace, t.CredentialName)
@@ -53,9 +63,11 @@ func referenced(m *model.Config, domain string) wanted {
 		}
 	}
 	for _, dr := range m.DestinationRules {
+		user = dr.Ref()
 		forEachClientTLS(dr, func(t *model.ClientTLSSettings) { add(dr.Metadata.Namespace, t.CredentialName) })
 	}
 	for _, p := range m.ClientCertificatePolicies {
+		user = p.Ref()
 		add(p.Metadata.Namespace, p.Spec.ClientCA)
 		if ns := p.Spec.TargetRef.Namespace; ns != "" {
 			add(ns, p.Spec.ClientCA)

@@ -168,7 +168,8 @@ func truncate(s string) string {
 }
 
 // writeStatuses writes the status of every object of the outcome whose
-// status differs, and an Event for each object whose errors are new.
+// status differs, and an Event for each object whose errors or warnings
+// changed.
 func (s *Source) writeStatuses(ctx context.Context, out *Outcome, reported map[string]string) {
 	for _, r := range out.Objects {
 		if ctx.Err() != nil {
@@ -181,12 +182,8 @@ func (s *Source) writeStatuses(ctx context.Context, out *Outcome, reported map[s
 		if err := s.writeStatus(ctx, u, r, out); err != nil {
 			s.log.Warn("writing status", "object", r.Ref.Ref(), "error", err)
 		}
-		key := r.Ref.Ref()
-		msg := strings.Join(r.Errors, "; ")
-		if msg != "" && reported[key] != msg {
-			s.event(ctx, u, "Invalid", msg)
-		}
-		reported[key] = msg
+		s.eventOnChange(ctx, u, reported, r.Ref.Ref()+"/errors", "Invalid", r.Errors)
+		s.eventOnChange(ctx, u, reported, r.Ref.Ref()+"/warnings", "ConfigurationWarning", r.Warnings)
 	}
 }
 
@@ -259,4 +256,14 @@ func (s *Source) cached(ref objectRef) *unstructured.Unstructured {
 		}
 	}
 	return nil
+}
+
+// eventOnChange records an Event when an object's findings of one kind
+// changed since the last one reported, and are not none.
+func (s *Source) eventOnChange(ctx context.Context, u *unstructured.Unstructured, reported map[string]string, key, reason string, findings []string) {
+	msg := strings.Join(findings, "; ")
+	if msg != "" && reported[key] != msg {
+		s.event(ctx, u, reason, msg)
+	}
+	reported[key] = msg
 }

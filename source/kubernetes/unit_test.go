@@ -181,7 +181,7 @@ func TestOutcomeAttributesErrors(t *testing.T) {
 	if len(out.Objects[1].Errors) != 0 {
 		t.Errorf("the VirtualService got errors not its own: %v", out.Objects[1].Errors)
 	}
-	if diff := cmp.Diff([]string{"translating: boom", "Secret edge/x: data: bad"}, out.Global); diff != "" {
+	if diff := cmp.Diff([]string{"Secret edge/x: data: bad", "translating: boom"}, out.Global); diff != "" {
 		t.Errorf("global errors (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"Gateway edge/gw"}, out.Blocking); diff != "" {
@@ -204,5 +204,21 @@ func TestSecretDocumentKeepsOnlyTrustgateKeys(t *testing.T) {
 	want := `{"apiVersion":"v1","data":{"tls.crt":"Qw==","tls.key":"Sw=="},"kind":"Secret","metadata":{"name":"s","namespace":"edge"},"type":"kubernetes.io/tls"}`
 	if got != want {
 		t.Errorf("document = %s\nwant       %s", got, want)
+	}
+}
+
+// TestSecretFindingsGoToTheirUsers: a finding about a Secret shows on the
+// objects that name it.
+func TestSecretFindingsGoToTheirUsers(t *testing.T) {
+	gw := objectRef{Kind: servedKind{kind: kinds[0]}, Namespace: "edge", Name: "gw", Generation: 1}
+	vs := objectRef{Kind: servedKind{kind: kinds[1]}, Namespace: "edge", Name: "app", Generation: 1}
+	w := wanted{users: map[nsName][]string{{"edge", "gw"}: {"Gateway edge/gw"}}}
+	diag := "Secret edge/gw: serving certificate of chain c: the key does not match"
+	out := outcomeOf(evaluation{objects: []objectRef{gw, vs}, wanted: w, err: errors.Join(errors.New(diag))})
+	if diff := cmp.Diff([]string{diag}, out.Objects[0].Errors); diff != "" {
+		t.Errorf("Gateway errors (-want +got):\n%s", diff)
+	}
+	if len(out.Objects[1].Errors) != 0 || len(out.Global) != 0 {
+		t.Errorf("the finding went elsewhere too: VirtualService %v, global %v", out.Objects[1].Errors, out.Global)
 	}
 }
