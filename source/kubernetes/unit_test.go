@@ -222,3 +222,33 @@ func TestSecretFindingsGoToTheirUsers(t *testing.T) {
 		t.Errorf("the finding went elsewhere too: VirtualService %v, global %v", out.Objects[1].Errors, out.Global)
 	}
 }
+
+// TestJudgeCountsOnlyWhatTheChangeBrings: the webhook refuses an object
+// for its own errors and for errors it adds elsewhere, not for errors that
+// were there before (an expired CRL on another Gateway, say).
+func TestJudgeCountsOnlyWhatTheChangeBrings(t *testing.T) {
+	gw := objectRef{Kind: servedKind{kind: kinds[0]}, Namespace: "edge", Name: "gw"}
+	vs := objectRef{Kind: servedKind{kind: kinds[1]}, Namespace: "edge", Name: "app"}
+	pol := objectRef{Kind: servedKind{kind: kinds[5]}, Namespace: "edge", Name: "p"}
+	before := &Outcome{Objects: []ObjectResult{
+		{Ref: gw, Errors: []string{"Secret edge/gw: CRL expired"}},
+		{Ref: vs}, {Ref: pol},
+	}, Global: []string{"old global"}}
+	after := &Outcome{Objects: []ObjectResult{
+		{Ref: gw, Errors: []string{"Secret edge/gw: CRL expired"}},
+		{Ref: vs, Errors: []string{"spec.http: bad", "spec.tls: secret missing"}, SecretNotFound: []string{"spec.tls: secret missing"}, Warnings: []string{"w"}},
+		{Ref: pol, Errors: []string{"spec.targetRef.sectionName: no such server"}},
+	}, Global: []string{"old global", "new global"}}
+	errs, warnings := judge(vs, before, after)
+	wantErrs := []string{
+		"VirtualService edge/app: spec.http: bad",
+		"this change breaks ClientCertificatePolicy edge/p: spec.targetRef.sectionName: no such server",
+		"new global",
+	}
+	if diff := cmp.Diff(wantErrs, errs); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"VirtualService edge/app: spec.tls: secret missing", "VirtualService edge/app: w"}, warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}

@@ -84,10 +84,12 @@ func (s *Source) admit(ctx context.Context, req *admissionv1.AdmissionRequest) *
 	}
 	ctx, cancel := context.WithTimeout(ctx, 8*time.Second) // the API server waits 10 s by default
 	defer cancel()
-	objs := withObject(s.listObjects(), u)
-	ev := s.evaluate(ctx, objs, s.opts.Pipeline) // check's judgement: no ForServe
-	out := outcomeOf(ev)
-	errs, warnings := s.judge(ref, out)
+	// check's judgement (no ForServe), of the cluster's objects with and
+	// without this one: only what the change brings counts.
+	current := s.listObjects()
+	before := outcomeOf(s.evaluate(ctx, current, s.opts.Pipeline))
+	after := outcomeOf(s.evaluate(ctx, withObject(current, u), s.opts.Pipeline))
+	errs, warnings := judge(ref, before, after)
 	resp := allow
 	if len(errs) > 0 {
 		resp = deny("trustgate: " + strings.Join(errs, "\n"))
@@ -97,14 +99,15 @@ func (s *Source) admit(ctx context.Context, req *admissionv1.AdmissionRequest) *
 }
 
 // judge returns the errors that refuse ref's object and the warnings to
-// show: its own errors (missing Secrets as warnings), errors the change
-// adds to other objects, and errors naming no object.
-func (s *Source) judge(ref objectRef, out *Outcome) (errs, warnings []string) {
-	before := map[string][]string{}
-	for _, o := range s.CurrentOutcome().Objects {
-		before[o.Ref.Ref()] = o.Errors
+// show: its own errors (missing Secrets as warnings), and the errors the
+// change adds to other objects or to no object. Errors that were there
+// before the change are not its fault.
+func judge(ref objectRef, before, after *Outcome) (errs, warnings []string) {
+	had := map[string][]string{}
+	for _, o := range before.Objects {
+		had[o.Ref.Ref()] = o.Errors
 	}
-	for _, o := range out.Objects {
+	for _, o := range after.Objects {
 		if o.Ref.Ref() == ref.Ref() {
 			for _, e := range o.Errors {
 				if slices.Contains(o.SecretNotFound, e) {
@@ -119,12 +122,16 @@ func (s *Source) judge(ref objectRef, out *Outcome) (errs, warnings []string) {
 			continue
 		}
 		for _, e := range o.Errors {
-			if !slices.Contains(before[o.Ref.Ref()], e) && !slices.Contains(o.SecretNotFound, e) {
+			if !slices.Contains(had[o.Ref.Ref()], e) && !slices.Contains(o.SecretNotFound, e) {
 				errs = append(errs, fmt.Sprintf("this change breaks %s: %s", o.Ref.Ref(), e))
 			}
 		}
 	}
-	errs = append(errs, out.Global...)
+	for _, g := range after.Global {
+		if !slices.Contains(before.Global, g) {
+			errs = append(errs, g)
+		}
+	}
 	return errs, warnings
 }
 
