@@ -70,3 +70,12 @@ func (s Position) Where() string {
 	}
 	return s.File
 }
+
+// at is " (file:line)" for messages that point at another object, or ""
+// for an object from the Kubernetes API, which its reference names.
+func (s Position) at() string {
+	if w := s.Where(); w != "" {
+		return " (" + w + ")"
+	}
+	return ""
+}

@@ -35,6 +35,8 @@
 //     no data); the data of a Secret is read (GET) only when a
 //     configuration references it, and only the keys trustgate reads are
 //     kept. Namespace and label selectors narrow what is watched.
+//   - A finding about a Secret (its data, or the certificate diagnosis)
+//     shows on the objects that name the Secret, in status and as Events.
 //   - Kubernetes Service destinations ("name.ns.svc.cluster.local", or a
 //     short name, expanded with Istio's namespace rule) are served over EDS
 //     from the Service's ready EndpointSlice endpoints.
