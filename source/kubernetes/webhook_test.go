@@ -119,8 +119,9 @@ func applyAs(cfg *rest.Config, ns, manifests string) error {
 
 // TestWebhookRefusesWithOurMessage: the API server calls the webhook over
 // TLS; a VirtualService with an unknown field is refused with trustgate's
-// message, a good edit passes, and a Gateway naming a Secret that does not
-// exist yet passes with a warning.
+// message, a good edit passes, a Gateway whose certificate's key does not
+// match is refused by the certificate diagnosis, and a Gateway naming a
+// Secret that does not exist yet passes with a warning.
 func TestWebhookRefusesWithOurMessage(t *testing.T) {
 	requireAPI(t)
 	ns := namespace(t, "webhook")
@@ -142,6 +143,19 @@ func TestWebhookRefusesWithOurMessage(t *testing.T) {
 
 	if err := applyAs(api.Config, ns, vsWithTimeout("3s")); err != nil {
 		t.Errorf("a good edit was refused: %v", err)
+	}
+
+	// Certificate diagnosis, as `trustgate check` runs it: a Gateway whose
+	// Secret holds a key of another certificate is refused.
+	good := serverSecret(t, t.TempDir(), ns, "mismatched", "gw2.example.com")
+	other := serverSecret(t, t.TempDir(), ns, "mismatched", "gw2.example.com")
+	key := func(y string) string { return y[strings.Index(y, "  tls.key:"):] }
+	apply(t, ns, strings.Replace(good, key(good), key(other), 1)) // Secrets do not go through the webhook
+	gw2 := strings.NewReplacer("name: gw,", "name: gw2,", "gw.example.com", "gw2.example.com", "credentialName: gw", "credentialName: mismatched").
+		Replace(gatewayYAML[:strings.Index(gatewayYAML, "---")])
+	err = applyAs(api.Config, ns, gw2)
+	if err == nil || !strings.Contains(err.Error(), "trustgate: Gateway "+ns+"/gw2: Secret "+ns+"/mismatched") || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("applying a Gateway whose Secret's key does not match: %v; want a denial naming the Secret and the mismatch", err)
 	}
 
 	w := &warnings{}
