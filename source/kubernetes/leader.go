@@ -52,7 +52,7 @@ func (s *Source) RunStatus(ctx context.Context, opts StatusOptions) error {
 	}
 	lock := &resourcelock.LeaseLock{
 		LeaseMeta:  metav1.ObjectMeta{Namespace: opts.LeaseNamespace, Name: opts.LeaseName},
-		Client:     s.client.CoordinationV1(),
+		Client:     s.coord,
 		LockConfig: resourcelock.ResourceLockConfig{Identity: opts.Identity},
 	}
 	loads := s.subscribe()
@@ -104,7 +104,7 @@ func (s *Source) event(ctx context.Context, u *unstructured.Unstructured, reason
 		Source:         corev1.EventSource{Component: "trustgate"},
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
-	if _, err := s.client.CoreV1().Events(u.GetNamespace()).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+	if _, err := s.core.Events(u.GetNamespace()).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
 		s.log.Warn("recording event", "object", fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName()), "error", err)
 	}
 }

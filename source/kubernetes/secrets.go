@@ -72,7 +72,7 @@ func (s *Source) readSecrets(ctx context.Context, w wanted) ([]*model.Secret, er
 			docs = append(docs, c.doc)
 			continue
 		}
-		sec, err := s.client.CoreV1().Secrets(h.key.Namespace).Get(ctx, h.key.Name, metav1.GetOptions{})
+		sec, err := s.core.Secrets(h.key.Namespace).Get(ctx, h.key.Name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			continue // deleted since the informer saw it; its event follows

@@ -49,8 +49,8 @@ func (s *Source) serviceEntries(w wanted) []*model.ServiceEntry {
 }
 
 func (s *Source) service(k nsName) *corev1.Service {
-	for _, f := range s.services {
-		o, ok, err := f.Core().V1().Services().Informer().GetStore().GetByKey(k.Namespace + "/" + k.Name)
+	for _, inf := range s.services {
+		o, ok, err := inf.GetStore().GetByKey(k.Namespace + "/" + k.Name)
 		if err == nil && ok {
 			if svc, ok := o.(*corev1.Service); ok {
 				return svc
@@ -62,8 +62,8 @@ func (s *Source) service(k nsName) *corev1.Service {
 
 func (s *Source) endpointSlices(k nsName) []*discoveryv1.EndpointSlice {
 	var out []*discoveryv1.EndpointSlice
-	for _, f := range s.services {
-		for _, o := range f.Discovery().V1().EndpointSlices().Informer().GetStore().List() {
+	for _, inf := range s.endpoints {
+		for _, o := range inf.GetStore().List() {
 			if es, ok := o.(*discoveryv1.EndpointSlice); ok && es.Namespace == k.Namespace && es.Labels[discoveryv1.LabelServiceName] == k.Name {
 				out = append(out, es)
 			}

@@ -9,12 +9,17 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	discoveryv1client "k8s.io/client-go/kubernetes/typed/discovery/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
@@ -65,18 +70,24 @@ func (o Options) withDefaults() Options {
 
 // Source reads the configuration from the Kubernetes API.
 type Source struct {
-	opts      Options
-	log       *slog.Logger
-	client    kubernetes.Interface
+	opts Options
+	log  *slog.Logger
+	// Only the typed clients used: the full clientset and its informer
+	// factory link every API group into the binary.
+	core      corev1client.CoreV1Interface
+	coord     coordinationv1client.CoordinationV1Interface
+	slices    discoveryv1client.DiscoveryV1Interface
+	discovery discovery.DiscoveryInterface
 	dynamic   dynamic.Interface
 	metadata  metadata.Interface
 	secretSel labels.Selector
 
-	kinds    []servedKind
-	objects  map[string][]cache.SharedIndexInformer // GVR string -> one informer per namespace
-	secrets  []cache.SharedIndexInformer            // metadata only
-	services []informers.SharedInformerFactory      // Services and EndpointSlices
-	started  []func(<-chan struct{})
+	kinds     []servedKind
+	objects   map[string][]cache.SharedIndexInformer // GVR string -> one informer per namespace
+	secrets   []cache.SharedIndexInformer            // metadata only
+	services  []cache.SharedIndexInformer            // per namespace
+	endpoints []cache.SharedIndexInformer            // EndpointSlices, per namespace
+	started   []func(<-chan struct{})
 
 	changes chan struct{} // one pending change, coalesced
 
@@ -94,7 +105,19 @@ func New(cfg *rest.Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret label selector %q: %w", opts.SecretSelector, err)
 	}
-	client, err := kubernetes.NewForConfig(cfg)
+	core, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	coord, err := coordinationv1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	slices, err := discoveryv1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -107,19 +130,17 @@ func New(cfg *rest.Config, opts Options) (*Source, error) {
 		return nil, err
 	}
 	return &Source{
-		opts: opts, log: opts.Logger, client: client, dynamic: dyn, metadata: meta, secretSel: sel,
+		opts: opts, log: opts.Logger, core: core, coord: coord, slices: slices, discovery: disc,
+		dynamic: dyn, metadata: meta, secretSel: sel,
 		objects: map[string][]cache.SharedIndexInformer{}, changes: make(chan struct{}, 1),
 		data: secretCache{}, outcome: &Outcome{},
 	}, nil
 }
 
-// Client is the typed client the source uses (leases, events).
-func (s *Source) Client() kubernetes.Interface { return s.client }
-
 // Start discovers the served kinds, starts the informers and waits until
 // their caches are filled, so the first load sees every object.
 func (s *Source) Start(ctx context.Context) error {
-	served, missing, err := discover(s.client.Discovery())
+	served, missing, err := discover(s.discovery)
 	if err != nil {
 		return err
 	}
@@ -148,17 +169,21 @@ func (s *Source) Start(ctx context.Context) error {
 		s.secrets = append(s.secrets, sec)
 		synced = append(synced, sec.HasSynced)
 
-		tf := informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns))
-		for _, inf := range []cache.SharedIndexInformer{tf.Core().V1().Services().Informer(), tf.Discovery().V1().EndpointSlices().Informer()} {
+		svc := cache.NewSharedIndexInformer(cache.NewListWatchFromClient(s.core.RESTClient(), "services", ns, fields.Everything()),
+			&corev1.Service{}, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+		eps := cache.NewSharedIndexInformer(cache.NewListWatchFromClient(s.slices.RESTClient(), "endpointslices", ns, fields.Everything()),
+			&discoveryv1.EndpointSlice{}, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+		for _, inf := range []cache.SharedIndexInformer{svc, eps} {
 			if _, err := inf.AddEventHandler(s.serviceHandler()); err != nil {
 				return err
 			}
 			synced = append(synced, inf.HasSynced)
+			go inf.RunWithContext(ctx)
 		}
-		s.services = append(s.services, tf)
+		s.services = append(s.services, svc)
+		s.endpoints = append(s.endpoints, eps)
 		df.Start(ctx.Done())
 		mf.Start(ctx.Done())
-		tf.Start(ctx.Done())
 	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return errors.New("kubernetes: informer caches did not sync before shutdown")
