@@ -87,7 +87,6 @@ type Source struct {
 	secrets   []cache.SharedIndexInformer            // metadata only
 	services  []cache.SharedIndexInformer            // per namespace
 	endpoints []cache.SharedIndexInformer            // EndpointSlices, per namespace
-	started   []func(<-chan struct{})
 
 	changes chan struct{} // one pending change, coalesced
 
