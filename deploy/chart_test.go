@@ -148,6 +148,16 @@ func TestChartDeployment(t *testing.T) {
 			t.Errorf("bootstrap init container args %s lack %s", bargs, a)
 		}
 	}
+	// Plaintext xDS must be asked for on both ends: trustgate and the
+	// bootstrap refuse it off loopback otherwise.
+	plain := render(t, "tg", "edge", map[string]any{"xds": map[string]any{"tls": false}})
+	pc, _, _ := unstructured.NestedSlice(find(plain, "Deployment", "tg").Object, "spec", "template", "spec", "containers")
+	pi, _, _ := unstructured.NestedSlice(find(plain, "Deployment", "tg-gateway").Object, "spec", "template", "spec", "initContainers")
+	for what, args := range map[string]any{"trustgate": pc[0].(map[string]any)["args"], "bootstrap": pi[0].(map[string]any)["args"]} {
+		if !strings.Contains(fmt.Sprint(args), "--insecure-xds") {
+			t.Errorf("with xds.tls=false the %s args %v lack --insecure-xds", what, args)
+		}
+	}
 	authz := find(objs, "ConfigMap", "tg-xds-authz")
 	if authz == nil || !strings.Contains(fmt.Sprint(authz.Object["data"]), "identity: tg-gateway") {
 		t.Errorf("xds authz ConfigMap does not bind the gateway identity: %v", authz)

@@ -43,8 +43,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "                       [--allow-empty-groups] [--wait-for-config] [--log-level info]")
 		fmt.Fprintln(fs.Output(), "                       [--xds-cert FILE --xds-key FILE --xds-client-ca FILE [--xds-authz FILE] | --insecure-xds]")
 		fmt.Fprintln(fs.Output(), "                       [--max-groups 1000] [--group-grace 1m] [--max-connections 4096] [--max-streams N] [--xds-idle-timeout 30s] [--admin-host NAME...]")
-		fmt.Fprintln(fs.Output(), "       trustgate serve --kubernetes [--kubeconfig FILE] [--namespaces NS,...] [--secret-selector SEL]")
-		fmt.Fprintln(fs.Output(), "                       [--webhook-addr ADDR --webhook-cert FILE --webhook-key FILE] [--status=true] [--lease-name NAME] [other flags]")
+		fmt.Fprintln(fs.Output(), "       trustgate serve --kubernetes [--kubeconfig FILE] [--namespaces NS,...] [--secret-selector SEL] [--cluster-domain DOMAIN]")
+		fmt.Fprintln(fs.Output(), "                       [--webhook-addr ADDR --webhook-cert FILE --webhook-key FILE] [--status=true] [--lease-name NAME] [the flags above but --config]")
 		fmt.Fprintln(fs.Output(), "\nServes the configuration over ADS (state of the world and delta), reloading on change and")
 		fmt.Fprintln(fs.Output(), "on SIGHUP; a reload that fails keeps the last good configuration. Write files atomically")
 		fmt.Fprintln(fs.Output(), "(write elsewhere, then rename into place): a file written in place is read only once it")
@@ -84,41 +84,45 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	if kf.enabled {
-		err := kf.serve(server.Options{Debounce: *debounce, XDSAddr: *xdsAddr, AdminAddr: *adminAddr, Logger: log, GRPCServerOptions: grpcOpts, Authorizer: authz}, log)
-		if err != nil {
-			log.Error("server stopped", "error", err)
-			return 1
-		}
-		return 0
-	}
-	opts, err := cf.options(fs)
-	if err != nil && !errors.Is(err, errNoConfig) {
-		return usageError(stderr, fs, "%v", err)
-	}
-	if err != nil { // no --config: the built-in example
-		cleanup, dopts, derr := defaultConfig(log)
-		if derr != nil {
-			fmt.Fprintln(stderr, "trustgate serve: default configuration:", derr)
-			return 1
-		}
-		defer cleanup()
-		opts = dopts
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
-	src, err := file.New(file.Options{
-		Input:    opts,
-		Load:     crls.wrap(file.Loader(opts, log)),
-		Debounce: *debounce,
-		Settle:   *settle,
-		Logger:   log,
-	})
-	if err != nil {
-		log.Error("server stopped", "error", err)
-		return 1
+	var src server.Source
+	if kf.enabled { // the Kubernetes API, with its webhook and status writer
+		ks, done, err := kf.start(ctx, cf.clusterDomain, *debounce, crls, log)
+		if err != nil {
+			log.Error("server stopped", "error", err)
+			return 1
+		}
+		defer done()
+		src = ks
+	} else {
+		opts, err := cf.options(fs)
+		if err != nil && !errors.Is(err, errNoConfig) {
+			return usageError(stderr, fs, "%v", err)
+		}
+		if err != nil { // no --config: the built-in example
+			cleanup, dopts, derr := defaultConfig(log)
+			if derr != nil {
+				fmt.Fprintln(stderr, "trustgate serve: default configuration:", derr)
+				return 1
+			}
+			defer cleanup()
+			opts = dopts
+		}
+		fsrc, err := file.New(file.Options{
+			Input:    opts,
+			Load:     crls.wrap(file.Loader(opts, log)),
+			Debounce: *debounce,
+			Settle:   *settle,
+			Logger:   log,
+		})
+		if err != nil {
+			log.Error("server stopped", "error", err)
+			return 1
+		}
+		src = fsrc
 	}
 	srv, err := server.New(server.Options{
 		Source:    src,

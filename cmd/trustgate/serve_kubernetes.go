@@ -10,28 +10,16 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/model"
 	kube "github.com/trustgate/trustgate/source/kubernetes"
 	"github.com/trustgate/trustgate/xds/server"
 )
-
-// configSource is where `serve` gets its configuration when it is not the
-// files: something that loads a configuration, and says when to load it
-// again. source/kubernetes.Source is one.
-type configSource interface {
-	// Loader loads the current configuration.
-	Loader() server.Loader
-	// Watch calls reload after changes (a burst of them once) until ctx ends.
-	Watch(ctx context.Context, reload func())
-}
 
 // kubeFlags select the Kubernetes API as the configuration source.
 type kubeFlags struct {
@@ -39,7 +27,6 @@ type kubeFlags struct {
 	kubeconfig     string
 	namespaces     stringList
 	secretSelector string
-	domainSuffix   string
 	webhookAddr    string
 	webhookCert    string
 	webhookKey     string
@@ -54,7 +41,6 @@ func (k *kubeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: in-cluster service account)")
 	fs.Var(&k.namespaces, "namespaces", "`NS` to watch (repeatable or comma-separated; default all)")
 	fs.StringVar(&k.secretSelector, "secret-selector", "", "label `SELECTOR` of the Secrets trustgate may read (default all in the watched namespaces)")
-	fs.StringVar(&k.domainSuffix, "domain-suffix", kube.DefaultDomainSuffix, "cluster DNS `DOMAIN`, for Service hosts and short names")
 	fs.StringVar(&k.webhookAddr, "webhook-addr", "", "HTTPS `address` of the validating admission webhook (with --webhook-cert and --webhook-key)")
 	fs.StringVar(&k.webhookCert, "webhook-cert", "", "webhook certificate `FILE` (reloaded on change)")
 	fs.StringVar(&k.webhookKey, "webhook-key", "", "webhook private key `FILE`")
@@ -75,96 +61,77 @@ func (k *kubeFlags) check(cf *configFlags, fs *flag.FlagSet) error {
 	if len(cf.paths) > 0 || len(fs.Args()) > 0 || cf.secretsDir != "" {
 		return errors.New("--kubernetes reads the configuration from the API: drop --config and --secrets-dir")
 	}
+	if flagSet(fs, "short-names") && cf.shortNames != string(model.ShortNamesKubernetes) {
+		return errors.New("--kubernetes reads short names by Istio's rule (--short-names kubernetes), with --cluster-domain")
+	}
 	if (k.webhookAddr != "") != (k.webhookCert != "" && k.webhookKey != "") {
 		return errors.New("--webhook-addr, --webhook-cert and --webhook-key go together: the API server calls webhooks over TLS only")
 	}
 	return nil
 }
 
-// serve runs the Kubernetes source, the ADS server it feeds, the webhook
-// and the status writer until a signal.
-func (k *kubeFlags) serve(opts server.Options, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// start starts the Kubernetes source (its caches filled), the status
+// writer and the webhook, and returns the source for the server; done
+// stops the writer (releasing the Lease) and the webhook.
+func (k *kubeFlags) start(ctx context.Context, clusterDomain string, debounce time.Duration, crls *crlWatch, log *slog.Logger) (server.Source, func(), error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", k.kubeconfig)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	cfg.UserAgent = "trustgate"
 	src, err := kube.New(cfg, kube.Options{
-		Namespaces: k.namespaces, SecretSelector: k.secretSelector, DomainSuffix: k.domainSuffix, Debounce: opts.Debounce, Logger: log,
+		Namespaces: k.namespaces, SecretSelector: k.secretSelector, ClusterDomain: clusterDomain, Debounce: debounce, Logger: log,
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := src.Start(ctx); err != nil {
-		return err
+		return nil, nil, err
 	}
-	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning)
-	go crls.run(ctx, crlWatchInterval)
-	opts.Loader = crls.wrap(logWarnings(src.Loader(), log))
-
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var so kube.StatusOptions
 	if k.status {
-		so, err := k.statusOptions()
-		if err != nil {
-			return err
+		if so, err = k.statusOptions(); err != nil {
+			return nil, nil, err
 		}
+	}
+	stopWebhook := func() {}
+	if k.webhookAddr != "" {
+		if stopWebhook, err = serveWebhook(k.webhookAddr, k.webhookCert, k.webhookKey, src.Webhook(), log); err != nil {
+			return nil, nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if k.status {
 		wg.Go(func() {
 			if err := src.RunStatus(ctx, so); err != nil {
 				log.Error("status writer stopped", "error", err)
 			}
 		})
 	}
-	if k.webhookAddr != "" {
-		stopWebhook, err := serveWebhook(k.webhookAddr, k.webhookCert, k.webhookKey, src.Webhook(), log)
-		if err != nil {
-			return err
-		}
-		defer stopWebhook()
+	done := func() {
+		cancel()
+		wg.Wait()
+		stopWebhook()
 	}
-	return serveSource(ctx, src, opts)
+	return &kubeSource{Source: src, load: crls.wrap(logWarnings(src.Load, log))}, done, nil
 }
 
-// serveSource serves ADS from a configuration source: the server loads at
-// start, and again whenever the source says so.
-func serveSource(ctx context.Context, src configSource, opts server.Options) error {
-	opts.Loader = cmpLoader(opts.Loader, src.Loader())
-	s, err := server.New(opts)
-	if err != nil {
-		return err
-	}
-	xdsLis, err := net.Listen("tcp", opts.XDSAddr)
-	if err != nil {
-		return err
-	}
-	adminLis, err := net.Listen("tcp", opts.AdminAddr)
-	if err != nil {
-		return errors.Join(err, xdsLis.Close())
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		src.Watch(ctx, func() { _ = s.Reload(ctx) }) // Reload logs and records its errors
-	}()
-	err = s.Serve(ctx, xdsLis, adminLis)
-	cancel()
-	<-watched
-	return err
+// kubeSource is the Kubernetes source with serve's loader around its Load:
+// warnings logged, CRLs watched as time passes.
+type kubeSource struct {
+	*kube.Source
+	load server.Loader
 }
 
-// cmpLoader is the loader given, else the source's own.
-func cmpLoader(given, own server.Loader) server.Loader {
-	if given != nil {
-		return given
-	}
-	return own
-}
+func (k *kubeSource) Load() (server.Config, error) { return k.load() }
 
 // logWarnings logs a loaded configuration's warnings, as the file loader does.
 func logWarnings(load server.Loader, log *slog.Logger) server.Loader {

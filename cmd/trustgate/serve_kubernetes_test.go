@@ -18,6 +18,7 @@ func TestServeKubernetesFlags(t *testing.T) {
 		"secrets dir and the API":  {args: []string{"--kubernetes", "--secrets-dir", missing}, wantCode: 2, stderrHas: "drop --config and --secrets-dir"},
 		"webhook without its cert": {args: []string{"--kubernetes", "--webhook-addr", "127.0.0.1:9443"}, wantCode: 2, stderrHas: "over TLS only"},
 		"namespaces without it":    {args: []string{"--namespaces", "a"}, wantCode: 2, stderrHas: "need --kubernetes"},
+		"short names as written":   {args: []string{"--kubernetes", "--short-names", "dns"}, wantCode: 2, stderrHas: "Istio's rule"},
 		"no cluster": {
 			args:     []string{"--kubernetes", "--kubeconfig", missing, "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0"},
 			wantCode: 1, stderrHas: "kubernetes client",

@@ -5,7 +5,8 @@
 // not know where a configuration came from.
 //
 // Pipeline position: API server -> this package -> model -> pipeline ->
-// xds/server. It also writes each object's result back to its status (one
+// xds/server, which it feeds as a server.Source (Load, Watch), as
+// source/file does for files. It also writes each object's result back to its status (one
 // replica, chosen by a coordination.k8s.io Lease), and answers a validating
 // admission webhook with the same validation and certificate diagnosis as
 // `trustgate check`.

@@ -99,9 +99,9 @@ type evaluation struct {
 	err     error
 }
 
-// Load builds the configuration from the informer caches and records its
+// load builds the configuration from the informer caches and records its
 // outcome for the status writer.
-func (s *Source) Load() (*pipeline.Config, error) {
+func (s *Source) load() (*pipeline.Config, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), secretReadTimeout)
 	defer cancel()
 	ev := s.evaluate(ctx, s.listObjects(), append([]pipeline.Option{pipeline.ForServe()}, s.opts.Pipeline...))
@@ -132,13 +132,12 @@ func (s *Source) evaluate(ctx context.Context, objs []*unstructured.Unstructured
 		ev.objects = append(ev.objects, ref)
 		docs = append(docs, doc)
 	}
-	m, err := model.LoadDocuments(docs)
-	if err != nil {
-		ev.err = err
-		return ev
-	}
-	expandShortNames(m, s.opts.DomainSuffix)
-	w := referenced(m, s.opts.DomainSuffix)
+	// An object that does not decode stops nothing: the others are still
+	// validated, and every error is reported (FromModel).
+	m, loadErr := model.LoadDocuments(docs)
+	// Istio's short-name rule, applied by the IR (model.ResolveShortNames).
+	m.ShortNames, m.ClusterDomain = model.ShortNamesKubernetes, s.opts.ClusterDomain
+	w := referenced(m.ResolveShortNames(), s.opts.ClusterDomain)
 	ev.wanted = w
 	secrets, err := s.readSecrets(ctx, w)
 	if err != nil {
@@ -147,7 +146,7 @@ func (s *Source) evaluate(ctx context.Context, objs []*unstructured.Unstructured
 	}
 	m.Secrets = append(m.Secrets, secrets...)
 	m.ServiceEntries = append(m.ServiceEntries, s.serviceEntries(w)...)
-	ev.cfg, ev.err = pipeline.FromModel(m, opts...)
+	ev.cfg, ev.err = pipeline.FromModel(m, loadErr, opts...)
 	return ev
 }
 

@@ -155,7 +155,8 @@ func serveAs(t *testing.T, cfg *rest.Config, opts kube.Options) *serving {
 		cancel()
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Loader: src.Loader(), Logger: opts.Logger})
+	// The server watches the source itself (server.Source).
+	srv, err := server.New(server.Options{Source: src, Logger: opts.Logger})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -167,17 +168,11 @@ func serveAs(t *testing.T, cfg *rest.Config, opts kube.Options) *serving {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, lis, nil) }()
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		src.Watch(ctx, func() { _ = srv.Reload(ctx) }) // Reload logs and records its errors
-	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		<-watched
 	})
 	return &serving{src: src, srv: srv, addr: lis.Addr().String()}
 }

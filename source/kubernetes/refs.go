@@ -1,7 +1,6 @@
 package kubernetes
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -29,7 +28,8 @@ func (w wanted) service(ns, name string) bool {
 	return ok
 }
 
-// referenced lists every Secret a credential name of m may resolve to, as
+// referenced lists, for m with its short names resolved, every Secret a
+// credential name may resolve to, as
 // model.ResolveCredential and ResolveCACredential look them up (the
 // object's namespace and model.WorkloadSecretsNamespace, the name and its
 // model.CASuffix variant), and every Service a destination names.
@@ -133,32 +133,4 @@ func forEachDestination(vs *model.VirtualService, f func(*model.Destination)) {
 			f(&vs.Spec.TLS[i].Route[j].Destination)
 		}
 	}
-}
-
-// expandShortNames applies Istio's rule (ResolveShortnameToFQDN in
-// istio/istio pilot/pkg/model/config.go) to the hosts of VirtualServices,
-// their destinations and DestinationRules: a name without a dot, other
-// than "*" and an IP address, means "name.<object namespace>.svc.<domain>".
-// Files keep their names as written (no cluster, no namespace rule).
-func expandShortNames(m *model.Config, domain string) {
-	for _, vs := range m.VirtualServices {
-		ns := vs.Metadata.Namespace
-		for i, h := range vs.Spec.Hosts {
-			vs.Spec.Hosts[i] = fqdn(h, ns, domain)
-		}
-		forEachDestination(vs, func(d *model.Destination) { d.Host = fqdn(d.Host, ns, domain) })
-	}
-	for _, dr := range m.DestinationRules {
-		dr.Spec.Host = fqdn(dr.Spec.Host, dr.Metadata.Namespace, domain)
-	}
-}
-
-func fqdn(host, ns, domain string) string {
-	if host == "" || host == "*" || strings.Contains(host, ".") {
-		return host
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return host // an IPv6 literal has no dot
-	}
-	return host + "." + ns + ".svc." + domain
 }

@@ -25,14 +25,15 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 )
 
 // Defaults of Options.
 const (
-	DefaultDebounce     = 200 * time.Millisecond
-	DefaultDomainSuffix = "cluster.local"
+	DefaultDebounce      = 200 * time.Millisecond
+	DefaultClusterDomain = model.DefaultClusterDomain
 )
 
 // Options configure a Source.
@@ -45,8 +46,8 @@ type Options struct {
 	// Debounce is how long events must stay quiet before a reload; a burst
 	// of events (an `kubectl apply -f dir`, a GitOps sync) is one reload.
 	Debounce time.Duration
-	// DomainSuffix is the cluster's DNS domain, for short names.
-	DomainSuffix string
+	// ClusterDomain is the cluster's DNS domain, for short names.
+	ClusterDomain string
 	// Pipeline options for every load (ForServe is added).
 	Pipeline []pipeline.Option
 	Logger   *slog.Logger
@@ -56,8 +57,8 @@ func (o Options) withDefaults() Options {
 	if o.Debounce <= 0 {
 		o.Debounce = DefaultDebounce
 	}
-	if o.DomainSuffix == "" {
-		o.DomainSuffix = DefaultDomainSuffix
+	if o.ClusterDomain == "" {
+		o.ClusterDomain = DefaultClusterDomain
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -199,11 +200,11 @@ func (s *Source) changed() {
 	}
 }
 
-// Watch calls reload after changes until ctx ends: once the events have
-// been quiet for the debounce time, or at the latest ten debounce times
-// after the first, so a burst of events is one reload and a stream of them
-// still gets loaded.
-func (s *Source) Watch(ctx context.Context, reload func()) {
+// Watch calls reload after changes until ctx ends (server.Source): once
+// the events have been quiet for the debounce time, or at the latest ten
+// debounce times after the first, so a burst of events is one reload and a
+// stream of them still gets loaded. It returns nil when ctx ends.
+func (s *Source) Watch(ctx context.Context, reload func()) error {
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
 	var first time.Time
@@ -211,7 +212,7 @@ func (s *Source) Watch(ctx context.Context, reload func()) {
 		select {
 		case <-ctx.Done():
 			quiet.Stop()
-			return
+			return nil
 		case <-s.changes:
 			now := time.Now()
 			if first.IsZero() {
@@ -229,13 +230,14 @@ func (s *Source) Watch(ctx context.Context, reload func()) {
 	}
 }
 
-// Loader is the server's loader: every call reads the informer caches.
-func (s *Source) Loader() server.Loader {
-	return func() (server.Config, error) {
-		cfg, err := s.Load()
-		if err != nil {
-			return nil, err
-		}
-		return cfg, nil
+// Load builds the configuration from the informer caches (server.Source)
+// and records its outcome for the status writer.
+func (s *Source) Load() (server.Config, error) {
+	cfg, err := s.load()
+	if err != nil {
+		return nil, err
 	}
+	return cfg, nil
 }
+
+var _ server.Source = (*Source)(nil)

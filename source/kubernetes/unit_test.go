@@ -13,23 +13,6 @@ import (
 	"github.com/trustgate/trustgate/model"
 )
 
-func TestShortNames(t *testing.T) {
-	for name, tc := range map[string]struct{ host, want string }{
-		"short name":    {"reviews", "reviews.edge.svc.cluster.local"},
-		"fqdn":          {"reviews.other.svc.cluster.local", "reviews.other.svc.cluster.local"},
-		"name.ns":       {"reviews.other", "reviews.other"}, // Istio: a dot means fully qualified
-		"wildcard":      {"*", "*"},
-		"ipv6":          {"::1", "::1"},
-		"external host": {"api.example.com", "api.example.com"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			if got := fqdn(tc.host, "edge", "cluster.local"); got != tc.want {
-				t.Errorf("fqdn(%q) = %q, want %q", tc.host, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestServiceOf(t *testing.T) {
 	for name, tc := range map[string]struct {
 		host string
