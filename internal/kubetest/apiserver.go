@@ -242,7 +242,7 @@ func run(bin, logFile string, args ...string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:gosec // G204: kube-apiserver or etcd from Binaries(), test-only
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		return nil, errors.Join(err, f.Close())

@@ -138,11 +138,11 @@ func TestBrokenObjectKeepsLastGood(t *testing.T) {
 	ns := namespace(t, "broken")
 	r, c := started(t, ns, kubeOptions(ns))
 	runStatus(t, r.src, ns, "replica-a")
-	waitCondition(t, vsGVR, ns, "app", "trustgate.dev/Programmed", "True")
+	waitCondition(t, obj{vsGVR, ns, "app"}, "trustgate.dev/Programmed", "True")
 	mark := len(c.Responses())
 
 	apply(t, ns, strings.Replace(vsWithTimeout("3s"), "timeout: 3s", "timeout: 3s\n    retriez: {attempts: 3}", 1))
-	vs := waitCondition(t, vsGVR, ns, "app", "trustgate.dev/Accepted", "False")
+	vs := waitCondition(t, obj{vsGVR, ns, "app"}, "trustgate.dev/Accepted", "False")
 	msg := conditionMessage(vs, "trustgate.dev/Accepted")
 	if !strings.Contains(msg, `spec.http[0].retriez: unknown field "retriez"`) {
 		t.Errorf("Accepted message = %q, want the decoder's message at the field path", msg)
@@ -151,12 +151,12 @@ func TestBrokenObjectKeepsLastGood(t *testing.T) {
 	if len(vms) == 0 || !strings.Contains(fmt.Sprint(vms), "TG0001") {
 		t.Errorf("status.validationMessages = %v, want a TG0001 entry", vms)
 	}
-	vs = waitCondition(t, vsGVR, ns, "app", "trustgate.dev/Programmed", "False")
+	vs = waitCondition(t, obj{vsGVR, ns, "app"}, "trustgate.dev/Programmed", "False")
 	if m := conditionMessage(vs, "trustgate.dev/Programmed"); !strings.Contains(m, "held back by this object's errors") || !strings.Contains(m, "generation 1 is still served") {
 		t.Errorf("VirtualService Programmed message = %q, want it held back with generation 1 still served", m)
 	}
 	// The Gateway did not change: its generation is the one served.
-	waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Programmed", "True")
+	waitCondition(t, obj{gwGVR, ns, "gw"}, "trustgate.dev/Programmed", "True")
 	if got := settle(c, mark); len(got) != 0 {
 		t.Errorf("a broken object pushed %v; the last good configuration must stay", types(got))
 	}
@@ -166,7 +166,7 @@ func TestBrokenObjectKeepsLastGood(t *testing.T) {
 
 	// Fixed: accepted, served, and pushed.
 	apply(t, ns, vsWithTimeout("3s"))
-	waitCondition(t, vsGVR, ns, "app", "trustgate.dev/Programmed", "True")
+	waitCondition(t, obj{vsGVR, ns, "app"}, "trustgate.dev/Programmed", "True")
 	if _, err := c.Wait(waitFor, "route timeout 3s", func(v envoytest.View) bool { return routeTimeout(v) == "3s" }); err != nil {
 		t.Fatal(err)
 	}
@@ -203,15 +203,21 @@ func runStatus(t *testing.T, src *kube.Source, ns, identity string) context.Canc
 	return stop
 }
 
+// obj names an object of the API.
+type obj struct {
+	gvr      schema.GroupVersionResource
+	ns, name string
+}
+
 // waitCondition waits until the object has the condition with status.
-func waitCondition(t *testing.T, gvr schema.GroupVersionResource, ns, name, typ, status string) *unstructured.Unstructured {
+func waitCondition(t *testing.T, o obj, typ, status string) *unstructured.Unstructured {
 	t.Helper()
-	return waitConditionAt(t, gvr, ns, name, typ, status, 0)
+	return waitConditionAt(t, o, typ, status, 0)
 }
 
 // waitConditionAt is waitCondition for the condition's observedGeneration
 // gen (0: any).
-func waitConditionAt(t *testing.T, gvr schema.GroupVersionResource, ns, name, typ, status string, gen int64) *unstructured.Unstructured {
+func waitConditionAt(t *testing.T, o obj, typ, status string, gen int64) *unstructured.Unstructured {
 	t.Helper()
 	dyn, err := dynamic.NewForConfig(api.Config)
 	if err != nil {
@@ -219,7 +225,7 @@ func waitConditionAt(t *testing.T, gvr schema.GroupVersionResource, ns, name, ty
 	}
 	var last *unstructured.Unstructured
 	for deadline := time.Now().Add(waitFor); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		u, err := dyn.Resource(gvr).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+		u, err := dyn.Resource(o.gvr).Namespace(o.ns).Get(context.Background(), o.name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +234,7 @@ func waitConditionAt(t *testing.T, gvr schema.GroupVersionResource, ns, name, ty
 			return u
 		}
 	}
-	t.Fatalf("%s %s/%s: condition %s never became %s (generation %d); status: %v", gvr.Resource, ns, name, typ, status, gen, last.Object["status"])
+	t.Fatalf("%s %s/%s: condition %s never became %s (generation %d); status: %v", o.gvr.Resource, o.ns, o.name, typ, status, gen, last.Object["status"])
 	return nil
 }
 
@@ -261,7 +267,7 @@ func TestSecretProblemShowsOnItsGateway(t *testing.T) {
 	ns := namespace(t, "badkey")
 	r, c := started(t, ns, kubeOptions(ns))
 	runStatus(t, r.src, ns, "replica-a")
-	waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Programmed", "True")
+	waitCondition(t, obj{gwGVR, ns, "gw"}, "trustgate.dev/Programmed", "True")
 	mark := len(c.Responses())
 
 	// The certificate of one PKI with the key of another.
@@ -270,7 +276,7 @@ func TestSecretProblemShowsOnItsGateway(t *testing.T) {
 	key := func(y string) string { return y[strings.Index(y, "  tls.key:"):] }
 	apply(t, ns, strings.Replace(good, key(good), key(other), 1))
 
-	gw := waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Accepted", "False")
+	gw := waitCondition(t, obj{gwGVR, ns, "gw"}, "trustgate.dev/Accepted", "False")
 	if m := conditionMessage(gw, "trustgate.dev/Accepted"); !strings.Contains(m, "Secret "+ns+"/gw") || !strings.Contains(m, "does not match") {
 		t.Errorf("Gateway Accepted message = %q, want the Secret and the mismatch", m)
 	}

@@ -48,16 +48,6 @@ var _ = func() bool { // the model and this package agree on the version
 	return true
 }()
 
-// kindByGroupKind finds a kind by API group and kind name.
-func kindByGroupKind(group, k string) (kind, bool) {
-	for _, kd := range kinds {
-		if kd.Group == group && kd.Kind == k {
-			return kd, true
-		}
-	}
-	return kind{}, false
-}
-
 // servedKind is a kind with the version the API server serves.
 type servedKind struct {
 	kind

@@ -45,6 +45,6 @@ func TestChartRBACIsEnough(t *testing.T) {
 		t.Fatal(err)
 	}
 	runStatus(t, r.src, ns, "replica-a")
-	waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Programmed", "True")
-	waitCondition(t, vsGVR, ns, "app", "trustgate.dev/Accepted", "True")
+	waitCondition(t, obj{gwGVR, ns, "gw"}, "trustgate.dev/Programmed", "True")
+	waitCondition(t, obj{vsGVR, ns, "app"}, "trustgate.dev/Accepted", "True")
 }

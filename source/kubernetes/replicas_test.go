@@ -64,7 +64,7 @@ func TestLeaseMovesWhenTheWriterStops(t *testing.T) {
 		t.Fatalf("lease holder %q, want replica-a (the only candidate)", got)
 	}
 	runStatus(t, b.src, ns, "replica-b")
-	waitCondition(t, gwGVR, ns, "gw", "trustgate.dev/Accepted", "True")
+	waitCondition(t, obj{gwGVR, ns, "gw"}, "trustgate.dev/Accepted", "True")
 
 	stopA()
 	// replica-a releases the Lease as it stops (holder ""); replica-b takes
@@ -72,7 +72,7 @@ func TestLeaseMovesWhenTheWriterStops(t *testing.T) {
 	waitHolder(t, ns, func(h string) bool { return h == "replica-b" })
 	// replica-b writes status now: a new object gets its conditions.
 	apply(t, ns, vsWithTimeout("4s"))
-	waitConditionAt(t, vsGVR, ns, "app", "trustgate.dev/Programmed", "True", 2)
+	waitConditionAt(t, obj{vsGVR, ns, "app"}, "trustgate.dev/Programmed", "True", 2)
 }
 
 // waitHolder waits until the Lease's holder satisfies ok and returns it.

@@ -182,8 +182,8 @@ func (s *Source) writeStatuses(ctx context.Context, out *Outcome, reported map[s
 		if err := s.writeStatus(ctx, u, r, out); err != nil {
 			s.log.Warn("writing status", "object", r.Ref.Ref(), "error", err)
 		}
-		s.eventOnChange(ctx, u, reported, r.Ref.Ref()+"/errors", "Invalid", r.Errors)
-		s.eventOnChange(ctx, u, reported, r.Ref.Ref()+"/warnings", "ConfigurationWarning", r.Warnings)
+		s.eventOnChange(ctx, u, reported, findings{r.Ref.Ref() + "/errors", "Invalid", r.Errors})
+		s.eventOnChange(ctx, u, reported, findings{r.Ref.Ref() + "/warnings", "ConfigurationWarning", r.Warnings})
 	}
 }
 
@@ -258,12 +258,19 @@ func (s *Source) cached(ref objectRef) *unstructured.Unstructured {
 	return nil
 }
 
+// findings are an object's errors or warnings, with the key they are
+// remembered under and the Event reason that reports them.
+type findings struct {
+	key, reason string
+	list        []string
+}
+
 // eventOnChange records an Event when an object's findings of one kind
 // changed since the last one reported, and are not none.
-func (s *Source) eventOnChange(ctx context.Context, u *unstructured.Unstructured, reported map[string]string, key, reason string, findings []string) {
-	msg := strings.Join(findings, "; ")
-	if msg != "" && reported[key] != msg {
-		s.event(ctx, u, reason, msg)
+func (s *Source) eventOnChange(ctx context.Context, u *unstructured.Unstructured, reported map[string]string, f findings) {
+	msg := strings.Join(f.list, "; ")
+	if msg != "" && reported[f.key] != msg {
+		s.event(ctx, u, f.reason, msg)
 	}
-	reported[key] = msg
+	reported[f.key] = msg
 }
