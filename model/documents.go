@@ -71,11 +71,12 @@ func (s Position) Where() string {
 	return s.File
 }
 
-// at is " (file:line)" for messages that point at another object, or ""
-// for an object from the Kubernetes API, which its reference names.
-func (s Position) at() string {
-	if w := s.Where(); w != "" {
-		return " (" + w + ")"
+// At is " (file:line)" of field path in this object (its own line for
+// ""), for messages that point at another object; "" for an object from the
+// Kubernetes API, which its reference alone names.
+func (s Position) At(path string) string {
+	if s.File == "" {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf(" (%s:%d)", s.File, s.LineOf(path))
 }

@@ -42,3 +42,22 @@ func TestLoadDocuments(t *testing.T) {
 		})
 	}
 }
+
+func TestPositionAt(t *testing.T) {
+	file := Position{File: "gw.yaml", Line: 3, Lines: map[string]int{"spec.hosts": 7}}
+	for name, tc := range map[string]struct {
+		pos  Position
+		path string
+		want string
+	}{
+		"object in a file": {file, "", " (gw.yaml:3)"},
+		"field in a file":  {file, "spec.hosts[0]", " (gw.yaml:7)"},
+		"from the API":     {Position{}, "spec.hosts", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.pos.At(tc.path); got != tc.want {
+				t.Errorf("At(%q) = %q, want %q", tc.path, got, tc.want)
+			}
+		})
+	}
+}
