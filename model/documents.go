@@ -59,18 +59,6 @@ func (l *loader) refuseFiles(o *Object, fields []fileField) {
 	}
 }
 
-// Where is "file:line", "file" when the line is unknown, or "" for an
-// object read from the Kubernetes API (LoadDocuments).
-func (s Position) Where() string {
-	switch {
-	case s.File == "":
-		return ""
-	case s.Line > 0:
-		return fmt.Sprintf("%s:%d", s.File, s.Line)
-	}
-	return s.File
-}
-
 // At is " (file:line)" of field path in this object (its own line for
 // ""), for messages that point at another object; "" for an object from the
 // Kubernetes API, which its reference alone names.
