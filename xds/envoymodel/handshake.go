@@ -82,7 +82,7 @@ func (m *Model) doHandshake(ctx *tlsv3.DownstreamTlsContext, conn *Connection) *
 	}
 	h.version = version
 	h.step("negotiated "+version, "source/common/tls/server_context_config_impl.cc")
-	v, err := m.resolveValidation(common)
+	v, err := m.downstreamValidation(ctx)
 	if err != nil {
 		h.failed = err.Error()
 		return h

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"sync"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -31,6 +32,9 @@ type Model struct {
 	secrets   map[string]*tlsv3.Secret
 	regexes   map[string]*regexp.Regexp
 	formats   map[string]*format
+	// sigs and validations memoize (memo.go).
+	sigs        *sigMemo
+	validations sync.Map // *tlsv3.DownstreamTlsContext -> validationMemo
 }
 
 // listener is one Listener resource, its filter chains parsed.
@@ -63,6 +67,7 @@ func New(res *Resources, opts Options) (*Model, error) {
 		secrets:  map[string]*tlsv3.Secret{},
 		regexes:  map[string]*regexp.Regexp{},
 		formats:  map[string]*format{},
+		sigs:     &sigMemo{},
 	}
 	if m.now.IsZero() {
 		m.now = time.Now()

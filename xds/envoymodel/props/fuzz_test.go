@@ -20,56 +20,85 @@ import (
 // (plain go test): generating every probe of every mutated configuration
 // is too slow for a fuzzer.
 func FuzzPipelineModel(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "*.in.yaml"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range goldenInputs(f) {
 		f.Add(b)
 		seedInputs[string(b)] = true
 	}
-	f.Fuzz(func(t *testing.T, src []byte) {
-		p := envoymodeltest.NewPKI(t)
-		path := filepath.Join(t.TempDir(), "in.yaml")
-		if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
-			t.Fatal(err)
+	f.Fuzz(func(t *testing.T, src []byte) { pipelineModel(t, src) })
+}
+
+// BenchmarkPipelineModel runs the fuzz target's body on every golden input
+// (profile it with -cpuprofile: `go test -fuzz` takes no profile).
+func BenchmarkPipelineModel(b *testing.B) {
+	inputs := goldenInputs(b)
+	for _, in := range inputs {
+		seedInputs[string(in)] = true
+	}
+	envoymodeltest.NewPKI(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, in := range inputs {
+			pipelineModel(b, in)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, pipeline.WithExpiryWarning(0))
+	}
+}
+
+// goldenInputs are pipeline/testdata/*.in.yaml.
+func goldenInputs(tb testing.TB) [][]byte {
+	tb.Helper()
+	seeds, err := filepath.Glob(filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "*.in.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out [][]byte
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// pipelineModel is the fuzz target's body.
+func pipelineModel(t testing.TB, src []byte) {
+	p := envoymodeltest.NewPKI(t)
+	path := filepath.Join(t.TempDir(), "in.yaml")
+	if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDir: p.Dir}, pipeline.WithExpiryWarning(0))
+	if err != nil {
+		return
+	}
+	for _, labels := range cfg.Selectors() {
+		res, err := cfg.Compile(labels)
 		if err != nil {
 			return
 		}
-		for _, labels := range cfg.Selectors() {
-			res, err := cfg.Compile(labels)
-			if err != nil {
-				return
+		m, err := envoymodel.New(envoymodeltest.FromTranslate(res), envoymodel.Options{Now: p.Now})
+		if err != nil {
+			t.Fatalf("the model refuses what the pipeline emits: %v", err)
+		}
+		if isSeed(src) {
+			if _, err := props.Check(cfg.Model(), labels, envoymodeltest.FromTranslate(res), pkiClients(p), p.Now); err != nil {
+				t.Fatalf("props.Check: %v", err)
 			}
-			m, err := envoymodel.New(envoymodeltest.FromTranslate(res), envoymodel.Options{Now: p.Now})
-			if err != nil {
-				t.Fatalf("the model refuses what the pipeline emits: %v", err)
-			}
-			if isSeed(src) {
-				if _, err := props.Check(cfg.Model(), labels, envoymodeltest.FromTranslate(res), pkiClients(p), p.Now); err != nil {
-					t.Fatalf("props.Check: %v", err)
-				}
-			}
-			for _, l := range res.Listeners {
-				port := l.GetAddress().GetSocketAddress().GetPortValue()
-				for _, fc := range l.GetFilterChains() {
-					for _, sni := range append([]string{""}, fc.GetFilterChainMatch().GetServerNames()...) {
-						tr := m.Explain(envoymodel.Connection{Port: port, TLS: true, SNI: sni, ClientChain: p.Clients[envoymodeltest.Alice]},
-							envoymodel.Request{Authority: sni, Path: "/"})
-						if tr.Verdict == "" {
-							t.Fatalf("no verdict for port %d SNI %q", port, sni)
-						}
+		}
+		for _, l := range res.Listeners {
+			port := l.GetAddress().GetSocketAddress().GetPortValue()
+			for _, fc := range l.GetFilterChains() {
+				for _, sni := range append([]string{""}, fc.GetFilterChainMatch().GetServerNames()...) {
+					tr := m.Explain(envoymodel.Connection{Port: port, TLS: true, SNI: sni, ClientChain: p.Clients[envoymodeltest.Alice]},
+						envoymodel.Request{Authority: sni, Path: "/"})
+					if tr.Verdict == "" {
+						t.Fatalf("no verdict for port %d SNI %q", port, sni)
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // seeds are the golden inputs, to tell them from mutated ones.

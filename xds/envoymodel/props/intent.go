@@ -44,6 +44,9 @@ type Validation struct {
 	IstioSANs []string
 	SPKI      []string
 	Hash      []string
+	// memo remembers Accepts' verdicts by chain and time: a Check asks
+	// about the same few chains thousands of times.
+	memo map[string]acceptance
 }
 
 // Intent is what a configuration promises one proxy group.
@@ -195,7 +198,7 @@ func serverCA(cfg *model.Config, gw *model.Gateway, tls *model.ServerTLSSettings
 
 // setMaterial parses a CA bundle and CRLs.
 func (v *Validation) setMaterial(ca, crl []byte) error {
-	v.Roots, v.CRLs = nil, nil
+	v.Roots, v.CRLs, v.memo = nil, nil, nil
 	for blk, rest := pem.Decode(ca); blk != nil; blk, rest = pem.Decode(rest) {
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
