@@ -16,6 +16,8 @@ import (
 type finding struct {
 	Severity string `json:"severity"` // "error" or "warning"
 	Message  string `json:"message"`
+	// Property is set on a failed security property (check_props.go).
+	Property *propertyFinding `json:"property,omitempty"`
 }
 
 type report struct {
@@ -62,7 +64,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	expiry := fs.Duration("expiry-warning", 30*24*time.Hour, "warn about certificates expiring within this `duration`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: trustgate check --config PATH... [--secrets-dir DIR] [-o text|json] [--expiry-warning 720h]")
-		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates.")
+		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates;")
+		fmt.Fprintln(fs.Output(), "runs the security properties on generated connections and requests (see README, Testing).")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
 		fs.PrintDefaults()
 	}
@@ -99,6 +102,7 @@ func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Durat
 	for _, w := range cfg.Warnings() {
 		r.addMessage("warning", w)
 	}
+	addPropertyFindings(r, cfg, cfg.Compile, now)
 	return r
 }
 

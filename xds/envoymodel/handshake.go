@@ -121,7 +121,7 @@ func (m *Model) clientCertificate(h *handshake, ctx *tlsv3.DownstreamTlsContext,
 		return
 	}
 	h.presented = true
-	h.peer = newPeerCert(conn.ClientChain[0])
+	h.peer = m.peerCert(conn.ClientChain[0])
 	if reason := m.verifyPeer(v, conn); reason != "" {
 		h.cert = CertRejected
 		if h.resumed {

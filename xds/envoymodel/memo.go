@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"net/netip"
+	"strings"
 	"sync"
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -17,7 +19,11 @@ import (
 //     never change after New, so it is resolved once per filter chain;
 //   - a signature check: whether one certificate or CRL was signed by a key
 //     depends only on their bytes, so it is keyed by their SHA-256. ECDSA
-//     verification was three quarters of a probe's time before.
+//     verification was three quarters of a probe's time before;
+//   - what Envoy reports about a client certificate (peerCert), by its DER;
+//   - per filter chain, its server-name keys and its server certificate's
+//     URI SANs (chain.nameKeys, run.serverURISANs);
+//   - the filter chain a socket lands on, per listener and socket.
 
 // sigMemo remembers signature checks by the bytes involved.
 type sigMemo struct{ m sync.Map } // [32]byte -> bool
@@ -88,4 +94,41 @@ func (m *Model) downstreamValidation(ctx *tlsv3.DownstreamTlsContext) (*validati
 	v, err := m.resolveValidation(ctx.GetCommonTlsContext())
 	m.validations.Store(ctx, validationMemo{v: v, err: err})
 	return v, err
+}
+
+// peerCert is newPeerCert, once per certificate (peerCerts are not
+// changed once made).
+func (m *Model) peerCert(c *x509.Certificate) *peerCert {
+	if got, hit := m.peers.Load(string(c.Raw)); hit {
+		return got.(*peerCert)
+	}
+	p := newPeerCert(c)
+	m.peers.Store(string(c.Raw), p)
+	return p
+}
+
+// socketKey is a listener and what filter-chain matching reads of a socket.
+type socketKey struct {
+	l                     *listener
+	local                 netip.Addr
+	port                  uint32
+	sni, transport, alpns string
+}
+
+// chainChoice is findFilterChain's answer.
+type chainChoice struct {
+	c   *chain
+	why string
+}
+
+// filterChain is findFilterChain, once per listener and socket.
+func (m *Model) filterChain(l *listener, s socket) (*chain, string) {
+	key := socketKey{l: l, local: s.local, port: s.port, sni: s.sni, transport: s.transport, alpns: strings.Join(s.alpn, "\x00")}
+	if got, hit := m.chains.Load(key); hit {
+		ch := got.(chainChoice)
+		return ch.c, ch.why
+	}
+	c, why := findFilterChain(l, s)
+	m.chains.Store(key, chainChoice{c: c, why: why})
+	return c, why
 }

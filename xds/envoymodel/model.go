@@ -35,6 +35,8 @@ type Model struct {
 	// sigs and validations memoize (memo.go).
 	sigs        *sigMemo
 	validations sync.Map // *tlsv3.DownstreamTlsContext -> validationMemo
+	peers       sync.Map // client certificate DER -> *peerCert
+	chains      sync.Map // socketKey -> chainChoice
 }
 
 // listener is one Listener resource, its filter chains parsed.
@@ -54,6 +56,9 @@ type chain struct {
 	match   *listenerv3.FilterChainMatch
 	tls     *tlsv3.DownstreamTlsContext // nil: raw_buffer
 	filters []*networkFilter
+	// keys (nameKeys) and serverURIs (serverURISANs) are computed once.
+	keysOnce, urisOnce sync.Once
+	keys, serverURIs   []string
 }
 
 // New compiles resources. It fails on anything Envoy would reject that the

@@ -15,6 +15,10 @@ import (
 type Client struct {
 	Name  string
 	Chain []*x509.Certificate
+	// Scope is the client CA bundle the chain was made for (ScopeOf its
+	// roots), "" for a client meant for every server. A bounded run sends
+	// a scoped client to its own CA's servers and a few others.
+	Scope string
 }
 
 // Violation is a property that failed, with the connection and request
@@ -27,6 +31,14 @@ type Violation struct {
 	Want       string `json:"want"`
 	// Count is how many generated cases showed the same failure.
 	Count int `json:"count"`
+	// Gateway ("namespace/name"), ServerIndex (in spec.servers) and
+	// Server (its name or port name) are the server the failure is about:
+	// the MUTUAL host's for P1, else the one whose filter chain took the
+	// connection. Host is the request's host without its port.
+	Gateway     string `json:"gateway"`
+	ServerIndex int    `json:"serverIndex"`
+	Server      string `json:"server"`
+	Host        string `json:"host"`
 }
 
 func (v Violation) String() string {
@@ -46,24 +58,45 @@ const (
 const forged = "forged-by-client"
 
 // Check runs every property over the connections and requests generated
-// for a proxy group's resources. The violations are deduplicated by
-// property and what failed; each keeps its first example.
+// for a proxy group's resources, presenting the given clients, without
+// bounds. The violations are deduplicated by property and what failed;
+// each keeps its first example.
 func Check(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time) ([]Violation, error) {
+	r, err := Run(cfg, labels, res, clients, now, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return r.Violations, nil
+}
+
+// Run is Check with options: bounds on the probes, and clients made from
+// twins of the configuration's client CAs.
+func Run(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time, opts Options) (*Result, error) {
 	in, err := ReadIntent(cfg, labels)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Synthesize {
+		made, twinned, err := Synthesize(in, res, now)
+		if err != nil {
+			return nil, err
+		}
+		clients, res = append(append([]Client{}, clients...), made...), twinned
 	}
 	m, err := envoymodel.New(res, envoymodel.Options{Now: now})
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{in: in, m: m, clients: clients, now: now, seen: map[string]*Violation{}}
+	c := &checker{in: in, m: m, clients: clients, now: now, opts: opts, seen: map[string]*Violation{}}
+	for _, cl := range clients {
+		c.scoped = c.scoped || cl.Scope != ""
+	}
 	for _, port := range in.httpPorts() {
 		c.port(port)
 	}
-	out := make([]Violation, 0, len(c.order))
+	out := &Result{Violations: make([]Violation, 0, len(c.order)), Probes: c.probes, Clients: clients}
 	for _, k := range c.order {
-		out = append(out, *c.seen[k])
+		out.Violations = append(out.Violations, *c.seen[k])
 	}
 	return out, nil
 }
@@ -74,6 +107,9 @@ type checker struct {
 	m       *envoymodel.Model
 	clients []Client
 	now     time.Time
+	opts    Options
+	scoped  bool // some client has a Scope
+	probes  int
 	seen    map[string]*Violation
 	order   []string
 }

@@ -12,6 +12,7 @@ import (
 // Server is what one Gateway server promises, read from the configuration.
 type Server struct {
 	Gateway  string // namespace/name
+	Index    int    // its place in spec.servers
 	Name     string // the server's name, or its port's name
 	Port     uint32
 	Protocol string
@@ -80,7 +81,7 @@ func ReadIntent(cfg *model.Config, labels map[string]string) (*Intent, error) {
 		}
 		key := gw.Metadata.Namespace + "/" + gw.Metadata.Name
 		for i := range gw.Spec.Servers {
-			s, err := readServer(cfg, gw, &gw.Spec.Servers[i])
+			s, err := readServer(cfg, gw, &gw.Spec.Servers[i], i)
 			if err != nil {
 				return nil, fmt.Errorf("gateway %s server %d: %w", key, i, err)
 			}
@@ -134,9 +135,9 @@ func labelsMatch(sel, labels map[string]string) bool {
 }
 
 // readServer reads one server and its TLS intent.
-func readServer(cfg *model.Config, gw *model.Gateway, srv *model.Server) (*Server, error) {
+func readServer(cfg *model.Config, gw *model.Gateway, srv *model.Server, index int) (*Server, error) {
 	s := &Server{
-		Gateway: gw.Metadata.Namespace + "/" + gw.Metadata.Name, Name: srv.Name,
+		Gateway: gw.Metadata.Namespace + "/" + gw.Metadata.Name, Index: index, Name: srv.Name,
 		Port: srv.Port.Number, Protocol: strings.ToUpper(srv.Port.Protocol), Identity: map[string]string{},
 	}
 	if s.Name == "" {
