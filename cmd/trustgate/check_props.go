@@ -54,7 +54,28 @@ func addPropertyFindings(r *report, cfg *pipeline.Config, compile compileFunc, n
 			r.addMessage("error", f.message())
 			r.Findings[len(r.Findings)-1].Property = f
 		}
+		for _, s := range out.Unverified {
+			r.addMessage("warning", unverifiedMessage(cfg.Model(), group, s))
+		}
 	}
+}
+
+// unverifiedMessage says that no client of check's making passed a
+// server's validation, so what a valid client reaches there went
+// unprobed.
+func unverifiedMessage(m *model.Config, group string, s *props.Server) string {
+	why := "its SAN matchers accept none of the certificates check makes"
+	if len(s.Validation.SPKI)+len(s.Validation.Hash) > 0 {
+		why = "it pins client certificates, and check cannot make one with a pinned key"
+	}
+	msg := fmt.Sprintf("security properties (proxy group %s): no client certificate passes this server's validation, because %s; what a valid client reaches here was not probed (use trustgate explain --cert with a real client)", group, why)
+	v := props.Violation{Gateway: s.Gateway, ServerIndex: s.Index}
+	f := locateViolation(m, group, v)
+	if f.File == "" {
+		return msg
+	}
+	where := &model.FieldError{File: f.File, Line: f.Line, Object: "Gateway " + s.Gateway, Path: fmt.Sprintf("spec.servers[%d]", s.Index), Msg: msg}
+	return where.Error()
 }
 
 // locateViolation finds the Gateway server a violation is about.

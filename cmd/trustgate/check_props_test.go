@@ -317,3 +317,88 @@ func TestCheckCatchesIdentityHeaderOnAnotherHost(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPropertiesPinned: on a server that pins client certificates no
+// client of check's making can pass, so check warns that what a valid
+// client reaches there was not probed, and exits 0.
+func TestCheckPropertiesPinned(t *testing.T) {
+	cfg, secrets := cliFixture(t, "app.example.com")
+	pin := "---\napiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: pin, namespace: edge}\nspec:\n" +
+		"  targetRef: {kind: Gateway, name: gw}\n  verifyCertificateHash: [\"df6ff72fe9116521268f6f2dd4966f51df479883fe7037b39f75916ac3049d1a\"]\n"
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(pin); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCapture("check", "--config", cfg, "--secrets-dir", secrets)
+	want := "warning: " + cfg + ":7: Gateway edge/gw: spec.servers[0]: security properties (proxy group istio=ingressgateway): no client certificate passes this server's validation, because it pins client certificates"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("exit %d, want 0 with %q\n%s\n%s", code, want, out, errOut)
+	}
+}
+
+// starServerWithNames is a MUTUAL server for "*.mtls.example.com" and "*",
+// and a SIMPLE server for "*.example.com" on the same port.
+const starServerWithNames = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - name: mtls
+    port: {number: 443, name: https-mtls, protocol: HTTPS}
+    hosts: ["*.mtls.example.com", "*"]
+    tls: {mode: MUTUAL, credentialName: gw}
+  - name: public
+    port: {number: 443, name: https-public, protocol: HTTPS}
+    hosts: ["*.example.com"]
+    tls: {mode: SIMPLE, credentialName: gw}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: internal, namespace: edge}
+spec:
+  hosts: ["api.mtls.example.com"]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: internal.svc, port: {number: 8080}}}]
+`
+
+// TestCheckCatchesStarServerWithNames runs `check` on a configuration that
+// today's compile leaves open to property P1: the MUTUAL server's hosts
+// include "*", so its filter chain matches no server name (Envoy cannot
+// say "these names, and any other" in one FilterChainMatch), and SNI
+// api.mtls.example.com lands on the SIMPLE server's "*.example.com" chain,
+// whose route configuration routes the host: a client without a
+// certificate reaches internal.svc. FuzzGeneratedGateway found it.
+func TestCheckCatchesStarServerWithNames(t *testing.T) {
+	dir := t.TempDir()
+	secrets := filepath.Join(dir, "secrets")
+	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "gw", Hosts: []string{"*.example.com", "*.mtls.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(cfg, []byte(starServerWithNames), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCapture("check", "--config", cfg, "--secrets-dir", secrets)
+	want := []string{cfg + `:7: Gateway edge/gw: spec.servers[0]: security property P1 mutual fails for host "api.mtls.example.com"`,
+		"certificate none; request: GET / Host api.mtls.example.com", "got routed to outbound|8080||internal.svc on chain 443/edge.gw.public",
+		cfg + `:11: Gateway edge/gw: spec.servers[1]: security property P4 misdirected fails for host "api.mtls.example.com"`}
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func (c *checker) port(port uint32) {
 	for _, s := range servers {
 		names = append(names, concrete(s)...)
 	}
-	names = dedupe(names)
+	names = dedupe(append(names, c.in.routeNames(servers)...))
 	snis := []string{""}
 	if tls {
 		snis = append(dedupe(append([]string{}, names...)), "unknown.invalid", "")
@@ -59,6 +59,22 @@ func (c *checker) port(port uint32) {
 			}
 		}
 	}
+}
+
+// routeNames are the names VirtualService hosts stand for that some server
+// of the port serves: a route's exact host under a server's wildcard is
+// probed by its own name, not only by the wildcard's stand-in.
+func (in *Intent) routeNames(servers []*Server) []string {
+	var out []string
+	for _, name := range concreteNames(in.RouteHosts) {
+		for _, s := range servers {
+			if owner([]*Server{s}, name) != nil {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // values are the request values to send on a server's connections.
@@ -96,8 +112,12 @@ func (c *checker) requests(servers []*Server, p probe, hosts []string, v values)
 					q := p
 					q.req = envoymodel.Request{Method: method, Authority: host, Path: path, Headers: hs}
 					q.forged = i == 0
+					t := c.m.Explain(q.conn, q.req)
 					c.probes++
-					c.check(servers, q, c.m.Explain(q.conn, q.req))
+					if t.ClientCertificate == envoymodel.CertValidated {
+						c.validated++
+					}
+					c.check(servers, q, t)
 				}
 			}
 		}

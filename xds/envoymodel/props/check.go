@@ -87,16 +87,23 @@ func Run(cfg *model.Config, labels map[string]string, res *envoymodel.Resources,
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{in: in, m: m, clients: clients, now: now, opts: opts, seen: map[string]*Violation{}}
+	c := &checker{in: in, m: m, clients: clients, now: now, opts: opts, seen: map[string]*Violation{}, verified: map[*Server]bool{}}
 	for _, cl := range clients {
 		c.scoped = c.scoped || cl.Scope != ""
 	}
 	for _, port := range in.httpPorts() {
 		c.port(port)
 	}
-	out := &Result{Violations: make([]Violation, 0, len(c.order)), Probes: c.probes, Clients: clients}
+	out := &Result{Violations: make([]Violation, 0, len(c.order)), Probes: c.probes, Validated: c.validated, Clients: clients}
 	for _, k := range c.order {
 		out.Violations = append(out.Violations, *c.seen[k])
+	}
+	for _, port := range in.httpPorts() {
+		for _, s := range in.servers(port) {
+			if s.Validation != nil && !c.verified[s] {
+				out.Unverified = append(out.Unverified, s)
+			}
+		}
 	}
 	return out, nil
 }
@@ -110,8 +117,12 @@ type checker struct {
 	opts    Options
 	scoped  bool // some client has a Scope
 	probes  int
-	seen    map[string]*Violation
-	order   []string
+	// validated counts probes with a certificate the model verified;
+	// verified marks the servers whose chain verified one.
+	validated int
+	verified  map[*Server]bool
+	seen      map[string]*Violation
+	order     []string
 }
 
 // httpPorts are the ports with an HTTP or HTTPS server, sorted.
@@ -168,9 +179,12 @@ func owner(servers []*Server, name string) *Server {
 }
 
 // concrete are names a server's hosts stand for.
-func concrete(s *Server) []string {
+func concrete(s *Server) []string { return concreteNames(s.Hosts) }
+
+// concreteNames are names host patterns stand for.
+func concreteNames(hosts []string) []string {
 	var out []string
-	for _, h := range s.Hosts {
+	for _, h := range hosts {
 		switch {
 		case h == "*":
 			out = append(out, "any.example.net")

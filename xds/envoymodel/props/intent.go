@@ -58,6 +58,9 @@ type Intent struct {
 	// peer certificate (a %DOWNSTREAM_PEER_...% value), by name, with their
 	// value expression.
 	Derived map[string]string
+	// RouteHosts are the hosts of the VirtualServices that route on this
+	// proxy, lower case: requests are sent for them too.
+	RouteHosts []string
 }
 
 // scopedPolicy is an AuthorizationPolicy and the servers it governs (nil:
@@ -100,6 +103,12 @@ func ReadIntent(cfg *model.Config, labels map[string]string) (*Intent, error) {
 		}
 	}
 	for _, vs := range cfg.VirtualServices {
+		if !vsBound(vs, byGateway) {
+			continue // its routes are built nowhere on this proxy
+		}
+		for _, h := range vs.Spec.Hosts {
+			in.RouteHosts = append(in.RouteHosts, strings.ToLower(h))
+		}
 		for _, r := range vs.Spec.HTTP {
 			collectDerived(in.Derived, r.Headers)
 			for _, d := range r.Route {
@@ -108,6 +117,51 @@ func ReadIntent(cfg *model.Config, labels map[string]string) (*Intent, error) {
 		}
 	}
 	return in, nil
+}
+
+// vsBound reports whether a VirtualService routes on this proxy: it names
+// one of the proxy's Gateways ("name", "namespace/name" or Istio's
+// "name.namespace.svc.cluster.local", in its own namespace by default) one
+// of whose servers has a host that one of its hosts overlaps.
+func vsBound(vs *model.VirtualService, byGateway map[string][]*Server) bool {
+	for _, ref := range vs.Spec.Gateways {
+		key := ref
+		switch {
+		case strings.HasSuffix(ref, ".svc.cluster.local"):
+			parts := strings.Split(strings.TrimSuffix(ref, ".svc.cluster.local"), ".")
+			if len(parts) != 2 {
+				continue
+			}
+			key = parts[1] + "/" + parts[0]
+		case !strings.Contains(ref, "/"):
+			key = vs.Metadata.Namespace + "/" + ref
+		}
+		for _, s := range byGateway[key] {
+			for _, sh := range s.Hosts {
+				for _, vh := range vs.Spec.Hosts {
+					if hostsOverlap(sh, strings.ToLower(vh)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hostsOverlap reports whether two Istio host patterns share a name: "*"
+// overlaps everything, "*.x" every name under x and every wildcard under
+// or over it.
+func hostsOverlap(a, b string) bool {
+	switch {
+	case a == "*" || b == "*" || a == b:
+		return true
+	case strings.HasPrefix(a, "*.") && strings.HasSuffix(b, a[1:]):
+		return true
+	case strings.HasPrefix(b, "*.") && strings.HasSuffix(a, b[1:]):
+		return true
+	}
+	return false
 }
 
 // collectDerived records request headers set from the peer certificate.

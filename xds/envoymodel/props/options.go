@@ -39,10 +39,16 @@ func Bounded() Options {
 // Result is what a run found.
 type Result struct {
 	Violations []Violation
-	// Probes counts the connections and requests explained.
-	Probes int
+	// Probes counts the connections and requests explained; Validated
+	// those whose client certificate Envoy's model verified.
+	Probes, Validated int
 	// Clients are the client chains that were presented.
 	Clients []Client
+	// Unverified are the servers asking for client certificates on whose
+	// connections no client passed the model's verification: what a valid
+	// client may do there went unprobed (pins no made client can match,
+	// or SAN matchers none was made for).
+	Unverified []*Server
 }
 
 // ScopeOf names a client CA bundle: clients whose Scope is this are

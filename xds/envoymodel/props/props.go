@@ -15,6 +15,9 @@ func (c *checker) check(servers []*Server, p probe, t *envoymodel.Trace) {
 		own = owner(servers, hostOnly(p.req.Authority))
 	}
 	host := owner(servers, hostOnly(p.req.Authority))
+	if own != nil && t.ClientCertificate == envoymodel.CertValidated {
+		c.verified[own] = true
+	}
 	c.mutual(p, t, host)
 	about := own
 	if about == nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
@@ -156,7 +157,9 @@ func assertTwins(t *testing.T, orig, twinned *envoymodel.Resources) {
 
 // TestSynthesizedGoldenCases runs the properties on every golden case as
 // `trustgate check` does: bounded, with synthesized clients only. Every
-// property holds.
+// property holds, and every HTTP server that asks for client certificates
+// without pinning them saw a synthesized client pass Envoy's verification;
+// a server that pins is reported unverified.
 func TestSynthesizedGoldenCases(t *testing.T) {
 	p := envoymodeltest.NewPKI(t)
 	for _, path := range envoymodeltest.GoldenCases(t) {
@@ -169,11 +172,36 @@ func TestSynthesizedGoldenCases(t *testing.T) {
 			if r.Probes == 0 {
 				t.Errorf("%s [%s]: no probe", filepath.Base(path), g.Labels)
 			}
+			for _, s := range r.Unverified {
+				if v := s.Validation; len(v.SPKI)+len(v.Hash) == 0 {
+					t.Errorf("%s [%s]: no synthesized client was verified on %s/%s (clients: %v)", filepath.Base(path), g.Labels, s.Gateway, s.Name, names(r.Clients))
+				}
+			}
+			if pinned := pinnedServers(t, cfg, g.LabelMap); len(r.Unverified) != pinned {
+				t.Errorf("%s [%s]: %d unverified servers, want the %d that pin certificates", filepath.Base(path), g.Labels, len(r.Unverified), pinned)
+			}
 			for _, v := range r.Violations {
 				t.Errorf("%s [%s]: %s", filepath.Base(path), g.Labels, v)
 			}
 		}
 	}
+}
+
+// pinnedServers counts the group's HTTPS servers that pin client
+// certificates.
+func pinnedServers(t *testing.T, cfg *model.Config, labels map[string]string) int {
+	t.Helper()
+	in, err := props.ReadIntent(cfg, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range in.Servers {
+		if v := s.Validation; v != nil && s.Mode != "PASSTHROUGH" && (s.Protocol == "HTTPS" || s.Protocol == "HTTP2") && len(v.SPKI)+len(v.Hash) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // names lists client names.
