@@ -28,6 +28,8 @@ type finding struct {
 	Fix       string `json:"fix"`
 	// Text is the one-line form: "file:line: Kind ns/name: field: message Fix: fix".
 	Text string `json:"-"`
+	// Property is set on a failed security property (check_props.go).
+	Property *propertyFinding `json:"property,omitempty"`
 }
 
 type report struct {
@@ -88,7 +90,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	expiry := fs.Duration("expiry-warning", 30*24*time.Hour, "warn about certificates expiring within this `duration`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: trustgate check --config PATH... [--secrets-dir DIR] [--short-names dns|kubernetes] [-o text|json] [--expiry-warning 720h]")
-		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates.")
+		fmt.Fprintln(fs.Output(), "\nLoads, validates and translates for every Gateway selector; diagnoses certificates;")
+		fmt.Fprintln(fs.Output(), "runs the security properties on generated connections and requests (see README, Testing).")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
 		fs.PrintDefaults()
 	}
@@ -125,6 +128,7 @@ func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Durat
 	for _, w := range cfg.Findings() {
 		r.addField("warning", w)
 	}
+	addPropertyFindings(r, cfg, cfg.Compile, now)
 	return r
 }
 
