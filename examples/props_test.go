@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -27,7 +28,9 @@ var examplesReport = filepath.Join("..", "xds", "envoymodel", "props", "testdata
 // TestExampleProperties runs the security properties of package props on
 // every example (its certificates made by certs.sh, every client
 // certificate found there plus one from a foreign CA) and compares the
-// violations with the record; -update rewrites it.
+// violations with the record; -update rewrites it. It also runs `trustgate
+// check` on every example, which runs the properties with clients of its
+// own making (twins of the example's CAs): it exits 0 with no error.
 func TestExampleProperties(t *testing.T) {
 	stranger := envoymodeltest.NewPKI(t).Clients[envoymodeltest.Stranger]
 	var b strings.Builder
@@ -37,9 +40,14 @@ func TestExampleProperties(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: append(checkLayout(t, ex.dir), generated...), SecretsDirs: []string{ex.certs}}, pipeline.ForServe())
+		paths := append(checkLayout(t, ex.dir), generated...)
+		cfg, err := pipeline.Load(model.LoadOptions{Paths: paths, SecretsDirs: []string{ex.certs}}, pipeline.ForServe())
 		if err != nil {
 			t.Fatal(err)
+		}
+		checkCmd := exec.Command(filepath.Join(binDir, "trustgate"), append([]string{"check", "--secrets-dir", ex.certs, "--config"}, paths...)...)
+		if out, err := checkCmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "\n0 error(s)") && !strings.HasPrefix(string(out), "0 error(s)") {
+			t.Errorf("%s: trustgate check: %v\n%s", name, err, out)
 		}
 		clients := append(exampleClients(t, ex.certs), props.Client{Name: "stranger (another CA)", Chain: stranger})
 		for _, labels := range cfg.Selectors() {

@@ -45,6 +45,9 @@ type loader struct {
 	// docs counts the documents of the current file; syntaxErrs its YAML
 	// syntax errors.
 	docs, syntaxErrs int
+	// noPositions drops lines: documents from the API (LoadDocuments) have
+	// no file whose lines would mean anything to the user.
+	noPositions bool
 }
 
 // fileErr records an error about a whole file or directory.
@@ -204,8 +207,15 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 		meta.Metadata.Namespace = "default"
 	}
 	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines, Empty: d.empty}
+	if l.noPositions {
+		meta.Pos = Position{Empty: d.empty}
+	}
 	for _, e := range d.errs {
-		l.errs.Add(&FieldError{File: file, Line: e.line, Object: meta.Ref(), Path: e.path, Msg: e.msg, Code: e.code, Explains: e.explains})
+		line := e.line
+		if l.noPositions {
+			line = 0
+		}
+		l.errs.Add(&FieldError{File: file, Line: line, Object: meta.Ref(), Path: e.path, Msg: e.msg, Code: e.code, Explains: e.explains})
 	}
 	l.cfg.add(obj)
 }

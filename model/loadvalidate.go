@@ -15,9 +15,16 @@ import (
 // missing).
 func LoadAndValidate(opts LoadOptions) (*Config, error) {
 	cfg, loadErr := Load(opts)
-	valErr := cfg.Validate()
+	return cfg, cfg.ValidateLoaded(loadErr)
+}
+
+// ValidateLoaded validates c, which a load that returned loadErr produced
+// (Load, or LoadDocuments for objects from the Kubernetes API), and
+// returns every error of both, as LoadAndValidate does.
+func (c *Config) ValidateLoaded(loadErr error) error {
+	valErr := c.Validate()
 	if loadErr == nil {
-		return cfg, valErr
+		return valErr
 	}
 	var errs Errors
 	decoding := fieldErrors(loadErr)
@@ -27,7 +34,7 @@ func LoadAndValidate(opts LoadOptions) (*Config, error) {
 			errs.Add(e)
 		}
 	}
-	return cfg, errs.Err()
+	return errs.Err()
 }
 
 // fieldErrors lists the FieldErrors of an *ErrorList (nil for nil).

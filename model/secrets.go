@@ -125,8 +125,11 @@ func (s *Secret) Origin() string { return s.origin() }
 func (s *Secret) FromSecretsDir() bool { return s.Metadata.Namespace == "" }
 
 func (s *Secret) origin() string {
-	if s.Metadata.Namespace == "" {
+	switch {
+	case s.Metadata.Namespace == "":
 		return s.Pos.File
+	case s.Pos.File == "": // from the Kubernetes API
+		return s.Ref()
 	}
 	return s.Pos.File + ":" + strconv.Itoa(s.Pos.Line) + " " + s.Ref()
 }

@@ -61,7 +61,7 @@ func (v *validator) clientCertificatePolicies() {
 			gw, section := policyKey(p)
 			k := gw + "#" + section
 			if f, dup := first[k]; dup {
-				v.errorf(o, "spec.targetRef", "Gateway %s%s is already targeted by %s (%s:%d)", gw, sectionDesc(section), f.Ref(), f.Pos.File, f.Pos.Line)
+				v.errorf(o, "spec.targetRef", "Gateway %s%s is already targeted by %s%s", gw, sectionDesc(section), f.Ref(), f.Pos.At(""))
 			} else {
 				first[k] = p
 			}

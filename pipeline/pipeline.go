@@ -65,12 +65,20 @@ func ForServe() Option { return func(s *settings) { s.serving = true } }
 // every proxy group it names. The error lists every problem found, each as
 // "file:line: Kind ns/name: field: message".
 func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
+	m, err := model.Load(opts)
+	return FromModel(m, err, options...)
+}
+
+// FromModel is Load for objects decoded elsewhere (model.LoadDocuments, the
+// Kubernetes source); loadErr is that decoding's error. As Load does, it
+// reports every problem of decoding and validation together
+// (model.ValidateLoaded), then builds and diagnoses every proxy group.
+func FromModel(m *model.Config, loadErr error, options ...Option) (*Config, error) {
 	s := settings{now: time.Now, expiryWarning: DefaultExpiryWarning}
 	for _, o := range options {
 		o(&s)
 	}
-	m, err := model.LoadAndValidate(opts)
-	if err != nil {
+	if err := m.ValidateLoaded(loadErr); err != nil {
 		return nil, err
 	}
 	c := &Config{model: m, settings: s, byNode: map[string]*Output{}, used: map[string]bool{}}

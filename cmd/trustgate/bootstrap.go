@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -37,6 +38,11 @@ func newBootstrapCmd() *cobra.Command {
 	maxHeap := fs.Uint64("max-heap", bootstrap.DefaultMaxHeapBytes, "heap `bytes` Envoy's overload manager protects: it shrinks the heap at 95% and answers new requests with 503 at 98%; set it to Envoy's memory limit")
 	maxConns := fs.Uint64("max-connections", bootstrap.DefaultMaxConnections, "downstream connections Envoy accepts across all listeners (`N`)")
 	insecure := fs.Bool("insecure-xds", false, "allow plaintext xDS to an address other than loopback: anyone on the path reads every private key sent to the proxy")
+	// Not -o: that is the output format on every command that has one.
+	outFile := fs.String("output-file", "", "write the bootstrap to `FILE` instead of standard output (an init container without a shell)")
+	for _, name := range []string{"xds-ca", "xds-cert", "xds-key", "output-file"} {
+		_ = cmd.MarkFlagFilename(name) // completion hint; the flag exists
+	}
 	cmd.RunE = action(func(cmd *cobra.Command, _ []string) error {
 		warnAlias(cmd, "labels", "node-labels")
 		if *nodeID == "" {
@@ -67,6 +73,11 @@ func newBootstrapCmd() *cobra.Command {
 		y, err := bootstrap.YAML(b)
 		if err != nil {
 			return err
+		}
+		if *outFile != "" {
+			// Envoy may run as another user than this command; the bootstrap
+			// holds no secret (the TLS files are named, not inlined).
+			return os.WriteFile(*outFile, y, 0o644) //nolint:gosec // G306: readable by Envoy, nothing secret
 		}
 		_, err = cmd.OutOrStdout().Write(y)
 		return err

@@ -93,3 +93,28 @@ func TestRunBootstrap(t *testing.T) {
 		})
 	}
 }
+
+// TestBootstrapToFile: --output-file writes what stdout would get (the
+// chart's init container has no shell to redirect).
+func TestBootstrapToFile(t *testing.T) {
+	args := []string{"bootstrap", "--node-id", "gateway-1", "--node-labels", "app=trustgate-default"}
+	out := filepath.Join(t.TempDir(), "envoy.yaml")
+	var stdout, stderr bytes.Buffer
+	if code := run(append(args, "--output-file", out), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("--output-file also printed %d bytes", stdout.Len())
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "..", "envoy", "bootstrap-sotw.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("--output-file wrote something else than the committed envoy/bootstrap-sotw.yaml")
+	}
+}

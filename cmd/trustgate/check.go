@@ -29,6 +29,8 @@ type finding struct {
 	Fix       string `json:"fix"`
 	// Text is the one-line form: "file:line: Kind ns/name: field: message Fix: fix".
 	Text string `json:"-"`
+	// Property is set on a failed security property (check_props.go).
+	Property *propertyFinding `json:"property,omitempty"`
 }
 
 type report struct {
@@ -87,7 +89,8 @@ func newCheckCmd() *cobra.Command {
 		Use:   "check " + configUse,
 		Short: "validate configuration and certificates; exit 1 on errors",
 		Long: "Loads, validates and translates for every Gateway selector; diagnoses every certificate, key,\n" +
-			"CA bundle and CRL in the role it is used in, and reports every problem in one run.\n\n" +
+			"CA bundle and CRL in the role it is used in; runs the security properties on generated\n" +
+			"connections and requests (see README, Testing). Reports every problem in one run.\n\n" +
 			"Exit status: 0 clean (warnings allowed), 1 errors, 2 usage.",
 	}
 	cf.register(cmd)
@@ -125,6 +128,7 @@ func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Durat
 	for _, w := range cfg.Findings() {
 		r.addField("warning", w)
 	}
+	addPropertyFindings(r, cfg, cfg.Compile, now)
 	return r
 }
 

@@ -40,6 +40,9 @@ func newServeCmd() *cobra.Command {
 			"then DNS SANs, then the subject CN; an id with a scheme, such as spiffe://, only from a URI\n" +
 			"SAN); --xds-authz binds identities to the labels they may claim (a YAML list of\n" +
 			"{identity: ID or PREFIX*, labels: {k: v}}). The files reload on change.\n\n" +
+			"With --kubernetes it reads the configuration from the Kubernetes API instead of files (in the\n" +
+			"cluster, or with --kubeconfig), writes the objects' status and answers the admission webhook;\n" +
+			"--config and --secrets-dir do not apply, short names follow Istio's rule.\n\n" +
 			"The admin endpoint serves /healthz, /readyz, /metrics and /debug/...; on a loopback address\n" +
 			"also Go's profiles under /debug/pprof/.",
 	}
@@ -47,6 +50,7 @@ func newServeCmd() *cobra.Command {
 	sf.serve.register(cmd)
 	sf.limits.register(cmd.Flags())
 	sf.security.register(cmd)
+	sf.kube.register(cmd) // serve_kubernetes.go
 	cmd.RunE = action(func(cmd *cobra.Command, args []string) error { return serve(cmd, args, &sf) })
 	return cmd
 }
@@ -57,6 +61,7 @@ type serveCmdFlags struct {
 	serve    serveFlags
 	limits   limitFlags
 	security xdsSecurityFlags
+	kube     kubeFlags
 }
 
 // serveFlags are serve's own flags.
@@ -80,7 +85,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 
 // serve runs the server until SIGINT or SIGTERM.
 func serve(cmd *cobra.Command, args []string, sf *serveCmdFlags) error {
-	cf, f, lim, sec := &sf.config, &sf.serve, &sf.limits, &sf.security
+	cf, f, lim, sec, kf := &sf.config, &sf.serve, &sf.limits, &sf.security, &sf.kube
 	stderr := cmd.ErrOrStderr()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -92,38 +97,35 @@ func serve(cmd *cobra.Command, args []string, sf *serveCmdFlags) error {
 	if err := lim.check(); err != nil {
 		return usageError{err}
 	}
+	if err := kf.check(cf, cmd, args); err != nil {
+		return usageError{err}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	grpcOpts, authz, err := sec.wire(f.xdsAddr, f.adminAddr, log)
 	if err != nil {
 		return err
 	}
 
-	opts, err := cf.options(args)
-	if err != nil && !errors.Is(err, errNoConfig) {
-		return usageError{err}
-	}
-	if err != nil { // no configuration paths: the built-in example
-		cleanup, dopts, derr := defaultConfig(log)
-		if derr != nil {
-			return fmt.Errorf("default configuration: %w", derr)
-		}
-		defer cleanup()
-		opts = dopts
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
-	src, err := file.New(file.Options{
-		Input:    opts,
-		Load:     crls.wrap(file.Loader(opts, log)),
-		Debounce: f.debounce,
-		Settle:   f.settle,
-		Logger:   log,
-	})
-	if err != nil {
-		log.Error("server stopped", "error", err)
-		return exitCode(1)
+	var src server.Source
+	if kf.enabled { // the Kubernetes API, with its webhook and status writer
+		ks, done, err := kf.start(ctx, cf.clusterDomain, f.debounce, crls, log)
+		if err != nil {
+			log.Error("server stopped", "error", err)
+			return exitCode(1)
+		}
+		defer done()
+		src = ks
+	} else {
+		fsrc, cleanup, err := fileSource(cf, f, args, crls, log)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		src = fsrc
 	}
 	srv, err := server.New(server.Options{
 		Source:    src,
@@ -152,6 +154,36 @@ func serve(cmd *cobra.Command, args []string, sf *serveCmdFlags) error {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// fileSource is the source of the configuration paths, or of the built-in
+// example when there are none; cleanup removes the example's files.
+func fileSource(cf *configFlags, f *serveFlags, args []string, crls *crlWatch, log *slog.Logger) (src server.Source, cleanup func(), err error) {
+	cleanup = func() {}
+	opts, err := cf.options(args)
+	if err != nil && !errors.Is(err, errNoConfig) {
+		return nil, nil, usageError{err}
+	}
+	if err != nil { // no configuration paths: the built-in example
+		ex, dopts, derr := defaultConfig(log)
+		if derr != nil {
+			return nil, nil, fmt.Errorf("default configuration: %w", derr)
+		}
+		cleanup, opts = ex, dopts
+	}
+	fsrc, err := file.New(file.Options{
+		Input:    opts,
+		Load:     crls.wrap(file.Loader(opts, log)),
+		Debounce: f.debounce,
+		Settle:   f.settle,
+		Logger:   log,
+	})
+	if err != nil {
+		cleanup()
+		log.Error("server stopped", "error", err)
+		return nil, nil, exitCode(1)
+	}
+	return fsrc, cleanup, nil
 }
 
 // reloadOnHangup reloads on SIGHUP until ctx ends (Reload logs and records

@@ -106,7 +106,7 @@ var b64Ref = regexp.MustCompile(`\$\{B64:([A-Za-z0-9._/-]+)\}`)
 // Expand replaces ${B64:path} (relative to Dir) with the base64 of that
 // file. A missing file fails the test when strict, and is left as text
 // otherwise (for fuzzers).
-func (p *PKI) Expand(t *testing.T, src []byte, strict bool) []byte {
+func (p *PKI) Expand(t testing.TB, src []byte, strict bool) []byte {
 	t.Helper()
 	return b64Ref.ReplaceAllFunc(src, func(m []byte) []byte {
 		rel := string(b64Ref.FindSubmatch(m)[1])

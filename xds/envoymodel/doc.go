@@ -41,6 +41,10 @@
 // and 1.3; x-request-id and other headers the router adds are not listed.
 // Test vectors ported from Envoy's own unit tests are in testdata/envoy.
 //
+// A Model explains any number of connections; what cannot change for it is
+// computed once (memo.go): validation contexts, signature checks, the
+// filter chain a socket lands on, what Envoy reports of a certificate.
+//
 // Where it sits: beside the pipeline, never inside it. It reads only Envoy
 // protos (go-control-plane types), the standard library and x509 data. It
 // must not import trustgate's model, ir, translate or pipeline packages: it

@@ -59,7 +59,7 @@ func (r *run) explain() {
 		r.step("listener", "source/common/listener_manager/active_tcp_socket.cc, ActiveTcpSocket::newConnection",
 			"%s has no tls_inspector: filter chains see no SNI, no ALPN and transport \"raw_buffer\"", l.name)
 	}
-	c, why := findFilterChain(l, r.sock)
+	c, why := r.m.filterChain(l, r.sock)
 	if c == nil {
 		r.end(ConnectionClosed, 0, why+": Envoy closes the connection (no matching filter chain)")
 		return

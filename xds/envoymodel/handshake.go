@@ -82,7 +82,7 @@ func (m *Model) doHandshake(ctx *tlsv3.DownstreamTlsContext, conn *Connection) *
 	}
 	h.version = version
 	h.step("negotiated "+version, "source/common/tls/server_context_config_impl.cc")
-	v, err := m.resolveValidation(common)
+	v, err := m.downstreamValidation(ctx)
 	if err != nil {
 		h.failed = err.Error()
 		return h
@@ -121,7 +121,7 @@ func (m *Model) clientCertificate(h *handshake, ctx *tlsv3.DownstreamTlsContext,
 		return
 	}
 	h.presented = true
-	h.peer = newPeerCert(conn.ClientChain[0])
+	h.peer = m.peerCert(conn.ClientChain[0])
 	if reason := m.verifyPeer(v, conn); reason != "" {
 		h.cert = CertRejected
 		if h.resumed {

@@ -174,7 +174,7 @@ func (r *run) xfcc(cfg *hcmv3.HttpConnectionManager, h *headerMap) {
 func (r *run) chainURLPEM() string {
 	var b strings.Builder
 	for _, c := range r.conn.ClientChain {
-		b.WriteString(newPeerCert(c).urlPEM)
+		b.WriteString(r.m.peerCert(c).urlPEM)
 	}
 	return b.String()
 }
@@ -182,10 +182,17 @@ func (r *run) chainURLPEM() string {
 // serverURISANs are the URI SANs of the filter chain's first server
 // certificate, XFCC's By (uriSanLocalCertificate).
 func (r *run) serverURISANs() []string {
-	common := r.chain.tls.GetCommonTlsContext()
+	c := r.chain
+	c.urisOnce.Do(func() { c.serverURIs = r.m.chainURISANs(c) })
+	return c.serverURIs
+}
+
+// chainURISANs are the URI SANs of a chain's server certificate.
+func (m *Model) chainURISANs(c *chain) []string {
+	common := c.tls.GetCommonTlsContext()
 	var pemData []byte
 	if sds := common.GetTlsCertificateSdsSecretConfigs(); len(sds) > 0 {
-		pemData, _ = dataSource(r.m.secrets[sds[0].GetName()].GetTlsCertificate().GetCertificateChain())
+		pemData, _ = dataSource(m.secrets[sds[0].GetName()].GetTlsCertificate().GetCertificateChain())
 	} else if certs := common.GetTlsCertificates(); len(certs) > 0 {
 		pemData, _ = dataSource(certs[0].GetCertificateChain())
 	}

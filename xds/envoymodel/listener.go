@@ -132,24 +132,10 @@ func byDestinationIP(cands []*chain, s socket) ([]*chain, string) {
 
 // byServerName is findFilterChainForServerName.
 func byServerName(cands []*chain, s socket) ([]*chain, string) {
-	names := func(c *chain) []string {
-		var out []string
-		for _, n := range c.match.GetServerNames() {
-			n = asciiLower(n)
-			if isWildcardServerName(n) {
-				n = n[1:] // "*.example.com" is keyed ".example.com"
-			}
-			out = append(out, n)
-		}
-		if len(out) == 0 {
-			out = []string{""}
-		}
-		return out
-	}
 	pick := func(key string) []*chain {
 		var out []*chain
 		for _, c := range cands {
-			for _, n := range names(c) {
+			for _, n := range c.nameKeys() {
 				if n == key {
 					out = append(out, c)
 					break
@@ -175,6 +161,26 @@ func byServerName(cands []*chain, s socket) ([]*chain, string) {
 		return nil, "no filter chain matches a connection without SNI (every chain names server_names)"
 	}
 	return nil, fmt.Sprintf("no filter chain matches SNI %q", s.sni)
+}
+
+// nameKeys are the chain's server names as findFilterChainForServerName
+// keys them: lower case, "*.example.com" as ".example.com", and "" for a
+// chain without server names. Computed once: the model explains many
+// connections on the same chains.
+func (c *chain) nameKeys() []string {
+	c.keysOnce.Do(func() {
+		for _, n := range c.match.GetServerNames() {
+			n = asciiLower(n)
+			if isWildcardServerName(n) {
+				n = n[1:] // "*.example.com" is keyed ".example.com"
+			}
+			c.keys = append(c.keys, n)
+		}
+		if len(c.keys) == 0 {
+			c.keys = []string{""}
+		}
+	})
+	return c.keys
 }
 
 // indexFrom is std::string::find(b, from): the index of b at or after from,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"sync"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -31,6 +32,11 @@ type Model struct {
 	secrets   map[string]*tlsv3.Secret
 	regexes   map[string]*regexp.Regexp
 	formats   map[string]*format
+	// sigs and validations memoize (memo.go).
+	sigs        *sigMemo
+	validations sync.Map // *tlsv3.DownstreamTlsContext -> validationMemo
+	peers       sync.Map // client certificate DER -> *peerCert
+	chains      sync.Map // socketKey -> chainChoice
 }
 
 // listener is one Listener resource, its filter chains parsed.
@@ -50,6 +56,9 @@ type chain struct {
 	match   *listenerv3.FilterChainMatch
 	tls     *tlsv3.DownstreamTlsContext // nil: raw_buffer
 	filters []*networkFilter
+	// keys (nameKeys) and serverURIs (serverURISANs) are computed once.
+	keysOnce, urisOnce sync.Once
+	keys, serverURIs   []string
 }
 
 // New compiles resources. It fails on anything Envoy would reject that the
@@ -63,6 +72,7 @@ func New(res *Resources, opts Options) (*Model, error) {
 		secrets:  map[string]*tlsv3.Secret{},
 		regexes:  map[string]*regexp.Regexp{},
 		formats:  map[string]*format{},
+		sigs:     &sigMemo{},
 	}
 	if m.now.IsZero() {
 		m.now = time.Now()

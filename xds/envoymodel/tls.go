@@ -100,7 +100,7 @@ func (m *Model) validationSecret(name string) (*tlsv3.CertificateValidationConte
 // validationParams parses the CA bundle and CRLs of a merged validation
 // context into X509_STORE settings.
 func (m *Model) validationParams(vc *tlsv3.CertificateValidationContext) (*validation, error) {
-	v := &validation{vc: vc, params: verifyParams{now: m.now, depth: 100, purpose: x509.ExtKeyUsageClientAuth}}
+	v := &validation{vc: vc, params: verifyParams{now: m.now, depth: 100, purpose: x509.ExtKeyUsageClientAuth, sigs: m.sigs}}
 	ca, err := dataSource(vc.GetTrustedCa())
 	if err != nil {
 		return nil, fmt.Errorf("trusted_ca: %w", err)

@@ -25,6 +25,8 @@ type verifyParams struct {
 	allowExpired bool
 	now          time.Time
 	purpose      x509.ExtKeyUsage
+	// sigs memoizes signature checks (nil: none).
+	sigs *sigMemo
 }
 
 // verifyError is an X509_verify_cert failure: OpenSSL's error string and
@@ -126,7 +128,7 @@ func buildChain(presented []*x509.Certificate, p verifyParams) ([]*x509.Certific
 	untrusted := presented[1:]
 	for len(chain) <= 102 {
 		cur := chain[len(chain)-1]
-		if isSelfSigned(cur) {
+		if isSelfSigned(cur, p.sigs) {
 			if isAnchor(cur, p.anchors) {
 				return chain, nil
 			}
@@ -135,9 +137,9 @@ func buildChain(presented []*x509.Certificate, p verifyParams) ([]*x509.Certific
 			}
 			return nil, fail(len(chain)-1, errSelfSignedInChain)
 		}
-		iss := findIssuer(cur, p.anchors)
+		iss := findIssuer(cur, p.anchors, p.sigs)
 		if iss == nil {
-			iss = findIssuer(cur, untrusted)
+			iss = findIssuer(cur, untrusted, p.sigs)
 		}
 		if iss == nil || inChain(iss, chain) {
 			if isAnchor(cur, p.anchors) {
@@ -165,9 +167,9 @@ func inChain(c *x509.Certificate, chain []*x509.Certificate) bool { return isAnc
 
 // findIssuer is the first candidate whose subject is c's issuer and whose
 // key signed c.
-func findIssuer(c *x509.Certificate, candidates []*x509.Certificate) *x509.Certificate {
+func findIssuer(c *x509.Certificate, candidates []*x509.Certificate, sigs *sigMemo) *x509.Certificate {
 	for _, cand := range candidates {
-		if bytes.Equal(cand.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(cand) == nil {
+		if bytes.Equal(cand.RawSubject, c.RawIssuer) && sigs.signedBy(c, cand) {
 			return cand
 		}
 	}
@@ -175,8 +177,8 @@ func findIssuer(c *x509.Certificate, candidates []*x509.Certificate) *x509.Certi
 }
 
 // isSelfSigned reports whether c is self-issued and self-signed.
-func isSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+func isSelfSigned(c *x509.Certificate, sigs *sigMemo) bool {
+	return bytes.Equal(c.RawSubject, c.RawIssuer) && sigs.selfSigned(c)
 }
 
 // checkExtensions is check_chain_extensions: every certificate above the
@@ -224,7 +226,7 @@ func checkRevocation(chain []*x509.Certificate, p verifyParams) *verifyError {
 		issuer := chain[i]
 		if i+1 < len(chain) {
 			issuer = chain[i+1]
-		} else if !isSelfSigned(chain[i]) {
+		} else if !isSelfSigned(chain[i], p.sigs) {
 			// A partial chain ends in a trusted intermediate whose issuer
 			// is not in the store: its CRL cannot be checked.
 			issuer = nil
@@ -244,7 +246,7 @@ func checkCert(c, issuer *x509.Certificate, depth int, p verifyParams) *verifyEr
 		return fail(depth, errNoCRL)
 	case issuer == nil:
 		return fail(depth, errCRLIssuer)
-	case crl.CheckSignatureFrom(issuer) != nil:
+	case !p.sigs.crlSignedBy(crl, issuer):
 		return fail(depth, errCRLSignature)
 	case p.now.Before(crl.ThisUpdate):
 		return fail(depth, errCRLNotYetValid)

@@ -34,7 +34,7 @@ func (b *builder) applyCertPolicies(chains []*chainInfo) {
 				slot = &pk.section
 			}
 			if *slot != nil {
-				b.errorf(&p.Object, "spec.targetRef", "%s (%s:%d) already applies to chain %s", (*slot).Ref(), (*slot).Pos.File, (*slot).Pos.Line, ci.chain.Name)
+				b.errorf(&p.Object, "spec.targetRef", "%s%s already applies to chain %s", (*slot).Ref(), (*slot).Pos.At(""), ci.chain.Name)
 				continue
 			}
 			*slot = p

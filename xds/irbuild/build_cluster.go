@@ -63,7 +63,7 @@ type backend struct {
 // references that resolve a host differently (DestinationRules preferred by
 // namespace) are a conflict.
 func (b *builder) addCluster(c *ir.Cluster, obj *model.Object, path string) string {
-	origin := fmt.Sprintf("%s %s (%s:%d)", obj.Ref(), path, obj.Pos.File, obj.Pos.LineOf(path))
+	origin := fmt.Sprintf("%s %s%s", obj.Ref(), path, obj.Pos.At(path))
 	prev, ok := b.clusters[c.Name]
 	if !ok {
 		b.clusters[c.Name] = &clusterEntry{cluster: c, origin: origin}
@@ -156,7 +156,7 @@ func (b *builder) serviceEntryEndpoints(c *ir.Cluster, be backend) bool {
 	obj, path, port, se, subset := be.obj, be.path, be.port, be.se, be.subset
 	sp := servicePort(se, port)
 	if sp == nil {
-		b.errorf(obj, path+".port.number", "%s (%s:%d) has no port %d", se.Ref(), se.Pos.File, se.Pos.Line, port)
+		b.errorf(obj, path+".port.number", "%s%s has no port %d", se.Ref(), se.Pos.At(""), port)
 		return false
 	}
 	dns := strings.EqualFold(se.Spec.Resolution, "DNS")

@@ -116,7 +116,7 @@ func bindAddress(s *model.Server) string {
 
 // serverDesc names a server in messages: "Gateway ns/name spec.servers[i] (file:line)".
 func serverDesc(s *serverRef) string {
-	return fmt.Sprintf("%s %s (%s:%d)", s.gw.Ref(), s.path, s.gw.Pos.File, s.gw.Pos.LineOf(s.path))
+	return fmt.Sprintf("%s %s%s", s.gw.Ref(), s.path, s.gw.Pos.At(s.path))
 }
 
 // serverRef classifies server i of gw; nil (with an error) when unusable.

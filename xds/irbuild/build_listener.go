@@ -207,7 +207,7 @@ func (b *builder) checkPassthroughSNI(g *portGroup, chains []*chainInfo) {
 		}
 		for _, n := range names {
 			if prev, ok := seen[n]; ok {
-				b.errorf(&ci.vs.Object, ci.vsPath, "duplicate SNI %q on port %d: also routed by %s %s (%s:%d)", n, g.port, prev.vs.Ref(), prev.vsPath, prev.vs.Pos.File, prev.vs.Pos.LineOf(prev.vsPath))
+				b.errorf(&ci.vs.Object, ci.vsPath, "duplicate SNI %q on port %d: also routed by %s %s%s", n, g.port, prev.vs.Ref(), prev.vsPath, prev.vs.Pos.At(prev.vsPath))
 				continue
 			}
 			seen[n] = ci

@@ -118,8 +118,8 @@ func (b *builder) mostSpecific(d *domainVHost) []*contribution {
 		}
 		k := kept[0]
 		b.warnf(&c.vs.Object, hostPath(c.vs, c.host),
-			"host %q is routed by %s (%s:%d) alone, whose host %q is more specific than %q; Istio would merge this VirtualService's routes into it too, the older VirtualService's first (%s)",
-			d.domain, k.vs.Ref(), k.vs.Pos.File, k.vs.Pos.Line, k.host, c.host, model.OrderNote)
+			"host %q is routed by %s%s alone, whose host %q is more specific than %q; Istio would merge this VirtualService's routes into it too, the older VirtualService's first (%s)",
+			d.domain, k.vs.Ref(), k.vs.Pos.At(""), k.host, c.host, model.OrderNote)
 	}
 	return kept
 }
@@ -163,8 +163,8 @@ func (b *builder) warnRouteShadowed(g *vhostGroup, r, prev *ir.Route, why string
 	if ro.vs == nil || po.vs == nil || ro.vs == po.vs {
 		return
 	}
-	b.warnf(&ro.vs.Object, ro.path, "route %s is never used for %s: it %s route %s of %s (%s:%d), which Istio merges first (%s)",
-		r.Name, strings.Join(g.domains, ", "), why, prev.Name, po.vs.Ref(), po.vs.Pos.File, po.vs.Pos.LineOf(po.path), model.OrderNote)
+	b.warnf(&ro.vs.Object, ro.path, "route %s is never used for %s: it %s route %s of %s%s, which Istio merges first (%s)",
+		r.Name, strings.Join(g.domains, ", "), why, prev.Name, po.vs.Ref(), po.vs.Pos.At(po.path), model.OrderNote)
 }
 
 // routeFrom is where a route was written.

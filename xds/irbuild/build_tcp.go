@@ -26,7 +26,7 @@ func (b *builder) tcpDestinations(s *serverRef) []ir.WeightedCluster {
 			}
 			path := fmt.Sprintf("spec.tcp[%d]", i)
 			if found != nil {
-				b.warnf(&vs.Object, path, "ignored for %s %s: it is served by the tcp route of %s (%s:%d), which Istio picks first (%s)", s.gw.Ref(), s.path, found.Ref(), found.Pos.File, found.Pos.Line, model.OrderNote)
+				b.warnf(&vs.Object, path, "ignored for %s %s: it is served by the tcp route of %s%s, which Istio picks first (%s)", s.gw.Ref(), s.path, found.Ref(), found.Pos.At(""), model.OrderNote)
 				break
 			}
 			found = vs

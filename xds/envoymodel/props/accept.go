@@ -25,6 +25,30 @@ func (v *Validation) Accepts(chain []*x509.Certificate, now time.Time) (bool, st
 	if len(chain) == 0 {
 		return false, "no certificate"
 	}
+	h := sha256.New()
+	for _, c := range chain {
+		h.Write(c.Raw)
+	}
+	key := fmt.Sprintf("%x|%d", h.Sum(nil), now.UnixNano())
+	if r, ok := v.memo[key]; ok {
+		return r.ok, r.why
+	}
+	ok, why := v.accepts(chain, now)
+	if v.memo == nil {
+		v.memo = map[string]acceptance{}
+	}
+	v.memo[key] = acceptance{ok, why}
+	return ok, why
+}
+
+// acceptance is a remembered verdict of Accepts.
+type acceptance struct {
+	ok  bool
+	why string
+}
+
+// accepts is Accepts without the memo.
+func (v *Validation) accepts(chain []*x509.Certificate, now time.Time) (bool, string) {
 	roots, inter := x509.NewCertPool(), x509.NewCertPool()
 	for _, r := range v.Roots {
 		roots.AddCert(r)

@@ -1,7 +1,6 @@
 package props
 
 import (
-	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
@@ -33,23 +32,21 @@ func (c *checker) port(port uint32) {
 	for _, s := range servers {
 		names = append(names, concrete(s)...)
 	}
-	names = dedupe(names)
+	names = dedupe(append(names, c.in.routeNames(servers)...))
 	snis := []string{""}
 	if tls {
 		snis = append(dedupe(append([]string{}, names...)), "unknown.invalid", "")
 	}
-	hosts := append([]string{}, names...)
-	for _, n := range names {
-		hosts = append(hosts, strings.ToUpper(n), fmt.Sprintf("%s:%d", n, port))
-	}
-	hosts = append(hosts, "unknown.invalid")
 	for _, sni := range snis {
-		for _, cl := range append([]Client{{}}, c.clients...) {
+		hosts := c.hostsFor(sni, tls, names, port)
+		own := owner(servers, sni)
+		v := c.values(own)
+		for _, cl := range append([]Client{{}}, c.clientsFor(own)...) {
 			for _, resumed := range []bool{false, true} {
 				if resumed && (cl.Name == "" || !tls) {
 					continue
 				}
-				for _, src := range c.in.sources() {
+				for _, src := range v.sources {
 					conn := envoymodel.Connection{Port: port, TLS: tls, SNI: sni, ClientChain: cl.Chain, Resumed: resumed, SourceIP: src}
 					if tls {
 						conn.ALPN = []string{"h2", "http/1.1"}
@@ -57,32 +54,84 @@ func (c *checker) port(port uint32) {
 					if !tls && cl.Name != "" {
 						continue
 					}
-					c.requests(servers, probe{conn: conn, cert: cl.Name}, hosts)
+					c.requests(servers, probe{conn: conn, cert: cl.Name}, hosts, v)
 				}
 			}
 		}
 	}
+}
+
+// routeNames are the names VirtualService hosts stand for that some server
+// of the port serves: a route's exact host under a server's wildcard is
+// probed by its own name, not only by the wildcard's stand-in.
+func (in *Intent) routeNames(servers []*Server) []string {
+	var out []string
+	for _, name := range concreteNames(in.RouteHosts) {
+		for _, s := range servers {
+			if owner([]*Server{s}, name) != nil {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// values are the request values to send on a server's connections.
+type values struct {
+	sources        []netip.Addr
+	paths, methods []string
+	headerSets     [][]envoymodel.Header
+}
+
+// values are the request values for connections a server owns: without a
+// bound, those of every policy; bounded, those of the policies that govern
+// the server (nil: the port's catch-all connections), at most MaxValues
+// of each.
+func (c *checker) values(s *Server) values {
+	if c.opts.MaxValues == 0 {
+		return values{sources: c.in.sources(nil), paths: c.in.paths(nil), methods: c.in.methods(nil), headerSets: c.in.headerSets()}
+	}
+	scope := s
+	if scope == nil {
+		scope = &Server{}
+	}
+	srcs := c.in.sources(scope)
+	if len(srcs) > c.opts.MaxValues {
+		srcs = srcs[:c.opts.MaxValues]
+	}
+	return values{sources: srcs, paths: c.capped(c.in.paths(scope)), methods: c.capped(c.in.methods(scope)), headerSets: c.in.headerSets()}
 }
 
 // requests checks every request variant on one connection.
-func (c *checker) requests(servers []*Server, p probe, hosts []string) {
+func (c *checker) requests(servers []*Server, p probe, hosts []string, v values) {
 	for _, host := range hosts {
-		for _, path := range c.in.paths() {
-			for _, method := range c.in.methods() {
-				for i, hs := range c.in.headerSets() {
+		for _, path := range v.paths {
+			for _, method := range v.methods {
+				for i, hs := range v.headerSets {
 					q := p
 					q.req = envoymodel.Request{Method: method, Authority: host, Path: path, Headers: hs}
 					q.forged = i == 0
-					c.check(servers, q, c.m.Explain(q.conn, q.req))
+					t := c.m.Explain(q.conn, q.req)
+					c.probes++
+					if t.ClientCertificate == envoymodel.CertValidated {
+						c.validated++
+					}
+					c.check(servers, q, t)
 				}
 			}
 		}
 	}
 }
 
+// governs reports whether a policy is to be read for a server's request
+// values: every policy without a scope (nil), else the policies that
+// apply to it.
+func (sp *scopedPolicy) governs(s *Server) bool { return s == nil || sp.appliesTo(s) }
+
 // sources are the client addresses to try: the default and one inside each
 // address block and value the policies name.
-func (in *Intent) sources() []netip.Addr {
+func (in *Intent) sources(s *Server) []netip.Addr {
 	out := []netip.Addr{defaultSource}
 	add := func(v string) {
 		if p, err := netip.ParsePrefix(v); err == nil {
@@ -92,6 +141,9 @@ func (in *Intent) sources() []netip.Addr {
 		}
 	}
 	for _, sp := range in.Policies {
+		if !sp.governs(s) {
+			continue
+		}
 		for _, r := range sp.policy.Spec.Rules {
 			for _, f := range r.From {
 				for _, b := range append(append(append(f.Source.IPBlocks, f.Source.NotIPBlocks...), f.Source.RemoteIPBlocks...), f.Source.NotRemoteIPBlocks...) {
@@ -120,7 +172,7 @@ func (in *Intent) sources() []netip.Addr {
 
 // paths are "/", a path under /admin, and one path each policy path
 // pattern stands for.
-func (in *Intent) paths() []string {
+func (in *Intent) paths(s *Server) []string {
 	out := []string{"/", "/admin/x"}
 	add := func(p string) {
 		switch {
@@ -134,6 +186,9 @@ func (in *Intent) paths() []string {
 		}
 	}
 	for _, sp := range in.Policies {
+		if !sp.governs(s) {
+			continue
+		}
 		for _, r := range sp.policy.Spec.Rules {
 			for _, t := range r.To {
 				for _, p := range append(append([]string{}, t.Operation.Paths...), t.Operation.NotPaths...) {
@@ -142,8 +197,11 @@ func (in *Intent) paths() []string {
 			}
 		}
 	}
-	for _, s := range in.Servers {
-		for _, r := range append(append([]model.CertRule{}, s.CertAllow...), s.CertDeny...) {
+	for _, srv := range in.Servers {
+		if s != nil && srv != s {
+			continue
+		}
+		for _, r := range append(append([]model.CertRule{}, srv.CertAllow...), srv.CertDeny...) {
 			for _, p := range r.Paths {
 				add(p)
 			}
@@ -153,9 +211,12 @@ func (in *Intent) paths() []string {
 }
 
 // methods are GET and every method the policies name.
-func (in *Intent) methods() []string {
+func (in *Intent) methods(s *Server) []string {
 	out := []string{"GET"}
 	for _, sp := range in.Policies {
+		if !sp.governs(s) {
+			continue
+		}
 		for _, r := range sp.policy.Spec.Rules {
 			for _, t := range r.To {
 				out = append(out, t.Operation.Methods...)

@@ -15,6 +15,10 @@ import (
 type Client struct {
 	Name  string
 	Chain []*x509.Certificate
+	// Scope is the client CA bundle the chain was made for (ScopeOf its
+	// roots), "" for a client meant for every server. A bounded run sends
+	// a scoped client to its own CA's servers and a few others.
+	Scope string
 }
 
 // Violation is a property that failed, with the connection and request
@@ -27,6 +31,14 @@ type Violation struct {
 	Want       string `json:"want"`
 	// Count is how many generated cases showed the same failure.
 	Count int `json:"count"`
+	// Gateway ("namespace/name"), ServerIndex (in spec.servers) and
+	// Server (its name or port name) are the server the failure is about:
+	// the MUTUAL host's for P1, else the one whose filter chain took the
+	// connection. Host is the request's host without its port.
+	Gateway     string `json:"gateway"`
+	ServerIndex int    `json:"serverIndex"`
+	Server      string `json:"server"`
+	Host        string `json:"host"`
 }
 
 func (v Violation) String() string {
@@ -46,24 +58,52 @@ const (
 const forged = "forged-by-client"
 
 // Check runs every property over the connections and requests generated
-// for a proxy group's resources. The violations are deduplicated by
-// property and what failed; each keeps its first example.
+// for a proxy group's resources, presenting the given clients, without
+// bounds. The violations are deduplicated by property and what failed;
+// each keeps its first example.
 func Check(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time) ([]Violation, error) {
+	r, err := Run(cfg, labels, res, clients, now, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return r.Violations, nil
+}
+
+// Run is Check with options: bounds on the probes, and clients made from
+// twins of the configuration's client CAs.
+func Run(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time, opts Options) (*Result, error) {
 	in, err := ReadIntent(cfg, labels)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Synthesize {
+		made, twinned, err := Synthesize(in, res, now)
+		if err != nil {
+			return nil, err
+		}
+		clients, res = append(append([]Client{}, clients...), made...), twinned
 	}
 	m, err := envoymodel.New(res, envoymodel.Options{Now: now})
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{in: in, m: m, clients: clients, now: now, seen: map[string]*Violation{}}
+	c := &checker{in: in, m: m, clients: clients, now: now, opts: opts, seen: map[string]*Violation{}, verified: map[*Server]bool{}}
+	for _, cl := range clients {
+		c.scoped = c.scoped || cl.Scope != ""
+	}
 	for _, port := range in.httpPorts() {
 		c.port(port)
 	}
-	out := make([]Violation, 0, len(c.order))
+	out := &Result{Violations: make([]Violation, 0, len(c.order)), Probes: c.probes, Validated: c.validated, Clients: clients}
 	for _, k := range c.order {
-		out = append(out, *c.seen[k])
+		out.Violations = append(out.Violations, *c.seen[k])
+	}
+	for _, port := range in.httpPorts() {
+		for _, s := range in.servers(port) {
+			if s.Validation != nil && !c.verified[s] {
+				out.Unverified = append(out.Unverified, s)
+			}
+		}
 	}
 	return out, nil
 }
@@ -74,8 +114,15 @@ type checker struct {
 	m       *envoymodel.Model
 	clients []Client
 	now     time.Time
-	seen    map[string]*Violation
-	order   []string
+	opts    Options
+	scoped  bool // some client has a Scope
+	probes  int
+	// validated counts probes with a certificate the model verified;
+	// verified marks the servers whose chain verified one.
+	validated int
+	verified  map[*Server]bool
+	seen      map[string]*Violation
+	order     []string
 }
 
 // httpPorts are the ports with an HTTP or HTTPS server, sorted.
@@ -132,9 +179,12 @@ func owner(servers []*Server, name string) *Server {
 }
 
 // concrete are names a server's hosts stand for.
-func concrete(s *Server) []string {
+func concrete(s *Server) []string { return concreteNames(s.Hosts) }
+
+// concreteNames are names host patterns stand for.
+func concreteNames(hosts []string) []string {
 	var out []string
-	for _, h := range s.Hosts {
+	for _, h := range hosts {
 		switch {
 		case h == "*":
 			out = append(out, "any.example.net")

@@ -26,6 +26,16 @@
 // verification plus CRL, depth, SAN and pin checks written from the
 // ClientCertificatePolicy documentation, not by envoymodel's verifier.
 //
-// It sits after the pipeline: it imports model and envoymodel, and nothing
-// in the pipeline imports it.
+// Check sends the clients it is given to every probe the configuration
+// suggests. Run adds Options: bounds that keep the probes per host constant
+// on large configurations, and Synthesize, which makes the clients itself
+// for a configuration whose CA keys are not at hand (`trustgate check`):
+// twins of every client CA and CRL in the resources, same subject,
+// validity, serial, extensions and revoked serials, each with a key of its
+// own, handed to both the model and the judge (twin.go), and certificates
+// issued from them for each rule that reads the certificate (synth.go,
+// wanted.go).
+//
+// It sits after the pipeline: it imports model, envoymodel and certs (for
+// reading distinguished names), and nothing in the pipeline imports it.
 package props

@@ -15,65 +15,86 @@ import (
 // FuzzPipelineModel runs the whole pipeline on arbitrary YAML (seeded with
 // the golden cases, as pipeline's FuzzLoadTranslate is) and, for every
 // configuration it accepts, demands that the model of Envoy implements all
-// of the output and explains a connection to every server name of every
-// listener without failing. The properties themselves run on the seeds
-// (plain go test): generating every probe of every mutated configuration
-// is too slow for a fuzzer.
+// of the output, explains a connection to every server name of every
+// listener without failing, and that every security property holds as
+// `trustgate check` runs them (bounded probes, clients made from twins of
+// the configuration's CAs).
 func FuzzPipelineModel(f *testing.F) {
+	for _, b := range goldenInputs(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) { pipelineModel(t, src) })
+}
+
+// BenchmarkPipelineModel runs the fuzz target's body on every golden input
+// (profile it with -cpuprofile: `go test -fuzz` takes no profile).
+func BenchmarkPipelineModel(b *testing.B) {
+	inputs := goldenInputs(b)
+	envoymodeltest.NewPKI(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, in := range inputs {
+			pipelineModel(b, in)
+		}
+	}
+}
+
+// goldenInputs are pipeline/testdata/*.in.yaml.
+func goldenInputs(tb testing.TB) [][]byte {
+	tb.Helper()
 	seeds, err := filepath.Glob(filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "*.in.yaml"))
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
+	var out [][]byte
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {
-			f.Fatal(err)
+			tb.Fatal(err)
 		}
-		f.Add(b)
-		seedInputs[string(b)] = true
+		out = append(out, b)
 	}
-	f.Fuzz(func(t *testing.T, src []byte) {
-		p := envoymodeltest.NewPKI(t)
-		path := filepath.Join(t.TempDir(), "in.yaml")
-		if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, pipeline.WithExpiryWarning(0))
+	return out
+}
+
+// pipelineModel is the fuzz target's body.
+func pipelineModel(t testing.TB, src []byte) {
+	p := envoymodeltest.NewPKI(t)
+	path := filepath.Join(t.TempDir(), "in.yaml")
+	if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, pipeline.WithExpiryWarning(0))
+	if err != nil {
+		return
+	}
+	for _, labels := range cfg.Selectors() {
+		res, err := cfg.Compile(labels)
 		if err != nil {
 			return
 		}
-		for _, labels := range cfg.Selectors() {
-			res, err := cfg.Compile(labels)
-			if err != nil {
-				return
-			}
-			m, err := envoymodel.New(envoymodeltest.FromTranslate(res), envoymodel.Options{Now: p.Now})
-			if err != nil {
-				t.Fatalf("the model refuses what the pipeline emits: %v", err)
-			}
-			if isSeed(src) {
-				if _, err := props.Check(cfg.Model(), labels, envoymodeltest.FromTranslate(res), pkiClients(p), p.Now); err != nil {
-					t.Fatalf("props.Check: %v", err)
-				}
-			}
-			for _, l := range res.Listeners {
-				port := l.GetAddress().GetSocketAddress().GetPortValue()
-				for _, fc := range l.GetFilterChains() {
-					for _, sni := range append([]string{""}, fc.GetFilterChainMatch().GetServerNames()...) {
-						tr := m.Explain(envoymodel.Connection{Port: port, TLS: true, SNI: sni, ClientChain: p.Clients[envoymodeltest.Alice]},
-							envoymodel.Request{Authority: sni, Path: "/"})
-						if tr.Verdict == "" {
-							t.Fatalf("no verdict for port %d SNI %q", port, sni)
-						}
+		m, err := envoymodel.New(envoymodeltest.FromTranslate(res), envoymodel.Options{Now: p.Now})
+		if err != nil {
+			t.Fatalf("the model refuses what the pipeline emits: %v", err)
+		}
+		r, err := props.Run(cfg.Model(), labels, envoymodeltest.FromTranslate(res), nil, p.Now, props.Bounded())
+		if err != nil {
+			t.Fatalf("props.Run: %v", err)
+		}
+		if len(r.Violations) > 0 {
+			t.Fatalf("security properties fail for labels %v:\n%s", labels, list(r.Violations))
+		}
+		for _, l := range res.Listeners {
+			port := l.GetAddress().GetSocketAddress().GetPortValue()
+			for _, fc := range l.GetFilterChains() {
+				for _, sni := range append([]string{""}, fc.GetFilterChainMatch().GetServerNames()...) {
+					tr := m.Explain(envoymodel.Connection{Port: port, TLS: true, SNI: sni, ClientChain: p.Clients[envoymodeltest.Alice]},
+						envoymodel.Request{Authority: sni, Path: "/"})
+					if tr.Verdict == "" {
+						t.Fatalf("no verdict for port %d SNI %q", port, sni)
 					}
 				}
 			}
 		}
-	})
+	}
 }
-
-// seeds are the golden inputs, to tell them from mutated ones.
-var seedInputs = map[string]bool{}
-
-// isSeed reports whether the input is one of the golden inputs.
-func isSeed(src []byte) bool { return seedInputs[string(src)] }

@@ -12,6 +12,7 @@ import (
 // Server is what one Gateway server promises, read from the configuration.
 type Server struct {
 	Gateway  string // namespace/name
+	Index    int    // its place in spec.servers
 	Name     string // the server's name, or its port's name
 	Port     uint32
 	Protocol string
@@ -44,6 +45,9 @@ type Validation struct {
 	IstioSANs []string
 	SPKI      []string
 	Hash      []string
+	// memo remembers Accepts' verdicts by chain and time: a Check asks
+	// about the same few chains thousands of times.
+	memo map[string]acceptance
 }
 
 // Intent is what a configuration promises one proxy group.
@@ -54,6 +58,9 @@ type Intent struct {
 	// peer certificate (a %DOWNSTREAM_PEER_...% value), by name, with their
 	// value expression.
 	Derived map[string]string
+	// RouteHosts are the hosts of the VirtualServices that route on this
+	// proxy, lower case: requests are sent for them too.
+	RouteHosts []string
 }
 
 // scopedPolicy is an AuthorizationPolicy and the servers it governs (nil:
@@ -77,7 +84,7 @@ func ReadIntent(cfg *model.Config, labels map[string]string) (*Intent, error) {
 		}
 		key := gw.Metadata.Namespace + "/" + gw.Metadata.Name
 		for i := range gw.Spec.Servers {
-			s, err := readServer(cfg, gw, &gw.Spec.Servers[i])
+			s, err := readServer(cfg, gw, &gw.Spec.Servers[i], i)
 			if err != nil {
 				return nil, fmt.Errorf("gateway %s server %d: %w", key, i, err)
 			}
@@ -96,6 +103,12 @@ func ReadIntent(cfg *model.Config, labels map[string]string) (*Intent, error) {
 		}
 	}
 	for _, vs := range cfg.VirtualServices {
+		if !vsBound(vs, byGateway) {
+			continue // its routes are built nowhere on this proxy
+		}
+		for _, h := range vs.Spec.Hosts {
+			in.RouteHosts = append(in.RouteHosts, strings.ToLower(h))
+		}
 		for _, r := range vs.Spec.HTTP {
 			collectDerived(in.Derived, r.Headers)
 			for _, d := range r.Route {
@@ -104,6 +117,51 @@ func ReadIntent(cfg *model.Config, labels map[string]string) (*Intent, error) {
 		}
 	}
 	return in, nil
+}
+
+// vsBound reports whether a VirtualService routes on this proxy: it names
+// one of the proxy's Gateways ("name", "namespace/name" or Istio's
+// "name.namespace.svc.cluster.local", in its own namespace by default) one
+// of whose servers has a host that one of its hosts overlaps.
+func vsBound(vs *model.VirtualService, byGateway map[string][]*Server) bool {
+	for _, ref := range vs.Spec.Gateways {
+		key := ref
+		switch {
+		case strings.HasSuffix(ref, ".svc.cluster.local"):
+			parts := strings.Split(strings.TrimSuffix(ref, ".svc.cluster.local"), ".")
+			if len(parts) != 2 {
+				continue
+			}
+			key = parts[1] + "/" + parts[0]
+		case !strings.Contains(ref, "/"):
+			key = vs.Metadata.Namespace + "/" + ref
+		}
+		for _, s := range byGateway[key] {
+			for _, sh := range s.Hosts {
+				for _, vh := range vs.Spec.Hosts {
+					if hostsOverlap(sh, strings.ToLower(vh)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hostsOverlap reports whether two Istio host patterns share a name: "*"
+// overlaps everything, "*.x" every name under x and every wildcard under
+// or over it.
+func hostsOverlap(a, b string) bool {
+	switch {
+	case a == "*" || b == "*" || a == b:
+		return true
+	case strings.HasPrefix(a, "*.") && strings.HasSuffix(b, a[1:]):
+		return true
+	case strings.HasPrefix(b, "*.") && strings.HasSuffix(a, b[1:]):
+		return true
+	}
+	return false
 }
 
 // collectDerived records request headers set from the peer certificate.
@@ -131,9 +189,9 @@ func labelsMatch(sel, labels map[string]string) bool {
 }
 
 // readServer reads one server and its TLS intent.
-func readServer(cfg *model.Config, gw *model.Gateway, srv *model.Server) (*Server, error) {
+func readServer(cfg *model.Config, gw *model.Gateway, srv *model.Server, index int) (*Server, error) {
 	s := &Server{
-		Gateway: gw.Metadata.Namespace + "/" + gw.Metadata.Name, Name: srv.Name,
+		Gateway: gw.Metadata.Namespace + "/" + gw.Metadata.Name, Index: index, Name: srv.Name,
 		Port: srv.Port.Number, Protocol: strings.ToUpper(srv.Port.Protocol), Identity: map[string]string{},
 	}
 	if s.Name == "" {
@@ -195,7 +253,7 @@ func serverCA(cfg *model.Config, gw *model.Gateway, tls *model.ServerTLSSettings
 
 // setMaterial parses a CA bundle and CRLs.
 func (v *Validation) setMaterial(ca, crl []byte) error {
-	v.Roots, v.CRLs = nil, nil
+	v.Roots, v.CRLs, v.memo = nil, nil, nil
 	for blk, rest := pem.Decode(ca); blk != nil; blk, rest = pem.Decode(rest) {
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {

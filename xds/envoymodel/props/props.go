@@ -15,8 +15,15 @@ func (c *checker) check(servers []*Server, p probe, t *envoymodel.Trace) {
 		own = owner(servers, hostOnly(p.req.Authority))
 	}
 	host := owner(servers, hostOnly(p.req.Authority))
+	if own != nil && t.ClientCertificate == envoymodel.CertValidated {
+		c.verified[own] = true
+	}
 	c.mutual(p, t, host)
-	c.identity(p, t)
+	about := own
+	if about == nil {
+		about = host
+	}
+	c.identity(p, t, about)
 	if !t.FiltersRan || own == nil {
 		return
 	}
@@ -88,10 +95,14 @@ func outcome(t *envoymodel.Trace) string {
 	return s
 }
 
-// add records a violation for a probe.
-func (c *checker) add(prop, key string, p probe, t *envoymodel.Trace, want string) {
+// add records a violation for a probe, about a server.
+func (c *checker) add(prop, key string, p probe, t *envoymodel.Trace, want string, about *Server) {
 	conn, req := describe(p)
-	c.record(key, Violation{Property: prop, Connection: conn, Request: req, Got: outcome(t), Want: want})
+	v := Violation{Property: prop, Connection: conn, Request: req, Got: outcome(t), Want: want, Host: hostOnly(p.req.Authority)}
+	if about != nil {
+		v.Gateway, v.ServerIndex, v.Server = about.Gateway, about.Index, about.Name
+	}
+	c.record(key, v)
 }
 
 // mutual is P1: a request for a MUTUAL host, routed on that host's port
@@ -105,11 +116,11 @@ func (c *checker) mutual(p probe, t *envoymodel.Trace, host *Server) {
 		return
 	}
 	key := fmt.Sprintf("%s|%s|%v|%s", host.Gateway+"/"+host.Name, t.FilterChain, p.conn.Resumed, p.cert)
-	c.add(PropMutual, key, p, t, fmt.Sprintf("no route to a backend of %s's MUTUAL host (its validation refuses the client: %s)", host.Gateway, why))
+	c.add(PropMutual, key, p, t, fmt.Sprintf("no route to a backend of %s's MUTUAL host (its validation refuses the client: %s)", host.Gateway, why), host)
 }
 
 // identity is P2: no client-sent identity header value reaches a backend.
-func (c *checker) identity(p probe, t *envoymodel.Trace) {
+func (c *checker) identity(p probe, t *envoymodel.Trace, about *Server) {
 	if !p.forged || t.Verdict != envoymodel.Routed {
 		return
 	}
@@ -117,7 +128,7 @@ func (c *checker) identity(p probe, t *envoymodel.Trace) {
 		for name, v := range cl.UpstreamHeaders {
 			if strings.Contains(v, forged) {
 				key := fmt.Sprintf("%s|%s", name, t.FilterChain)
-				c.add(PropIdentity, key, p, t, fmt.Sprintf("the client's %s removed before %s", name, cl.Name))
+				c.add(PropIdentity, key, p, t, fmt.Sprintf("the client's %s removed before %s", name, cl.Name), about)
 			}
 		}
 	}
@@ -143,7 +154,7 @@ func (c *checker) misdirected(p probe, t *envoymodel.Trace, own, host *Server) {
 		prop = PropRejection
 	}
 	key := fmt.Sprintf("%s|%s|%s", own.Gateway+"/"+own.Name, whose, t.Verdict)
-	c.add(prop, key, p, t, fmt.Sprintf("421: the host belongs to %s, not to the chain's server %s/%s", whose, own.Gateway, own.Name))
+	c.add(prop, key, p, t, fmt.Sprintf("421: the host belongs to %s, not to the chain's server %s/%s", whose, own.Gateway, own.Name), own)
 }
 
 // rejectionAnswered reports whether a trace is the configured rejection.
@@ -173,7 +184,7 @@ func (c *checker) rejection(p probe, t *envoymodel.Trace, own *Server) {
 		}
 	}
 	key := fmt.Sprintf("%s|%s|%d", own.Gateway+"/"+own.Name, t.Verdict, t.Status)
-	c.add(PropRejection, key, p, t, "the configured rejection "+want)
+	c.add(PropRejection, key, p, t, "the configured rejection "+want, own)
 }
 
 // authz is P3: the RBAC verdict equals the policies' meaning.
@@ -196,7 +207,7 @@ func (c *checker) authz(p probe, t *envoymodel.Trace, own *Server) {
 		verdict = "denied"
 	}
 	key := fmt.Sprintf("%s|%v|%s|%v|%s", own.Gateway+"/"+own.Name, want, why, p.conn.Resumed, p.cert)
-	c.add(PropAuthz, key, p, t, fmt.Sprintf("%s (%s)", verdict, why))
+	c.add(PropAuthz, key, p, t, fmt.Sprintf("%s (%s)", verdict, why), own)
 }
 
 // facts are what the policies read, from the probe: the certificate as

@@ -1,0 +1,110 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+// StatusOptions configure the status writer's election.
+type StatusOptions struct {
+	// Identity names this replica in the Lease (the pod name).
+	Identity string
+	// LeaseNamespace and LeaseName name the coordination.k8s.io Lease.
+	LeaseNamespace, LeaseName string
+	// LeaseDuration, RenewDeadline and RetryPeriod are client-go's leader
+	// election timings; zero takes 15 s, 10 s and 2 s.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+func (o StatusOptions) withDefaults() (StatusOptions, error) {
+	if o.Identity == "" || o.LeaseNamespace == "" || o.LeaseName == "" {
+		return o, errors.New("status writer: Identity, LeaseNamespace and LeaseName are required")
+	}
+	if o.LeaseDuration == 0 {
+		o.LeaseDuration = 15 * time.Second
+	}
+	if o.RenewDeadline == 0 {
+		o.RenewDeadline = 10 * time.Second
+	}
+	if o.RetryPeriod == 0 {
+		o.RetryPeriod = 2 * time.Second
+	}
+	return o, nil
+}
+
+// RunStatus takes part in the election of the status writer until ctx
+// ends. While this replica holds the Lease it writes every object's status
+// after every load (only when it differs) and an Event per new error; when
+// ctx ends it releases the Lease, so another replica takes over at once. A
+// replica that dies without releasing is replaced once the Lease expires.
+func (s *Source) RunStatus(ctx context.Context, opts StatusOptions) error {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return err
+	}
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: opts.LeaseNamespace, Name: opts.LeaseName},
+		Client:     s.coord,
+		LockConfig: resourcelock.ResourceLockConfig{Identity: opts.Identity},
+	}
+	loads := s.subscribe()
+	for ctx.Err() == nil {
+		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+			Lock: lock, ReleaseOnCancel: true, Name: opts.LeaseName,
+			LeaseDuration: opts.LeaseDuration, RenewDeadline: opts.RenewDeadline, RetryPeriod: opts.RetryPeriod,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(ctx context.Context) {
+					s.log.Info("writing status: this replica holds the lease", "lease", opts.LeaseNamespace+"/"+opts.LeaseName, "identity", opts.Identity)
+					s.lead(ctx, loads)
+				},
+				OnStoppedLeading: func() {
+					s.log.Info("not writing status: lease released or lost", "identity", opts.Identity)
+				},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		le.Run(ctx) // returns when ctx ends or the lease is lost
+	}
+	return nil
+}
+
+// lead writes statuses now and after every load, until ctx ends.
+func (s *Source) lead(ctx context.Context, loads <-chan struct{}) {
+	reported := map[string]string{}
+	for {
+		s.writeStatuses(ctx, s.CurrentOutcome(), reported)
+		select {
+		case <-ctx.Done():
+			return
+		case <-loads:
+		}
+	}
+}
+
+// event records a Warning Event on the object.
+func (s *Source) event(ctx context.Context, u *unstructured.Unstructured, reason, msg string) {
+	now := metav1.NewTime(time.Now())
+	ev := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: u.GetName() + ".", Namespace: u.GetNamespace()},
+		InvolvedObject: corev1.ObjectReference{
+			APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
+			UID: u.GetUID(), ResourceVersion: u.GetResourceVersion(),
+		},
+		Reason: reason, Message: truncate(msg), Type: corev1.EventTypeWarning,
+		Source:         corev1.EventSource{Component: "trustgate"},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	}
+	if _, err := s.core.Events(u.GetNamespace()).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+		s.log.Warn("recording event", "object", fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName()), "error", err)
+	}
+}
