@@ -66,8 +66,8 @@ func TestCheckPropertyViolations(t *testing.T) {
 			if !ok {
 				t.Fatalf("no error with %q; findings:\n%s", tc.want, render(t, "text", r))
 			}
-			if where := fmt.Sprintf("%s:%d: ", path, tc.line); !strings.HasPrefix(f.Message, where) {
-				t.Errorf("error does not start with %q: %s", where, f.Message)
+			if where := fmt.Sprintf("%s:%d: ", path, tc.line); !strings.HasPrefix(f.Text, where) {
+				t.Errorf("error does not start with %q: %s", where, f.Text)
 			}
 			var doc struct{ Findings []map[string]any }
 			if err := json.Unmarshal([]byte(render(t, "json", r)), &doc); err != nil {
@@ -79,8 +79,8 @@ func TestCheckPropertyViolations(t *testing.T) {
 					t.Errorf("JSON finding lacks property.%s: %v", k, doc.Findings[0])
 				}
 			}
-			if !strings.Contains(render(t, "text", r), "error: "+f.Message) {
-				t.Errorf("the text report does not show %q", f.Message)
+			if !strings.Contains(render(t, "text", r), "error: "+f.Text) {
+				t.Errorf("the text report does not show %q", f.Text)
 			}
 		})
 	}
@@ -91,7 +91,7 @@ func findingWith(r *report, want []string) (finding, bool) {
 	for _, f := range r.Findings {
 		ok := f.Severity == "error" && f.Property != nil
 		for _, w := range want {
-			ok = ok && strings.Contains(f.Message, w)
+			ok = ok && strings.Contains(f.Text, w)
 		}
 		if ok {
 			return f, true
