@@ -281,17 +281,15 @@ spec:
   - route: [{destination: {host: b.internal, port: {number: 8080}}}]
 `
 
-// TestCheckCatchesIdentityHeaderOnAnotherHost runs `check` on a
-// configuration that today's compile leaves open to property P2 as issue
-// 12 states it ("no client-sent value of an identity header, configured or
-// derived, reaches a backend"): a client of b.example.com sends its own
-// x-client-dn, the header a.example.com's VirtualService fills from the
-// certificate, and it reaches b.internal. trustgate removes a client's copy
-// only where the header's hosts or backends are reachable
-// (xds/ir/build_identity_strip.go, README "Identity headers that cannot be
-// forged"); should that widen to the whole proxy, this configuration
-// becomes clean and this test must change with it.
-func TestCheckCatchesIdentityHeaderOnAnotherHost(t *testing.T) {
+// TestCheckIdentityHeaderOnAnotherHost is the regression test of P2 as
+// issue 12 states it ("no client-sent value of an identity header,
+// configured or derived, reaches a backend"): a.example.com's
+// VirtualService fills x-client-dn from the certificate, and a client of
+// b.example.com (another server, another route configuration, another
+// backend) sends its own x-client-dn. Every forwarding virtual host of the
+// proxy removes it (xds/irbuild/build_identity_strip.go), so check runs
+// the properties and exits 0.
+func TestCheckIdentityHeaderOnAnotherHost(t *testing.T) {
 	dir := t.TempDir()
 	secrets := filepath.Join(dir, "secrets")
 	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
@@ -305,16 +303,8 @@ func TestCheckCatchesIdentityHeaderOnAnotherHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCapture("check", "--config", cfg, "--secrets-dir", secrets)
-	want := []string{cfg + `:11: Gateway edge/gw: spec.servers[1]: security property P2 identity fails for host "b.example.com"`,
-		"connection: port 443, SNI b.example.com, certificate plain (CN=trustgate-check, issued by CN=trustgate dev CA",
-		"request: GET / Host b.example.com with x-client-dn: forged-by-client", "want the client's x-client-dn removed before outbound|8080||b.internal"}
-	if code != 1 {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
-	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("output lacks %q:\n%s", w, out)
-		}
+	if code != 0 || !strings.Contains(out, "0 error(s)") || strings.Contains(out, "security propert") {
+		t.Fatalf("exit %d, want 0 with no property finding\n%s\n%s", code, out, errOut)
 	}
 }
 
@@ -369,14 +359,14 @@ spec:
   - route: [{destination: {host: internal.svc, port: {number: 8080}}}]
 `
 
-// TestCheckCatchesStarServerWithNames runs `check` on a configuration that
-// today's compile leaves open to property P1: the MUTUAL server's hosts
-// include "*", so its filter chain matches no server name (Envoy cannot
-// say "these names, and any other" in one FilterChainMatch), and SNI
-// api.mtls.example.com lands on the SIMPLE server's "*.example.com" chain,
-// whose route configuration routes the host: a client without a
-// certificate reaches internal.svc. FuzzGeneratedGateway found it.
-func TestCheckCatchesStarServerWithNames(t *testing.T) {
+// TestCheckStarServerWithNames is the regression test of a server whose
+// hosts are "*" and other names (FuzzGeneratedGateway found it): its
+// filter chain used to match no server name, so SNI api.mtls.example.com
+// landed on the SIMPLE server's "*.example.com" chain (Envoy prefers any
+// server-name match over the catch-all), whose route configuration routed
+// the host without a certificate (P1, P4). The MUTUAL server now also
+// claims its named hosts by SNI, so check runs the properties and exits 0.
+func TestCheckStarServerWithNames(t *testing.T) {
 	dir := t.TempDir()
 	secrets := filepath.Join(dir, "secrets")
 	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
@@ -390,15 +380,7 @@ func TestCheckCatchesStarServerWithNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCapture("check", "--config", cfg, "--secrets-dir", secrets)
-	want := []string{cfg + `:7: Gateway edge/gw: spec.servers[0]: security property P1 mutual fails for host "api.mtls.example.com"`,
-		"certificate none; request: GET / Host api.mtls.example.com", "got routed to outbound|8080||internal.svc on chain 443/edge.gw.public",
-		cfg + `:11: Gateway edge/gw: spec.servers[1]: security property P4 misdirected fails for host "api.mtls.example.com"`}
-	if code != 1 {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
-	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("output lacks %q:\n%s", w, out)
-		}
+	if code != 0 || !strings.Contains(out, "0 error(s)") || strings.Contains(out, "security propert") {
+		t.Fatalf("exit %d, want 0 with no property finding\n%s\n%s", code, out, errOut)
 	}
 }

@@ -20,6 +20,14 @@ func ChainName(port uint32, key string) string {
 	return fmt.Sprintf("%d/%s", port, key)
 }
 
+// AnySNIChainName names the second filter chain of a TLS server whose
+// hosts are "*" besides other names: ChainName's chain matches those names
+// by SNI, this one, with the same TLS context and route configuration,
+// matches every other SNI and none.
+func AnySNIChainName(port uint32, key string) string {
+	return ChainName(port, key) + "/any-sni"
+}
+
 // RouteConfigName names the route configuration of one HTTP filter chain.
 // Each TLS server gets its own (see Chain), so a client that passed one host's
 // TLS policy cannot reach another host by changing the Host header.

@@ -28,7 +28,9 @@ import (
 //     (HCM strip_trailing_host_dot, ConnectionManagerUtility::
 //     maybeNormalizeHost).
 
-// sniOwners answers which chain of a port Envoy gives a server name.
+// sniOwners answers which chain of a port Envoy gives a server name. A
+// server whose hosts are "*" besides other names owns both its names and
+// the catch-all: its two chains (see addAnySNIChains) are one chainInfo.
 type sniOwners struct {
 	byName   map[string]*chainInfo // exact names and "*.suffix" patterns
 	catchAll *chainInfo            // the chain without server names
@@ -47,9 +49,8 @@ func newSNIOwners(chains []*chainInfo) *sniOwners {
 		}
 	}
 	for _, ci := range chains {
-		if len(ci.chain.ServerNames) == 0 {
+		if len(ci.chain.ServerNames) == 0 || ci.starToo {
 			claim(&o.catchAll, ci)
-			continue
 		}
 		for _, n := range ci.chain.ServerNames {
 			slot := o.byName[n]
@@ -185,7 +186,7 @@ func (b *builder) checkPassthroughTakeover(g *portGroup, chains []*chainInfo) {
 		if ci.chain.TLS == nil {
 			continue
 		}
-		for _, n := range namesOrStar(ci.chain) {
+		for _, n := range sniNames(ci) {
 			terminating[n] = ci
 		}
 	}
@@ -193,7 +194,7 @@ func (b *builder) checkPassthroughTakeover(g *portGroup, chains []*chainInfo) {
 		if ci.chain.TransportProtocol == "" {
 			continue
 		}
-		for _, n := range namesOrStar(ci.chain) {
+		for _, n := range sniNames(ci) {
 			t := terminating[n]
 			if t == nil {
 				continue
@@ -204,10 +205,14 @@ func (b *builder) checkPassthroughTakeover(g *portGroup, chains []*chainInfo) {
 	}
 }
 
-// namesOrStar are a chain's server names, "*" for a catch-all.
-func namesOrStar(c *ir.Chain) []string {
-	if len(c.ServerNames) == 0 {
+// sniNames are the SNI names a chain takes: its server names, and "*" for
+// a catch-all or a server that has one besides its names.
+func sniNames(ci *chainInfo) []string {
+	if len(ci.chain.ServerNames) == 0 {
 		return []string{"*"}
 	}
-	return c.ServerNames
+	if ci.starToo {
+		return append(slices.Clone(ci.chain.ServerNames), "*")
+	}
+	return ci.chain.ServerNames
 }

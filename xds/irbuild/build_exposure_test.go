@@ -64,6 +64,18 @@ spec:
   http:
   - route: [{destination: {host: admin.apps.svc.cluster.local, port: {number: 8080}}}]
 `
+	// unrelatedOnSimple is a host neither the admin server nor its
+	// VirtualService routes, in front of a backend of its own.
+	unrelatedOnSimple = `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: apps}
+spec:
+  hosts: [shop.example.com]
+  gateways: [gw/gw]
+  http:
+  - route: [{destination: {host: shop.apps.svc.cluster.local, port: {number: 8080}}}]
+`
 )
 
 // vhostNamed finds a virtual host of a route configuration.
@@ -98,6 +110,9 @@ func TestIdentityHeadersStrippedElsewhere(t *testing.T) {
 		},
 		"another host in front of the same backend": {
 			other: plaintext80, extra: legacyOnPort8, rc: "http.80", vhost: "apps/legacy",
+		},
+		"another host, server and backend (issue 12's P2: anywhere on the proxy)": {
+			other: simple8443, extra: unrelatedOnSimple, rc: "https.8443.gw.gw.other", vhost: "apps/shop",
 		},
 	}
 	for name, tc := range cases {

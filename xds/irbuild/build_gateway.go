@@ -239,16 +239,19 @@ func (s *serverRef) hasHost(host string) bool {
 	return false
 }
 
-// serverNames are the SNI names of a TLS server: its hosts without the ns/
-// prefix, deduplicated and sorted; a "*" host makes the chain a catch-all
-// (no server names), as Envoy accepts no bare "*".
+// serverNames are the SNI names of a TLS server: its hosts other than "*"
+// without the ns/ prefix, deduplicated and sorted. Envoy accepts no bare
+// "*" server name: a "*" host is the catch-all chain instead (see
+// hasStarHost and chainInfo.anySNI).
 func (s *serverRef) serverNames() []string {
 	var out []string
 	for _, h := range s.hosts {
-		if h.host == "*" {
-			return nil
+		if h.host != "*" {
+			out = append(out, h.host)
 		}
-		out = append(out, h.host)
 	}
 	return sortedUnique(out)
 }
+
+// hasStarHost reports whether the server lists the host "*".
+func (s *serverRef) hasStarHost() bool { return s.hasHost("*") }

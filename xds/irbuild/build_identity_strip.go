@@ -11,44 +11,33 @@ import (
 // backend that trusts them can also be reached in other ways: the same
 // VirtualService bound to a plaintext server, a SIMPLE server of another
 // port, another VirtualService routing to the same backend, a sibling route
-// or weighted destination of the same virtual host. stripIdentityHeaders
-// closes all of them.
+// or weighted destination of the same virtual host, or any other host of
+// the proxy whose backend reads the header too. stripIdentityHeaders closes
+// all of them the one way that needs no reasoning about reachability: each
+// such header is removed everywhere on the proxy it is forwarded.
 
-// stripIdentityHeaders makes every virtual host that forwards to a backend
-// remove a client's copy of each identity header configured, anywhere on
-// this proxy, for a host it can route or for a backend it forwards to.
+// stripIdentityHeaders makes every virtual host of every route
+// configuration of this proxy that forwards to a backend remove a client's
+// copy of each identity header configured or derived anywhere on the proxy
+// (issue 12's P2: no client-sent value of such a header reaches any
+// backend), except where the gateway itself sets it (see stripHeader).
 func stripIdentityHeaders(chains []*chainInfo) {
-	var rcs []*ir.RouteConfig
+	var names []string
 	for _, ci := range chains {
-		if ci.rc != nil {
-			rcs = append(rcs, ci.rc)
+		if ci.rc == nil {
+			continue
+		}
+		for _, vh := range ci.rc.VirtualHosts {
+			names = append(names, identityNames(vh)...)
 		}
 	}
-	byDomain := newDomainIndex[string]()
-	byCluster := map[string][]string{}
-	for _, rc := range rcs {
-		for _, vh := range rc.VirtualHosts {
-			names := identityNames(vh)
-			for _, d := range vh.Domains {
-				for _, n := range names {
-					byDomain.add(d, n)
-				}
-			}
-			for _, c := range forwardClusters(vh) {
-				byCluster[c] = append(byCluster[c], names...)
-			}
+	names = sortedUnique(names)
+	for _, ci := range chains {
+		if ci.rc == nil {
+			continue
 		}
-	}
-	for _, rc := range rcs {
-		for _, vh := range rc.VirtualHosts {
-			var names []string
-			for _, d := range vh.Domains {
-				byDomain.overlapping(d, func(_ string, n string) { names = append(names, n) })
-			}
-			for _, c := range forwardClusters(vh) {
-				names = append(names, byCluster[c]...)
-			}
-			for _, n := range sortedUnique(names) {
+		for _, vh := range ci.rc.VirtualHosts {
+			for _, n := range names {
 				stripHeader(vh, n)
 			}
 		}
@@ -66,19 +55,6 @@ func identityNames(vh *ir.VirtualHost) []string {
 		}
 	}
 	return sortedUnique(out)
-}
-
-// forwardClusters are the clusters vh's routes forward to.
-func forwardClusters(vh *ir.VirtualHost) []string {
-	var out []string
-	for _, r := range vh.Routes {
-		if r.Forward != nil {
-			for _, d := range r.Forward.Destinations {
-				out = append(out, d.Cluster)
-			}
-		}
-	}
-	return out
 }
 
 // stripHeader removes the client's copy of name on every way vh forwards,

@@ -28,6 +28,13 @@ type chainInfo struct {
 	// vs and vsPath name the tls route of a passthrough chain.
 	vs     *model.VirtualService
 	vsPath string
+	// starToo is set for a TLS server whose hosts are "*" besides other
+	// names: chain matches those names by SNI and the chain anySNI, its
+	// copy without server names, every other SNI and none (see
+	// addAnySNIChains). Both are this server: one route configuration, one
+	// TLS context, one RBAC.
+	starToo bool
+	anySNI  *ir.Chain
 }
 
 // buildListener builds the listener of one port; nil when no chain
@@ -56,7 +63,44 @@ func (b *builder) buildListener(g *portGroup) (*ir.Listener, []*chainInfo) {
 	for _, ci := range chains {
 		l.Chains = append(l.Chains, ci.chain)
 	}
+	addAnySNIChains(g, l, chains)
 	return l, chains
+}
+
+// addAnySNIChains gives every server whose hosts are "*" besides other
+// names a second chain: the first matches the names by SNI, the second
+// (no server names) every other SNI and none. One chain cannot do both: a
+// chain without server names matches only what no chain names, since
+// Envoy prefers any server-name match, exact or the longest wildcard, over
+// the catch-all (FilterChainManagerImpl::findFilterChainForServerName in
+// source/common/listener_manager/filter_chain_manager_impl.cc). So
+// another server's "*.example.com" would take api.mtls.example.com from a
+// MUTUAL ["*.mtls.example.com", "*"] server and route it without a
+// certificate. The second chain is filled in by syncAnySNIChain once the
+// policies are applied. A port's lone server needs none: it is the default
+// server, whose chain matches every SNI (markDefaultServer).
+func addAnySNIChains(g *portGroup, l *ir.Listener, chains []*chainInfo) {
+	for _, ci := range chains {
+		if ci.starToo && !ci.chain.DefaultServer {
+			ci.anySNI = &ir.Chain{Name: ir.AnySNIChainName(g.port, ci.servers[0].key)}
+			l.Chains = append(l.Chains, ci.anySNI)
+		}
+	}
+	sort.Slice(l.Chains, func(i, j int) bool { return l.Chains[i].Name < l.Chains[j].Name })
+}
+
+// syncAnySNIChain makes ci's any-SNI chain the copy of its chain without
+// server names: same TLS context, RBAC, HTTP connection manager (route
+// configuration) or TCP proxy.
+func syncAnySNIChain(ci *chainInfo) {
+	if ci.anySNI == nil {
+		return
+	}
+	name := ci.anySNI.Name
+	*ci.anySNI = *ci.chain
+	ci.anySNI.Name = name
+	ci.anySNI.ServerNames = nil
+	ci.anySNI.DefaultServer = false
 }
 
 // setTLSInspectors adds the tls_inspector to every listener on which
@@ -145,9 +189,10 @@ func (b *builder) terminatingHTTPChain(g *portGroup, s *serverRef) *chainInfo {
 	name := ir.ChainName(g.port, s.key)
 	rc := b.routeConfig(ir.RouteConfigName(g.port, s.key), []*serverRef{s})
 	tls, ca := b.downstreamTLS(s, true)
+	names := s.serverNames()
 	return &chainInfo{
 		chain: &ir.Chain{
-			Name: name, ServerNames: s.serverNames(), TLS: tls,
+			Name: name, ServerNames: names, TLS: tls,
 			HTTP: &ir.HTTPChain{
 				StatPrefix: ir.StatPrefix(name), RouteConfig: rc.Name,
 				// Istio's gateway default: replace any client XFCC with ours.
@@ -158,6 +203,7 @@ func (b *builder) terminatingHTTPChain(g *portGroup, s *serverRef) *chainInfo {
 		servers: []*serverRef{s},
 		rc:      rc,
 		ca:      ca,
+		starToo: s.hasStarHost() && len(names) > 0,
 	}
 }
 
@@ -170,13 +216,15 @@ func (b *builder) terminatingTCPChain(g *portGroup, s *serverRef) *chainInfo {
 	}
 	name := ir.ChainName(g.port, s.key)
 	tls, ca := b.downstreamTLS(s, false)
+	names := s.serverNames()
 	return &chainInfo{
 		chain: &ir.Chain{
-			Name: name, ServerNames: s.serverNames(), TLS: tls,
+			Name: name, ServerNames: names, TLS: tls,
 			TCP: b.tcpChainOf(name, dests),
 		},
 		servers: []*serverRef{s},
 		ca:      ca,
+		starToo: s.hasStarHost() && len(names) > 0,
 	}
 }
 
@@ -230,6 +278,7 @@ func (b *builder) finishChains(chains []*chainInfo) {
 		if ci.chain.HTTP != nil && ci.rc != nil {
 			ci.chain.HTTP.CORS = hasCORS(ci.rc)
 		}
+		syncAnySNIChain(ci)
 	}
 }
 
