@@ -128,7 +128,7 @@ func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Durat
 	for _, w := range cfg.Findings() {
 		r.addField("warning", w)
 	}
-	addPropertyFindings(r, cfg, cfg.Compile, now)
+	addPropertyFindings(r, cfg, compiled(cfg), now)
 	return r
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
-	"github.com/trustgate/trustgate/xds/translate"
 )
 
 // propertyFinding is a failed security property in check's JSON: the
@@ -21,9 +20,22 @@ type propertyFinding struct {
 	Line       int    `json:"line,omitempty"`
 }
 
-// compileFunc compiles one proxy group: pipeline.Config.Compile, the same
+// compileFunc compiles one proxy group for the model of Envoy:
+// pipeline.Config.Compile (see compiled), the same
 // compile serve sends to Envoy.
-type compileFunc func(labels map[string]string) (*translate.Resources, error)
+type compileFunc func(labels map[string]string) (*envoymodel.Resources, error)
+
+// compiled is cfg.Compile with its resources as the model of Envoy takes
+// them.
+func compiled(cfg *pipeline.Config) compileFunc {
+	return func(labels map[string]string) (*envoymodel.Resources, error) {
+		res, err := cfg.Compile(labels)
+		if err != nil {
+			return nil, err
+		}
+		return &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}, nil
+	}
+}
 
 // addPropertyFindings runs the security properties (xds/envoymodel/props)
 // on every proxy group as compiled, with client certificates made from
@@ -39,13 +51,12 @@ func addPropertyFindings(r *report, cfg *pipeline.Config, compile compileFunc, n
 	}
 	for _, labels := range groups {
 		group := labelset.Key(labels)
-		res, err := compile(labels)
+		in, err := compile(labels)
 		if err != nil {
 			r.add("error", err)
 			continue
 		}
-		in := &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}
-		out, err := props.Run(cfg.Model(), labels, in, nil, now, props.Bounded())
+		out, err := props.Run(cfg.Model(), labels, in, props.Bounded().With(nil, now))
 		if err != nil {
 			r.addField("warning", &model.FieldError{Msg: fmt.Sprintf("security properties not checked for proxy group %q: %v", group, err), Code: codeProperty})
 			continue

@@ -16,7 +16,6 @@ import (
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
-	"github.com/trustgate/trustgate/xds/translate"
 )
 
 // prefixDir holds configurations with the resources trustgate made for
@@ -54,8 +53,8 @@ func TestCheckPropertyViolations(t *testing.T) {
 				t.Fatal(err)
 			}
 			frozen := envoymodeltest.LoadFixture(t, p, filepath.Join(prefixDir, name+".fixture.yaml"))
-			preFix := func(map[string]string) (*translate.Resources, error) {
-				return &translate.Resources{Listeners: frozen.Listeners, Routes: frozen.Routes, Clusters: frozen.Clusters, Secrets: frozen.Secrets}, nil
+			preFix := func(map[string]string) (*envoymodel.Resources, error) {
+				return frozen, nil
 			}
 			r := &report{Findings: []finding{}}
 			addPropertyFindings(r, cfg, preFix, p.Now)
@@ -154,7 +153,7 @@ func TestCheckLargeConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := props.Run(cfg.Model(), labels, &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}, nil, time.Now(), props.Bounded())
+		r, err := props.Run(cfg.Model(), labels, &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}, props.Bounded().With(nil, time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,16 +62,17 @@ const forged = "forged-by-client"
 // bounds. The violations are deduplicated by property and what failed;
 // each keeps its first example.
 func Check(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time) ([]Violation, error) {
-	r, err := Run(cfg, labels, res, clients, now, Options{})
+	r, err := Run(cfg, labels, res, Options{}.With(clients, now))
 	if err != nil {
 		return nil, err
 	}
 	return r.Violations, nil
 }
 
-// Run is Check with options: bounds on the probes, and clients made from
-// twins of the configuration's client CAs.
-func Run(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, clients []Client, now time.Time, opts Options) (*Result, error) {
+// Run is Check with options: the clients and the time, bounds on the
+// probes, and clients made from twins of the configuration's client CAs.
+func Run(cfg *model.Config, labels map[string]string, res *envoymodel.Resources, opts Options) (*Result, error) {
+	clients, now := opts.Clients, opts.Now
 	in, err := ReadIntent(cfg, labels)
 	if err != nil {
 		return nil, err

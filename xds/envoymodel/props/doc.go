@@ -22,7 +22,9 @@
 // What the configuration means is read from the loaded Istio and trustgate
 // objects (package model) and the certificates themselves (crypto/x509),
 // never from the IR or the translator's output: the judge must not share the
-// code it judges. Certificates are judged by Go's crypto/x509 chain
+// code it judges. Besides model and envoymodel it imports only certs, the
+// development PKI, to parse subjects and make the client certificates that
+// check presents. Certificates are judged by Go's crypto/x509 chain
 // verification plus CRL, depth, SAN and pin checks written from the
 // ClientCertificatePolicy documentation, not by envoymodel's verifier.
 //

@@ -77,7 +77,7 @@ func pipelineModel(t testing.TB, src []byte) {
 		if err != nil {
 			t.Fatalf("the model refuses what the pipeline emits: %v", err)
 		}
-		r, err := props.Run(cfg.Model(), labels, envoymodeltest.FromTranslate(res), nil, p.Now, props.Bounded())
+		r, err := props.Run(cfg.Model(), labels, envoymodeltest.FromTranslate(res), props.Bounded().With(nil, p.Now))
 		if err != nil {
 			t.Fatalf("props.Run: %v", err)
 		}

@@ -56,7 +56,7 @@ func FuzzGeneratedGateway(f *testing.F) {
 				clients []props.Client
 				opts    props.Options
 			}{{"the PKI's clients, every probe", pkiClients(p), props.Options{}}, {"check's clients, bounded", nil, props.Bounded()}} {
-				r, err := props.Run(cfg.Model(), labels, envoymodeltest.FromTranslate(res), run.clients, p.Now, run.opts)
+				r, err := props.Run(cfg.Model(), labels, envoymodeltest.FromTranslate(res), run.opts.With(run.clients, p.Now))
 				if err != nil {
 					t.Fatalf("%s: %v\n%s", run.name, err, src)
 				}

@@ -59,7 +59,7 @@ spec:
 func TestDerivedOnlyFromBoundRoutes(t *testing.T) {
 	p := envoymodeltest.NewPKI(t)
 	cfg, groups := envoymodeltest.LoadYAML(t, p, unboundDerived)
-	r, err := props.Run(cfg, groups[0].LabelMap, groups[0].Resources, pkiClients(p), p.Now, props.Options{})
+	r, err := props.Run(cfg, groups[0].LabelMap, groups[0].Resources, props.Options{}.With(pkiClients(p), p.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Options adjust a run of the properties. The zero value sends every probe
 // the configuration suggests, which grows with the square of the number of
 // hosts of a port; a bounded run keeps the probes per host constant.
 type Options struct {
+	// Clients are presented on every probe, besides those Synthesize makes.
+	Clients []Client
+	// Now is the time certificates and CRLs are judged at.
+	Now time.Time
 	// OtherHosts bounds how many host names of other servers of the port
 	// are sent on each SNI's connections: those sharing the most labels
 	// with the SNI (a wildcard over the other, siblings under one domain)
@@ -148,8 +153,8 @@ func (c *checker) clientsFor(s *Server) []Client {
 	firstOf := map[string]int{}
 	var scopes []string
 	for i, cl := range c.clients {
-		switch {
-		case cl.Scope == "" || cl.Scope == own:
+		switch cl.Scope {
+		case "", own:
 			out = append(out, cl)
 		default:
 			if _, seen := firstOf[cl.Scope]; !seen {
@@ -172,4 +177,10 @@ func (c *checker) capped(vals []string) []string {
 		return vals[:c.opts.MaxValues]
 	}
 	return vals
+}
+
+// With is o presenting clients and judging at now.
+func (o Options) With(clients []Client, now time.Time) Options {
+	o.Clients, o.Now = clients, now
+	return o
 }

@@ -95,8 +95,17 @@ func outcome(t *envoymodel.Trace) string {
 	return s
 }
 
-// add records a violation for a probe, about a server.
-func (c *checker) add(prop, key string, p probe, t *envoymodel.Trace, want string, about *Server) {
+// finding is what one property found wrong with one probe's trace: the
+// property, its deduplication key, what the configuration means, and the
+// server it is about (nil: none).
+type finding struct {
+	prop, key, want string
+	about           *Server
+}
+
+// add records a violation for a probe.
+func (c *checker) add(p probe, t *envoymodel.Trace, f finding) {
+	prop, key, want, about := f.prop, f.key, f.want, f.about
 	conn, req := describe(p)
 	v := Violation{Property: prop, Connection: conn, Request: req, Got: outcome(t), Want: want, Host: hostOnly(p.req.Authority)}
 	if about != nil {
@@ -116,7 +125,7 @@ func (c *checker) mutual(p probe, t *envoymodel.Trace, host *Server) {
 		return
 	}
 	key := fmt.Sprintf("%s|%s|%v|%s", host.Gateway+"/"+host.Name, t.FilterChain, p.conn.Resumed, p.cert)
-	c.add(PropMutual, key, p, t, fmt.Sprintf("no route to a backend of %s's MUTUAL host (its validation refuses the client: %s)", host.Gateway, why), host)
+	c.add(p, t, finding{prop: PropMutual, key: key, want: fmt.Sprintf("no route to a backend of %s's MUTUAL host (its validation refuses the client: %s)", host.Gateway, why), about: host})
 }
 
 // identity is P2: no client-sent identity header value reaches a backend.
@@ -128,7 +137,7 @@ func (c *checker) identity(p probe, t *envoymodel.Trace, about *Server) {
 		for name, v := range cl.UpstreamHeaders {
 			if strings.Contains(v, forged) {
 				key := fmt.Sprintf("%s|%s", name, t.FilterChain)
-				c.add(PropIdentity, key, p, t, fmt.Sprintf("the client's %s removed before %s", name, cl.Name), about)
+				c.add(p, t, finding{prop: PropIdentity, key: key, want: fmt.Sprintf("the client's %s removed before %s", name, cl.Name), about: about})
 			}
 		}
 	}
@@ -154,7 +163,7 @@ func (c *checker) misdirected(p probe, t *envoymodel.Trace, own, host *Server) {
 		prop = PropRejection
 	}
 	key := fmt.Sprintf("%s|%s|%s", own.Gateway+"/"+own.Name, whose, t.Verdict)
-	c.add(prop, key, p, t, fmt.Sprintf("421: the host belongs to %s, not to the chain's server %s/%s", whose, own.Gateway, own.Name), own)
+	c.add(p, t, finding{prop: prop, key: key, want: fmt.Sprintf("421: the host belongs to %s, not to the chain's server %s/%s", whose, own.Gateway, own.Name), about: own})
 }
 
 // rejectionAnswered reports whether a trace is the configured rejection.
@@ -184,7 +193,7 @@ func (c *checker) rejection(p probe, t *envoymodel.Trace, own *Server) {
 		}
 	}
 	key := fmt.Sprintf("%s|%s|%d", own.Gateway+"/"+own.Name, t.Verdict, t.Status)
-	c.add(PropRejection, key, p, t, "the configured rejection "+want, own)
+	c.add(p, t, finding{prop: PropRejection, key: key, want: "the configured rejection " + want, about: own})
 }
 
 // authz is P3: the RBAC verdict equals the policies' meaning.
@@ -207,7 +216,7 @@ func (c *checker) authz(p probe, t *envoymodel.Trace, own *Server) {
 		verdict = "denied"
 	}
 	key := fmt.Sprintf("%s|%v|%s|%v|%s", own.Gateway+"/"+own.Name, want, why, p.conn.Resumed, p.cert)
-	c.add(PropAuthz, key, p, t, fmt.Sprintf("%s (%s)", verdict, why), own)
+	c.add(p, t, finding{prop: PropAuthz, key: key, want: fmt.Sprintf("%s (%s)", verdict, why), about: own})
 }
 
 // facts are what the policies read, from the probe: the certificate as

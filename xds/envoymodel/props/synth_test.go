@@ -165,7 +165,7 @@ func TestSynthesizedGoldenCases(t *testing.T) {
 	for _, path := range envoymodeltest.GoldenCases(t) {
 		cfg, groups := envoymodeltest.LoadGolden(t, p, path)
 		for _, g := range groups {
-			r, err := props.Run(cfg, g.LabelMap, g.Resources, nil, p.Now, props.Bounded())
+			r, err := props.Run(cfg, g.LabelMap, g.Resources, props.Bounded().With(nil, p.Now))
 			if err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
@@ -270,7 +270,7 @@ func TestMutationsSynthesized(t *testing.T) {
 			}
 			cfgPath := filepath.Join("testdata", "prefix", file+".yaml")
 			res := envoymodeltest.LoadFixture(t, p, filepath.Join("testdata", "prefix", file+".fixture.yaml"))
-			r, err := props.Run(loadIntent(t, p, cfgPath), labels, res, nil, p.Now, props.Bounded())
+			r, err := props.Run(loadIntent(t, p, cfgPath), labels, res, props.Bounded().With(nil, p.Now))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,7 +283,7 @@ func TestMutationsSynthesized(t *testing.T) {
 				return
 			}
 			mu.fix(t, res)
-			if r, err = props.Run(loadIntent(t, p, cfgPath), labels, res, nil, p.Now, props.Bounded()); err != nil {
+			if r, err = props.Run(loadIntent(t, p, cfgPath), labels, res, props.Bounded().With(nil, p.Now)); err != nil {
 				t.Fatal(err)
 			}
 			for _, v := range r.Violations {
