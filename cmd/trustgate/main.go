@@ -44,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
+			return profiled(stderr, func() int { return c.run(args[1:], stdout, stderr) })
 		}
 	}
 	fmt.Fprintf(stderr, "trustgate: unknown command %q\n\n", args[0])
