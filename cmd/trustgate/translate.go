@@ -52,20 +52,26 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	for _, w := range out.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	render := dump.JSON
-	if *output == "yaml" {
-		render = dump.YAML
-	}
-	b, err := render(out.Resources, *showSecrets)
-	if err != nil {
-		fmt.Fprintln(stderr, "trustgate translate:", err)
-		return 1
-	}
-	if _, err := stdout.Write(b); err != nil {
+	if err := writeResources(stdout, out, *output, *showSecrets); err != nil {
 		fmt.Fprintln(stderr, "trustgate translate:", err)
 		return 1
 	}
 	return 0
+}
+
+// writeResources prints the resources. JSON is streamed, one resource at a
+// time as it is rendered (dump.WriteJSON); should a resource fail to
+// render, what came before it has been printed and the exit status is 1.
+func writeResources(w io.Writer, out *pipeline.Output, format string, showSecrets bool) error {
+	if format == "json" {
+		return dump.WriteJSON(w, out.Resources, showSecrets)
+	}
+	b, err := dump.YAML(out.Resources, showSecrets)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // nodeFor picks the proxy group: the given labels, or the configuration's
