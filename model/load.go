@@ -112,6 +112,12 @@ func (l *loader) loadFile(file string) {
 		return
 	}
 	l.nodes = 0
+	// Large files parse on every core first; loaded counts the documents
+	// that path loaded, and the loop below skips them (-1: all of them).
+	loaded := l.loadDocumentsParallel(file, data)
+	if loaded < 0 {
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	docs := 0
 	for l.nodes <= maxNodes {
@@ -132,19 +138,26 @@ func (l *loader) loadFile(file string) {
 			return
 		}
 		docs++
-		if len(doc.Content) == 0 {
-			continue // not produced by the decoder for a file with content
+		if docs > loaded {
+			l.loadDocument(file, &doc, docs)
 		}
-		root := deref(doc.Content[0])
-		if isNull(root) {
-			l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", docs)
-			continue
-		}
-		l.loadObject(file, root, false)
 	}
 	if docs == 0 {
 		l.fileErr(file, 0, "the file holds only comments, no object; a half-written file reads this way, so it is refused. To remove its objects, delete the file")
 	}
+}
+
+// loadDocument loads the n-th document of a file.
+func (l *loader) loadDocument(file string, doc *yaml.Node, n int) {
+	if len(doc.Content) == 0 {
+		return // not produced by the decoder for a file with content
+	}
+	root := deref(doc.Content[0])
+	if isNull(root) {
+		l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", n)
+		return
+	}
+	l.loadObject(file, root, false)
 }
 
 // blankNote says what an empty file holds, if anything.

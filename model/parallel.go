@@ -1,0 +1,171 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+
+	yaml "sigs.k8s.io/yaml/goyaml.v3"
+)
+
+// minParallelDocuments is the number of documents from which a file is
+// parsed on every core: YAML parsing was a third of a 10,000-host load and
+// ran on one (docs/performance.md).
+var minParallelDocuments = 64
+
+// chunk is the text of one document of a file and the line it starts on.
+type chunk struct {
+	data []byte
+	line int
+}
+
+// splitDocuments cuts data at its document separators: lines that are
+// "---" alone (trailing blanks or a comment allowed). A separator ends any
+// scalar or collection in YAML, so each piece parses as the document the
+// whole file's parser would find there. It declines (ok false) a file using
+// what a cut could change the meaning of: directives ("%"), document end
+// markers ("..."), content after "---" on its line, a byte order mark, or
+// carriage returns.
+func splitDocuments(data []byte) (chunks []chunk, ok bool) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.IndexByte(data, '\r') >= 0 {
+		return nil, false
+	}
+	start, startLine := 0, 1
+	line := 1
+	for pos := 0; pos < len(data); line++ {
+		end := bytes.IndexByte(data[pos:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += pos
+		}
+		text := data[pos:end]
+		switch {
+		case bytes.HasPrefix(text, []byte("%")), bytes.HasPrefix(text, []byte("...")):
+			return nil, false
+		case bytes.HasPrefix(text, []byte("---")):
+			rest := bytes.TrimLeft(text[3:], " \t")
+			if len(rest) > 0 && (rest[0] != '#' || len(rest) == len(text)-3) {
+				// "--- x", or "---x" (a plain scalar, not a separator).
+				return nil, false
+			}
+			chunks = append(chunks, chunk{data: data[start:pos], line: startLine})
+			start, startLine = min(end+1, len(data)), line+1
+		}
+		pos = end + 1
+	}
+	return append(chunks, chunk{data: data[start:], line: startLine}), true
+}
+
+// parsed is one chunk parsed: its document (docs is 0, 1, or 2 for more
+// than one) or the parser's error.
+type parsed struct {
+	doc  *yaml.Node
+	docs int
+	err  error
+}
+
+func parseChunk(c chunk) parsed {
+	dec := yaml.NewDecoder(bytes.NewReader(c.data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return parsed{}
+	} else if err != nil {
+		return parsed{err: err}
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return parsed{docs: 2, err: err}
+	}
+	shiftLines(&doc, c.line-1)
+	return parsed{doc: &doc, docs: 1}
+}
+
+// shiftLines adds n to the line of every node of the tree. An alias node's
+// target is in the tree already, so aliases are not followed.
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
+}
+
+// loadDocumentsParallel loads a large file's documents, parsed on every
+// core and loaded in file order. It returns how many documents it loaded
+// before meeting one it leaves to the sequential parser (a syntax error, an
+// empty document: its error messages are the sequential parser's), or -1
+// when it loaded the whole file. It declines small files and files
+// splitDocuments declines (0).
+func (l *loader) loadDocumentsParallel(file string, data []byte) int {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 {
+		return 0
+	}
+	chunks, ok := splitDocuments(data)
+	if !ok || len(chunks) < minParallelDocuments {
+		return 0
+	}
+	get, stop := parseOrdered(chunks, workers)
+	defer stop()
+	loaded := 0
+	for i := range chunks {
+		r := get(i)
+		if r.err != nil || r.docs > 1 || (r.docs == 0 && i > 0) {
+			return loaded
+		}
+		if r.docs == 0 {
+			continue // chunk 0 holds only comments before the first "---"
+		}
+		loaded++
+		l.loadDocument(file, r.doc, loaded)
+		if l.nodes > maxNodes {
+			return -1 // reported by the decoder that crossed the limit
+		}
+	}
+	return -1
+}
+
+// parseOrdered parses the chunks on workers goroutines; get(i), called
+// for i = 0, 1, ... in turn, waits for chunk i's result. At most 8 chunks
+// per worker are parsed ahead of the reader. stop ends the workers early.
+func parseOrdered(chunks []chunk, workers int) (get func(int) parsed, stop func()) {
+	results := make([]chan parsed, len(chunks))
+	for i := range results {
+		results[i] = make(chan parsed, 1)
+	}
+	ahead := make(chan struct{}, 8*workers)
+	next := make(chan int)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] <- parseChunk(chunks[i])
+			}
+		})
+	}
+	wg.Go(func() {
+		defer close(next)
+		for i := range chunks {
+			select {
+			case ahead <- struct{}{}:
+			case <-done:
+				return
+			}
+			select {
+			case next <- i:
+			case <-done:
+				return
+			}
+		}
+	})
+	get = func(i int) parsed {
+		r := <-results[i]
+		<-ahead
+		return r
+	}
+	var once sync.Once
+	return get, func() { once.Do(func() { close(done); wg.Wait() }) }
+}
