@@ -30,8 +30,13 @@ func (groupHash) ID(n *corev3.Node) string { return labels.Key(labels.FromNode(n
 // the listeners' secrets — only once the clusters are warm (envoy#11120). A
 // snapshot with both kinds would leave Envoy waiting for initial_fetch_timeout.
 // In non-ADS mode the cache answers each request with the secrets it names.
+//
+// SotW requests for the other types go to sotwCache, which shares each
+// type's response between the proxies of a group (see sotwcache.go); delta
+// requests for them go to main.
 type caches struct {
 	main, secrets cache.SnapshotCache
+	sotw          *sotwCache
 	mux           *cache.MuxCache
 }
 
@@ -39,17 +44,18 @@ func newCaches(logger log.Logger) *caches {
 	c := &caches{
 		main:    cache.NewSnapshotCache(true, groupHash{}, logger),
 		secrets: cache.NewSnapshotCache(false, groupHash{}, logger),
+		sotw:    newSotwCache(groupHash{}),
 	}
-	classify := func(typeURL string) string {
+	classify := func(typeURL, other string) string {
 		if typeURL == resource.SecretType {
 			return "secrets"
 		}
-		return "main"
+		return other
 	}
 	c.mux = &cache.MuxCache{
-		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl()) },
-		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl()) },
-		Caches:        map[string]cache.Cache{"main": c.main, "secrets": c.secrets},
+		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl(), "sotw") },
+		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl(), "main") },
+		Caches:        map[string]cache.Cache{"main": c.main, "secrets": c.secrets, "sotw": c.sotw},
 	}
 	return c
 }
@@ -62,6 +68,9 @@ func (c *caches) set(ctx context.Context, group string, s *snapshot) error {
 		return fmt.Errorf("setting secrets of group %q: %w", group, err)
 	}
 	if err := c.main.SetSnapshot(ctx, group, s.main); err != nil {
+		return fmt.Errorf("setting snapshot of group %q: %w", group, err)
+	}
+	if err := c.sotw.set(group, s.main); err != nil {
 		return fmt.Errorf("setting snapshot of group %q: %w", group, err)
 	}
 	return nil
