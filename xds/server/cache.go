@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -20,7 +21,7 @@ type groupHash struct{}
 // ID implements cache.NodeHash.
 func (groupHash) ID(n *corev3.Node) string { return labels.Key(labels.FromNode(n)) }
 
-// caches are the two snapshot caches behind the ADS server.
+// caches are the three caches behind the ADS server.
 //
 // Secrets are served by a cache in non-ADS mode. In ADS mode a SnapshotCache
 // withholds a response until the request names every resource of that type
@@ -31,20 +32,22 @@ func (groupHash) ID(n *corev3.Node) string { return labels.Key(labels.FromNode(n
 // snapshot with both kinds would leave Envoy waiting for initial_fetch_timeout.
 // In non-ADS mode the cache answers each request with the secrets it names.
 //
-// SotW requests for the other types go to sotwCache, which shares each
-// type's response between the proxies of a group (see sotwcache.go); delta
-// requests for them go to main.
+// The other types are served by sotwCache and deltaCache (sotwcache.go,
+// deltacache.go), which keep the SnapshotCache's rules in ADS mode but share
+// each type's responses between the proxies of a group and keep the
+// per-proxy work off the reload path.
 type caches struct {
-	main, secrets cache.SnapshotCache
-	sotw          *sotwCache
-	mux           *cache.MuxCache
+	secrets cache.SnapshotCache
+	sotw    *sotwCache
+	delta   *deltaCache
+	mux     *cache.MuxCache
 }
 
 func newCaches(logger log.Logger) *caches {
 	c := &caches{
-		main:    cache.NewSnapshotCache(true, groupHash{}, logger),
 		secrets: cache.NewSnapshotCache(false, groupHash{}, logger),
 		sotw:    newSotwCache(groupHash{}),
+		delta:   newDeltaCache(groupHash{}),
 	}
 	classify := func(typeURL, other string) string {
 		if typeURL == resource.SecretType {
@@ -54,23 +57,20 @@ func newCaches(logger log.Logger) *caches {
 	}
 	c.mux = &cache.MuxCache{
 		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl(), "sotw") },
-		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl(), "main") },
-		Caches:        map[string]cache.Cache{"main": c.main, "secrets": c.secrets, "sotw": c.sotw},
+		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl(), "delta") },
+		Caches:        map[string]cache.Cache{"secrets": c.secrets, "sotw": c.sotw, "delta": c.delta},
 	}
 	return c
 }
 
 // set installs a group's snapshot: the secrets first, then the rest, which
-// the main cache pushes in ADS order (CDS, EDS, LDS, RDS), so that a reload
+// the caches push in ADS order (CDS, EDS, LDS, RDS), so that a reload
 // rotating a certificate and changing a listener sends the certificate first.
 func (c *caches) set(ctx context.Context, group string, s *snapshot) error {
 	if err := c.secrets.SetSnapshot(ctx, group, s.secrets); err != nil {
 		return fmt.Errorf("setting secrets of group %q: %w", group, err)
 	}
-	if err := c.main.SetSnapshot(ctx, group, s.main); err != nil {
-		return fmt.Errorf("setting snapshot of group %q: %w", group, err)
-	}
-	if err := c.sotw.set(group, s.main); err != nil {
+	if err := errors.Join(c.sotw.set(group, s.main), c.delta.set(group, s.main)); err != nil {
 		return fmt.Errorf("setting snapshot of group %q: %w", group, err)
 	}
 	return nil
