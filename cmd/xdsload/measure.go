@@ -32,7 +32,12 @@ type report struct {
 	RSSConnected    int64   `json:"rss_connected"`
 	RSSPeak         int64   `json:"rss_peak"`
 	RSSPerClientKiB float64 `json:"rss_per_client_kib"`
-	Changes         []round `json:"changes"`
+	// Heap in use after a collection, before the clients and with them
+	// (when the server serves TRUSTGATE_PPROF_ADDR).
+	HeapBefore       int64   `json:"heap_before"`
+	HeapConnected    int64   `json:"heap_connected"`
+	HeapPerClientKiB float64 `json:"heap_per_client_kib"`
+	Changes          []round `json:"changes"`
 }
 
 // latencies summarises per-client times.
@@ -78,6 +83,9 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 		return nil, err
 	}
 	rep.RSSBefore = before.rss
+	if rep.HeapBefore, err = srv.heapInuse(ctx); err != nil {
+		return nil, err
+	}
 	cctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
@@ -94,6 +102,10 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 	rep.ConnectCPUMs = ms(connected.cpu - before.cpu)
 	rep.RSSConnected = connected.rss
 	rep.RSSPerClientKiB = float64(connected.rss-before.rss) / float64(c.clients) / 1024
+	if rep.HeapConnected, err = srv.heapInuse(ctx); err != nil {
+		return nil, err
+	}
+	rep.HeapPerClientKiB = float64(rep.HeapConnected-rep.HeapBefore) / float64(c.clients) / 1024
 	for i := range c.changes {
 		if i > 0 {
 			time.Sleep(c.settleTime)

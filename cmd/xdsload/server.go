@@ -21,6 +21,7 @@ type serverProc struct {
 	cmd       *exec.Cmd
 	xds       string // host:port
 	admin     string // http://host:port
+	pprof     string // http://host:port of TRUSTGATE_PPROF_ADDR; "" when not served
 	groupKey  string
 	exited    chan error
 	logWriter io.Writer
@@ -47,13 +48,18 @@ func startServer(ctx context.Context, bin, config, secrets, groupKey string, log
 	if err != nil {
 		return nil, err
 	}
+	pprof, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(bin, "serve", "--config", config, "--secrets-dir", secrets,
 		"--xds-addr", xds, "--admin-addr", admin, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "TRUSTGATE_PPROF_ADDR="+pprof)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &serverProc{cmd: cmd, xds: xds, admin: "http://" + admin, groupKey: groupKey, exited: make(chan error, 1)}
+	s := &serverProc{cmd: cmd, xds: xds, admin: "http://" + admin, pprof: "http://" + pprof, groupKey: groupKey, exited: make(chan error, 1)}
 	go func() { s.exited <- cmd.Wait() }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -75,7 +81,26 @@ func startServer(ctx context.Context, bin, config, secrets, groupKey string, log
 
 // get fetches an admin path, decoding JSON into out when given.
 func (s *serverProc) get(ctx context.Context, path string, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.admin+path, nil)
+	return fetch(ctx, s.admin+path, out)
+}
+
+// heapInuse is the server's heap in use after a collection (cmd/trustgate
+// profile.go's /debug/heap), or 0 when not served.
+func (s *serverProc) heapInuse(ctx context.Context) (int64, error) {
+	if s.pprof == "" {
+		return 0, nil
+	}
+	var h struct {
+		HeapInuse int64 `json:"heap_inuse"`
+	}
+	if _, err := fetch(ctx, s.pprof+"/debug/heap", &h); err != nil {
+		return 0, err
+	}
+	return h.HeapInuse, nil
+}
+
+func fetch(ctx context.Context, url string, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
