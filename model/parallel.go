@@ -15,11 +15,22 @@ import (
 // ran on one (docs/performance.md).
 var minParallelDocuments = 64
 
-// chunk is the text of one document of a file and the line it starts on.
+// piece is one document's text in a file: data[start:end], from line on.
+type piece struct {
+	start, end, line int
+}
+
+// chunk is consecutive documents of a file, parsed together, and the line
+// it starts on.
 type chunk struct {
 	data []byte
 	line int
+	docs int // documents expected in it
 }
+
+// chunkBytes is about how much text one parser takes: a parser costs a few
+// kilobytes to set up, too much to pay for every document.
+var chunkBytes = 64 << 10
 
 // splitDocuments cuts data at its document separators: lines that are
 // "---" alone (trailing blanks or a comment allowed). A separator ends any
@@ -28,7 +39,7 @@ type chunk struct {
 // what a cut could change the meaning of: directives ("%"), document end
 // markers ("..."), content after "---" on its line, a byte order mark, or
 // carriage returns.
-func splitDocuments(data []byte) (chunks []chunk, ok bool) {
+func splitDocuments(data []byte) (pieces []piece, ok bool) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || bytes.IndexByte(data, '\r') >= 0 {
 		return nil, false
 	}
@@ -51,36 +62,64 @@ func splitDocuments(data []byte) (chunks []chunk, ok bool) {
 				// "--- x", or "---x" (a plain scalar, not a separator).
 				return nil, false
 			}
-			chunks = append(chunks, chunk{data: data[start:pos], line: startLine})
+			pieces = append(pieces, piece{start: start, end: pos, line: startLine})
 			start, startLine = min(end+1, len(data)), line+1
 		}
 		pos = end + 1
 	}
-	return append(chunks, chunk{data: data[start:], line: startLine}), true
+	return append(pieces, piece{start: start, end: len(data), line: startLine}), true
 }
 
-// parsed is one chunk parsed: its document (docs is 0, 1, or 2 for more
-// than one) or the parser's error.
+// chunks groups pieces into chunks of about chunkBytes. A chunk other than
+// the first starts only at a piece with content: a piece of blanks and
+// comments parses as an empty document after a separator, but as nothing
+// at the start of a text.
+func chunks(data []byte, pieces []piece) []chunk {
+	var out []chunk
+	first := 0
+	for i := 1; i <= len(pieces); i++ {
+		if i < len(pieces) && (pieces[i-1].end-pieces[first].start < chunkBytes || !hasContent(data[pieces[i].start:pieces[i].end])) {
+			continue
+		}
+		docs := i - first
+		if first == 0 && !hasContent(data[pieces[0].start:pieces[0].end]) {
+			docs-- // comments before the first separator are no document
+		}
+		out = append(out, chunk{data: data[pieces[first].start:pieces[i-1].end], line: pieces[first].line, docs: docs})
+		first = i
+	}
+	return out
+}
+
+// hasContent reports whether text has a line that is not blank or a comment.
+func hasContent(text []byte) bool {
+	for line := range bytes.Lines(text) {
+		if t := bytes.TrimLeft(line, " \t\n"); len(t) > 0 && t[0] != '#' {
+			return true
+		}
+	}
+	return false
+}
+
+// parsed is one chunk parsed: its documents, or the parser's error.
 type parsed struct {
-	doc  *yaml.Node
-	docs int
+	docs []*yaml.Node
 	err  error
 }
 
 func parseChunk(c chunk) parsed {
 	dec := yaml.NewDecoder(bytes.NewReader(c.data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		return parsed{}
-	} else if err != nil {
-		return parsed{err: err}
+	var out parsed
+	for {
+		doc := &yaml.Node{}
+		if err := dec.Decode(doc); errors.Is(err, io.EOF) {
+			return out
+		} else if err != nil {
+			return parsed{err: err}
+		}
+		shiftLines(doc, c.line-1)
+		out.docs = append(out.docs, doc)
 	}
-	var more yaml.Node
-	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return parsed{docs: 2, err: err}
-	}
-	shiftLines(&doc, c.line-1)
-	return parsed{doc: &doc, docs: 1}
 }
 
 // shiftLines adds n to the line of every node of the tree. An alias node's
@@ -103,25 +142,30 @@ func (l *loader) loadDocumentsParallel(file string, data []byte) int {
 	if workers < 2 {
 		return 0
 	}
-	chunks, ok := splitDocuments(data)
-	if !ok || len(chunks) < minParallelDocuments {
+	pieces, ok := splitDocuments(data)
+	if !ok || len(pieces) < minParallelDocuments {
 		return 0
 	}
-	get, stop := parseOrdered(chunks, workers)
+	cs := chunks(data, pieces)
+	if len(cs) < 2 {
+		return 0
+	}
+	get, stop := parseOrdered(cs, workers)
 	defer stop()
 	loaded := 0
-	for i := range chunks {
+	for i, c := range cs {
 		r := get(i)
-		if r.err != nil || r.docs > 1 || (r.docs == 0 && i > 0) {
+		if r.err != nil || len(r.docs) != c.docs {
+			// The sequential parser takes over at this chunk, with its
+			// own messages (a syntax error, an empty document).
 			return loaded
 		}
-		if r.docs == 0 {
-			continue // chunk 0 holds only comments before the first "---"
-		}
-		loaded++
-		l.loadDocument(file, r.doc, loaded)
-		if l.nodes > maxNodes {
-			return -1 // reported by the decoder that crossed the limit
+		for _, doc := range r.docs {
+			loaded++
+			l.loadDocument(file, doc, loaded)
+			if l.nodes > maxNodes {
+				return -1 // reported by the decoder that crossed the limit
+			}
 		}
 	}
 	return -1

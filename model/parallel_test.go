@@ -56,7 +56,27 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 		"tabs in a separator":        strings.ReplaceAll(manyDocs(100, "", nil), "---\n", "---\t \n"),
 	}
 	for name, content := range tests {
-		t.Run(name, func(t *testing.T) {
+		for _, size := range []int{1, 1 << 10, 64 << 10} {
+			t.Run(fmt.Sprintf("%s/chunks of %d bytes", name, size), func(t *testing.T) {
+				defer setChunkBytes(size)()
+				compareLoads(t, content)
+			})
+		}
+	}
+}
+
+// setChunkBytes sets chunkBytes and returns what restores it.
+func setChunkBytes(n int) func() {
+	saved := chunkBytes
+	chunkBytes = n
+	return func() { chunkBytes = saved }
+}
+
+// compareLoads loads content in parallel and sequentially.
+func compareLoads(t *testing.T, content string) {
+	t.Helper()
+	{
+		{
 			path := filepath.Join(t.TempDir(), "vs.yaml")
 			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
@@ -73,7 +93,7 @@ func TestParallelLoadEqualsSequential(t *testing.T) {
 			if d := cmp.Diff(seq, par); d != "" {
 				t.Errorf("objects differ (-sequential +parallel):\n%s", d)
 			}
-		})
+		}
 	}
 }
 
@@ -138,6 +158,7 @@ func TestParallelPathTaken(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			defer setChunkBytes(1)()
 			l := &loader{cfg: &Config{Files: map[string][]byte{}}}
 			if got := l.loadDocumentsParallel("f.yaml", []byte(tc.content)); got != tc.want {
 				t.Errorf("loadDocumentsParallel = %d, want %d", got, tc.want)
