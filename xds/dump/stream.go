@@ -34,13 +34,14 @@ func WriteJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 		{"endpoints", messages(r.Endpoints)},
 		{"secrets", messages(r.Secrets)},
 	}
+	scan := &keyScan{}
 	bw.WriteString("{")
 	for i, s := range sections {
 		if i > 0 {
 			bw.WriteString(",")
 		}
 		fmt.Fprintf(bw, "\n  %q: ", s.name)
-		if err := writeList(bw, s.msgs, showSecrets); err != nil {
+		if err := writeList(bw, s.msgs, showSecrets, scan); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
@@ -57,14 +58,14 @@ func messages[T proto.Message](ms []T) []proto.Message {
 }
 
 // writeList writes one list at nesting depth 1, its items at depth 2.
-func writeList(w *bufio.Writer, ms []proto.Message, showSecrets bool) error {
+func writeList(w *bufio.Writer, ms []proto.Message, showSecrets bool, scan *keyScan) error {
 	if len(ms) == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
 	w.WriteString("[")
 	err := renderOrdered(ms, func(m proto.Message, buf *bytes.Buffer) error {
-		return renderItem(m, showSecrets, buf)
+		return renderItem(m, showSecrets, scan, buf)
 	}, func(i int, b []byte) error {
 		if i > 0 {
 			w.WriteString(",")
@@ -83,8 +84,8 @@ func writeList(w *bufio.Writer, ms []proto.Message, showSecrets bool) error {
 // renderItem renders one resource as an item of a list at depth 2 of the
 // document: what json.Marshal (which HTML-escapes a RawMessage while
 // compacting it) followed by json.Indent(.., "", "  ") makes of it.
-func renderItem(m proto.Message, showSecrets bool, out *bytes.Buffer) error {
-	if !showSecrets && holdsKeys(m.ProtoReflect()) {
+func renderItem(m proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buffer) error {
+	if !showSecrets && scan.holdsKeys(m.ProtoReflect()) {
 		var err error
 		if m, err = redact(m); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/xds/translate"
@@ -124,3 +125,27 @@ func TestWriteJSONErrors(t *testing.T) {
 type failingWriter struct{ err error }
 
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// TestReaches: the scan skips only types that can hold neither a
+// TlsCertificate nor an Any.
+func TestReaches(t *testing.T) {
+	tests := map[string]struct {
+		m    proto.Message
+		want bool
+	}{
+		"address":                {&corev3.Address{}, false},
+		"data source":            {&corev3.DataSource{}, false},
+		"TLS certificate":        {&tlsv3.TlsCertificate{}, true},
+		"listener":               {&listenerv3.Listener{}, true},
+		"secret":                 {&tlsv3.Secret{}, true},
+		"downstream TLS context": {&tlsv3.DownstreamTlsContext{}, true},
+		"route configuration":    {&routev3.RouteConfiguration{}, true}, // typed_per_filter_config
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := reaches(tc.m.ProtoReflect().Descriptor()); got != tc.want {
+				t.Errorf("reaches = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
