@@ -64,6 +64,9 @@ func startServer(ctx context.Context, bin, config, secrets, groupKey string, log
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if code, err := s.get(ctx, "/readyz", nil); err == nil && code == http.StatusOK {
+			if _, err := s.heapInuse(ctx); err != nil {
+				s.pprof = "" // a trustgate without TRUSTGATE_PPROF_ADDR: RSS only
+			}
 			return s, nil
 		}
 		select {
