@@ -11,6 +11,8 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	protobuf "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -32,7 +34,7 @@ import (
 // handing it the shared response: the copy of the names map each stream
 // keeps (go-control-plane's subscription edits it in place) is made by
 // GetReturnedResources on the stream's own goroutine, and the resources
-// are shared Anys that gRPC marshals per stream.
+// are bytes encoded once that every stream sends as they are (codec.go).
 //
 // Every response carries the whole type, routes and endpoints too, though
 // the classic SotW mux would take just the changed route configurations
@@ -62,7 +64,10 @@ type sotwType struct {
 	// namesSum identifies the set of names (SHA-256 over the sorted
 	// names), so that a request naming exactly them needs no set built.
 	namesSum [sha256.Size]byte
-	anys     []*anypb.Any      // in name order
+	// body is every resource encoded as DiscoveryResponse.resources
+	// entries, in name order: the response's bytes that all streams share
+	// (codec.go sends them as they are).
+	body     []byte
 	returned map[string]string // name -> version; cloned per response
 }
 
@@ -124,13 +129,22 @@ func newSotwType(typeURL string, rs cache.Resources) (*sotwType, error) {
 		if !ok {
 			return nil, errors.New("sotw cache: a resource was not marshalled by buildSnapshot")
 		}
-		st.anys = append(st.anys, &anypb.Any{TypeUrl: typeURL, Value: w.ProtoReflect().GetUnknown()})
+		any, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(&anypb.Any{TypeUrl: typeURL, Value: w.ProtoReflect().GetUnknown()})
+		if err != nil {
+			return nil, err
+		}
+		st.body = protowire.AppendTag(st.body, resourcesField, protowire.BytesType)
+		st.body = protowire.AppendBytes(st.body, any)
 		st.names[name] = true
 		st.returned[name] = rs.Version
 	}
 	st.namesSum = namesSum(names)
+	st.body = st.body[:len(st.body):len(st.body)] // an append to a response's unknown fields copies
 	return st, nil
 }
+
+// resourcesField is DiscoveryResponse.resources' field number.
+const resourcesField = 2
 
 // namesSum hashes sorted, distinct names.
 func namesSum(sorted []string) [sha256.Size]byte {
@@ -247,10 +261,13 @@ type sotwResponse struct {
 }
 
 // GetDiscoveryResponse implements cache.Response. The response is new on
-// each call (the server sets the stream's nonce in it); the resources are
-// shared.
+// each call (the server sets the stream's nonce in it); its resources are
+// the type's shared bytes, carried as its unknown fields (so Resources is
+// empty here, and full on the wire).
 func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, error) {
-	return &discoveryv3.DiscoveryResponse{VersionInfo: r.st.version, Resources: r.st.anys, TypeUrl: r.req.GetTypeUrl()}, nil
+	d := &discoveryv3.DiscoveryResponse{VersionInfo: r.st.version, TypeUrl: r.req.GetTypeUrl()}
+	d.ProtoReflect().SetUnknown(r.st.body)
+	return d, nil
 }
 
 // GetRequest implements cache.Response.

@@ -7,10 +7,14 @@ import (
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
@@ -106,10 +110,7 @@ func TestSotwCacheAnswers(t *testing.T) {
 				t.Fatalf("%d responses, want %d", len(got), tc.wantCount)
 			}
 			for _, r := range got {
-				d, err := r.GetDiscoveryResponse()
-				if err != nil {
-					t.Fatal(err)
-				}
+				d := wire(t, r)
 				if len(d.GetResources()) != 2 || d.GetTypeUrl() != resource.RouteType {
 					t.Errorf("response has %d resources of %s, want both routes", len(d.GetResources()), d.GetTypeUrl())
 				}
@@ -158,8 +159,11 @@ func TestSotwCacheShares(t *testing.T) {
 	}
 	d0, _ := r0[0].GetDiscoveryResponse()
 	d1, _ := r1[0].GetDiscoveryResponse()
-	if &d0.GetResources()[0] != &d1.GetResources()[0] {
+	if &d0.ProtoReflect().GetUnknown()[0] != &d1.ProtoReflect().GetUnknown()[0] {
 		t.Error("the two proxies' responses do not share their resources")
+	}
+	if got := wire(t, r0[0]).GetResources(); len(got) != 2 || string(got[0].GetValue()) != "av2" {
+		t.Errorf("resources on the wire: %v", got)
 	}
 	if d0 == d1 {
 		t.Error("the two proxies share one DiscoveryResponse: the server writes each stream's nonce into it")
@@ -168,5 +172,63 @@ func TestSotwCacheShares(t *testing.T) {
 	delete(m0, "a")
 	if want := []string{"a", "b"}; !slices.Equal(slices.Sorted(maps.Keys(m1)), want) {
 		t.Errorf("editing one stream's returned resources changed another's: %v", m1)
+	}
+}
+
+// wire is the response as a client decodes it, sent through the server's
+// codec.
+func wire(t *testing.T, r cache.Response) *discoveryv3.DiscoveryResponse {
+	t.Helper()
+	d, err := r.GetDiscoveryResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}
+	data, err := codec.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &discoveryv3.DiscoveryResponse{}
+	if err := proto.Unmarshal(data.Materialize(), out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSharedCodec: the codec sends a shared response's bytes exactly as
+// gRPC's own codec would, without copying them, and leaves other messages
+// to gRPC's codec.
+func TestSharedCodec(t *testing.T) {
+	st, err := newSotwType(resource.RouteType, testSnapshot(t, "v1", "a", "b").Resources[cache.GetResponseType(resource.RouteType)])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := (&sotwResponse{req: routeRequest("v0", "a", "b"), st: st}).GetDiscoveryResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Nonce = "7"
+	codec := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}
+	for name, m := range map[string]proto.Message{"shared response": d, "request": routeRequest("v1", "a")} {
+		t.Run(name, func(t *testing.T) {
+			got, err := codec.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := proto.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got.Materialize()) != string(want) {
+				t.Error("the codec's bytes differ from proto.Marshal's")
+			}
+		})
+	}
+	data, err := codec.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 2 || &data[1].ReadOnlyData()[0] != &st.body[0] {
+		t.Error("the shared resources were copied")
 	}
 }
