@@ -43,6 +43,7 @@ type config struct {
 	settleTime time.Duration
 	dir        string
 	jsonOut    bool
+	heapFile   string // where to write the server's heap profile with the clients connected
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -63,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.settleTime, "pause", time.Second, "pause between changes")
 	fs.StringVar(&c.dir, "dir", "", "work directory (default: a temporary one, removed at the end)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the report as JSON")
+	fs.StringVar(&c.heapFile, "heap-profile", "", "write the server's heap profile (pprof, after a GC) with the clients connected to this `file`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

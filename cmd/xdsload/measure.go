@@ -106,6 +106,11 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 		return nil, err
 	}
 	rep.HeapPerClientKiB = float64(rep.HeapConnected-rep.HeapBefore) / float64(c.clients) / 1024
+	if c.heapFile != "" {
+		if err := srv.heapProfile(ctx, c.heapFile); err != nil {
+			return nil, err
+		}
+	}
 	for i := range c.changes {
 		if i > 0 {
 			time.Sleep(c.settleTime)

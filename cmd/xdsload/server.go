@@ -102,6 +102,31 @@ func (s *serverProc) heapInuse(ctx context.Context) (int64, error) {
 	return h.HeapInuse, nil
 }
 
+// heapProfile writes the server's heap profile, after a GC, to path.
+func (s *serverProc) heapProfile(ctx context.Context, path string) error {
+	if s.pprof == "" {
+		return errors.New("the server does not serve TRUSTGATE_PPROF_ADDR")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.pprof+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
+}
+
 func fetch(ctx context.Context, url string, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
