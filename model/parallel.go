@@ -11,7 +11,7 @@ import (
 )
 
 // minParallelDocuments is the number of documents from which a file is
-// parsed on every core: YAML parsing was a third of a 10,000-host load and
+// parsed on every core: YAML parsing was a quarter of a 10,000-host load and
 // ran on one (docs/performance.md).
 var minParallelDocuments = 64
 
