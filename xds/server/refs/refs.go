@@ -3,6 +3,7 @@ package refs
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -32,7 +33,7 @@ var (
 // Any whose type is not linked into the binary is an error, because a
 // reference hidden inside it would go unseen (and Envoy would reject it too).
 func Collect(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster) (Refs, error) {
-	w := walker{routes: map[string]bool{}, secrets: map[string]bool{}}
+	w := walker{routes: map[string]bool{}, secrets: map[string]bool{}, anys: map[string]*walker{}}
 	for _, l := range listeners {
 		if err := w.walk(l.ProtoReflect()); err != nil {
 			return Refs{}, fmt.Errorf("listener %q: %w", l.GetName(), err)
@@ -64,6 +65,9 @@ func EDSName(c *clusterv3.Cluster) (string, bool) {
 
 type walker struct {
 	routes, secrets map[string]bool
+	// anys holds what each distinct typed config references: the chains
+	// of a listener repeat the same TLS context and filters.
+	anys map[string]*walker
 }
 
 // walk visits every set field of m, descending into messages, lists, maps
@@ -85,11 +89,26 @@ func (w walker) walk(m protoreflect.Message) error {
 		if !ok {
 			return fmt.Errorf("unexpected Any implementation %T", m.Interface())
 		}
-		inner, err := a.UnmarshalNew()
-		if err != nil {
-			return fmt.Errorf("unpacking %s: %w", a.GetTypeUrl(), err)
+		key := a.GetTypeUrl() + "\x00" + string(a.GetValue())
+		found := w.anys[key]
+		if found == nil {
+			inner, err := a.UnmarshalNew()
+			if err != nil {
+				return fmt.Errorf("unpacking %s: %w", a.GetTypeUrl(), err)
+			}
+			found = &walker{routes: map[string]bool{}, secrets: map[string]bool{}, anys: w.anys}
+			if err := found.walk(inner.ProtoReflect()); err != nil {
+				return err
+			}
+			w.anys[key] = found
 		}
-		return w.walk(inner.ProtoReflect())
+		for n := range found.routes {
+			w.routes[n] = true
+		}
+		for n := range found.secrets {
+			w.secrets[n] = true
+		}
+		return nil
 	}
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
@@ -100,6 +119,13 @@ func (w walker) walk(m protoreflect.Message) error {
 }
 
 func (w walker) field(fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	md := fd.Message()
+	if fd.IsMap() {
+		md = fd.MapValue().Message()
+	}
+	if md == nil || !mayReference(md) {
+		return nil
+	}
 	switch {
 	case fd.IsList() && fd.Message() != nil:
 		l := v.List()
@@ -119,6 +145,45 @@ func (w walker) field(fd protoreflect.FieldDescriptor, v protoreflect.Value) err
 		return w.walk(v.Message())
 	}
 	return nil
+}
+
+// reach caches mayReference by message type.
+var reach sync.Map // protoreflect.FullName -> bool
+
+// mayReference reports whether a message of type md can hold, at any depth,
+// an SdsSecretConfig, an Rds or an Any (which can hold anything): fields of
+// other types are not walked.
+func mayReference(md protoreflect.MessageDescriptor) bool {
+	if r, ok := reach.Load(md.FullName()); ok {
+		return r.(bool)
+	}
+	r := search(md, map[protoreflect.FullName]bool{})
+	reach.Store(md.FullName(), r)
+	return r
+}
+
+// search walks the types reachable from md, each once.
+func search(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	switch md.FullName() {
+	case sdsName, rdsName, anyName:
+		return true
+	}
+	if seen[md.FullName()] {
+		return false
+	}
+	seen[md.FullName()] = true
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		sub := fd.Message()
+		if fd.IsMap() {
+			sub = fd.MapValue().Message()
+		}
+		if sub != nil && search(sub, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // isADS reports whether a config source points at the ADS stream.
