@@ -1,5 +1,7 @@
 package model
 
+import "sync"
+
 // Config is every object loaded from the configuration paths and the secrets
 // directory, in load order (files sorted by path, documents in file order).
 type Config struct {
@@ -19,6 +21,9 @@ type Config struct {
 	Files map[string][]byte
 	// SecretsDir is LoadOptions.SecretsDir, for messages.
 	SecretsDir string
+
+	// materials caches each secret's material (material.go).
+	materials sync.Map
 }
 
 // LoadOptions says what to load.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // scaleVS is a VirtualService document; extra lines go into its spec.
@@ -90,7 +91,7 @@ func compareLoads(t *testing.T, content string) {
 			if d := cmp.Diff(errString(seqErr), errString(parErr)); d != "" {
 				t.Errorf("errors differ (-sequential +parallel):\n%s", d)
 			}
-			if d := cmp.Diff(seq, par); d != "" {
+			if d := cmp.Diff(seq, par, cmpopts.IgnoreUnexported(Config{})); d != "" {
 				t.Errorf("objects differ (-sequential +parallel):\n%s", d)
 			}
 		}
