@@ -11,6 +11,12 @@
 // Proxies are grouped by the "labels" in their node metadata: proxies with
 // equal labels share one snapshot, compiled once when the group's first proxy
 // connects and again on every reload, with every resource marshalled once.
+// Listeners, clusters, routes and endpoints are served by this package's own
+// caches (sotwcache.go, deltacache.go), which keep go-control-plane's
+// SnapshotCache rules but share each type's responses between a group's
+// proxies and keep per-proxy work off the reload path; a gRPC codec
+// (codec.go) sends a SotW type's bytes, encoded once, to every stream
+// without copying them. Secrets stay on go-control-plane's SnapshotCache.
 // Versions are content hashes (per type for SotW, per resource for delta), so
 // replicas agree, no change means no push, and a certificate rotation pushes
 // only secrets. A reload that fails in any way changes nothing that is
