@@ -90,15 +90,19 @@ func TestWriteJSONRedactsInsideTypedConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &listenerv3.Listener{Name: "l", FilterChains: []*listenerv3.FilterChain{{
-		TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: a}},
-	}}}
+	// Two chains and two listeners with the same typed config: the scan
+	// opens it once, and every copy is redacted.
+	chain := func() *listenerv3.FilterChain {
+		return &listenerv3.FilterChain{TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: a}}}
+	}
+	l1 := &listenerv3.Listener{Name: "l1", FilterChains: []*listenerv3.FilterChain{chain(), chain()}}
+	l2 := &listenerv3.Listener{Name: "l2", FilterChains: []*listenerv3.FilterChain{chain()}}
 	var out bytes.Buffer
-	if err := WriteJSON(&out, &translate.Resources{Listeners: []*listenerv3.Listener{l}}, false); err != nil {
+	if err := WriteJSON(&out, &translate.Resources{Listeners: []*listenerv3.Listener{l1, l2}}, false); err != nil {
 		t.Fatalf("WriteJSON: %v", err)
 	}
-	if s := out.String(); strings.Contains(s, "SECRET") || !strings.Contains(s, "CERT") || strings.Count(s, Redacted) != 1 {
-		t.Errorf("want the key redacted and the certificate kept:\n%s", s)
+	if s := out.String(); strings.Contains(s, "SECRET") || !strings.Contains(s, "CERT") || strings.Count(s, Redacted) != 3 {
+		t.Errorf("want every copy of the key redacted and the certificate kept:\n%s", s)
 	}
 }
 
