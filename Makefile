@@ -6,7 +6,7 @@ BIN      ?= bin/trustgate
 # FUZZTIME is how long each fuzz target runs under `make fuzz`.
 FUZZTIME ?= 15s
 
-.PHONY: build test run golden lint fuzz e2e
+.PHONY: build test run golden lint fuzz e2e bench
 
 build:
 	$(GO) build -o $(BIN) ./cmd/trustgate
@@ -48,3 +48,12 @@ fuzz:
 # Needs a Docker engine with compose; see e2e/README.md.
 e2e:
 	bash e2e/run.sh
+
+# Benchmarks and the ADS load tool at small sizes (docs/performance.md has the
+# method and the large sizes). Timings on a shared machine are noisy: compare
+# runs with benchstat, and read CPU time and memory before wall time.
+bench: build
+	$(GO) test ./pipeline -run '^$$' -bench '/hosts=(100|1000)$$' -benchmem -benchtime 3x
+	$(GO) test ./xds/server -run '^$$' -bench 'BenchmarkFanOut/.*/.*/proxies=(10|100)$$' -benchtime 1x
+	$(GO) run ./cmd/xdsload -trustgate $(BIN) -hosts 100 -clients 100 -changes 3
+	$(GO) run ./cmd/xdsload -trustgate $(BIN) -hosts 100 -clients 100 -changes 3 -delta -change cert

@@ -1,5 +1,7 @@
 package model
 
+import "sync"
+
 // Config is every object loaded from the configuration paths and the secrets
 // directory, in load order (files sorted by path, documents in file order).
 type Config struct {
@@ -29,6 +31,10 @@ type Config struct {
 	// ShortNames and ClusterDomain are LoadOptions'; see ResolveShortNames.
 	ShortNames    ShortNameRule
 	ClusterDomain string
+
+	// materials caches each secret's material (material.go); set by the
+	// loaders, shared by the copies ResolveShortNames makes.
+	materials *sync.Map
 }
 
 // LoadOptions says what to load.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
 )
@@ -23,7 +24,7 @@ import (
 // who may write a Gateway have trustgate read and ship any file it can
 // (its service-account token, say) to a proxy. credentialName is the way.
 func LoadDocuments(docs [][]byte) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}}, noPositions: true}
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map)}, noPositions: true}
 	for i, data := range docs {
 		l.nodes = 0
 		var doc yaml.Node

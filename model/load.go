@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
 
@@ -21,7 +22,7 @@ import (
 // and is returned even then, so a caller may still report Validate's
 // findings.
 func Load(opts LoadOptions) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}, SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map), SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
 	files := l.collect(opts.Paths)
 	for _, f := range files {
 		l.loadFile(f)
@@ -43,8 +44,9 @@ type loader struct {
 	// maxNodes.
 	nodes int
 	// docs counts the documents of the current file; syntaxErrs its YAML
-	// syntax errors.
-	docs, syntaxErrs int
+	// syntax errors; skip is how many documents loadDocumentsParallel
+	// loaded.
+	docs, syntaxErrs, skip int
 	// noPositions drops lines: documents from the API (LoadDocuments) have
 	// no file whose lines would mean anything to the user.
 	noPositions bool
@@ -122,6 +124,13 @@ func (l *loader) loadFile(file string) {
 		return
 	}
 	l.nodes, l.docs, l.syntaxErrs = 0, 0, 0
+	// Large files parse on every core first; skip counts the documents
+	// that path loaded, which the sequential parser below passes over
+	// (-1: it loaded all of them).
+	l.skip = l.loadDocumentsParallel(file, data)
+	if l.skip < 0 {
+		return
+	}
 	offset := 0
 	for data != nil {
 		if l.syntaxErrs == maxSyntaxErrors {
@@ -150,18 +159,26 @@ func (l *loader) loadDocuments(file string, data []byte, offset int) (rest []byt
 			return l.syntaxError(file, data, offset, err)
 		}
 		l.docs++
-		if len(doc.Content) == 0 {
-			continue // not produced by the decoder for a file with content
+		if l.docs <= l.skip {
+			continue // loaded by loadDocumentsParallel
 		}
 		shiftLines(&doc, offset)
-		root := deref(doc.Content[0])
-		if isNull(root) {
-			l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", l.docs)
-			continue
-		}
-		l.loadObject(file, root, false)
+		l.loadDocument(file, &doc, l.docs)
 	}
 	return nil, 0
+}
+
+// loadDocument loads the n-th document of a file.
+func (l *loader) loadDocument(file string, doc *yaml.Node, n int) {
+	if len(doc.Content) == 0 {
+		return // not produced by the decoder for a file with content
+	}
+	root := deref(doc.Content[0])
+	if isNull(root) {
+		l.fileErr(file, doc.Content[0].Line, "document %d is empty (null); a file cut short after \"---\" reads this way, so it is refused. Remove the extra \"---\" separator", n)
+		return
+	}
+	l.loadObject(file, root, false)
 }
 
 // blankNote says what an empty file holds, if anything.

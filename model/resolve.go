@@ -64,7 +64,7 @@ func (c *Config) ResolveCredential(ns, name string) (*Credential, error) {
 	if s == nil {
 		return nil, c.notFound(ns, name, "")
 	}
-	cert, key, ca, crl := s.material()
+	cert, key, ca, crl := c.material(s)
 	cr := credentialOf(s)
 	cr.Cert, cr.Key, cr.CA, cr.CRL = cert, key, ca, crl
 	return cr, nil
@@ -91,7 +91,7 @@ func (c *Config) ResolveCACredential(ns, name string) (*Credential, error) {
 			return nil, c.notFound(ns, name, name+CASuffix)
 		}
 	}
-	_, _, ca, crl := s.material()
+	_, _, ca, crl := c.material(s)
 	if len(ca) == 0 {
 		msg := fmt.Sprintf("secret %q (%s) has no CA: expected key cacert or ca.crt; found: %s",
 			s.Metadata.Name, s.origin(), keyList(s))

@@ -13,6 +13,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	// Never nil: cobra reads os.Args when the arguments are nil.
 	root.SetArgs(append([]string{}, args...))
-	cmd, err := root.ExecuteC()
-	return exitStatus(cmd, err, stderr)
+	return profiled(stderr, func() int {
+		cmd, err := root.ExecuteC()
+		return exitStatus(cmd, err, stderr)
+	})
 }

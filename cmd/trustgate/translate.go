@@ -55,6 +55,11 @@ func newTranslateCmd() *cobra.Command {
 		for _, w := range out.Warnings {
 			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 		}
+		if lay == dump.LayoutResources && *output == "json" {
+			// Streamed, one resource at a time: the same bytes as
+			// dump.JSON without holding the whole document.
+			return dump.WriteJSON(cmd.OutOrStdout(), out.Resources, *showSecrets)
+		}
 		b, err := dump.Render(out.Resources, lay, *output, *showSecrets)
 		if err != nil {
 			return err

@@ -54,6 +54,10 @@ type portGroup struct {
 	port    uint32
 	bind    string
 	servers []*serverRef
+	// hosts maps each host of the port's TLS servers to its server, so
+	// that joining a server costs its own hosts, not the port's (a port of
+	// 10,000 servers was quadratic).
+	hosts map[string]*serverRef
 }
 
 // gatewayApplies reports whether gw selects this proxy (an empty selector
@@ -90,7 +94,7 @@ func (b *builder) portGroups() []*portGroup {
 				order = append(order, g)
 			}
 			if b.checkJoin(g, s) {
-				g.servers = append(g.servers, s)
+				g.join(s)
 			}
 		}
 	}
@@ -207,8 +211,10 @@ func (b *builder) checkJoin(g *portGroup, s *serverRef) bool {
 		b.errorf(obj, s.path+".bind", "port %d is bound to %s by %s; one bind address per port", g.port, g.bind, serverDesc(g.servers[0]))
 		return false
 	}
-	for _, o := range g.servers {
-		if o.kind.portClass() != s.kind.portClass() || s.kind == kindTCP {
+	// Every server of g has the same port class, and a TCP server is
+	// alone: the first server speaks for all.
+	if len(g.servers) > 0 {
+		if o := g.servers[0]; o.kind.portClass() != s.kind.portClass() || s.kind == kindTCP {
 			b.errorf(obj, s.path+".port", "protocol conflict on port %d: %s server, but %s is a %s server", g.port, s.kind.portClass(), serverDesc(o), o.kind.portClass())
 			return false
 		}
@@ -218,25 +224,26 @@ func (b *builder) checkJoin(g *portGroup, s *serverRef) bool {
 	}
 	ok := true
 	for _, h := range s.hosts {
-		for _, o := range g.servers {
-			if o.hasHost(h.host) {
-				// Istio silently drops the later server; an error says which.
-				b.errorf(obj, s.path+".hosts", "duplicate host %q on port %d: also in %s", h.host, g.port, serverDesc(o))
-				ok = false
-			}
+		if o := g.hosts[h.host]; o != nil {
+			// Istio silently drops the later server; an error says which.
+			b.errorf(obj, s.path+".hosts", "duplicate host %q on port %d: also in %s", h.host, g.port, serverDesc(o))
+			ok = false
 		}
 	}
 	return ok
 }
 
-// hasHost reports whether the server lists host (ignoring the ns/ prefix).
-func (s *serverRef) hasHost(host string) bool {
+// join adds s to g, indexing its hosts (the first server of a host keeps it).
+func (g *portGroup) join(s *serverRef) {
+	g.servers = append(g.servers, s)
+	if g.hosts == nil {
+		g.hosts = map[string]*serverRef{}
+	}
 	for _, h := range s.hosts {
-		if h.host == host {
-			return true
+		if g.hosts[h.host] == nil {
+			g.hosts[h.host] = s
 		}
 	}
-	return false
 }
 
 // serverNames are the SNI names of a TLS server: its hosts other than "*"
@@ -254,4 +261,11 @@ func (s *serverRef) serverNames() []string {
 }
 
 // hasStarHost reports whether the server lists the host "*".
-func (s *serverRef) hasStarHost() bool { return s.hasHost("*") }
+func (s *serverRef) hasStarHost() bool {
+	for _, h := range s.hosts {
+		if h.host == "*" {
+			return true
+		}
+	}
+	return false
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -21,7 +22,7 @@ type groupHash struct{}
 // ID implements cache.NodeHash.
 func (groupHash) ID(n *corev3.Node) string { return labelset.Key(labels.FromNode(n)) }
 
-// caches are the two snapshot caches behind the ADS server.
+// caches are the three caches behind the ADS server.
 //
 // Secrets are served by a cache in non-ADS mode. In ADS mode a SnapshotCache
 // withholds a response until the request names every resource of that type
@@ -32,26 +33,34 @@ func (groupHash) ID(n *corev3.Node) string { return labelset.Key(labels.FromNode
 // the listeners' secrets — only once the clusters are warm (envoy#11120). A
 // snapshot with both kinds would leave Envoy waiting for initial_fetch_timeout.
 // In non-ADS mode the cache answers each request with the secrets it names.
+//
+// The other types are served by sotwCache and deltaCache (sotwcache.go,
+// deltacache.go), which keep the SnapshotCache's rules in ADS mode but share
+// each type's responses between the proxies of a group and keep the
+// per-proxy work off the reload path.
 type caches struct {
-	main, secrets cache.SnapshotCache
-	mux           *cache.MuxCache
+	secrets cache.SnapshotCache
+	sotw    *sotwCache
+	delta   *deltaCache
+	mux     *cache.MuxCache
 }
 
 func newCaches(logger log.Logger) *caches {
 	c := &caches{
-		main:    cache.NewSnapshotCache(true, groupHash{}, logger),
 		secrets: cache.NewSnapshotCache(false, groupHash{}, logger),
+		sotw:    newSotwCache(groupHash{}),
+		delta:   newDeltaCache(groupHash{}),
 	}
-	classify := func(typeURL string) string {
+	classify := func(typeURL, other string) string {
 		if typeURL == resource.SecretType {
 			return "secrets"
 		}
-		return "main"
+		return other
 	}
 	c.mux = &cache.MuxCache{
-		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl()) },
-		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl()) },
-		Caches:        map[string]cache.Cache{"main": c.main, "secrets": c.secrets},
+		Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl(), "sotw") },
+		ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl(), "delta") },
+		Caches:        map[string]cache.Cache{"secrets": c.secrets, "sotw": c.sotw, "delta": c.delta},
 	}
 	return c
 }
@@ -60,17 +69,18 @@ func newCaches(logger log.Logger) *caches {
 // (watches, last request time) per node hash until ClearSnapshot.
 func (c *caches) clear(group string) {
 	c.secrets.ClearSnapshot(group)
-	c.main.ClearSnapshot(group)
+	c.sotw.clear(group)
+	c.delta.clear(group)
 }
 
 // set installs a group's snapshot: the secrets first, then the rest, which
-// the main cache pushes in ADS order (CDS, EDS, LDS, RDS), so that a reload
+// the caches push in ADS order (CDS, EDS, LDS, RDS), so that a reload
 // rotating a certificate and changing a listener sends the certificate first.
 func (c *caches) set(ctx context.Context, group string, s *snapshot) error {
 	if err := c.secrets.SetSnapshot(ctx, group, s.secrets); err != nil {
 		return fmt.Errorf("setting secrets of group %q: %w", group, err)
 	}
-	if err := c.main.SetSnapshot(ctx, group, s.main); err != nil {
+	if err := errors.Join(c.sotw.set(group, s.main), c.delta.set(group, s.main)); err != nil {
 		return fmt.Errorf("setting snapshot of group %q: %w", group, err)
 	}
 	return nil

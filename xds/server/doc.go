@@ -17,6 +17,12 @@
 // Options.GroupGrace or by the next reload, unless a Gateway selector
 // declares it, and Options.MaxGroups caps them (groups.go), so memory and
 // reload time follow the proxies connected.
+// Listeners, clusters, routes and endpoints are served by this package's own
+// caches (sotwcache.go, deltacache.go), which keep go-control-plane's
+// SnapshotCache rules but share each type's responses between a group's
+// proxies and keep per-proxy work off the reload path; a gRPC codec
+// (codec.go) sends a SotW type's bytes, encoded once, to every stream
+// without copying them. Secrets stay on go-control-plane's SnapshotCache.
 // Versions are content hashes (per type for SotW, per resource for delta), so
 // replicas agree, no change means no push, and a certificate rotation pushes
 // only secrets. A reload that fails in any way changes nothing that is

@@ -41,5 +41,6 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		// Ping idle connections so a vanished proxy's stream is noticed.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.ChainStreamInterceptor(g.intercept),
+		newSharedCodec(), // shared SotW responses go out uncopied (codec.go)
 	}, extra...)
 }

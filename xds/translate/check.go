@@ -55,25 +55,35 @@ func Check(r *Resources) error {
 	duplicates(c, "route config", r.Routes)
 	duplicates(c, "cluster", r.Clusters)
 	duplicates(c, "secret", r.Secrets)
+	var units []func(*checker)
 	for _, l := range r.Listeners {
-		c.resource(fmt.Sprintf("listener %q", l.GetName()), l)
-		c.filterChains(l)
+		units = append(units, func(c *checker) {
+			c.resource(fmt.Sprintf("listener %q", l.GetName()), l)
+			c.filterChains(l)
+		})
 	}
 	for _, rc := range r.Routes {
-		c.resource(fmt.Sprintf("route config %q", rc.GetName()), rc)
-		c.domains(rc)
-		c.directResponses(rc)
+		units = append(units, func(c *checker) {
+			c.resource(fmt.Sprintf("route config %q", rc.GetName()), rc)
+			c.domains(rc)
+			c.directResponses(rc)
+		})
 	}
 	for _, cl := range r.Clusters {
-		c.resource(fmt.Sprintf("cluster %q", cl.GetName()), cl)
-		c.eds(cl)
+		units = append(units, func(c *checker) {
+			c.resource(fmt.Sprintf("cluster %q", cl.GetName()), cl)
+			c.eds(cl)
+		})
 	}
 	for _, e := range r.Endpoints {
-		c.resource(fmt.Sprintf("cluster load assignment %q", e.GetClusterName()), e)
+		units = append(units, func(c *checker) {
+			c.resource(fmt.Sprintf("cluster load assignment %q", e.GetClusterName()), e)
+		})
 	}
 	for _, s := range r.Secrets {
-		c.resource(fmt.Sprintf("secret %q", s.GetName()), s)
+		units = append(units, func(c *checker) { c.resource(fmt.Sprintf("secret %q", s.GetName()), s) })
 	}
+	c.run(units)
 	return errors.Join(c.errs...)
 }
 
@@ -87,7 +97,11 @@ type checker struct {
 // fail records a problem with the resource being checked, once (a secret
 // shared by several chains of a listener is reported once).
 func (c *checker) fail(what string, err error) {
-	e := fmt.Errorf("%s: %s: %w", c.where, what, err)
+	c.add(fmt.Errorf("%s: %s: %w", c.where, what, err))
+}
+
+// add records e unless the same finding is recorded.
+func (c *checker) add(e error) {
 	for _, prev := range c.errs {
 		if prev.Error() == e.Error() {
 			return

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/trustgate/trustgate/xds/server/labels"
+)
+
+// The types a gateway asks for: listeners and clusters by wildcard, the rest
+// by the names those reference.
+var (
+	wildcardTypes = []string{resource.ClusterType, resource.ListenerType}
+	namedTypes    = []string{resource.EndpointType, resource.RouteType, resource.SecretType}
+	allTypes      = append(slices.Clone(wildcardTypes), namedTypes...)
+)
+
+// ack is a version a client accepted, and when it sent the ACK.
+type ack struct {
+	version string
+	at      time.Time
+}
+
+// client is a light Envoy-like ADS client: it asks for what a gateway asks
+// for, follows the references of listeners and clusters, and ACKs every
+// response, but keeps only names and versions (envoytest keeps everything,
+// which at 1,000 hosts is megabytes per client).
+type client struct {
+	id    string
+	delta bool
+	refs  *refsCache
+	conn  *grpc.ClientConn
+
+	mu    sync.Mutex
+	acks  map[string][]ack // per type, oldest first
+	bytes int64            // response bytes received (proto size)
+	err   error
+	// changed is closed and replaced whenever acks grows.
+	changed chan struct{}
+}
+
+func newClient(id string, delta bool, rc *refsCache) *client {
+	return &client{id: id, delta: delta, refs: rc, acks: map[string][]ack{}, changed: make(chan struct{})}
+}
+
+// run connects and follows the server until ctx ends or the stream fails.
+func (c *client) run(ctx context.Context, addr string, group map[string]string) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+	if err == nil {
+		c.conn = conn
+		node := &corev3.Node{Id: c.id, Cluster: "xdsload", Metadata: labels.Metadata(group)}
+		ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
+		if c.delta {
+			err = c.runDelta(ctx, ads, node)
+		} else {
+			err = c.runSotw(ctx, ads, node)
+		}
+		err = errors.Join(err, conn.Close())
+	}
+	if ctx.Err() != nil {
+		err = nil // stopped
+	}
+	c.mu.Lock()
+	c.err = err
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// acked records an ACK of a version of typeURL and bytes received.
+func (c *client) acked(typeURL, version string, size int) {
+	c.mu.Lock()
+	c.acks[typeURL] = append(c.acks[typeURL], ack{version: version, at: time.Now()})
+	c.bytes += int64(size)
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// reached returns when the client ACKed want[t] for every type of want,
+// and whether it has; it reports the client's error, if it stopped.
+func (c *client) reached(want map[string]string) (time.Time, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last time.Time
+	for t, v := range want {
+		i := slices.IndexFunc(c.acks[t], func(a ack) bool { return a.version == v })
+		if i < 0 {
+			return time.Time{}, false, c.err
+		}
+		last = maxTime(last, c.acks[t][i].at)
+	}
+	return last, true, c.err
+}
+
+// wait blocks until the client reached want or deadline passes.
+func (c *client) wait(want map[string]string, deadline time.Time) (time.Time, error) {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		at, ok, err := c.reached(want)
+		switch {
+		case ok:
+			return at, nil
+		case err != nil:
+			return time.Time{}, fmt.Errorf("client %s: %w", c.id, err)
+		}
+		select {
+		case <-ch:
+		case <-time.After(time.Until(deadline)):
+			return time.Time{}, fmt.Errorf("client %s: timed out waiting for versions %v", c.id, short(want))
+		}
+	}
+}
+
+func (c *client) received() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// followed computes, from the held listeners and clusters, the names of the
+// named types to subscribe to.
+func (c *client) followed(held map[string][]*anypb.Any) (map[string][]string, error) {
+	set := map[string]map[string]bool{}
+	for _, t := range namedTypes {
+		set[t] = map[string]bool{}
+	}
+	for _, t := range wildcardTypes {
+		for _, a := range held[t] {
+			r, err := c.refs.of(a)
+			if err != nil {
+				return nil, err
+			}
+			addAll(set[resource.RouteType], r.Routes)
+			addAll(set[resource.EndpointType], r.Endpoints)
+			addAll(set[resource.SecretType], r.Secrets)
+		}
+	}
+	out := map[string][]string{}
+	for t, s := range set {
+		out[t] = slices.Sorted(maps.Keys(s))
+	}
+	return out, nil
+}
+
+func addAll(s map[string]bool, names []string) {
+	for _, n := range names {
+		s[n] = true
+	}
+}
+
+// size is a response's size on the wire, less gRPC framing.
+func size(m proto.Message) int { return proto.Size(m) }

@@ -1,0 +1,131 @@
+// Command xdsload measures trustgate serve under load, on loopback only: it
+// writes the scale workload of docs/performance.md (internal/scalecfg),
+// starts `trustgate serve` on it as a child process listening on 127.0.0.1,
+// connects M light Envoy-like ADS clients (SotW or delta), then changes the
+// configuration by replacing files atomically and reports, per change, the
+// time until every client has ACKed the new versions (percentiles over the
+// clients), the bytes sent, and the server's CPU time and resident memory.
+//
+//	go build -o bin/trustgate ./cmd/trustgate
+//	go run ./cmd/xdsload -trustgate bin/trustgate -hosts 1000 -clients 1000 -changes 3
+//
+// Runs are bounded: at most 20,000 clients and 100 changes, and -timeout for
+// the whole run (5 minutes by default).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Bounds of a run.
+const (
+	maxClients = 20000
+	maxChanges = 100
+)
+
+type config struct {
+	trustgate  string
+	hosts      int
+	routes     int
+	clients    int
+	delta      bool
+	changes    int
+	change     string // route or cert
+	parallel   int    // clients connecting at once
+	timeout    time.Duration
+	settleTime time.Duration
+	dir        string
+	jsonOut    bool
+	heapFile   string // where to write the server's heap profile with the clients connected
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("xdsload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.trustgate, "trustgate", "bin/trustgate", "the trustgate binary to run as the server")
+	fs.IntVar(&c.hosts, "hosts", 100, "mTLS hosts in the configuration")
+	fs.IntVar(&c.routes, "routes", 1, "routes per host: 1 or 2")
+	fs.IntVar(&c.clients, "clients", 100, "ADS clients (at most 20000)")
+	fs.BoolVar(&c.delta, "delta", false, "speak incremental (delta) ADS instead of state-of-the-world")
+	fs.IntVar(&c.changes, "changes", 3, "changes to make, one after the other (at most 100)")
+	fs.StringVar(&c.change, "change", "route", "what each change is: route (one route of one host) or cert (the wildcard certificate, SDS only)")
+	fs.IntVar(&c.parallel, "parallel", 64, "clients connecting at once (the clients count for a reconnect storm)")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "bound on the whole run")
+	fs.DurationVar(&c.settleTime, "pause", time.Second, "pause between changes")
+	fs.StringVar(&c.dir, "dir", "", "work directory (default: a temporary one, removed at the end)")
+	fs.BoolVar(&c.jsonOut, "json", false, "print the report as JSON")
+	fs.StringVar(&c.heapFile, "heap-profile", "", "write the server's heap profile (pprof, after a GC) with the clients connected to this `file`")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "xdsload: unexpected arguments %q\n", fs.Args())
+		return 2
+	case c.clients < 1 || c.clients > maxClients:
+		fmt.Fprintf(stderr, "xdsload: -clients must be between 1 and %d\n", maxClients)
+		return 2
+	case c.changes < 0 || c.changes > maxChanges:
+		fmt.Fprintf(stderr, "xdsload: -changes must be between 0 and %d\n", maxChanges)
+		return 2
+	case c.change != "route" && c.change != "cert":
+		fmt.Fprintln(stderr, "xdsload: -change must be route or cert")
+		return 2
+	case c.parallel < 1:
+		fmt.Fprintln(stderr, "xdsload: -parallel must be at least 1")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	rep, err := load(ctx, c, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "xdsload:", err)
+		return 1
+	}
+	if c.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.text(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "xdsload:", err)
+		return 1
+	}
+	return 0
+}
+
+// load prepares the workload, runs the server and the clients, and
+// measures.
+func load(ctx context.Context, c config, log io.Writer) (*report, error) {
+	dir := c.dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "xdsload-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	w, err := newWorkload(dir, c.hosts, c.routes)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startServer(ctx, c.trustgate, w.config, w.secrets, w.groupKey(), log)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := measure(ctx, c, w, srv)
+	return rep, errors.Join(err, srv.stop())
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// report is what a run measured. Durations are in milliseconds.
+type report struct {
+	Protocol string `json:"protocol"`
+	Hosts    int    `json:"hosts"`
+	Clients  int    `json:"clients"`
+	Parallel int    `json:"parallel"`
+	// Connect is the clients' first syncs, Parallel at a time: each
+	// client's time from dialling to ACKing every type's current version.
+	Connect latencies `json:"connect"`
+	// ConnectMs is the whole connect phase; ConnectCPUMs the server's CPU
+	// during it; ConnectBytes what the clients received.
+	ConnectMs    float64 `json:"connect_ms"`
+	ConnectCPUMs float64 `json:"connect_server_cpu_ms"`
+	ConnectBytes int64   `json:"connect_bytes"`
+	// Resident memory of the server before the clients, with them
+	// (measured after the connect phase went quiet), and its peak.
+	RSSBefore       int64   `json:"rss_before"`
+	RSSConnected    int64   `json:"rss_connected"`
+	RSSPeak         int64   `json:"rss_peak"`
+	RSSPerClientKiB float64 `json:"rss_per_client_kib"`
+	// Heap in use after a collection, before the clients and with them
+	// (when the server serves TRUSTGATE_PPROF_ADDR).
+	HeapBefore       int64   `json:"heap_before"`
+	HeapConnected    int64   `json:"heap_connected"`
+	HeapPerClientKiB float64 `json:"heap_per_client_kib"`
+	Changes          []round `json:"changes"`
+}
+
+// latencies summarises per-client times.
+type latencies struct {
+	P50 float64 `json:"p50_ms"`
+	P90 float64 `json:"p90_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+func summarise(ds []time.Duration) latencies {
+	if len(ds) == 0 {
+		return latencies{}
+	}
+	s := slices.Sorted(slices.Values(ds))
+	pct := func(p float64) float64 { return ms(s[min(len(s)-1, int(p*float64(len(s))))]) }
+	return latencies{P50: pct(0.50), P90: pct(0.90), P99: pct(0.99), Max: ms(s[len(s)-1])}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// round is one change.
+type round struct {
+	Change string   `json:"change"`
+	Types  []string `json:"types"` // type URLs whose version changed
+	// FromWrite is each client's time from the file replacement to its
+	// ACK of the last changed type; it includes serve's --debounce.
+	FromWrite latencies `json:"from_write"`
+	// FromReload is the same from the start of the reload (/debug/reload's
+	// "at"), so without the debounce and the file watcher.
+	FromReload latencies `json:"from_reload"`
+	ReloadMs   float64   `json:"reload_ms"` // /debug/reload's duration
+	Bytes      int64     `json:"bytes"`     // received by all clients
+	CPUMs      float64   `json:"server_cpu_ms"`
+	RSS        int64     `json:"rss_after"`
+}
+
+// measure connects the clients, makes the changes and stops the clients.
+func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*report, error) {
+	rep := &report{Protocol: protocolName(c.delta), Hosts: c.hosts, Clients: c.clients, Parallel: c.parallel}
+	before, err := srv.usage()
+	if err != nil {
+		return nil, err
+	}
+	rep.RSSBefore = before.rss
+	if rep.HeapBefore, err = srv.heapInuse(ctx); err != nil {
+		return nil, err
+	}
+	cctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	clients, err := connect(cctx, c, srv, &wg, rep)
+	if err != nil {
+		return nil, err
+	}
+	// Let the last ACKs be handled and the heap settle before reading RSS.
+	time.Sleep(500 * time.Millisecond)
+	connected, err := srv.usage()
+	if err != nil {
+		return nil, err
+	}
+	rep.ConnectCPUMs = ms(connected.cpu - before.cpu)
+	rep.RSSConnected = connected.rss
+	rep.RSSPerClientKiB = float64(connected.rss-before.rss) / float64(c.clients) / 1024
+	if rep.HeapConnected, err = srv.heapInuse(ctx); err != nil {
+		return nil, err
+	}
+	rep.HeapPerClientKiB = float64(rep.HeapConnected-rep.HeapBefore) / float64(c.clients) / 1024
+	if c.heapFile != "" {
+		if err := srv.heapProfile(ctx, c.heapFile); err != nil {
+			return nil, err
+		}
+	}
+	for i := range c.changes {
+		if i > 0 {
+			time.Sleep(c.settleTime)
+		}
+		r, err := change(ctx, c, w, srv, clients)
+		if err != nil {
+			return nil, fmt.Errorf("change %d: %w", i+1, err)
+		}
+		rep.Changes = append(rep.Changes, r)
+	}
+	end, err := srv.usage()
+	if err != nil {
+		return nil, err
+	}
+	rep.RSSPeak = end.hwm
+	return rep, nil
+}
+
+func protocolName(delta bool) string {
+	if delta {
+		return "delta"
+	}
+	return "sotw"
+}
+
+// connect starts every client, c.parallel at a time, each waiting until it
+// holds the current versions, and records the connect figures.
+func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup, rep *report) ([]*client, error) {
+	want, _, err := srv.versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range namedTypes {
+		if want[t] == emptyVersion {
+			delete(want, t) // nothing references it: no client asks for it
+		}
+	}
+	rc := newRefsCache()
+	clients := make([]*client, c.clients)
+	times := make([]time.Duration, c.clients)
+	errs := make([]error, c.clients)
+	sem := make(chan struct{}, c.parallel)
+	deadline := deadlineOf(ctx)
+	start := time.Now()
+	var waiting sync.WaitGroup
+	for i := range clients {
+		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, rc)
+		clients[i] = cl
+		sem <- struct{}{}
+		t0 := time.Now()
+		wg.Go(func() { cl.run(ctx, srv.xds, groupLabels()) })
+		waiting.Go(func() {
+			defer func() { <-sem }()
+			at, err := cl.wait(want, deadline)
+			times[i], errs[i] = at.Sub(t0), err
+		})
+	}
+	waiting.Wait()
+	rep.ConnectMs = ms(time.Since(start))
+	if err := firstErrors(errs); err != nil {
+		return nil, err
+	}
+	rep.Connect = summarise(times)
+	for _, cl := range clients {
+		rep.ConnectBytes += cl.received()
+	}
+	return clients, nil
+}
+
+// change makes one change and waits until every client ACKed the new
+// versions of the types that changed.
+func change(ctx context.Context, c config, w *workload, srv *serverProc, clients []*client) (round, error) {
+	r := round{Change: c.change}
+	old, st0, err := srv.versions(ctx)
+	if err != nil {
+		return r, err
+	}
+	before, err := srv.usage()
+	if err != nil {
+		return r, err
+	}
+	var bytes0 int64
+	for _, cl := range clients {
+		bytes0 += cl.received()
+	}
+	written := time.Now()
+	if err := w.apply(c.change); err != nil {
+		return r, err
+	}
+	want, st, err := awaitReload(ctx, srv, old, st0.Reloads)
+	if err != nil {
+		return r, err
+	}
+	r.Types = slices.Sorted(maps.Keys(want))
+	d, err := time.ParseDuration(st.Duration)
+	if err != nil {
+		return r, fmt.Errorf("/debug/reload duration %q: %w", st.Duration, err)
+	}
+	r.ReloadMs = ms(d)
+	deadline := deadlineOf(ctx)
+	fromWrite := make([]time.Duration, len(clients))
+	fromReload := make([]time.Duration, len(clients))
+	errs := make([]error, len(clients))
+	var wg sync.WaitGroup
+	for i, cl := range clients {
+		wg.Go(func() {
+			at, err := cl.wait(want, deadline)
+			fromWrite[i], fromReload[i], errs[i] = at.Sub(written), at.Sub(st.At), err
+		})
+	}
+	wg.Wait()
+	if err := firstErrors(errs); err != nil {
+		return r, err
+	}
+	r.FromWrite, r.FromReload = summarise(fromWrite), summarise(fromReload)
+	after, err := srv.usage()
+	if err != nil {
+		return r, err
+	}
+	r.CPUMs, r.RSS = ms(after.cpu-before.cpu), after.rss
+	for _, cl := range clients {
+		r.Bytes += cl.received()
+	}
+	r.Bytes -= bytes0
+	return r, nil
+}
+
+// awaitReload polls /debug/reload until a reload after the one numbered
+// reloads changed some versions, and returns the changed types' new
+// versions.
+func awaitReload(ctx context.Context, srv *serverProc, old map[string]string, reloads int) (map[string]string, reloadStatus, error) {
+	for {
+		cur, st, err := srv.versions(ctx)
+		if err != nil {
+			return nil, st, err
+		}
+		if st.Reloads > reloads {
+			want := map[string]string{}
+			for t, v := range cur {
+				if old[t] != v {
+					want[t] = v
+				}
+			}
+			if len(want) > 0 {
+				return want, st, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, st, fmt.Errorf("no reload changed the configuration: %w", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Hour)
+}
+
+// emptyVersion is the version of a type without resources: trustgate's
+// versions are SHA-256 over the resources (xds/server/snapshot.go).
+var emptyVersion = hex.EncodeToString(sha256.New().Sum(nil))
+
+// firstErrors joins the first three errors and counts the rest.
+func firstErrors(errs []error) error {
+	var out []error
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if n++; n <= 3 {
+			out = append(out, err)
+		}
+	}
+	if n > 3 {
+		out = append(out, fmt.Errorf("and %d more clients failed", n-3))
+	}
+	return errors.Join(out...)
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/source/file"
+	"github.com/trustgate/trustgate/xds/server"
+)
+
+// inProcess serves w with a server in this process, wired as `trustgate
+// serve` wires it, behind a serverProc whose "child" is this process.
+func inProcess(t *testing.T, w *workload) *serverProc {
+	t.Helper()
+	opts := model.LoadOptions{Paths: []string{w.config}, SecretsDirs: []string{w.secrets}}
+	src, err := file.New(file.Options{
+		Input: opts,
+		Load:  func() (server.Config, error) { return pipeline.Load(opts, pipeline.ForServe()) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xdsLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ctx, xdsLis, adminLis); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &serverProc{cmd: &exec.Cmd{Process: self}, xds: xdsLis.Addr().String(), admin: "http://" + adminLis.Addr().String(), groupKey: w.groupKey()}
+	for {
+		if code, err := s.get(ctx, "/readyz", nil); err == nil && code == http.StatusOK {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMeasure runs the tool's connect and change phases against a server:
+// every client reaches the configuration and every change, and only the
+// changed type is reported.
+func TestMeasure(t *testing.T) {
+	tests := map[string]struct {
+		delta     bool
+		change    string
+		wantTypes []string
+	}{
+		"sotw, route change":  {change: "route", wantTypes: []string{resource.RouteType}},
+		"delta, route change": {delta: true, change: "route", wantTypes: []string{resource.RouteType}},
+		"sotw, certificate":   {change: "cert", wantTypes: []string{resource.SecretType}},
+		"delta, certificate":  {delta: true, change: "cert", wantTypes: []string{resource.SecretType}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			w, err := newWorkload(t.TempDir(), 5, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := inProcess(t, w)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			c := config{clients: 4, parallel: 2, delta: tc.delta, changes: 2, change: tc.change, settleTime: 10 * time.Millisecond}
+			rep, err := measure(ctx, c, w, srv)
+			if err != nil {
+				t.Fatalf("measure: %v", err)
+			}
+			if rep.Connect.Max <= 0 || rep.ConnectBytes <= 0 {
+				t.Errorf("connect figures missing: %+v, %d bytes", rep.Connect, rep.ConnectBytes)
+			}
+			if len(rep.Changes) != c.changes {
+				t.Fatalf("%d changes reported, want %d", len(rep.Changes), c.changes)
+			}
+			for i, r := range rep.Changes {
+				if !slices.Equal(r.Types, tc.wantTypes) {
+					t.Errorf("change %d changed %v, want %v", i+1, r.Types, tc.wantTypes)
+				}
+				if r.Bytes <= 0 || r.FromReload.Max <= 0 {
+					t.Errorf("change %d: %d bytes, from reload %+v", i+1, r.Bytes, r.FromReload)
+				}
+				// The reload starts after the write.
+				if r.FromWrite.Max < r.FromReload.Max {
+					t.Errorf("change %d: from write %v ms < from reload %v ms", i+1, r.FromWrite.Max, r.FromReload.Max)
+				}
+			}
+		})
+	}
+}
+
+// TestFlags: out-of-bounds runs are refused before anything starts.
+func TestFlags(t *testing.T) {
+	tests := map[string][]string{
+		"too many clients": {"-clients", "20001"},
+		"no clients":       {"-clients", "0"},
+		"too many changes": {"-changes", "101"},
+		"unknown change":   {"-change", "listener"},
+		"no parallelism":   {"-parallel", "0"},
+		"extra argument":   {"x"},
+	}
+	for name, args := range tests {
+		t.Run(name, func(t *testing.T) {
+			if code := run(args, &discard{}, &discard{}); code != 2 {
+				t.Errorf("exit status %d, want 2", code)
+			}
+		})
+	}
+}
+
+type discard struct{}
+
+func (*discard) Write(b []byte) (int, error) { return len(b), nil }

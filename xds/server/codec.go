@@ -1,0 +1,46 @@
+package server
+
+import (
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	protobuf "google.golang.org/protobuf/proto"
+)
+
+// sharedCodec is gRPC's proto codec, except for a DiscoveryResponse that
+// carries its resources already encoded, as the unknown fields of the
+// message (sotwcache.go): it sends the small per-stream part (version,
+// nonce, type) and then those bytes themselves, shared by every stream of
+// the group, instead of copying a full configuration into a buffer for
+// every proxy. Protobuf readers take fields in any order, and a repeated
+// field's entries wherever they are (the resources come after the nonce).
+//
+// With gRPC's own codec the same message is correct, one copy per stream.
+type sharedCodec struct{ encoding.CodecV2 }
+
+func newSharedCodec() grpc.ServerOption {
+	return grpc.ForceServerCodecV2(sharedCodec{encoding.GetCodecV2(proto.Name)})
+}
+
+// Marshal implements encoding.CodecV2.
+func (c sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
+	r, ok := v.(*discoveryv3.DiscoveryResponse)
+	if !ok {
+		return c.CodecV2.Marshal(v)
+	}
+	body := r.ProtoReflect().GetUnknown()
+	if len(body) == 0 {
+		return c.CodecV2.Marshal(v)
+	}
+	head, err := protobuf.Marshal(&discoveryv3.DiscoveryResponse{
+		VersionInfo: r.GetVersionInfo(), Resources: r.GetResources(), Canary: r.GetCanary(),
+		TypeUrl: r.GetTypeUrl(), Nonce: r.GetNonce(), ControlPlane: r.GetControlPlane(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// SliceBuffer's Free does nothing: gRPC never recycles the shared bytes.
+	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(body)}, nil
+}
