@@ -37,7 +37,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: gencfg -dir DIR [-hosts N] [-per-gateway 50] [-routes 1|2] [-rev N] [-gateway-api]")
 		return 2
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	if err := os.MkdirAll(*dir, 0o750); err != nil {
 		fmt.Fprintln(stderr, "gencfg:", err)
 		return 1
 	}

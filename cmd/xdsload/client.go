@@ -25,7 +25,6 @@ import (
 var (
 	wildcardTypes = []string{resource.ClusterType, resource.ListenerType}
 	namedTypes    = []string{resource.EndpointType, resource.RouteType, resource.SecretType}
-	allTypes      = append(slices.Clone(wildcardTypes), namedTypes...)
 )
 
 // ack is a version a client accepted, and when it sent the ACK.

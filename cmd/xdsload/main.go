@@ -115,14 +115,14 @@ func load(ctx context.Context, c config, log io.Writer) (*report, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }() // a temporary directory: nothing to do if it stays
 		dir = tmp
 	}
 	w, err := newWorkload(dir, c.hosts, c.routes)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(ctx, c.trustgate, w.config, w.secrets, w.groupKey(), log)
+	srv, err := startServer(ctx, serverSpec{bin: c.trustgate, config: w.config, secrets: w.secrets, groupKey: w.groupKey(), log: log})
 	if err != nil {
 		return nil, err
 	}
