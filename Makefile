@@ -53,7 +53,7 @@ e2e:
 # method and the large sizes). Timings on a shared machine are noisy: compare
 # runs with benchstat, and read CPU time and memory before wall time.
 bench: build
-	$(GO) test ./pipeline -run '^$$' -bench '/hosts=(100|1000)$$' -benchmem -benchtime 3x
+	$(GO) test ./compile -run '^$$' -bench '/hosts=(100|1000)$$' -benchmem -benchtime 3x
 	$(GO) test ./xds/server -run '^$$' -bench 'BenchmarkFanOut/.*/.*/proxies=(10|100)$$' -benchtime 1x
 	$(GO) run ./cmd/xdsload -trustgate $(BIN) -hosts 100 -clients 100 -changes 3
 	$(GO) run ./cmd/xdsload -trustgate $(BIN) -hosts 100 -clients 100 -changes 3 -delta -change cert

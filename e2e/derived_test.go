@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // derivedTemplate serves host on three ports (filled in with Sprintf, then
@@ -126,7 +126,7 @@ func TestDerivedConfigCompiles(t *testing.T) {
 	if err := os.WriteFile(path, []byte(derivedConfig(8443, 8444, 8445, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki}})
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki}})
 	if err != nil {
 		t.Fatalf("load:\n%v", err)
 	}

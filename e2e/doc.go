@@ -8,7 +8,7 @@
 // what each checks.
 //
 // The tests use trustgate as a user does: its binary, the certs package
-// (the development PKI), and pipeline.Load/Compile to check that their own
+// (the development PKI), and compile.Load/Compile to check that their own
 // configuration compiles even where no Envoy is installed.
 // inprocess_test.go and the reload-safety tests (reload_*_test.go) run no
 // Envoy: they serve files as `trustgate serve` does (source/file and

@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // host is the gateway's only host; clients send it as SNI and Host.
@@ -265,7 +265,7 @@ func TestConfigCompiles(t *testing.T) {
 	if err := os.WriteFile(configPath, []byte(fmt.Sprintf(configTemplate, 8443, 9443, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{configPath}, SecretsDirs: []string{pki}})
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{configPath}, SecretsDirs: []string{pki}})
 	if err != nil {
 		t.Fatalf("load:\n%v", err)
 	}

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // hostsTemplate puts three servers with different client-certificate
@@ -106,7 +106,7 @@ func TestHostsConfigCompiles(t *testing.T) {
 	dir := t.TempDir()
 	pki := filepath.Join(dir, "pki")
 	makeHostsPKI(t, pki)
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{writeHostsConfig(t, dir, 8443, 8080)}, SecretsDirs: []string{pki}})
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{writeHostsConfig(t, dir, 8443, 8080)}, SecretsDirs: []string{pki}})
 	if err != nil {
 		t.Fatalf("load:\n%v", err)
 	}
@@ -131,7 +131,7 @@ func TestHostsConfigCompiles(t *testing.T) {
 }
 
 // TestEnvoyHosts checks against a real Envoy what the model in
-// pipeline/envoymodel_test.go predicts: SNI and Host are matched
+// compile/envoymodel_test.go predicts: SNI and Host are matched
 // separately, and the route configurations make up for it. The requests
 // for another server's host and the partner request without a certificate
 // match no ALLOW rule: they get 421 and 400 only because those answers

@@ -15,9 +15,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/slowwrite"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
@@ -67,7 +67,7 @@ func (r *rig) state(files map[string]string) (map[string][]proto.Message, error)
 		r.t.Fatal("rig.state after start")
 	}
 	r.setFiles(files)
-	cfg, err := pipeline.Load(r.loadOptions(), pipeline.ForServe())
+	cfg, err := compile.Load(r.loadOptions(), compile.ForServe())
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -136,9 +136,9 @@ func prepare(t *testing.T, name string) *example {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: append(configs, generated...), SecretsDirs: []string{ex.certs}})
+	cfg, err := compile.Load(model.LoadOptions{Paths: append(configs, generated...), SecretsDirs: []string{ex.certs}})
 	if err != nil {
-		t.Fatalf("pipeline.Load:\n%v", err)
+		t.Fatalf("compile.Load:\n%v", err)
 	}
 	selectors := cfg.Selectors()
 	if len(selectors) == 0 {
@@ -156,7 +156,7 @@ func prepare(t *testing.T, name string) *example {
 		// Warnings are shown (go test -v), not failed on: several are
 		// about the throw-away certificates themselves (e.g. a CRL's
 		// nextUpdate within the expiry-warning window).
-		out, err := cfg.Build(pipeline.Node{Labels: labels})
+		out, err := cfg.Build(compile.Node{Labels: labels})
 		if err != nil {
 			t.Fatalf("Build(%s): %v", key, err)
 		}

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
 )
@@ -41,7 +41,7 @@ func TestExampleProperties(t *testing.T) {
 			t.Fatal(err)
 		}
 		paths := append(checkLayout(t, ex.dir), generated...)
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: paths, SecretsDirs: []string{ex.certs}}, pipeline.ForServe())
+		cfg, err := compile.Load(model.LoadOptions{Paths: paths, SecretsDirs: []string{ex.certs}}, compile.ForServe())
 		if err != nil {
 			t.Fatal(err)
 		}

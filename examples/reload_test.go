@@ -17,10 +17,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/slowwrite"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
@@ -61,7 +61,7 @@ func serveExample(t *testing.T, ex *example) *served {
 	must(t, err)
 	s.paths = append([]string{s.dir}, generated...)
 
-	cfg, err := pipeline.Load(s.loadOptions(), pipeline.ForServe())
+	cfg, err := compile.Load(s.loadOptions(), compile.ForServe())
 	must(t, err)
 	var states []map[string][]proto.Message
 	for _, l := range cfg.Selectors() {
@@ -247,7 +247,7 @@ func TestExampleTruncations(t *testing.T) {
 // does not load.
 func compileAll(t *testing.T, opts model.LoadOptions) map[string][]proto.Message {
 	t.Helper()
-	cfg, err := pipeline.Load(opts, pipeline.ForServe())
+	cfg, err := compile.Load(opts, compile.ForServe())
 	if err != nil {
 		return nil
 	}
@@ -264,7 +264,7 @@ func compileAll(t *testing.T, opts model.LoadOptions) map[string][]proto.Message
 
 // classify loads the configuration with a file cut after line k.
 func classify(opts model.LoadOptions, whole map[string][]proto.Message, lines []string, k int) string {
-	cfg, err := pipeline.Load(opts, pipeline.ForServe())
+	cfg, err := compile.Load(opts, compile.ForServe())
 	if err != nil {
 		return cutRefused
 	}

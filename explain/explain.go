@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/pembundle"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/translate"
 )
@@ -37,7 +37,7 @@ type Query struct {
 const DefaultSourceIP = "192.0.2.1"
 
 // Explain compiles the proxy group's resources and explains the query.
-func Explain(cfg *pipeline.Config, node pipeline.Node, q Query, now time.Time) (*envoymodel.Trace, error) {
+func Explain(cfg *compile.Config, node compile.Node, q Query, now time.Time) (*envoymodel.Trace, error) {
 	out, err := cfg.Build(node)
 	if err != nil {
 		return nil, err

@@ -7,20 +7,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/explain"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 )
 
 // kymaConfig loads the golden Kyma case (seed 003's scenario: an ALLOW on
 // the client's X-Client-Ssl-Cn) as serve would, for its only proxy group.
-func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*pipeline.Config, pipeline.Node) {
+func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*compile.Config, compile.Node) {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "kyma.yaml")
-	writeExpanded(t, p, filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "kyma.in.yaml"), src)
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{src}, SecretsDirs: []string{p.Dir}}, pipeline.ForServe())
+	writeExpanded(t, p, filepath.Join(envoymodeltest.Root(), "compile", "testdata", "kyma.in.yaml"), src)
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{src}, SecretsDirs: []string{p.Dir}}, compile.ForServe())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func kymaConfig(t *testing.T, p *envoymodeltest.PKI) (*pipeline.Config, pipeline
 	if len(sels) != 1 {
 		t.Fatalf("%d selectors", len(sels))
 	}
-	return cfg, pipeline.Node{Labels: sels[0]}
+	return cfg, compile.Node{Labels: sels[0]}
 }
 
 // TestExplainKyma runs seed 003's scenarios.

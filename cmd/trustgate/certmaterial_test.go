@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // toDER rewrites a PEM file of the secrets directory as the DER of its
@@ -48,7 +48,7 @@ func TestDERSecretsReachEnvoyAsPEM(t *testing.T) {
 	if code, stdout, stderr := runCapture("check", "--config", cfgFile, "--secrets-dir", secrets); code != 0 {
 		t.Fatalf("check: exit %d\n%s%s", code, stdout, stderr)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}})
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // finding is one problem of check's report. -o text prints Text; -o json
@@ -117,10 +117,10 @@ func newCheckCmd() *cobra.Command {
 }
 
 // checkConfig loads, validates, builds every proxy group and diagnoses its
-// certificates (pipeline.Load does all of it), and collects the findings.
+// certificates (compile.Load does all of it), and collects the findings.
 func checkConfig(opts model.LoadOptions, now time.Time, expiryWarning time.Duration) *report {
 	r := &report{Findings: []finding{}}
-	cfg, err := pipeline.Load(opts, pipeline.WithClock(func() time.Time { return now }), pipeline.WithExpiryWarning(expiryWarning))
+	cfg, err := compile.Load(opts, compile.WithClock(func() time.Time { return now }), compile.WithExpiryWarning(expiryWarning))
 	if err != nil {
 		r.add("error", err)
 		return r

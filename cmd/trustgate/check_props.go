@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
 )
@@ -21,13 +21,13 @@ type propertyFinding struct {
 }
 
 // compileFunc compiles one proxy group for the model of Envoy:
-// pipeline.Config.Compile (see compiled), the same
+// compile.Config.Compile (see compiled), the same
 // compile serve sends to Envoy.
 type compileFunc func(labels map[string]string) (*envoymodel.Resources, error)
 
 // compiled is cfg.Compile with its resources as the model of Envoy takes
 // them.
-func compiled(cfg *pipeline.Config) compileFunc {
+func compiled(cfg *compile.Config) compileFunc {
 	return func(labels map[string]string) (*envoymodel.Resources, error) {
 		res, err := cfg.Compile(labels)
 		if err != nil {
@@ -44,14 +44,14 @@ func compiled(cfg *pipeline.Config) compileFunc {
 // concerns and the connection and request that show it. When the model of
 // Envoy cannot take a group's resources, the properties are not checked
 // there, which is a warning.
-func addPropertyFindings(r *report, cfg *pipeline.Config, compile compileFunc, now time.Time) {
+func addPropertyFindings(r *report, cfg *compile.Config, compileGroup compileFunc, now time.Time) {
 	groups := cfg.Selectors()
 	if len(groups) == 0 {
 		groups = []map[string]string{{}}
 	}
 	for _, labels := range groups {
 		group := labelset.Key(labels)
-		in, err := compile(labels)
+		in, err := compileGroup(labels)
 		if err != nil {
 			r.add("error", err)
 			continue

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
@@ -48,7 +48,7 @@ func TestCheckPropertyViolations(t *testing.T) {
 			if err := os.WriteFile(path, p.Expand(t, src, true), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, pipeline.WithExpiryWarning(0))
+			cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, compile.WithExpiryWarning(0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,7 @@ func TestCheckLargeConfig(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, "config")}, SecretsDirs: []string{secrets}})
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, "config")}, SecretsDirs: []string{secrets}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 )
 
@@ -51,9 +51,9 @@ func TestCRLWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w := newCRLWatch(slog.New(slog.NewJSONHandler(&buf, nil)), pipeline.DefaultExpiryWarning)
+	w := newCRLWatch(slog.New(slog.NewJSONHandler(&buf, nil)), compile.DefaultExpiryWarning)
 	load := w.wrap(func() (server.Config, error) {
-		return pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.ForServe())
+		return compile.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, compile.ForServe())
 	})
 	if _, err := load(); err != nil {
 		t.Fatal(err)
@@ -103,14 +103,14 @@ func TestCRLWatchStartsQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w := newCRLWatch(slog.New(slog.NewJSONHandler(&buf, nil)), pipeline.DefaultExpiryWarning)
+	w := newCRLWatch(slog.New(slog.NewJSONHandler(&buf, nil)), compile.DefaultExpiryWarning)
 	cfg, err := w.wrap(func() (server.Config, error) {
-		return pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.ForServe())
+		return compile.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, compile.ForServe())
 	})()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ws := cfg.(*pipeline.Config).Warnings(); !strings.Contains(strings.Join(ws, "\n"), "expired at its nextUpdate") {
+	if ws := cfg.(*compile.Config).Warnings(); !strings.Contains(strings.Join(ws, "\n"), "expired at its nextUpdate") {
 		t.Fatalf("the load did not report the expired CRL: %q", ws)
 	}
 	w.check(time.Now().Add(time.Hour))

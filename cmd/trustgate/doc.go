@@ -6,5 +6,5 @@
 // certcheck, xds/dump, xds/server (and its labels), xds/bootstrap and
 // xds/xdstls together and holds no logic of its own beyond flags, signals and
 // output. It must not import the IR, its builder or translate: a proxy group
-// is named by pipeline.Node, and resources are printed by xds/dump.
+// is named by compile.Node, and resources are printed by xds/dump.
 package main

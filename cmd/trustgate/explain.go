@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/explain"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 func newExplainCmd() *cobra.Command {
@@ -52,7 +52,7 @@ func newExplainCmd() *cobra.Command {
 		if len(alpn) > 0 {
 			q.ALPN = alpn
 		}
-		cfg, err := loadConfig(cmd, opts, pipeline.ForServe())
+		cfg, err := loadConfig(cmd, opts, compile.ForServe())
 		if err != nil {
 			return err
 		}

@@ -6,15 +6,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // loadConfig loads the configuration; its errors, one "file:line: ..."
 // per line, are printed as they are (exit status 1).
-func loadConfig(cmd *cobra.Command, opts model.LoadOptions, options ...pipeline.Option) (*pipeline.Config, error) {
-	cfg, err := pipeline.Load(opts, options...)
+func loadConfig(cmd *cobra.Command, opts model.LoadOptions, options ...compile.Option) (*compile.Config, error) {
+	cfg, err := compile.Load(opts, options...)
 	if err != nil {
 		return nil, reported(cmd, err)
 	}
@@ -46,7 +46,7 @@ func selectorCompletions(cf *configFlags, args []string) []cobra.Completion {
 		return nil
 	}
 	var out []cobra.Completion
-	for _, s := range pipeline.Selectors(opts) {
+	for _, s := range compile.Selectors(opts) {
 		out = append(out, labelset.Key(s))
 	}
 	sort.Strings(out)

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/trustgate/trustgate/pipeline"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/xdstls"
@@ -108,7 +108,7 @@ func serve(cmd *cobra.Command, args []string, sf *serveCmdFlags) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	crls := newCRLWatch(log, pipeline.DefaultExpiryWarning) // CRLs expire while the files stay the same
+	crls := newCRLWatch(log, compile.DefaultExpiryWarning) // CRLs expire while the files stay the same
 	go crls.run(ctx, crlWatchInterval)
 	var src server.Source
 	if kf.enabled { // the Kubernetes API, with its webhook and status writer

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/labelset"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
 )
 
@@ -72,28 +72,28 @@ func newTranslateCmd() *cobra.Command {
 
 // nodeFor picks the proxy group: the given labels, which some Gateway must
 // select, or the configuration's only Gateway selector.
-func nodeFor(cfg *pipeline.Config, id, labels string) (pipeline.Node, error) {
+func nodeFor(cfg *compile.Config, id, labels string) (compile.Node, error) {
 	if labels != "" {
 		l, err := parseLabels(labels)
 		if err != nil {
-			return pipeline.Node{}, err
+			return compile.Node{}, err
 		}
 		if err := dump.CheckSelected(cfg.Selectors(), l); err != nil {
-			return pipeline.Node{}, fmt.Errorf("%w; choose one with --node-labels", err)
+			return compile.Node{}, fmt.Errorf("%w; choose one with --node-labels", err)
 		}
-		return pipeline.Node{ID: id, Labels: l}, nil
+		return compile.Node{ID: id, Labels: l}, nil
 	}
 	sels := cfg.Selectors()
 	switch len(sels) {
 	case 0:
-		return pipeline.Node{ID: id}, nil
+		return compile.Node{ID: id}, nil
 	case 1:
-		return pipeline.Node{ID: id, Labels: sels[0]}, nil
+		return compile.Node{ID: id, Labels: sels[0]}, nil
 	}
 	names := make([]string, len(sels))
 	for i, s := range sels {
 		names[i] = labelset.Key(s)
 	}
 	sort.Strings(names)
-	return pipeline.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))
+	return compile.Node{}, fmt.Errorf("the configuration has several Gateway selectors; choose one with --node-labels: %s", strings.Join(names, " | "))
 }

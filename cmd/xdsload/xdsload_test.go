@@ -13,8 +13,8 @@ import (
 
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 )
@@ -26,7 +26,7 @@ func inProcess(t *testing.T, w *workload) *serverProc {
 	opts := model.LoadOptions{Paths: []string{w.config}, SecretsDirs: []string{w.secrets}}
 	src, err := file.New(file.Options{
 		Input: opts,
-		Load:  func() (server.Config, error) { return pipeline.Load(opts, pipeline.ForServe()) },
+		Load:  func() (server.Config, error) { return compile.Load(opts, compile.ForServe()) },
 	})
 	if err != nil {
 		t.Fatal(err)

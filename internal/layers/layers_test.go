@@ -29,10 +29,10 @@ var envoyAndGRPC = []string{"github.com/envoyproxy/", "github.com/cncf/xds/", "g
 var rules = map[string]rule{
 	"translate, dump and the server never see the model nor a source": {
 		patterns: []string{"./xds/translate/...", "./xds/server/...", "./xds/dump/...", "./xds/bootstrap/...", "./xds/xdstls/...", "./xds/sendlimit/..."},
-		deny:     []string{"model", "xds/irbuild", "pipeline", "source"},
+		deny:     []string{"model", "xds/irbuild", "compile", "source"},
 	},
-	"the pipeline never sees the server nor a source": {
-		patterns: []string{"./pipeline/..."},
+	"compile never sees the server nor a source": {
+		patterns: []string{"./compile/..."},
 		deny:     []string{"xds/server", "source"},
 	},
 	"the IR imports nothing of ours nor Envoy's": {

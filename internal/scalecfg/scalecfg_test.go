@@ -11,9 +11,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/scalecfg"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // TestWorkloadLoads: the Istio workload loads, and its one proxy group gets
@@ -33,9 +33,9 @@ func TestWorkloadLoads(t *testing.T) {
 			if err := scalecfg.Write(dir, tc.opts, true); err != nil {
 				t.Fatal(err)
 			}
-			load := func() *pipeline.Output {
+			load := func() *compile.Output {
 				t.Helper()
-				cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
+				cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -43,7 +43,7 @@ func TestWorkloadLoads(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return &pipeline.Output{Resources: out}
+				return &compile.Output{Resources: out}
 			}
 			before := load().Resources
 			if len(before.Listeners) != 1 || len(before.Listeners[0].GetFilterChains()) != tc.chains {

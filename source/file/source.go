@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 )
 
@@ -54,12 +54,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Loader reads in as `trustgate serve` does, on every call: pipeline.Load
-// judging certificates as the server must (pipeline.ForServe), with the
+// Loader reads in as `trustgate serve` does, on every call: compile.Load
+// judging certificates as the server must (compile.ForServe), with the
 // configuration's warnings logged; errors are the server's to log.
 func Loader(in model.LoadOptions, log *slog.Logger) server.Loader {
 	return func() (server.Config, error) {
-		cfg, err := pipeline.Load(in, pipeline.ForServe())
+		cfg, err := compile.Load(in, compile.ForServe())
 		if err != nil {
 			return nil, err
 		}

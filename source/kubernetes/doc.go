@@ -1,7 +1,7 @@
 // Package kubernetes is a configuration source beside the files: it reads
 // trustgate's objects from the Kubernetes API with client-go informers and
 // hands them to the same decoder, validation, IR and translation as files
-// (model.LoadDocuments, pipeline.FromModel). The server and the pipeline do
+// (model.LoadDocuments, compile.FromModel). The server and the pipeline do
 // not know where a configuration came from.
 //
 // Pipeline position: API server -> this package -> model -> pipeline ->

@@ -10,8 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // secretReadTimeout bounds the reads of referenced Secrets in one load.
@@ -95,16 +95,16 @@ func documentMeta(u *unstructured.Unstructured) map[string]any {
 type evaluation struct {
 	objects []objectRef
 	wanted  wanted
-	cfg     *pipeline.Config
+	cfg     *compile.Config
 	err     error
 }
 
 // load builds the configuration from the informer caches and records its
 // outcome for the status writer.
-func (s *Source) load() (*pipeline.Config, error) {
+func (s *Source) load() (*compile.Config, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), secretReadTimeout)
 	defer cancel()
-	ev := s.evaluate(ctx, s.listObjects(), append([]pipeline.Option{pipeline.ForServe()}, s.opts.Pipeline...))
+	ev := s.evaluate(ctx, s.listObjects(), append([]compile.Option{compile.ForServe()}, s.opts.Pipeline...))
 	if ev.wanted.secrets != nil {
 		s.mu.Lock()
 		s.wanted = ev.wanted
@@ -116,7 +116,7 @@ func (s *Source) load() (*pipeline.Config, error) {
 
 // evaluate decodes objs, adds the Secrets and Services they reference, and
 // runs the pipeline.
-func (s *Source) evaluate(ctx context.Context, objs []*unstructured.Unstructured, opts []pipeline.Option) evaluation {
+func (s *Source) evaluate(ctx context.Context, objs []*unstructured.Unstructured, opts []compile.Option) evaluation {
 	var ev evaluation
 	docs := make([][]byte, 0, len(objs))
 	for _, u := range objs {
@@ -146,7 +146,7 @@ func (s *Source) evaluate(ctx context.Context, objs []*unstructured.Unstructured
 	}
 	m.Secrets = append(m.Secrets, secrets...)
 	m.ServiceEntries = append(m.ServiceEntries, s.serviceEntries(w)...)
-	ev.cfg, ev.err = pipeline.FromModel(m, loadErr, opts...)
+	ev.cfg, ev.err = compile.FromModel(m, loadErr, opts...)
 	return ev
 }
 

@@ -25,8 +25,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 )
 
@@ -49,7 +49,7 @@ type Options struct {
 	// ClusterDomain is the cluster's DNS domain, for short names.
 	ClusterDomain string
 	// Pipeline options for every load (ForServe is added).
-	Pipeline []pipeline.Option
+	Pipeline []compile.Option
 	Logger   *slog.Logger
 }
 

@@ -16,7 +16,7 @@ type Compiler interface {
 }
 
 // selectorLister is implemented by a Compiler that knows the label sets its
-// Gateways select (pipeline.Config).
+// Gateways select (compile.Config).
 type selectorLister interface {
 	Selectors() []map[string]string
 }

@@ -99,7 +99,7 @@ func (w want) check(t *testing.T, tr *envoymodel.Trace) {
 // goldenModel compiles one golden case's only (or labelled) proxy group.
 func goldenModel(t *testing.T, p *envoymodeltest.PKI, name string) *envoymodel.Model {
 	t.Helper()
-	groups := envoymodeltest.CompileGolden(t, p, filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", name+".in.yaml"))
+	groups := envoymodeltest.CompileGolden(t, p, filepath.Join(envoymodeltest.Root(), "compile", "testdata", name+".in.yaml"))
 	if len(groups) != 1 {
 		t.Fatalf("%s: %d proxy groups", name, len(groups))
 	}

@@ -22,7 +22,7 @@ import (
 // client connects as a proxy of each, takes its first response and leaves,
 // 16 at a time, while one proxy of the Gateway's own group stays. The
 // configuration is the one-host HTTPS gateway of labels_alias_test.go,
-// loaded by pipeline.Load as `trustgate serve` does, and every visitor's
+// loaded by compile.Load as `trustgate serve` does, and every visitor's
 // labels match its selector, so each visit compiles a full group (listener,
 // cluster, route and the private key's secret). Reported: the reload time
 // and heap before the churn and after the groups were freed, the heap while

@@ -2,7 +2,7 @@ package server_test
 
 // ADS load benchmarks: a change reaching M fake Envoys (a route change, and a
 // certificate rotation), memory per connected proxy, and a reconnect storm. The configuration is real: benchHosts mTLS
-// hosts written as YAML and loaded by pipeline.Load, as `trustgate serve`
+// hosts written as YAML and loaded by compile.Load, as `trustgate serve`
 // does. The server runs here; the fake Envoys (envoytest, over loopback
 // gRPC) run in a child process at the lowest CPU priority (remoteFleet): in
 // this process their walks of every Any took 61% of the CPU of a 1000-proxy
@@ -29,8 +29,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 )
@@ -80,7 +80,7 @@ func (c *benchConfig) issue(replace bool) error {
 
 // write writes benchHosts hosts, each its own Gateway server (own filter
 // chain and route configuration) with a VirtualService of two routes to its
-// own backends, as pipeline/bench_test.go does. Host h0's first prefix
+// own backends, as compile/bench_test.go does. Host h0's first prefix
 // carries c.rev, so a new rev changes one route configuration and nothing
 // else.
 func (c *benchConfig) write() error {
@@ -103,7 +103,7 @@ func (c *benchConfig) write() error {
 
 // load is the server's Loader, as `trustgate serve` wires it.
 func (c *benchConfig) load() (server.Config, error) {
-	return pipeline.Load(model.LoadOptions{Paths: []string{filepath.Join(c.dir, "scale.yaml")}, SecretsDirs: []string{c.secrets}}, pipeline.ForServe())
+	return compile.Load(model.LoadOptions{Paths: []string{filepath.Join(c.dir, "scale.yaml")}, SecretsDirs: []string{c.secrets}}, compile.ForServe())
 }
 
 // routeChange changes one route of one host.

@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
@@ -47,7 +47,7 @@ func pipelineLoader(t testing.TB, yaml string) server.Loader {
 		t.Fatal(err)
 	}
 	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
-	return func() (server.Config, error) { return pipeline.Load(opts, pipeline.ForServe()) }
+	return func() (server.Config, error) { return compile.Load(opts, compile.ForServe()) }
 }
 
 // TestLabelSetsDoNotAlias connects, over SotW and delta and in both orders,

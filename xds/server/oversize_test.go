@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/envoytest"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
@@ -121,7 +121,7 @@ func TestOversizeFilesRefused(t *testing.T) {
 	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
 	h := newHarness(t, fixture.Spec{})
 	so := h.options()
-	so.Loader = func() (server.Config, error) { return pipeline.Load(opts, pipeline.ForServe()) }
+	so.Loader = func() (server.Config, error) { return compile.Load(opts, compile.ForServe()) }
 	h.start(so)
 	h.mustReload()
 	e := h.envoy(envoytest.Options{Labels: map[string]string{"app": "edge"}})

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/translate"
 )
@@ -23,10 +23,10 @@ func Root() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
-// GoldenCases lists pipeline/testdata/*.in.yaml.
+// GoldenCases lists compile/testdata/*.in.yaml.
 func GoldenCases(t *testing.T) []string {
 	t.Helper()
-	in, err := filepath.Glob(filepath.Join(Root(), "pipeline", "testdata", "*.in.yaml"))
+	in, err := filepath.Glob(filepath.Join(Root(), "compile", "testdata", "*.in.yaml"))
 	if err != nil || len(in) == 0 {
 		t.Fatalf("no golden inputs: %v", err)
 	}
@@ -77,7 +77,7 @@ func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
 		}
 		labels = append(labels, l)
 	}
-	cfg, groups := compile(t, opts, labels)
+	cfg, groups := compileGroups(t, opts, labels)
 	return cfg.Model(), groups
 }
 
@@ -85,14 +85,14 @@ func LoadGolden(t *testing.T, p *PKI, in string) (*model.Config, []Group) {
 // with a secrets directory, for every Gateway selector.
 func CompileDir(t *testing.T, configDir, secretsDir string) []Group {
 	t.Helper()
-	_, groups := compile(t, model.LoadOptions{Paths: []string{configDir}, SecretsDirs: []string{secretsDir}}, nil)
+	_, groups := compileGroups(t, model.LoadOptions{Paths: []string{configDir}, SecretsDirs: []string{secretsDir}}, nil)
 	return groups
 }
 
-// compile loads and builds every requested group.
-func compile(t *testing.T, opts model.LoadOptions, labels []map[string]string) (*pipeline.Config, []Group) {
+// compileGroups loads and builds every requested group.
+func compileGroups(t *testing.T, opts model.LoadOptions, labels []map[string]string) (*compile.Config, []Group) {
 	t.Helper()
-	cfg, err := pipeline.Load(opts, pipeline.WithExpiryWarning(0))
+	cfg, err := compile.Load(opts, compile.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -127,7 +127,7 @@ func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
+	_, groups := compileGroups(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
 	return groups
 }
 
@@ -138,6 +138,6 @@ func LoadYAML(t *testing.T, p *PKI, yaml string) (*model.Config, []Group) {
 	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, groups := compile(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
+	cfg, groups := compileGroups(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
 	return cfg.Model(), groups
 }

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
@@ -39,10 +39,10 @@ func BenchmarkPipelineModel(b *testing.B) {
 	}
 }
 
-// goldenInputs are pipeline/testdata/*.in.yaml.
+// goldenInputs are compile/testdata/*.in.yaml.
 func goldenInputs(tb testing.TB) [][]byte {
 	tb.Helper()
-	seeds, err := filepath.Glob(filepath.Join(envoymodeltest.Root(), "pipeline", "testdata", "*.in.yaml"))
+	seeds, err := filepath.Glob(filepath.Join(envoymodeltest.Root(), "compile", "testdata", "*.in.yaml"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func pipelineModel(t testing.TB, src []byte) {
 	if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, pipeline.WithExpiryWarning(0))
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, compile.WithExpiryWarning(0))
 	if err != nil {
 		return
 	}

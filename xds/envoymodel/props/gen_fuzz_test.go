@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
 )
@@ -42,7 +42,7 @@ func FuzzGeneratedGateway(f *testing.F) {
 		if err := os.WriteFile(path, p.Expand(t, []byte(src), true), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, pipeline.WithExpiryWarning(0))
+		cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, compile.WithExpiryWarning(0))
 		if err != nil {
 			return
 		}

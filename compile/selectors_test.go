@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"os"
@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // TestSelectorsOfABrokenConfiguration: Selectors reads the Gateways'
@@ -39,14 +39,14 @@ spec:
 		t.Fatal(err)
 	}
 	opts := model.LoadOptions{Paths: []string{path}}
-	if _, err := pipeline.Load(opts); err == nil {
+	if _, err := compile.Load(opts); err == nil {
 		t.Fatal("the configuration loads; the test needs one that does not")
 	}
 	want := []map[string]string{{"app": "edge", "zone": "a"}, {"istio": "ingressgateway"}}
-	if diff := cmp.Diff(want, pipeline.Selectors(opts)); diff != "" {
+	if diff := cmp.Diff(want, compile.Selectors(opts)); diff != "" {
 		t.Errorf("selectors (-want +got):\n%s", diff)
 	}
-	if got := pipeline.Selectors(model.LoadOptions{Paths: []string{filepath.Join(t.TempDir(), "none.yaml")}}); len(got) != 0 {
+	if got := compile.Selectors(model.LoadOptions{Paths: []string{filepath.Join(t.TempDir(), "none.yaml")}}); len(got) != 0 {
 		t.Errorf("selectors of a missing file: %v", got)
 	}
 }

@@ -1,13 +1,13 @@
-package pipeline_test
+package compile_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // FuzzLoadTranslate runs the whole pipeline (load, validate, build, diagnose,
@@ -37,7 +37,7 @@ func FuzzLoadTranslate(f *testing.F) {
 		if err := os.WriteFile(path, pki.Expand(t, src, false), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki.Dir}})
+		cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki.Dir}})
 		if err != nil {
 			return // rejected with a message: fine
 		}

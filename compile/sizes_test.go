@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // sizeGateway has one MUTUAL server per client CA bundle ca-<i>: every
@@ -84,7 +84,7 @@ func TestOversizeSecretRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(doc.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0), pipeline.ForServe())
+	_, err = compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, compile.WithExpiryWarning(0), compile.ForServe())
 	if err == nil {
 		t.Fatal("a 70 MB CA bundle loaded")
 	}
@@ -107,7 +107,7 @@ func TestOversizeResponseRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sizeGateway(5)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0))
+	_, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, compile.WithExpiryWarning(0))
 	if err == nil {
 		t.Fatal("5 bundles of 14 MB loaded")
 	}

@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"bytes"
@@ -15,10 +15,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/dump"
 	"github.com/trustgate/trustgate/xds/irbuild"
 )
@@ -59,7 +59,7 @@ func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 	}
 	// No expiry warnings: the PKI is made afresh each run and the output must
 	// not depend on the clock (expiry diagnoses are certcheck's tests).
-	cfg, err := pipeline.Load(opts, pipeline.WithExpiryWarning(0))
+	cfg, err := compile.Load(opts, compile.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -91,7 +91,7 @@ func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 
 var labelsLine = regexp.MustCompile(`(?m)^# labels: (.*)$`)
 
-func caseLabels(t *testing.T, cfg *pipeline.Config, src []byte) map[string]string {
+func caseLabels(t *testing.T, cfg *compile.Config, src []byte) map[string]string {
 	t.Helper()
 	if m := labelsLine.FindSubmatch(src); m != nil {
 		labels := map[string]string{}

@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // part is what a report shows of a finding, apart from the message.
@@ -79,7 +79,7 @@ func TestFindingsHaveParts(t *testing.T) {
 			if err := os.WriteFile(cfgFile, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(tc.expiry))
+			cfg, err := compile.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, compile.WithExpiryWarning(tc.expiry))
 			var found []*model.FieldError
 			var list *model.ErrorList
 			switch {

@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"os"
@@ -8,8 +8,8 @@ import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // TestAccessLogsFromMeshConfig runs Istio's mesh configuration through the
@@ -35,7 +35,7 @@ func TestAccessLogsFromMeshConfig(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{goldenPKI(t).Dir}}, pipeline.WithExpiryWarning(0))
+			cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{goldenPKI(t).Dir}}, compile.WithExpiryWarning(0))
 			if err != nil {
 				t.Fatal(err)
 			}

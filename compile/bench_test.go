@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
 )
@@ -57,7 +57,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := pipeline.Load(opts); err != nil {
+				if _, err := compile.Load(opts); err != nil {
 					b.Fatal(err)
 				}
 			}

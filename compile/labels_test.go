@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"os"
@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 // aliasGateway serves an HTTPS gateway, with its private key, to the proxies
@@ -40,7 +40,7 @@ func TestCompileLabelSetsDoNotAlias(t *testing.T) {
 	if err := os.WriteFile(path, []byte(aliasGateway), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0))
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}, compile.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"os"
@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
-	"github.com/trustgate/trustgate/pipeline"
 )
 
 const diagGateway = `apiVersion: networking.istio.io/v1
@@ -113,11 +113,11 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 			if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			opts := []pipeline.Option{pipeline.WithExpiryWarning(0)}
+			opts := []compile.Option{compile.WithExpiryWarning(0)}
 			if tc.serve {
-				opts = append(opts, pipeline.ForServe())
+				opts = append(opts, compile.ForServe())
 			}
-			cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, opts...)
+			cfg, err := compile.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, opts...)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -156,7 +156,7 @@ func TestConfigWarnings(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pipeline.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, pipeline.WithExpiryWarning(0))
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{cfgFile}, SecretsDirs: []string{secrets}}, compile.WithExpiryWarning(0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pipeline_test
+package compile_test
 
 import (
 	"slices"
