@@ -215,14 +215,19 @@ func (g *groups) sweep() {
 // sweepEvery sweeps until ctx ends, often enough that a group outlives its
 // grace period by half of it at most.
 func (g *groups) sweepEvery(ctx context.Context) {
-	t := time.NewTicker(max(g.grace/2, time.Millisecond))
+	every(ctx, max(g.grace/2, time.Millisecond), g.sweep)
+}
+
+// every runs fn every period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			g.sweep()
+			fn()
 		}
 	}
 }

@@ -225,21 +225,14 @@ func (h *holds) pending() []HeldChange {
 // retryHeld reloads again once everything that held back the last reload
 // is gone, until ctx ends.
 func (s *Server) retryHeld(ctx context.Context) {
-	t := time.NewTicker(heldRetry)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, heldRetry, func() {
 		held := s.held.pending()
 		if len(held) == 0 || s.settling() || !s.resolved(held) {
-			continue // input still changing: the source reloads once it settles
+			return // input still changing: the source reloads once it settles
 		}
 		s.log.Info("what held back the last reload is gone; reloading")
 		_ = s.Reload(ctx) // Reload logs and records its errors
-	}
+	})
 }
 
 // settling reports whether the source has changes that have not settled
