@@ -215,6 +215,7 @@ func TestReconnectResendsNothing(t *testing.T) {
 			if _, err := e.WaitComplete(timeout); err != nil {
 				t.Fatal(err)
 			}
+			h.waitServerAcked(e)
 			mark := len(e.Responses())
 			if err := e.Reconnect(context.Background()); err != nil {
 				t.Fatal(err)
