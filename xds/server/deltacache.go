@@ -100,7 +100,9 @@ func (c *deltaCache) set(group string, snap *cache.Snapshot) error {
 			if w == nil || w.req.GetTypeUrl() != t {
 				continue
 			}
-			synced := w.synced == cur.prev
+			// A watch made before the group had a snapshot compared nothing:
+			// it is not known to hold anything.
+			synced := w.synced != nil && w.synced == cur.prev
 			if synced && !w.touched(cur.changed) {
 				w.synced = cur // nothing it subscribes to changed
 				continue
