@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -216,18 +215,7 @@ func TestReconnectResendsNothing(t *testing.T) {
 			if _, err := e.WaitComplete(timeout); err != nil {
 				t.Fatal(err)
 			}
-			// The client has what it ACKed; the server trusts a SotW
-			// client's secrets once it has seen the ACKs (resume.go).
-			eventually(t, "every response answered", func() error {
-				for _, p := range h.proxies() {
-					for typ, ts := range p.Types {
-						if ts.Pending > 0 {
-							return fmt.Errorf("%s: %d responses not answered", typ, ts.Pending)
-						}
-					}
-				}
-				return nil
-			})
+			h.waitServerAcked(e)
 			mark := len(e.Responses())
 			if err := e.Reconnect(context.Background()); err != nil {
 				t.Fatal(err)

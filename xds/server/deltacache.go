@@ -100,13 +100,26 @@ func (c *deltaCache) set(group string, snap *cache.Snapshot) error {
 			if w == nil || w.req.GetTypeUrl() != t {
 				continue
 			}
-			synced := w.synced == cur.prev
+			// A watch made before the group had a snapshot compared nothing:
+			// it is not known to hold anything.
+			synced := w.synced != nil && w.synced == cur.prev
 			if synced && !w.touched(cur.changed) {
 				w.synced = cur // nothing it subscribes to changed
 				continue
 			}
+			r := &deltaResponse{req: w.req, sub: w.sub, st: cur, fromPrev: synced}
+			if !synced {
+				// Rare (a watch from before the group's first snapshot):
+				// compare in full now, and answer only a difference, as
+				// the SnapshotCache does. The stream does not touch its
+				// subscription while the watch is open.
+				if r.diff(); len(r.resources) == 0 && len(r.removed) == 0 {
+					w.synced = cur
+					continue
+				}
+			}
 			delete(g.watches, id)
-			w.ch <- &deltaResponse{req: w.req, sub: w.sub, st: cur, fromPrev: synced}
+			w.ch <- r
 		}
 	}
 	return nil

@@ -141,3 +141,51 @@ func TestDeltaCache(t *testing.T) {
 		}
 	}
 }
+
+// TestDeltaCacheResumeBeforeSnapshot: a stream that resumes with
+// initial_resource_versions before the group has a snapshot is sent, once
+// the snapshot comes, only what it lacks.
+func TestDeltaCacheResumeBeforeSnapshot(t *testing.T) {
+	c := newDeltaCache(groupHash{})
+	held := map[string]string{"a": cache.HashResource([]byte("a1")), "gone": "x"}
+	s := &deltaStream{sub: streamv3.NewDeltaSubscription(nil, nil, held, true), ch: make(chan cache.DeltaResponse, 8)}
+	req := &cache.DeltaRequest{Node: &corev3.Node{Metadata: labels.Metadata(testGroup)}, TypeUrl: resource.RouteType, ResponseNonce: "1"}
+	if _, err := c.CreateDeltaWatch(req, s.sub, s.ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.set(labelset.Key(testGroup), routeSnapshot("v1", map[string]string{"a": "a1", "b": "b1"})); err != nil {
+		t.Fatal(err)
+	}
+	sent, removed := s.take(t)
+	if d := cmp.Diff([]string{"b"}, sent); d != "" {
+		t.Errorf("sent (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"gone"}, removed); d != "" {
+		t.Errorf("removed (-want +got):\n%s", d)
+	}
+}
+
+// TestDeltaCacheResumeHoldingAll: a stream that resumed before the first
+// snapshot holding all of it is sent nothing.
+func TestDeltaCacheResumeHoldingAll(t *testing.T) {
+	c := newDeltaCache(groupHash{})
+	held := map[string]string{"a": cache.HashResource([]byte("a1"))}
+	s := &deltaStream{sub: streamv3.NewDeltaSubscription(nil, nil, held, true), ch: make(chan cache.DeltaResponse, 8)}
+	req := &cache.DeltaRequest{Node: &corev3.Node{Metadata: labels.Metadata(testGroup)}, TypeUrl: resource.RouteType, ResponseNonce: "1"}
+	if _, err := c.CreateDeltaWatch(req, s.sub, s.ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.set(labelset.Key(testGroup), routeSnapshot("v1", map[string]string{"a": "a1"})); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.ch); n != 0 {
+		t.Errorf("%d responses, want none", n)
+	}
+	// The watch stays, in step with v1: a change reaches it.
+	if err := c.set(labelset.Key(testGroup), routeSnapshot("v2", map[string]string{"a": "a2"})); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := s.take(t); !slices.Equal(sent, []string{"a"}) {
+		t.Errorf("sent %v, want [a]", sent)
+	}
+}

@@ -198,6 +198,9 @@ func (c *sotwCache) CreateWatch(req *cache.Request, sub cache.Subscription, ch c
 // snapshot it was not sent (a new subscription, or a new wildcard one).
 func lacksResource(st *sotwType, sub cache.Subscription) bool {
 	known := sub.ReturnedResources()
+	if v, ok := known[sentWholeType]; ok {
+		return v != st.version
+	}
 	if sub.IsWildcard() {
 		for name := range st.names {
 			if _, ok := known[name]; !ok {
@@ -279,10 +282,23 @@ func (r *sotwResponse) GetVersion() (string, error) { return r.st.version, nil }
 // GetResponseVersion implements cache.Response.
 func (r *sotwResponse) GetResponseVersion() string { return r.st.version }
 
-// GetReturnedResources implements cache.Response: a copy, because the
-// stream's subscription keeps it and edits it in place when the client's
-// names change (stream/v3 SetResourceSubscription).
-func (r *sotwResponse) GetReturnedResources() map[string]string { return maps.Clone(r.st.returned) }
+// GetReturnedResources implements cache.Response: what the stream keeps as
+// the resources it was sent. For a request naming resources, a copy of
+// every name (the stream's subscription edits it in place when the names
+// change: stream/v3 SetResourceSubscription). For one naming none or "*"
+// (listeners and clusters), which go-control-plane never edits, one entry
+// saying the whole type was sent at this version: in ADS mode every
+// response carries the whole type, so that is all there is to know, and a
+// stream does not keep a map of every cluster name.
+func (r *sotwResponse) GetReturnedResources() map[string]string {
+	if names := r.req.GetResourceNames(); len(names) == 0 || slices.Contains(names, "*") {
+		return map[string]string{sentWholeType: r.st.version}
+	}
+	return maps.Clone(r.st.returned)
+}
+
+// sentWholeType is the key of that one entry; no resource is named so.
+const sentWholeType = "\x00trustgate:whole-type"
 
 // GetContext implements cache.Response.
 func (r *sotwResponse) GetContext() context.Context { return context.Background() }

@@ -233,3 +233,45 @@ func TestSharedCodec(t *testing.T) {
 		t.Error("the shared resources were copied")
 	}
 }
+
+// TestSotwCacheWildcardRecord: a stream asking for a whole type keeps one
+// entry, not a map of every name, and is answered exactly when the version
+// changes.
+func TestSotwCacheWildcardRecord(t *testing.T) {
+	c := newSotwCache(groupHash{})
+	key := labelset.Key(testGroup)
+	if err := c.set(key, testSnapshot(t, "v1", "a", "b")); err != nil {
+		t.Fatal(err)
+	}
+	req := &cache.Request{Node: &corev3.Node{Metadata: labels.Metadata(testGroup)}, TypeUrl: resource.ClusterType}
+	sub := streamv3.NewSotwSubscription(nil, true)
+	ch := make(chan cache.Response, 8)
+	watch := func() {
+		t.Helper()
+		if _, err := c.CreateWatch(req, sub, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	watch()
+	got := received(ch)
+	if len(got) != 1 {
+		t.Fatalf("%d responses to the first request, want 1", len(got))
+	}
+	record := got[0].GetReturnedResources()
+	if len(record) != 1 {
+		t.Errorf("the stream keeps %d entries, want 1", len(record))
+	}
+	sub.SetReturnedResources(record)
+	sub.SetResourceSubscription(nil) // the ACK names nothing either
+	req = &cache.Request{Node: req.Node, TypeUrl: resource.ClusterType, VersionInfo: "v1", ResponseNonce: "1"}
+	watch()
+	if n := len(received(ch)); n != 0 {
+		t.Errorf("%d responses to the ACK, want none", n)
+	}
+	if err := c.set(key, testSnapshot(t, "v2", "a", "b")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(received(ch)); n != 1 {
+		t.Errorf("%d responses to a new version, want 1", n)
+	}
+}
