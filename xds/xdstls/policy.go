@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/trustgate/trustgate/labelset"
 )
 
 // ErrPolicy is returned (wrapped) for an invalid policy file.
@@ -127,14 +129,12 @@ func (p *Policy) Allows(identity string, labels map[string]string) bool {
 	return slices.ContainsFunc(p.Matching(identity), func(e Entry) bool { return maps.Equal(e.Labels, labels) })
 }
 
-// formatLabels renders labels as sorted k=v pairs, "{}" when empty.
+// formatLabels renders labels as the one label-set key (labelset.Key: a
+// ',' or '=' inside a value is escaped, so two label sets never read
+// alike), "{}" when empty.
 func formatLabels(l map[string]string) string {
 	if len(l) == 0 {
 		return "{}"
 	}
-	parts := make([]string, 0, len(l))
-	for _, k := range slices.Sorted(maps.Keys(l)) {
-		parts = append(parts, k+"="+l[k])
-	}
-	return strings.Join(parts, ",")
+	return labelset.Key(l)
 }
