@@ -49,65 +49,105 @@ var (
 // configurations, SDS secrets, EDS assignments), RE2 regexes, virtual host
 // domains and filter chain matches. It reports every problem, joined.
 func Check(r *Resources) error {
-	c := &checker{clusters: names(r.Clusters), routes: names(r.Routes), secrets: names(r.Secrets)}
-	c.endpointNames(r.Endpoints)
-	duplicates(c, "listener", r.Listeners)
-	duplicates(c, "route config", r.Routes)
-	duplicates(c, "cluster", r.Clusters)
-	duplicates(c, "secret", r.Secrets)
-	var units []func(*checker)
+	units := checkUnits(r)
+	found := make([][]finding, len(units))
+	runUnits(len(units), func(i int) { found[i] = units[i]() })
+	return report(r, found)
+}
+
+// checkUnits are the per-resource checks of r, one a resource, in the order
+// listeners, routes, clusters, endpoints, secrets: each a pure function of
+// its resource, which is what lets Translate keep its findings with the
+// resource (Cache).
+func checkUnits(r *Resources) []func() []finding {
+	var units []func() []finding
 	for _, l := range r.Listeners {
-		units = append(units, func(c *checker) {
-			c.resource(fmt.Sprintf("listener %q", l.GetName()), l)
-			c.filterChains(l)
-		})
+		units = append(units, func() []finding { return checkListener(l) })
 	}
 	for _, rc := range r.Routes {
-		units = append(units, func(c *checker) {
-			c.resource(fmt.Sprintf("route config %q", rc.GetName()), rc)
-			c.domains(rc)
-			c.directResponses(rc)
-		})
+		units = append(units, func() []finding { return checkRoute(rc) })
 	}
 	for _, cl := range r.Clusters {
-		units = append(units, func(c *checker) {
-			c.resource(fmt.Sprintf("cluster %q", cl.GetName()), cl)
-			c.eds(cl)
-		})
+		units = append(units, func() []finding { return checkCluster(cl) })
 	}
 	for _, e := range r.Endpoints {
-		units = append(units, func(c *checker) {
-			c.resource(fmt.Sprintf("cluster load assignment %q", e.GetClusterName()), e)
-		})
+		units = append(units, func() []finding { return checkEndpoints(e) })
 	}
 	for _, s := range r.Secrets {
-		units = append(units, func(c *checker) { c.resource(fmt.Sprintf("secret %q", s.GetName()), s) })
+		units = append(units, func() []finding { return checkSecret(s) })
 	}
-	c.run(units)
-	return errors.Join(c.errs...)
+	return units
 }
 
-// checker collects Check's findings.
-type checker struct {
-	clusters, routes, secrets, endpoints map[string]bool
-	where                                string
-	errs                                 []error
+func checkListener(l *listenerv3.Listener) []finding {
+	c := newChecker(fmt.Sprintf("listener %q", l.GetName()))
+	c.resource(l)
+	c.filterChains(l)
+	return c.found
 }
 
-// fail records a problem with the resource being checked, once (a secret
-// shared by several chains of a listener is reported once).
-func (c *checker) fail(what string, err error) {
-	c.add(fmt.Errorf("%s: %s: %w", c.where, what, err))
+func checkRoute(rc *routev3.RouteConfiguration) []finding {
+	c := newChecker(fmt.Sprintf("route config %q", rc.GetName()))
+	c.resource(rc)
+	c.domains(rc)
+	c.directResponses(rc)
+	return c.found
+}
+
+func checkCluster(cl *clusterv3.Cluster) []finding {
+	c := newChecker(fmt.Sprintf("cluster %q", cl.GetName()))
+	c.resource(cl)
+	c.eds(cl)
+	return c.found
+}
+
+func checkEndpoints(e *endpointv3.ClusterLoadAssignment) []finding {
+	c := newChecker(fmt.Sprintf("cluster load assignment %q", e.GetClusterName()))
+	c.resource(e)
+	return c.found
+}
+
+func checkSecret(s *tlsv3.Secret) []finding {
+	c := newChecker(fmt.Sprintf("secret %q", s.GetName()))
+	c.resource(s)
+	return c.found
+}
+
+// report records the whole-set findings of r (names, duplicates), then
+// each unit's findings in unit order, a reference finding only when its
+// name is missing from r, each distinct finding once: the findings and
+// order of checking the units one after the other.
+func report(r *Resources, found [][]finding) error {
+	rep := &reporter{sets: nameSets{clusters: names(r.Clusters), routes: names(r.Routes), secrets: names(r.Secrets)}}
+	rep.endpointNames(r.Endpoints)
+	duplicates(rep, "listener", r.Listeners)
+	duplicates(rep, "route config", r.Routes)
+	duplicates(rep, "cluster", r.Clusters)
+	duplicates(rep, "secret", r.Secrets)
+	for _, fs := range found {
+		for _, f := range fs {
+			if f.ref == refNone || !rep.sets.has(f.ref, f.name) {
+				rep.add(f.error())
+			}
+		}
+	}
+	return errors.Join(rep.errs...)
+}
+
+// reporter collects Check's findings over the whole set of resources.
+type reporter struct {
+	sets nameSets
+	errs []error
 }
 
 // add records e unless the same finding is recorded.
-func (c *checker) add(e error) {
-	for _, prev := range c.errs {
+func (r *reporter) add(e error) {
+	for _, prev := range r.errs {
 		if prev.Error() == e.Error() {
 			return
 		}
 	}
-	c.errs = append(c.errs, e)
+	r.errs = append(r.errs, e)
 }
 
 // names is the set of resource names.
@@ -121,31 +161,31 @@ func names[T interface{ GetName() string }](rs []T) map[string]bool {
 
 // endpointNames records the load assignments' cluster names, reporting
 // empty and duplicate ones.
-func (c *checker) endpointNames(es []*endpointv3.ClusterLoadAssignment) {
-	c.endpoints = map[string]bool{}
+func (r *reporter) endpointNames(es []*endpointv3.ClusterLoadAssignment) {
+	r.sets.endpoints = map[string]bool{}
 	for i, e := range es {
 		name := e.GetClusterName()
 		switch {
 		case name == "":
-			c.errs = append(c.errs, fmt.Errorf("cluster load assignment #%d: %w", i, ErrEmptyName))
-		case c.endpoints[name]:
-			c.errs = append(c.errs, fmt.Errorf("cluster load assignment %q: %w", name, ErrDuplicateName))
+			r.errs = append(r.errs, fmt.Errorf("cluster load assignment #%d: %w", i, ErrEmptyName))
+		case r.sets.endpoints[name]:
+			r.errs = append(r.errs, fmt.Errorf("cluster load assignment %q: %w", name, ErrDuplicateName))
 		}
-		c.endpoints[name] = true
+		r.sets.endpoints[name] = true
 	}
 }
 
 // duplicates reports resources without a name (Envoy keys every xDS
 // resource by it) and names used twice within one kind.
-func duplicates[T interface{ GetName() string }](c *checker, kind string, rs []T) {
+func duplicates[T interface{ GetName() string }](rep *reporter, kind string, rs []T) {
 	seen := map[string]bool{}
 	for i, r := range rs {
 		if r.GetName() == "" {
-			c.errs = append(c.errs, fmt.Errorf("%s #%d: %w", kind, i, ErrEmptyName))
+			rep.errs = append(rep.errs, fmt.Errorf("%s #%d: %w", kind, i, ErrEmptyName))
 			continue
 		}
 		if seen[r.GetName()] {
-			c.errs = append(c.errs, fmt.Errorf("%s %q: %w", kind, r.GetName(), ErrDuplicateName))
+			rep.errs = append(rep.errs, fmt.Errorf("%s %q: %w", kind, r.GetName(), ErrDuplicateName))
 		}
 		seen[r.GetName()] = true
 	}
@@ -153,8 +193,7 @@ func duplicates[T interface{ GetName() string }](c *checker, kind string, rs []T
 
 // resource validates one resource and walks everything inside it,
 // typed configs included.
-func (c *checker) resource(where string, m validatable) {
-	c.where = where
+func (c *checker) resource(m validatable) {
 	if err := m.ValidateAll(); err != nil {
 		c.fail(string(m.ProtoReflect().Descriptor().Name()), fmt.Errorf("%w: %w", ErrInvalid, err))
 	}
@@ -188,16 +227,12 @@ func (c *checker) visit(m proto.Message, in *anypb.Any) error {
 		// command fails the listener.
 		c.formats(m)
 	case *tlsv3.SdsSecretConfig:
-		if !c.secrets[m.GetName()] {
-			c.fail(fmt.Sprintf("secret %q", m.GetName()), ErrMissingSecret)
-		}
+		c.needs(refSecret, m.GetName())
 		if !proto.Equal(m.GetSdsConfig(), adsConfigSource()) {
 			c.fail(fmt.Sprintf("secret %q", m.GetName()), ErrSDSConfigSource)
 		}
 	case *hcmv3.Rds:
-		if !c.routes[m.GetRouteConfigName()] {
-			c.fail(fmt.Sprintf("route config %q", m.GetRouteConfigName()), ErrMissingRoute)
-		}
+		c.needs(refRoute, m.GetRouteConfigName())
 	case *routev3.RouteAction:
 		if name, ok := m.GetClusterSpecifier().(*routev3.RouteAction_Cluster); ok {
 			c.cluster(name.Cluster)
@@ -223,12 +258,8 @@ func (c *checker) badTypedConfig(a *anypb.Any, err error) error {
 	return nil
 }
 
-// cluster reports a reference to a missing cluster.
-func (c *checker) cluster(name string) {
-	if !c.clusters[name] {
-		c.fail(fmt.Sprintf("cluster %q", name), ErrMissingCluster)
-	}
-}
+// cluster records a reference to a cluster.
+func (c *checker) cluster(name string) { c.needs(refCluster, name) }
 
 // tcpProxy checks a tcp_proxy's clusters.
 func (c *checker) tcpProxy(p *tcpv3.TcpProxy) {
@@ -256,9 +287,7 @@ func (c *checker) eds(cl *clusterv3.Cluster) {
 	if name == "" {
 		name = cl.GetName()
 	}
-	if !c.endpoints[name] {
-		c.fail(fmt.Sprintf("endpoints %q", name), ErrMissingEndpoints)
-	}
+	c.needs(refEndpoints, name)
 }
 
 // regex rejects a pattern that RE2 cannot parse or whose program is larger

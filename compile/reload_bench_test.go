@@ -1,0 +1,80 @@
+package compile_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/internal/scalecfg"
+	"github.com/trustgate/trustgate/model"
+)
+
+// scaleDir writes the gencfg workload (internal/scalecfg) of n hosts.
+func scaleDir(b *testing.B, n int) (string, model.LoadOptions) {
+	b.Helper()
+	dir := b.TempDir()
+	if err := scalecfg.Write(dir, scalecfg.Options{Hosts: n}, false); err != nil {
+		b.Fatal(err)
+	}
+	return dir, model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}}
+}
+
+// rewrite writes the workload's YAML at revision rev (host 0's route).
+func rewrite(b *testing.B, dir string, n, rev int) {
+	b.Helper()
+	f, err := os.Create(filepath.Join(dir, scalecfg.IstioFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := scalecfg.Istio(f, scalecfg.Options{Hosts: n, Rev: rev}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// serverWork is what the server does with a group's resources per reload
+// (xds/server buildSnapshot): marshal every resource deterministically and
+// hash the bytes of each type into its version.
+func serverWork(b *testing.B, cfg *compile.Config) {
+	res, err := cfg.Compile(scalecfg.Selector)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := sha256.New()
+	for _, m := range res.All() {
+		bs, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Write(bs)
+	}
+}
+
+// BenchmarkReloadOneHostEdit measures a reload after one host's route
+// changed: compile.Load as the server calls it, then the server's marshal
+// and hash of every resource. The file is rewritten outside the timer.
+func BenchmarkReloadOneHostEdit(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			dir, opts := scaleDir(b, n)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				rewrite(b, dir, n, i+1)
+				b.StartTimer()
+				cfg, err := compile.Load(opts, compile.ForServe())
+				if err != nil {
+					b.Fatal(err)
+				}
+				serverWork(b, cfg)
+			}
+		})
+	}
+}
