@@ -43,6 +43,7 @@ type settings struct {
 	now           func() time.Time
 	expiryWarning time.Duration
 	serving       bool
+	cache         *Cache
 }
 
 // DefaultExpiryWarning is how close to expiry a certificate is warned about.
@@ -65,19 +66,25 @@ func ForServe() Option { return func(s *settings) { s.serving = true } }
 // every proxy group it names. The error lists every problem found, each as
 // "file:line: Kind ns/name: field: message".
 func Load(opts model.LoadOptions, options ...Option) (*Config, error) {
-	m, err := model.Load(opts)
+	m, err := model.LoadWith(opts, newSettings(options).modelCache())
 	return FromModel(m, err, options...)
+}
+
+func newSettings(options []Option) settings {
+	s := settings{now: time.Now, expiryWarning: DefaultExpiryWarning}
+	for _, o := range options {
+		o(&s)
+	}
+	return s
 }
 
 // FromModel is Load for objects decoded elsewhere (model.LoadDocuments, the
 // Kubernetes source); loadErr is that decoding's error. As Load does, it
 // reports every problem of decoding and validation together
 // (model.ValidateLoaded), then builds and diagnoses every proxy group.
-func FromModel(m *model.Config, loadErr error, options ...Option) (*Config, error) {
-	s := settings{now: time.Now, expiryWarning: DefaultExpiryWarning}
-	for _, o := range options {
-		o(&s)
-	}
+func FromModel(m *model.Config, loadErr error, options ...Option) (cfg *Config, err error) {
+	s := newSettings(options)
+	defer func() { s.end(err) }()
 	if err := m.ValidateLoaded(loadErr); err != nil {
 		return nil, err
 	}
@@ -171,7 +178,7 @@ func (c *Config) build(node irbuild.Node) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := translate.Translate(proxy)
+	res, err := c.settings.translateCache().Translate(proxy)
 	if err != nil {
 		return nil, fmt.Errorf("translating for labels %q: %w", labelset.Key(node.Labels), err)
 	}

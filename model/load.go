@@ -21,8 +21,10 @@ import (
 // returns all errors as one *ErrorList; the Config holds whatever decoded
 // and is returned even then, so a caller may still report Validate's
 // findings.
-func Load(opts LoadOptions) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map), SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
+func Load(opts LoadOptions) (*Config, error) { return load(opts, nil) }
+
+func load(opts LoadOptions, cache *Cache) (*Config, error) {
+	l := &loader{cache: cache, cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map), SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
 	files := l.collect(opts.Paths)
 	for _, f := range files {
 		l.loadFile(f)
@@ -50,6 +52,9 @@ type loader struct {
 	// noPositions drops lines: documents from the API (LoadDocuments) have
 	// no file whose lines would mean anything to the user.
 	noPositions bool
+	// cache holds documents decoded by earlier loads (LoadWith); nil:
+	// none.
+	cache *Cache
 }
 
 // fileErr records an error about a whole file or directory.
@@ -124,6 +129,9 @@ func (l *loader) loadFile(file string) {
 		return
 	}
 	l.nodes, l.docs, l.syntaxErrs = 0, 0, 0
+	if l.cache != nil && l.loadFileCached(file, data) {
+		return
+	}
 	// Large files parse on every core first; skip counts the documents
 	// that path loaded, which the sequential parser below passes over
 	// (-1: it loaded all of them).

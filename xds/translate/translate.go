@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"slices"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/xds/ir"
 )
@@ -13,59 +18,185 @@ import (
 // Translate converts the IR of one proxy group into Envoy resources, each
 // list sorted by name, and checks them (see Check) before returning. It is
 // pure: the same IR always gives the same resources.
-func Translate(p *ir.Proxy) (*Resources, error) {
-	r := &Resources{}
+func Translate(p *ir.Proxy) (*Resources, error) { return translate(p, nil) }
+
+// Translate is the package's Translate, taking each resource whose IR it
+// has seen from the cache (see Cache); the result is the same.
+func (c *Cache) Translate(p *ir.Proxy) (*Resources, error) { return translate(p, c) }
+
+// built is one IR object's resources and, once checked, their findings.
+type built struct {
+	key   key
+	entry *entry // from the cache; nil: built by this call
+	msgs  []proto.Message
+	found [][]finding
+}
+
+func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
+	var all []*built
+	add := func(v any, build func() ([]proto.Message, error)) error {
+		b, err := lookup(c, v, build)
+		all = append(all, b)
+		return err
+	}
 	for _, l := range p.Listeners {
-		out, err := buildListener(l)
-		if err != nil {
+		if err := add(l, func() ([]proto.Message, error) { return one(buildListener(l)) }); err != nil {
 			return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 		}
-		r.Listeners = append(r.Listeners, out)
 	}
 	for _, rc := range p.RouteConfigs {
-		out, err := buildRouteConfig(rc)
-		if err != nil {
+		if err := add(rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
 			return nil, fmt.Errorf("route config %q: %w", rc.Name, err)
 		}
-		r.Routes = append(r.Routes, out)
 	}
-	for _, c := range p.Clusters {
-		out, cla, err := buildCluster(c)
-		if err != nil {
-			return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
-		}
-		r.Clusters = append(r.Clusters, out)
-		if cla != nil {
-			r.Endpoints = append(r.Endpoints, cla)
+	for _, cl := range p.Clusters {
+		if err := add(cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }); err != nil {
+			return nil, fmt.Errorf("cluster %q: %w", cl.Name, err)
 		}
 	}
 	for _, s := range p.Secrets {
-		out, err := buildSecret(s)
-		if err != nil {
+		if err := add(s, func() ([]proto.Message, error) { return one(buildSecret(s)) }); err != nil {
 			return nil, fmt.Errorf("secret %q: %w", s.Name, err)
 		}
-		r.Secrets = append(r.Secrets, out)
 	}
-	sortResources(r)
-	if err := Check(r); err != nil {
+	checkBuilt(all, c)
+	r, found := assemble(all)
+	if err := report(r, found); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// sortResources sorts every list by name. The sort is stable so that
-// duplicates, which Check rejects, keep their input order.
-func sortResources(r *Resources) {
-	sortByName(r.Listeners)
-	sortByName(r.Routes)
-	sortByName(r.Clusters)
-	sortByName(r.Secrets)
-	slices.SortStableFunc(r.Endpoints, func(a, b *endpointv3.ClusterLoadAssignment) int {
-		return cmp.Compare(a.GetClusterName(), b.GetClusterName())
-	})
+// lookup returns v's resources from the cache, or builds them.
+func lookup(c *Cache, v any, build func() ([]proto.Message, error)) (*built, error) {
+	b := &built{}
+	if c != nil {
+		k, err := contentKey(v)
+		if err != nil {
+			return nil, err
+		}
+		b.key = k
+		if e := c.get(k); e != nil {
+			b.entry, b.msgs, b.found = e, e.msgs, e.found
+			return b, nil
+		}
+	}
+	msgs, err := build()
+	b.msgs = msgs
+	return b, err
 }
 
-// sortByName sorts resources by their name.
-func sortByName[T interface{ GetName() string }](s []T) {
-	slices.SortStableFunc(s, func(a, b T) int { return cmp.Compare(a.GetName(), b.GetName()) })
+func one[M proto.Message](m M, err error) ([]proto.Message, error) {
+	return []proto.Message{m}, err
+}
+
+func clusterMsgs(cl *clusterv3.Cluster, cla *endpointv3.ClusterLoadAssignment, err error) ([]proto.Message, error) {
+	if cla == nil {
+		return []proto.Message{cl}, err
+	}
+	return []proto.Message{cl, cla}, err
+}
+
+// checkBuilt checks, on every core, the resources this call built, and
+// keeps them in the cache with their findings.
+func checkBuilt(all []*built, c *Cache) {
+	var todo []*built
+	for _, b := range all {
+		if b.entry == nil {
+			todo = append(todo, b)
+		}
+	}
+	runUnits(len(todo), func(i int) {
+		b := todo[i]
+		b.found = make([][]finding, len(b.msgs))
+		for j, m := range b.msgs {
+			b.found[j] = checkMessage(m)
+		}
+	})
+	if c == nil {
+		return
+	}
+	for _, b := range todo {
+		b.entry = &entry{msgs: b.msgs, found: b.found}
+		c.put(b.key, b.entry)
+	}
+}
+
+// checkMessage is the per-resource check of one resource of any type.
+func checkMessage(m proto.Message) []finding {
+	switch m := m.(type) {
+	case *listenerv3.Listener:
+		return checkListener(m)
+	case *routev3.RouteConfiguration:
+		return checkRoute(m)
+	case *clusterv3.Cluster:
+		return checkCluster(m)
+	case *endpointv3.ClusterLoadAssignment:
+		return checkEndpoints(m)
+	case *tlsv3.Secret:
+		return checkSecret(m)
+	}
+	panic(fmt.Sprintf("translate: no check for %T", m)) // every builder's output type is listed above
+}
+
+// placed is one resource with its findings.
+type placed struct {
+	msg   proto.Message
+	found []finding
+}
+
+// assemble sorts the resources by name into Resources and returns their
+// findings in Check's unit order (listeners, routes, clusters, endpoints,
+// secrets). The sorts are stable so that duplicates, which report rejects,
+// keep their input order.
+func assemble(all []*built) (*Resources, [][]finding) {
+	var ls, rs, cs, es, ss []placed
+	for _, b := range all {
+		for j, m := range b.msgs {
+			p := placed{msg: m, found: b.found[j]}
+			switch m.(type) {
+			case *listenerv3.Listener:
+				ls = append(ls, p)
+			case *routev3.RouteConfiguration:
+				rs = append(rs, p)
+			case *clusterv3.Cluster:
+				cs = append(cs, p)
+			case *endpointv3.ClusterLoadAssignment:
+				es = append(es, p)
+			case *tlsv3.Secret:
+				ss = append(ss, p)
+			}
+		}
+	}
+	r := &Resources{}
+	var found [][]finding
+	r.Listeners = place[*listenerv3.Listener](ls, &found)
+	r.Routes = place[*routev3.RouteConfiguration](rs, &found)
+	r.Clusters = place[*clusterv3.Cluster](cs, &found)
+	r.Endpoints = place[*endpointv3.ClusterLoadAssignment](es, &found)
+	r.Secrets = place[*tlsv3.Secret](ss, &found)
+	return r, found
+}
+
+// place sorts ps by resource name, records their findings and returns the
+// resources.
+func place[M proto.Message](ps []placed, found *[][]finding) []M {
+	slices.SortStableFunc(ps, func(a, b placed) int { return cmp.Compare(resourceName(a.msg), resourceName(b.msg)) })
+	out := make([]M, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.msg.(M))
+		*found = append(*found, p.found)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// resourceName is a resource's name (a load assignment's cluster name).
+func resourceName(m proto.Message) string {
+	if e, ok := m.(*endpointv3.ClusterLoadAssignment); ok {
+		return e.GetClusterName()
+	}
+	return m.(interface{ GetName() string }).GetName()
 }

@@ -1,0 +1,67 @@
+package compile
+
+import (
+	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/xds/translate"
+)
+
+// Cache carries what one load computed to the next, keyed by content, so a
+// reload recomputes only what changed: each Envoy resource with its check
+// findings by the content of its IR (translate.Cache), and each document
+// decoded, by its text (model.Cache). The caller holds it
+// across loads (the server's file loader does); every result is the same
+// with it as without it. It is safe for concurrent use.
+type Cache struct {
+	model     *model.Cache
+	translate *translate.Cache
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{model: model.NewCache(), translate: translate.NewCache()} }
+
+// WithCache makes Load and FromModel use and fill c. A good load keeps in c
+// only what it used; a failed one keeps the last good load's entries too.
+func WithCache(c *Cache) Option { return func(s *settings) { s.cache = c } }
+
+// CacheStats are a Cache's counts, for tests and benchmarks.
+type CacheStats struct {
+	Documents model.CacheStats
+	Resources translate.CacheStats
+}
+
+// Stats returns the cache's counts.
+func (c *Cache) Stats() CacheStats {
+	return CacheStats{Documents: c.model.Stats(), Resources: c.translate.Stats()}
+}
+
+// modelCache is the model cache of s's Cache, nil without one.
+func (s settings) modelCache() *model.Cache {
+	if s.cache == nil {
+		return nil
+	}
+	return s.cache.model
+}
+
+// translateCache is the translate cache of s's Cache, nil without one
+// (a nil *translate.Cache translates without caching).
+func (s settings) translateCache() *translate.Cache {
+	if s.cache == nil {
+		return nil
+	}
+	return s.cache.translate
+}
+
+// end closes a load's generation in the cache: Commit after a good load,
+// Abort after a failed one.
+func (s settings) end(err error) {
+	if s.cache == nil {
+		return
+	}
+	if err != nil {
+		s.cache.model.Abort()
+		s.cache.translate.Abort()
+		return
+	}
+	s.cache.model.Commit()
+	s.cache.translate.Commit()
+}
