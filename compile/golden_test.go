@@ -23,6 +23,29 @@ import (
 	"github.com/trustgate/trustgate/xds/irbuild"
 )
 
+// caseOptions writes a case's input, expanded, and returns its source and
+// how to load it.
+func caseOptions(t *testing.T, pki *goldentest.PKI, in string) ([]byte, model.LoadOptions) {
+	t.Helper()
+	src, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, filepath.Base(in))
+	if err := os.WriteFile(path, pki.Expand(t, src, true), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki.Dir}}
+	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
+		opts.SecretsDirs = nil // the case brings its own Secret documents
+	}
+	if bytes.Contains(src, []byte("\n# short-names: kubernetes\n")) {
+		opts.ShortNames = model.ShortNamesKubernetes // Istio's rule (default: dns)
+	}
+	return src, opts
+}
+
 // TestGolden translates every testdata/<case>.in.yaml and compares the Envoy
 // resources with <case>.out.yaml. Each case names its proxy labels in a
 // "# labels: k=v,..." line (default: the only Gateway selector).
@@ -41,22 +64,7 @@ func TestGolden(t *testing.T) {
 
 func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 	t.Helper()
-	src, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, filepath.Base(in))
-	if err := os.WriteFile(path, pki.Expand(t, src, true), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki.Dir}}
-	if bytes.Contains(src, []byte("\n# secrets-dir: none\n")) {
-		opts.SecretsDirs = nil // the case brings its own Secret documents
-	}
-	if bytes.Contains(src, []byte("\n# short-names: kubernetes\n")) {
-		opts.ShortNames = model.ShortNamesKubernetes // Istio's rule (default: dns)
-	}
+	src, opts := caseOptions(t, pki, in)
 	// No expiry warnings: the PKI is made afresh each run and the output must
 	// not depend on the clock (expiry diagnoses are certcheck's tests).
 	cfg, err := compile.Load(opts, compile.WithExpiryWarning(0))
@@ -82,7 +90,7 @@ func translateCase(t *testing.T, pki *goldentest.PKI, in string) []byte {
 		filepath.Base(in), labelset.Key(labels))
 	for _, w := range out.Warnings {
 		// Warnings name the input file; show the case's path, not the temp copy.
-		w = strings.ReplaceAll(w, path, filepath.ToSlash(in))
+		w = strings.ReplaceAll(w, opts.Paths[0], filepath.ToSlash(in))
 		w = strings.ReplaceAll(w, pki.Dir, "$SECRETS_DIR")
 		fmt.Fprintf(&head, "# warning: %s\n", w)
 	}

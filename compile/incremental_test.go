@@ -280,3 +280,34 @@ func versions(t *testing.T, r *translate.Resources) map[string]string {
 	}
 	return out
 }
+
+// TestCacheAcrossGoldenCases loads every golden case, in turn and then
+// again, through one cache, and checks each load against a load without
+// it: the cases hold every kind (Secret documents, ConfigMaps, policies),
+// and successive cases share some documents and none of their files.
+func TestCacheAcrossGoldenCases(t *testing.T) {
+	pki := goldenPKI(t)
+	ins, err := filepath.Glob(filepath.Join("testdata", "*.in.yaml"))
+	if err != nil || len(ins) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	cache := compile.NewCache()
+	clock := compile.WithClock(func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) })
+	for round := range 2 {
+		for _, in := range ins {
+			_, opts := caseOptions(t, pki, in)
+			step := fmt.Sprintf("round %d, %s", round, filepath.Base(in))
+			warm, warmErr := compile.Load(opts, clock, compile.WithCache(cache))
+			cold, coldErr := compile.Load(opts, clock)
+			if d := cmp.Diff(errText(coldErr), errText(warmErr)); d != "" {
+				t.Fatalf("%s: errors (-cold +cached):\n%s", step, d)
+			}
+			if coldErr == nil {
+				sameConfig(t, step, cold, warm)
+			}
+		}
+	}
+	if st := cache.Stats(); st.Documents.Hits == 0 || st.Resources.Hits == 0 {
+		t.Errorf("the cache was never used: %+v", st)
+	}
+}
