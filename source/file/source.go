@@ -56,10 +56,14 @@ func (o Options) withDefaults() Options {
 
 // Loader reads in as `trustgate serve` does, on every call: compile.Load
 // judging certificates as the server must (compile.ForServe), with the
-// configuration's warnings logged; errors are the server's to log.
+// configuration's warnings logged; errors are the server's to log. It holds
+// a compile.Cache across its calls, so a reload decodes, builds and checks
+// again only the documents and resources that changed (the result is the
+// same as without it).
 func Loader(in model.LoadOptions, log *slog.Logger) server.Loader {
+	cache := compile.NewCache()
 	return func() (server.Config, error) {
-		cfg, err := compile.Load(in, compile.ForServe())
+		cfg, err := compile.Load(in, compile.ForServe(), compile.WithCache(cache))
 		if err != nil {
 			return nil, err
 		}
