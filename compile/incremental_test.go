@@ -15,9 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/internal/protowalk"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/translate"
 )
@@ -310,4 +312,49 @@ func TestCacheAcrossGoldenCases(t *testing.T) {
 	if st := cache.Stats(); st.Documents.Hits == 0 || st.Resources.Hits == 0 {
 		t.Errorf("the cache was never used: %+v", st)
 	}
+}
+
+// TestReadOnlyWalkSameVisits: the read-only walk translate's checks use
+// visits the same messages, in the same order, as the walk that keeps
+// changes, over every resource of every golden case.
+func TestReadOnlyWalkSameVisits(t *testing.T) {
+	pki := goldenPKI(t)
+	ins, err := filepath.Glob(filepath.Join("testdata", "*.in.yaml"))
+	if err != nil || len(ins) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	walked := 0
+	for _, in := range ins {
+		src, opts := caseOptions(t, pki, in)
+		cfg, err := compile.Load(opts, compile.WithExpiryWarning(0))
+		if err != nil {
+			continue // cases of errors have no resources
+		}
+		res, err := cfg.Compile(caseLabels(t, cfg, src))
+		if err != nil {
+			continue
+		}
+		for _, m := range res.All() {
+			if d := cmp.Diff(visits(t, m, false), visits(t, m, true)); d != "" {
+				t.Fatalf("%s: %s: visits (-keeping changes +read-only):\n%s", in, m.ProtoReflect().Descriptor().FullName(), d)
+			}
+			walked++
+		}
+	}
+	if walked == 0 {
+		t.Fatal("no resource walked")
+	}
+}
+
+func visits(t *testing.T, m proto.Message, readOnly bool) []string {
+	t.Helper()
+	var out []string
+	err := protowalk.Walker{ReadOnly: readOnly, Visit: func(m proto.Message, in *anypb.Any) error {
+		out = append(out, fmt.Sprintf("%s in %q (%d bytes)", m.ProtoReflect().Descriptor().FullName(), in.GetTypeUrl(), proto.Size(m)))
+		return nil
+	}}.Walk(proto.Clone(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

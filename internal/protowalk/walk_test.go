@@ -49,6 +49,12 @@ const (
 )
 
 func TestWalkOrder(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ReadOnly=%v", ro), func(t *testing.T) { testWalkOrder(t, ro) })
+	}
+}
+
+func testWalkOrder(t *testing.T, ro bool) {
 	s, err := structpb.NewStruct(map[string]any{"b": "2", "a": "1", "c": "3"})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +71,7 @@ func TestWalkOrder(t *testing.T) {
 	}
 	for range 5 {
 		var got []string
-		err := protowalk.Walker{Visit: func(m proto.Message, in *anypb.Any) error {
+		err := protowalk.Walker{ReadOnly: ro, Visit: func(m proto.Message, in *anypb.Any) error {
 			got = append(got, describe(m, in))
 			return nil
 		}}.Walk(root)
@@ -103,6 +109,12 @@ func TestWalkPacksChangesBack(t *testing.T) {
 }
 
 func TestWalkBadAny(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ReadOnly=%v", ro), func(t *testing.T) { testWalkBadAny(t, ro) })
+	}
+}
+
+func testWalkBadAny(t *testing.T, ro bool) {
 	bad := &anypb.Any{TypeUrl: badURL}
 	root := &typepb.Type{Options: []*typepb.Option{
 		{Name: "bad", Value: bad},
@@ -118,7 +130,8 @@ func TestWalkBadAny(t *testing.T) {
 	t.Run("reported to BadAny, and the walk goes on", func(t *testing.T) {
 		var got []string
 		err := protowalk.Walker{
-			Visit: visitAll(&got),
+			ReadOnly: ro,
+			Visit:    visitAll(&got),
 			BadAny: func(a *anypb.Any, err error) error {
 				got = append(got, fmt.Sprintf("bad %s (%v)", a.GetTypeUrl(), err != nil))
 				return nil
@@ -134,7 +147,7 @@ func TestWalkBadAny(t *testing.T) {
 	})
 	t.Run("without BadAny the walk ends with an error naming the type", func(t *testing.T) {
 		var got []string
-		err := protowalk.Walker{Visit: visitAll(&got)}.Walk(root)
+		err := protowalk.Walker{ReadOnly: ro, Visit: visitAll(&got)}.Walk(root)
 		_, unpackErr := bad.UnmarshalNew()
 		if want := fmt.Sprintf("unpacking %s: %v", badURL, unpackErr); err == nil || err.Error() != want {
 			t.Errorf("error = %v, want %s", err, want)
@@ -145,7 +158,7 @@ func TestWalkBadAny(t *testing.T) {
 	})
 	t.Run("a visit's error wins over the Any it stopped", func(t *testing.T) {
 		stop := errors.New("stop")
-		err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+		err := protowalk.Walker{ReadOnly: ro, Visit: func(m proto.Message, _ *anypb.Any) error {
 			if _, ok := m.(*anypb.Any); ok {
 				return stop
 			}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -12,6 +13,7 @@ import (
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -238,9 +240,34 @@ func TestCheck(t *testing.T) {
 					t.Errorf("error does not wrap %q:\n%v", w, err)
 				}
 			}
+			sameByParts(t, r)
 		})
 	}
 }
+
+// sameByParts fails unless each listener of r checked by parts (its chains
+// walked apart, as Translate does) has the findings of the whole walk.
+func sameByParts(t *testing.T, r *Resources) {
+	t.Helper()
+	text := func(fs []finding) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, fmt.Sprintf("%d %s %v", f.ref, f.name, f.error()))
+		}
+		return out
+	}
+	for _, l := range r.Listeners {
+		var chains [][]finding
+		for _, fc := range l.GetFilterChains() {
+			chains = append(chains, checkChain(fc))
+		}
+		if d := cmp.Diff(text(checkListener(l)), text(checkListenerParts(l, chains))); d != "" {
+			t.Errorf("listener %q: findings (-whole +by parts):\n%s", l.GetName(), d)
+		}
+	}
+}
+
+func TestCheckRichByParts(t *testing.T) { sameByParts(t, rich(t)) }
 
 // TestTranslateRejects checks that Translate runs Check on its own output.
 func TestTranslateRejects(t *testing.T) {

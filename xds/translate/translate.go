@@ -30,6 +30,7 @@ type built struct {
 	entry *entry // from the cache; nil: built by this call
 	msgs  []proto.Message
 	found [][]finding
+	parts *listenerParts // a listener built by parts; nil for the rest
 }
 
 func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
@@ -40,9 +41,11 @@ func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 		return err
 	}
 	for _, l := range p.Listeners {
-		if err := add(l, func() ([]proto.Message, error) { return one(buildListener(l)) }); err != nil {
+		b, err := lookupListener(c, l)
+		if err != nil {
 			return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 		}
+		all = append(all, b)
 	}
 	for _, rc := range p.RouteConfigs {
 		if err := add(rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
@@ -97,29 +100,84 @@ func clusterMsgs(cl *clusterv3.Cluster, cla *endpointv3.ClusterLoadAssignment, e
 	return []proto.Message{cl, cla}, err
 }
 
-// checkBuilt checks, on every core, the resources this call built, and
-// keeps them in the cache with their findings.
+// checkBuilt checks, on every core, the resources this call built (a
+// listener's new chains first, then the listener), and keeps them in the
+// cache with their findings.
 func checkBuilt(all []*built, c *Cache) {
-	var todo []*built
+	var units []func()
+	var listeners []*built
 	for _, b := range all {
-		if b.entry == nil {
-			todo = append(todo, b)
+		if b.entry != nil {
+			continue
 		}
+		if b.parts != nil {
+			listeners = append(listeners, b)
+			for _, part := range b.parts.chains {
+				if part.entry == nil {
+					units = append(units, func() { part.found = checkChain(part.fc) })
+				}
+			}
+			continue
+		}
+		units = append(units, func() {
+			b.found = make([][]finding, len(b.msgs))
+			for j, m := range b.msgs {
+				b.found[j] = checkMessage(m)
+			}
+		})
 	}
-	runUnits(len(todo), func(i int) {
-		b := todo[i]
-		b.found = make([][]finding, len(b.msgs))
-		for j, m := range b.msgs {
-			b.found[j] = checkMessage(m)
+	runUnits(len(units), func(i int) { units[i]() })
+	runUnits(len(listeners), func(i int) {
+		b := listeners[i]
+		chains := make([][]finding, len(b.parts.chains))
+		for j, part := range b.parts.chains {
+			chains[j] = part.found
 		}
+		b.found = [][]finding{checkListenerParts(b.parts.out, chains)}
 	})
 	if c == nil {
 		return
 	}
-	for _, b := range todo {
+	for _, b := range all {
+		if b.entry != nil {
+			continue
+		}
+		if b.parts != nil {
+			for _, part := range b.parts.chains {
+				if part.entry == nil {
+					part.entry = &entry{msgs: []proto.Message{part.fc}, found: [][]finding{part.found}}
+					c.put(part.key, part.entry)
+				}
+			}
+		}
 		b.entry = &entry{msgs: b.msgs, found: b.found}
 		c.put(b.key, b.entry)
 	}
+}
+
+// lookupListener returns a listener from the cache, or builds it by parts
+// (listener_parts.go).
+func lookupListener(c *Cache, l *ir.Listener) (*built, error) {
+	parts, err := chainKeys(c, l)
+	if err != nil {
+		return nil, err
+	}
+	b := &built{}
+	if c != nil {
+		if b.key, err = listenerKey(l, parts); err != nil {
+			return nil, err
+		}
+		if e := c.get(b.key); e != nil {
+			b.entry, b.msgs, b.found = e, e.msgs, e.found
+			return b, nil
+		}
+	}
+	lp, err := buildListenerParts(c, l, parts)
+	if err != nil {
+		return nil, err
+	}
+	b.msgs, b.parts = []proto.Message{lp.out}, lp
+	return b, nil
 }
 
 // checkMessage is the per-resource check of one resource of any type.

@@ -1,0 +1,195 @@
+package translate
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/trustgate/trustgate/internal/protowalk"
+	"github.com/trustgate/trustgate/xds/ir"
+)
+
+// A listener is translated and checked by parts: each filter chain is
+// built, and walked for findings, on its own, under the content key of its
+// IR chain, and the listener is put together from its chains. A port of
+// 10,000 servers is one listener of 10,000 chains: by parts, adding a host
+// builds and walks one chain, not 10,000, and a cold build walks the
+// chains on every core.
+
+// filterChainsField is Listener.filter_chains' field number.
+const filterChainsField = 3
+
+// chainPart is one filter chain and the findings of walking it (where left
+// for the listener to fill in).
+type chainPart struct {
+	key   key
+	entry *entry // from the cache; nil: built by this call
+	fc    *listenerv3.FilterChain
+	found []finding
+}
+
+// listenerParts is a listener being built from its chains.
+type listenerParts struct {
+	out    *listenerv3.Listener
+	chains []*chainPart
+}
+
+// listenerKey is the key of a listener: its content but its chains, then
+// its chains' keys, so that each chain is hashed once.
+func listenerKey(l *ir.Listener, chains []*chainPart) (key, error) {
+	shell := *l
+	shell.Chains = nil
+	k, err := contentKey(&shell)
+	if err != nil {
+		return key{}, err
+	}
+	h := sha256.New()
+	h.Write([]byte("listener from chains\x00"))
+	h.Write(k[:])
+	for _, c := range chains {
+		h.Write(c.key[:])
+	}
+	var out key
+	h.Sum(out[:0])
+	return out, nil
+}
+
+// buildListenerParts builds a listener whose chains come from the cache
+// where it has them.
+func buildListenerParts(c *Cache, l *ir.Listener, chains []*chainPart) (*listenerParts, error) {
+	shell := *l
+	shell.Chains = nil
+	out, err := buildListener(&shell)
+	if err != nil {
+		return nil, err
+	}
+	for i, ch := range l.Chains {
+		part := chains[i]
+		if c != nil {
+			if e := c.get(part.key); e != nil {
+				part.entry, part.fc, part.found = e, e.msgs[0].(*listenerv3.FilterChain), e.found[0]
+			}
+		}
+		if part.fc == nil {
+			if part.fc, err = buildFilterChain(ch); err != nil {
+				return nil, fmt.Errorf("chain %q: %w", ch.Name, err)
+			}
+		}
+		out.FilterChains = append(out.FilterChains, part.fc)
+	}
+	return &listenerParts{out: out, chains: chains}, nil
+}
+
+// chainKeys are the content keys of a listener's chains (none without a
+// cache).
+func chainKeys(c *Cache, l *ir.Listener) ([]*chainPart, error) {
+	parts := make([]*chainPart, len(l.Chains))
+	for i, ch := range l.Chains {
+		parts[i] = &chainPart{}
+		if c == nil {
+			continue
+		}
+		k, err := contentKey(ch)
+		if err != nil {
+			return nil, err
+		}
+		parts[i].key = k
+	}
+	return parts, nil
+}
+
+// checkChain walks one filter chain for findings, as checkListener's walk
+// does when it reaches it.
+func checkChain(fc *listenerv3.FilterChain) []finding {
+	c := newChecker("")
+	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig, ReadOnly: true}).Walk(fc); err != nil {
+		c.fail("walking", err)
+	}
+	return c.found
+}
+
+// checkListenerParts is checkListener with the walks of the chains done
+// (chains[i] for FilterChains[i]): the same findings in the same order.
+func checkListenerParts(l *listenerv3.Listener, chains [][]finding) []finding {
+	c := newChecker(fmt.Sprintf("listener %q", l.GetName()))
+	if err := l.ValidateAll(); err != nil {
+		c.fail(string(l.ProtoReflect().Descriptor().Name()), fmt.Errorf("%w: %w", ErrInvalid, err))
+	}
+	if !c.walkListener(l, chains) {
+		return checkListener(l)
+	}
+	c.filterChains(l)
+	return c.found
+}
+
+// walkListener is the walk of checker.resource over a listener, its chains'
+// findings spliced in at field filter_chains. It declines (false) a
+// listener with a map of messages at its top level, whose order it does
+// not reproduce (trustgate sets none).
+func (c *checker) walkListener(l *listenerv3.Listener, chains [][]finding) bool {
+	if err := c.visit(l, nil); err != nil {
+		c.fail("walking", err)
+		return true
+	}
+	m := l.ProtoReflect()
+	var fds []protoreflect.FieldDescriptor
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		if fd := fields.Get(i); fd.Message() != nil && m.Has(fd) {
+			if fd.IsMap() {
+				return false
+			}
+			fds = append(fds, fd)
+		}
+	}
+	sortByNumber(fds)
+	walker := protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig, ReadOnly: true}
+	for _, fd := range fds {
+		if fd.Number() == filterChainsField {
+			for _, fs := range chains {
+				c.splice(fs)
+			}
+			continue
+		}
+		var vals []proto.Message
+		if fd.IsList() {
+			list := m.Get(fd).List()
+			for i := range list.Len() {
+				vals = append(vals, list.Get(i).Message().Interface())
+			}
+		} else {
+			vals = append(vals, m.Get(fd).Message().Interface())
+		}
+		for _, v := range vals {
+			if err := walker.Walk(v); err != nil {
+				c.fail("walking", err)
+				return true
+			}
+		}
+	}
+	return true
+}
+
+// splice records a chain's findings as the listener's, each reference once.
+func (c *checker) splice(fs []finding) {
+	for _, f := range fs {
+		f.where = c.where
+		if f.ref != refNone {
+			c.needs(f.ref, f.name)
+			continue
+		}
+		c.found = append(c.found, f)
+	}
+}
+
+// sortByNumber sorts fields by field number (protorange's stable order).
+func sortByNumber(fds []protoreflect.FieldDescriptor) {
+	for i := 1; i < len(fds); i++ {
+		for j := i; j > 0 && fds[j].Number() < fds[j-1].Number(); j-- {
+			fds[j], fds[j-1] = fds[j-1], fds[j]
+		}
+	}
+}
