@@ -39,6 +39,21 @@ func rewrite(b *testing.B, dir string, n, rev int) {
 	}
 }
 
+// rewriteHosts writes the workload's YAML with n hosts.
+func rewriteHosts(b *testing.B, dir string, n int) {
+	b.Helper()
+	f, err := os.Create(filepath.Join(dir, scalecfg.IstioFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := scalecfg.Istio(f, scalecfg.Options{Hosts: n}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // serverWork is what the server does with a group's resources per reload
 // (xds/server buildSnapshot): marshal every resource deterministically and
 // hash the bytes of each type into its version.
@@ -57,29 +72,37 @@ func serverWork(b *testing.B, cfg *compile.Config) {
 	}
 }
 
-// BenchmarkReloadOneHostEdit measures a reload after one host's route
-// changed, as the server's file loader makes it: compile.Load with the cache
-// it holds across reloads (warmed by a first load), then the server's
-// marshal and hash of every resource. The file is rewritten outside the
+// BenchmarkReloadOneHostEdit measures a reload after a one-host edit, as
+// the server's file loader makes it: compile.Load with the cache it holds
+// across reloads (warmed by a first load), then the server's marshal and
+// hash of every resource. edit=route changes host 0's route (RDS only);
+// edit=host adds a host, then removes it, in turn (its Gateway server, so
+// the listener, and its VirtualService). The file is rewritten outside the
 // timer.
 func BenchmarkReloadOneHostEdit(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
-			dir, opts := scaleDir(b, n)
-			cache := warmCache(b, opts)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				rewrite(b, dir, n, i+1)
-				b.StartTimer()
-				cfg, err := compile.Load(opts, compile.ForServe(), compile.WithCache(cache))
-				if err != nil {
-					b.Fatal(err)
+		for _, edit := range []string{"route", "host"} {
+			b.Run(fmt.Sprintf("hosts=%d/edit=%s", n, edit), func(b *testing.B) {
+				dir, opts := scaleDir(b, n)
+				cache := warmCache(b, opts)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					if edit == "route" {
+						rewrite(b, dir, n, i+1)
+					} else {
+						rewriteHosts(b, dir, n+(i+1)%2)
+					}
+					b.StartTimer()
+					cfg, err := compile.Load(opts, compile.ForServe(), compile.WithCache(cache))
+					if err != nil {
+						b.Fatal(err)
+					}
+					serverWork(b, cfg)
 				}
-				serverWork(b, cfg)
-			}
-		})
+			})
+		}
 	}
 }
 

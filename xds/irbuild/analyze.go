@@ -1,6 +1,7 @@
 package irbuild
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/trustgate/trustgate/model"
@@ -11,8 +12,9 @@ import (
 // such a host are never built, which users otherwise find out from a 404.
 func UnservedHosts(cfg *model.Config) []*model.FieldError {
 	var out []*model.FieldError
+	idx := indexGateways(cfg)
 	for _, vs := range cfg.ResolveShortNames().VirtualServices {
-		gws := namedGateways(cfg, vs)
+		gws := idx.named(vs)
 		if len(gws) == 0 {
 			continue // mesh-only, or unknown gateways (Validate reports those)
 		}
@@ -27,13 +29,41 @@ func UnservedHosts(cfg *model.Config) []*model.FieldError {
 	return out
 }
 
-// namedGateways are the Gateways a VirtualService binds to.
-func namedGateways(cfg *model.Config, vs *model.VirtualService) []*model.Gateway {
-	var out []*model.Gateway
-	for _, gw := range cfg.Gateways {
-		if refsGateway(vs.Spec.Gateways, vs.Metadata.Namespace, gw) {
-			out = append(out, gw)
+// gatewayIndex finds Gateways by namespace and name: looking each
+// VirtualService's gateways up in it, rather than testing every Gateway
+// against every VirtualService, took UnservedHosts from 40 ms to nothing
+// at 10,000 hosts in Gateways of 50 (docs/performance.md).
+type gatewayIndex struct {
+	all    []*model.Gateway
+	byName map[[2]string][]int // positions in all
+}
+
+func indexGateways(cfg *model.Config) gatewayIndex {
+	idx := gatewayIndex{all: cfg.Gateways, byName: map[[2]string][]int{}}
+	for i, gw := range cfg.Gateways {
+		k := [2]string{gw.Metadata.Namespace, gw.Metadata.Name}
+		idx.byName[k] = append(idx.byName[k], i)
+	}
+	return idx
+}
+
+// named is namedGateways(cfg, vs): the Gateways vs binds to, in cfg's
+// order.
+func (idx gatewayIndex) named(vs *model.VirtualService) []*model.Gateway {
+	var at []int
+	for _, r := range vs.Spec.Gateways {
+		if ns, name, ok := gatewayRef(r, vs.Metadata.Namespace); ok {
+			at = append(at, idx.byName[[2]string{ns, name}]...)
 		}
+	}
+	slices.Sort(at)
+	at = slices.Compact(at)
+	out := make([]*model.Gateway, 0, len(at))
+	for _, i := range at {
+		out = append(out, idx.all[i])
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -48,3 +48,41 @@ func TestUnservedHosts(t *testing.T) {
 		})
 	}
 }
+
+// namedGateways is the index's reference: every Gateway tested against the
+// VirtualService's gateways.
+func namedGateways(cfg *model.Config, vs *model.VirtualService) []*model.Gateway {
+	var out []*model.Gateway
+	for _, gw := range cfg.Gateways {
+		if refsGateway(vs.Spec.Gateways, vs.Metadata.Namespace, gw) {
+			out = append(out, gw)
+		}
+	}
+	return out
+}
+
+// TestGatewayIndex: the index finds the Gateways testing every one finds,
+// in the same order, for every form of reference.
+func TestGatewayIndex(t *testing.T) {
+	gw := func(ns, name string) *model.Gateway {
+		return &model.Gateway{Object: model.Object{Kind: "Gateway", Metadata: model.ObjectMeta{Name: name, Namespace: ns}}}
+	}
+	cfg := &model.Config{Gateways: []*model.Gateway{gw("edge", "b"), gw("edge", "a"), gw("ops", "a"), gw("edge", "b"), gw("default", "a")}}
+	tests := map[string][]string{
+		"none":                {},
+		"mesh":                {"mesh"},
+		"short name":          {"a"},
+		"namespace/name":      {"ops/a"},
+		"name.namespace.svc":  {"a.ops.svc.cluster.local"},
+		"twice, out of order": {"b", "ops/a", "a", "edge/b"},
+		"missing":             {"nope", "x/y"},
+	}
+	for name, refs := range tests {
+		t.Run(name, func(t *testing.T) {
+			vs := &model.VirtualService{Object: model.Object{Metadata: model.ObjectMeta{Namespace: "edge"}}, Spec: model.VirtualServiceSpec{Gateways: refs}}
+			if d := cmp.Diff(namedGateways(cfg, vs), indexGateways(cfg).named(vs)); d != "" {
+				t.Errorf("gateways (-every one tested +index):\n%s", d)
+			}
+		})
+	}
+}
