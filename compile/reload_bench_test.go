@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -87,20 +89,24 @@ func BenchmarkReloadOneHostEdit(b *testing.B) {
 				cache := warmCache(b, opts)
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu := startCPU(b)
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
+					cpu.pause(b)
 					if edit == "route" {
 						rewrite(b, dir, n, i+1)
 					} else {
 						rewriteHosts(b, dir, n+(i+1)%2)
 					}
 					b.StartTimer()
+					cpu.resume(b)
 					cfg, err := compile.Load(opts, compile.ForServe(), compile.WithCache(cache))
 					if err != nil {
 						b.Fatal(err)
 					}
 					serverWork(b, cfg)
 				}
+				cpu.report(b)
 			})
 		}
 	}
@@ -114,6 +120,7 @@ func BenchmarkReloadFull(b *testing.B) {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
 			_, opts := scaleDir(b, n)
 			b.ReportAllocs()
+			cpu := startCPU(b)
 			for i := 0; i < b.N; i++ {
 				cfg, err := compile.Load(opts, compile.ForServe())
 				if err != nil {
@@ -121,6 +128,7 @@ func BenchmarkReloadFull(b *testing.B) {
 				}
 				serverWork(b, cfg)
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -133,4 +141,28 @@ func warmCache(b *testing.B, opts model.LoadOptions) *compile.Cache {
 		b.Fatal(err)
 	}
 	return cache
+}
+
+// cpuMeter reports a benchmark's CPU time per op (user + system, every
+// goroutine and the collector included), "cpu-ms/op": on a machine shared
+// with other work, a steadier figure than the wall time.
+type cpuMeter struct{ start, total time.Duration }
+
+func startCPU(b *testing.B) *cpuMeter { return &cpuMeter{start: cpuTime(b)} }
+
+// pause stops counting (with b.StopTimer); resume starts again.
+func (m *cpuMeter) pause(b *testing.B)  { m.total += cpuTime(b) - m.start }
+func (m *cpuMeter) resume(b *testing.B) { m.start = cpuTime(b) }
+
+func (m *cpuMeter) report(b *testing.B) {
+	m.pause(b)
+	b.ReportMetric(float64(m.total)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
