@@ -2,6 +2,7 @@ package translate
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/trustgate/trustgate/xds/ir"
+	"github.com/trustgate/trustgate/xds/translate/translatetest"
 )
 
 // TestContentKey: values differing in any field, nil against empty
@@ -131,4 +133,51 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestCacheConcurrentUse: proxy groups translated at once through one
+// cache, while loads end, give what translating each alone gives (run with
+// -race to see the sharing is safe).
+func TestCacheConcurrentUse(t *testing.T) {
+	want, err := Translate(translatetest.RichProxy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache()
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 8 {
+				p := translatetest.RichProxy()
+				if (g+i)%2 == 1 {
+					p.Listeners[1].Chains = p.Listeners[1].Chains[:1] // another group: shares chains and resources
+				}
+				got, err := c.Translate(p)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if (g+i)%2 == 0 {
+					if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+						errs <- d
+						return
+					}
+				}
+				if i%3 == 0 {
+					c.Commit()
+				} else if i%3 == 1 {
+					c.Abort()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if st := c.Stats(); st.Hits == 0 {
+		t.Errorf("nothing was shared: %+v", st)
+	}
 }
