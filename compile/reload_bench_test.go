@@ -1,6 +1,7 @@
 package compile_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -56,6 +57,23 @@ func rewriteHosts(b *testing.B, dir string, n int) {
 	}
 }
 
+// shiftLines rewrites the workload's file with lines comment lines on top.
+func shiftLines(b *testing.B, dir string, lines int) {
+	b.Helper()
+	path := filepath.Join(dir, scalecfg.IstioFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data = bytes.TrimPrefix(data, []byte("# shifted\n"))
+	if lines > 0 {
+		data = append([]byte("# shifted\n"), data...)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // serverWork is what the server does with a group's resources per reload
 // (xds/server buildSnapshot): marshal every resource deterministically and
 // hash the bytes of each type into its version.
@@ -79,11 +97,12 @@ func serverWork(b *testing.B, cfg *compile.Config) {
 // across reloads (warmed by a first load), then the server's marshal and
 // hash of every resource. edit=route changes host 0's route (RDS only);
 // edit=host adds a host, then removes it, in turn (its Gateway server, so
-// the listener, and its VirtualService). The file is rewritten outside the
-// timer.
+// the listener, and its VirtualService); edit=shift adds a comment line at
+// the top of the file, then removes it, in turn (every document moves, no
+// object changes). The file is rewritten outside the timer.
 func BenchmarkReloadOneHostEdit(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		for _, edit := range []string{"route", "host"} {
+		for _, edit := range []string{"route", "host", "shift"} {
 			b.Run(fmt.Sprintf("hosts=%d/edit=%s", n, edit), func(b *testing.B) {
 				dir, opts := scaleDir(b, n)
 				cache := warmCache(b, opts)
@@ -93,10 +112,13 @@ func BenchmarkReloadOneHostEdit(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					cpu.pause(b)
-					if edit == "route" {
+					switch edit {
+					case "route":
 						rewrite(b, dir, n, i+1)
-					} else {
+					case "host":
 						rewriteHosts(b, dir, n+(i+1)%2)
+					default:
+						shiftLines(b, dir, (i+1)%2)
 					}
 					b.StartTimer()
 					cpu.resume(b)
