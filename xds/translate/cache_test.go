@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -179,5 +180,25 @@ func TestCacheConcurrentUse(t *testing.T) {
 	}
 	if st := c.Stats(); st.Hits == 0 {
 		t.Errorf("nothing was shared: %+v", st)
+	}
+}
+
+// TestTranslateFirstError: builds run on every core, and the error is still
+// the first one building in order meets, with or without a cache.
+func TestTranslateFirstError(t *testing.T) {
+	both := func(name string) *ir.Chain {
+		return &ir.Chain{Name: name, HTTP: &ir.HTTPChain{RouteConfig: "r"}, TCP: &ir.TCPChain{}}
+	}
+	p := translatetest.RichProxy()
+	p.Listeners[1].Chains = append(p.Listeners[1].Chains, both("bad-1"), both("bad-2"))
+	p.Listeners[2].Chains = append(p.Listeners[2].Chains, both("bad-3"))
+	p.Secrets = append(p.Secrets, &ir.Secret{Name: "empty"})
+	want := fmt.Sprintf("listener %q: chain %q: both HTTP and TCP are set", p.Listeners[1].Name, "bad-1")
+	for name, tr := range map[string]func(*ir.Proxy) (*Resources, error){"uncached": Translate, "cached": NewCache().Translate} {
+		for range 3 {
+			if _, err := tr(p); err == nil || err.Error() != want {
+				t.Errorf("%s: error = %v, want %s", name, err, want)
+			}
+		}
 	}
 }

@@ -29,10 +29,13 @@ type chainPart struct {
 	entry *entry // from the cache; nil: built by this call
 	fc    *listenerv3.FilterChain
 	found []finding
+	build func() error // builds fc; nil when it came from the cache
+	err   error        // build's
 }
 
 // listenerParts is a listener being built from its chains.
 type listenerParts struct {
+	ir     *ir.Listener
 	out    *listenerv3.Listener
 	chains []*chainPart
 }
@@ -57,30 +60,45 @@ func listenerKey(l *ir.Listener, chains []*chainPart) (key, error) {
 	return out, nil
 }
 
-// buildListenerParts builds a listener whose chains come from the cache
-// where it has them.
-func buildListenerParts(c *Cache, l *ir.Listener, chains []*chainPart) (*listenerParts, error) {
-	shell := *l
-	shell.Chains = nil
-	out, err := buildListener(&shell)
-	if err != nil {
-		return nil, err
-	}
+// listenerByParts takes each chain of l from the cache where it has it,
+// and says how to build the others; buildShell and the chains' builds run
+// (on every core, see buildAll) before assemble.
+func listenerByParts(c *Cache, l *ir.Listener, chains []*chainPart) *listenerParts {
+	lp := &listenerParts{ir: l, chains: chains}
 	for i, ch := range l.Chains {
 		part := chains[i]
 		if c != nil {
 			if e := c.get(part.key); e != nil {
 				part.entry, part.fc, part.found = e, e.msgs[0].(*listenerv3.FilterChain), e.found[0]
+				continue
 			}
 		}
-		if part.fc == nil {
-			if part.fc, err = buildFilterChain(ch); err != nil {
-				return nil, fmt.Errorf("chain %q: %w", ch.Name, err)
-			}
+		part.build = func() (err error) {
+			part.fc, err = buildFilterChain(ch)
+			return err
 		}
-		out.FilterChains = append(out.FilterChains, part.fc)
 	}
-	return &listenerParts{out: out, chains: chains}, nil
+	return lp
+}
+
+// buildShell builds the listener but its chains.
+func (lp *listenerParts) buildShell() (err error) {
+	shell := *lp.ir
+	shell.Chains = nil
+	lp.out, err = buildListener(&shell)
+	return err
+}
+
+// assemble adds the chains to the listener, or returns the first chain's
+// error, as buildListener would.
+func (lp *listenerParts) assemble() error {
+	for i, part := range lp.chains {
+		if part.err != nil {
+			return fmt.Errorf("chain %q: %w", lp.ir.Chains[i].Name, part.err)
+		}
+		lp.out.FilterChains = append(lp.out.FilterChains, part.fc)
+	}
+	return nil
 }
 
 // chainKeys are the content keys of a listener's chains (none without a

@@ -31,36 +31,47 @@ type built struct {
 	msgs  []proto.Message
 	found [][]finding
 	parts *listenerParts // a listener built by parts; nil for the rest
+	what  string         // "listener \"name\"", for errors
+	build func() error   // builds msgs; nil when they came from the cache
+	err   error          // build's
 }
 
 func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 	var all []*built
-	add := func(v any, build func() ([]proto.Message, error)) error {
+	add := func(what string, v any, build func() ([]proto.Message, error)) error {
 		b, err := lookup(c, v, build)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		b.what = what
 		all = append(all, b)
-		return err
+		return nil
 	}
 	for _, l := range p.Listeners {
 		b, err := lookupListener(c, l)
 		if err != nil {
 			return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 		}
+		b.what = fmt.Sprintf("listener %q", l.Name)
 		all = append(all, b)
 	}
 	for _, rc := range p.RouteConfigs {
-		if err := add(rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
-			return nil, fmt.Errorf("route config %q: %w", rc.Name, err)
+		if err := add(fmt.Sprintf("route config %q", rc.Name), rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
+			return nil, err
 		}
 	}
 	for _, cl := range p.Clusters {
-		if err := add(cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }); err != nil {
-			return nil, fmt.Errorf("cluster %q: %w", cl.Name, err)
+		if err := add(fmt.Sprintf("cluster %q", cl.Name), cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }); err != nil {
+			return nil, err
 		}
 	}
 	for _, s := range p.Secrets {
-		if err := add(s, func() ([]proto.Message, error) { return one(buildSecret(s)) }); err != nil {
-			return nil, fmt.Errorf("secret %q: %w", s.Name, err)
+		if err := add(fmt.Sprintf("secret %q", s.Name), s, func() ([]proto.Message, error) { return one(buildSecret(s)) }); err != nil {
+			return nil, err
 		}
+	}
+	if err := buildAll(all); err != nil {
+		return nil, err
 	}
 	checkBuilt(all, c)
 	r, found := assemble(all)
@@ -70,7 +81,40 @@ func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 	return r, nil
 }
 
-// lookup returns v's resources from the cache, or builds them.
+// buildAll runs, on every core, the builds the cache could not spare (each
+// resource, each new filter chain), then returns the first error in the
+// order building one after the other meets them: listeners (each its own
+// fields, then its chains), route configurations, clusters, secrets.
+func buildAll(all []*built) error {
+	var units []func()
+	for _, b := range all {
+		if b.build != nil {
+			units = append(units, func() { b.err = b.build() })
+		}
+		if b.parts != nil {
+			for _, part := range b.parts.chains {
+				if part.build != nil {
+					units = append(units, func() { part.err = part.build() })
+				}
+			}
+		}
+	}
+	runUnits(len(units), func(i int) { units[i]() })
+	for _, b := range all {
+		if b.err != nil {
+			return fmt.Errorf("%s: %w", b.what, b.err)
+		}
+		if b.parts != nil && b.entry == nil {
+			if err := b.parts.assemble(); err != nil {
+				return fmt.Errorf("%s: %w", b.what, err)
+			}
+			b.msgs = []proto.Message{b.parts.out}
+		}
+	}
+	return nil
+}
+
+// lookup returns v's resources from the cache, or what builds them.
 func lookup(c *Cache, v any, build func() ([]proto.Message, error)) (*built, error) {
 	b := &built{}
 	if c != nil {
@@ -84,9 +128,11 @@ func lookup(c *Cache, v any, build func() ([]proto.Message, error)) (*built, err
 			return b, nil
 		}
 	}
-	msgs, err := build()
-	b.msgs = msgs
-	return b, err
+	b.build = func() (err error) {
+		b.msgs, err = build()
+		return err
+	}
+	return b, nil
 }
 
 func one[M proto.Message](m M, err error) ([]proto.Message, error) {
@@ -155,8 +201,8 @@ func checkBuilt(all []*built, c *Cache) {
 	}
 }
 
-// lookupListener returns a listener from the cache, or builds it by parts
-// (listener_parts.go).
+// lookupListener returns a listener from the cache, or what builds it by
+// parts (listener_parts.go).
 func lookupListener(c *Cache, l *ir.Listener) (*built, error) {
 	parts, err := chainKeys(c, l)
 	if err != nil {
@@ -172,11 +218,8 @@ func lookupListener(c *Cache, l *ir.Listener) (*built, error) {
 			return b, nil
 		}
 	}
-	lp, err := buildListenerParts(c, l, parts)
-	if err != nil {
-		return nil, err
-	}
-	b.msgs, b.parts = []proto.Message{lp.out}, lp
+	b.parts = listenerByParts(c, l, parts)
+	b.build = func() error { return b.parts.buildShell() }
 	return b, nil
 }
 
