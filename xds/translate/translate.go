@@ -31,19 +31,20 @@ type built struct {
 	msgs  []proto.Message
 	found [][]finding
 	parts *listenerParts // a listener built by parts; nil for the rest
-	what  string         // "listener \"name\"", for errors
+	kind  string         // "listener", "route config", ...: for errors
+	name  string         // the IR object's name
 	build func() error   // builds msgs; nil when they came from the cache
 	err   error          // build's
 }
 
 func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 	var all []*built
-	add := func(what string, v any, build func() ([]proto.Message, error)) error {
+	add := func(kind, name string, v any, build func() ([]proto.Message, error)) error {
 		b, err := lookup(c, v, build)
 		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
+			return fmt.Errorf("%s %q: %w", kind, name, err)
 		}
-		b.what = what
+		b.kind, b.name = kind, name
 		all = append(all, b)
 		return nil
 	}
@@ -52,21 +53,21 @@ func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 		}
-		b.what = fmt.Sprintf("listener %q", l.Name)
+		b.kind, b.name = "listener", l.Name
 		all = append(all, b)
 	}
 	for _, rc := range p.RouteConfigs {
-		if err := add(fmt.Sprintf("route config %q", rc.Name), rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
+		if err := add("route config", rc.Name, rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
 			return nil, err
 		}
 	}
 	for _, cl := range p.Clusters {
-		if err := add(fmt.Sprintf("cluster %q", cl.Name), cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }); err != nil {
+		if err := add("cluster", cl.Name, cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }); err != nil {
 			return nil, err
 		}
 	}
 	for _, s := range p.Secrets {
-		if err := add(fmt.Sprintf("secret %q", s.Name), s, func() ([]proto.Message, error) { return one(buildSecret(s)) }); err != nil {
+		if err := add("secret", s.Name, s, func() ([]proto.Message, error) { return one(buildSecret(s)) }); err != nil {
 			return nil, err
 		}
 	}
@@ -102,11 +103,11 @@ func buildAll(all []*built) error {
 	runUnits(len(units), func(i int) { units[i]() })
 	for _, b := range all {
 		if b.err != nil {
-			return fmt.Errorf("%s: %w", b.what, b.err)
+			return fmt.Errorf("%s %q: %w", b.kind, b.name, b.err)
 		}
 		if b.parts != nil && b.entry == nil {
 			if err := b.parts.assemble(); err != nil {
-				return fmt.Errorf("%s: %w", b.what, err)
+				return fmt.Errorf("%s %q: %w", b.kind, b.name, err)
 			}
 			b.msgs = []proto.Message{b.parts.out}
 		}
