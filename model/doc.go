@@ -20,6 +20,10 @@
 // security setting belongs (validate_failsafe.go). Validate reports every
 // semantic error at once, and LoadAndValidate reports both stages' in one
 // run.
+// LoadWith is Load with a Cache (cache.go, load_cached.go) held across
+// loads: each document is decoded once per distinct text (SHA-256), its
+// positions rebased to wherever it now is, so a reload decodes only what
+// changed and every result is the same as Load's.
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and irbuild.Build alike.
 //

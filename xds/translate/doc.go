@@ -7,6 +7,13 @@
 // (protoc-gen-validate rules, cross-resource references, RE2 regexes), and
 // Translate runs it on its own output so nothing invalid leaves the package.
 //
+// Cache (cache.go, key.go) keeps each resource, and each listener's filter
+// chain (listener_parts.go), with its check findings, by the content key of
+// the IR it came from, so a reload builds, validates and walks only what
+// changed; findings that depend on other resources (references) are
+// decided against each call's own set, so the output is the same with a
+// warm, cold or no cache.
+//
 // One builder per Envoy concept, one file per concept: listener.go, tls.go,
 // hcm.go, accesslog.go, tcp.go, route.go, cors.go, cluster.go, secret.go,
 // rbac*.go, matcher.go. Resource names come only from package ir (names.go); filter and
