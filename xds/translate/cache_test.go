@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -200,5 +202,31 @@ func TestTranslateFirstError(t *testing.T) {
 				t.Errorf("%s: error = %v, want %s", name, err, want)
 			}
 		}
+	}
+}
+
+// TestCachedFindingsFollowTheSet: a resource taken from the cache is still
+// checked against the resources of this call: a route to a cluster that is
+// gone is reported, and found again once the cluster is back.
+func TestCachedFindingsFollowTheSet(t *testing.T) {
+	without := func() *ir.Proxy {
+		p := translatetest.RichProxy()
+		p.Clusters = slices.DeleteFunc(p.Clusters, func(c *ir.Cluster) bool { return c.Name == translatetest.DBReplica })
+		return p
+	}
+	c := NewCache()
+	for i, p := range []*ir.Proxy{translatetest.RichProxy(), without(), translatetest.RichProxy(), without()} {
+		_, werr := Translate(p)
+		_, cerr := c.Translate(p)
+		if d := cmp.Diff(errString(werr), errString(cerr)); d != "" {
+			t.Fatalf("load %d: errors (-uncached +cached):\n%s", i, d)
+		}
+		if (i%2 == 1) != errors.Is(cerr, ErrMissingCluster) {
+			t.Fatalf("load %d: error %v, want a missing cluster: %v", i, cerr, i%2 == 1)
+		}
+		c.Commit()
+	}
+	if c.Stats().Hits == 0 {
+		t.Error("nothing came from the cache")
 	}
 }
