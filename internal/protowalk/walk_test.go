@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/typepb"
@@ -80,7 +82,7 @@ func TestWalkOrder(t *testing.T) {
 
 func TestWalkPacksChangesBack(t *testing.T) {
 	root := &typepb.Option{Name: "o", Value: pack(t, &typepb.Option{Name: "inner", Value: pack(t, wrapperspb.String("secret"))})}
-	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+	err := protowalk.Walker{PackBack: true, Visit: func(m proto.Message, _ *anypb.Any) error {
 		if v, ok := m.(*wrapperspb.StringValue); ok {
 			v.Value = "[redacted]"
 		}
@@ -99,6 +101,55 @@ func TestWalkPacksChangesBack(t *testing.T) {
 	}
 	if got := leaf.(*wrapperspb.StringValue).GetValue(); got != "[redacted]" {
 		t.Errorf("the change inside two Anys was not packed back: %q", got)
+	}
+}
+
+func TestWalkLeavesAnysUntouchedWithoutPackBack(t *testing.T) {
+	root := &typepb.Option{Name: "o", Value: pack(t, wrapperspb.String("secret"))}
+	want := proto.Clone(root)
+	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+		if v, ok := m.(*wrapperspb.StringValue); ok {
+			v.Value = "changed"
+		}
+		return nil
+	}}.Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, root, protocmp.Transform()); diff != "" {
+		t.Errorf("the Any changed without PackBack (-want +got):\n%s", diff)
+	}
+}
+
+// TestWalkFieldNumberOrder: DescriptorProto declares its message fields out
+// of number order (extension = 6 before nested_type = 3, options = 7 after
+// oneof_decl = 8); the walk visits them by number all the same.
+func TestWalkFieldNumberOrder(t *testing.T) {
+	root := &descriptorpb.DescriptorProto{
+		Field:      []*descriptorpb.FieldDescriptorProto{{Name: proto.String("field")}},
+		Extension:  []*descriptorpb.FieldDescriptorProto{{Name: proto.String("extension")}},
+		NestedType: []*descriptorpb.DescriptorProto{{Name: proto.String("nested")}},
+		OneofDecl:  []*descriptorpb.OneofDescriptorProto{{Name: proto.String("oneof")}},
+		Options:    &descriptorpb.MessageOptions{},
+	}
+	var got []string
+	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+		s := string(m.ProtoReflect().Descriptor().Name())
+		if n, ok := m.(interface{ GetName() string }); ok && n.GetName() != "" {
+			s += " " + n.GetName()
+		}
+		got = append(got, s)
+		return nil
+	}}.Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"DescriptorProto", "FieldDescriptorProto field", "DescriptorProto nested",
+		"FieldDescriptorProto extension", "MessageOptions", "OneofDescriptorProto oneof",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("visits (-want +got):\n%s", diff)
 	}
 }
 
