@@ -3,7 +3,6 @@ package dump
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -110,6 +109,6 @@ func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, s
 	if err != nil {
 		return err
 	}
-	// Indent drops protojson's varying whitespace as Compact would.
-	return json.Indent(out, b, "        ", "  ")
+	// indentTo drops protojson's varying whitespace as Compact would.
+	return indentTo(out, b, "        ", "  ")
 }

@@ -98,7 +98,7 @@ func renderItem(m proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buf
 	var escaped bytes.Buffer
 	escaped.Grow(len(b))
 	json.HTMLEscape(&escaped, b)
-	return json.Indent(out, escaped.Bytes(), "    ", "  ")
+	return indentTo(out, escaped.Bytes(), "    ", "  ")
 }
 
 // renderOrdered renders every message with render, in parallel, and hands
