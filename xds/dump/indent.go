@@ -3,6 +3,7 @@ package dump
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // indentTo appends src, valid JSON, to out indented exactly as
@@ -15,6 +16,7 @@ import (
 // JSON; should src not balance, json.Indent does the work (and reports the
 // error).
 func indentTo(out *bytes.Buffer, src []byte, prefix, indent string) error {
+	out.Grow(2*len(src) + 64) // indenting about doubles protojson's output
 	dst := out.AvailableBuffer()
 	if b, ok := appendIndented(dst, src, prefix, indent); ok {
 		out.Write(b)
@@ -35,6 +37,7 @@ func appendIndented(dst, src []byte, prefix, indent string) (_ []byte, ok bool) 
 func appendIndentedValue(dst, src []byte, prefix, indent string) (_ []byte, ok bool) {
 	needIndent := false // after '{' or '[', until the next token
 	depth := 0
+	lines := newLines(prefix, indent)
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		switch c {
@@ -44,7 +47,7 @@ func appendIndentedValue(dst, src []byte, prefix, indent string) (_ []byte, ok b
 		if needIndent && c != '}' && c != ']' {
 			needIndent = false
 			depth++
-			dst = newline(dst, prefix, indent, depth)
+			dst = lines.append(dst, depth)
 		}
 		switch c {
 		case '"':
@@ -59,7 +62,7 @@ func appendIndentedValue(dst, src []byte, prefix, indent string) (_ []byte, ok b
 			dst = append(dst, c)
 		case ',':
 			dst = append(dst, c)
-			dst = newline(dst, prefix, indent, depth)
+			dst = lines.append(dst, depth)
 		case ':':
 			dst = append(dst, c, ' ')
 		case '}', ']':
@@ -70,7 +73,7 @@ func appendIndentedValue(dst, src []byte, prefix, indent string) (_ []byte, ok b
 				if depth < 0 {
 					return dst, false
 				}
-				dst = newline(dst, prefix, indent, depth)
+				dst = lines.append(dst, depth)
 			}
 			dst = append(dst, c)
 		default:
@@ -94,11 +97,24 @@ func stringEnd(src []byte, i int) int {
 	return -1
 }
 
-func newline(dst []byte, prefix, indent string, depth int) []byte {
+// newlines appends a newline, the prefix and depth indents, from one
+// string made once for the first 32 depths.
+type newlines struct {
+	prefix, indent, all string
+}
+
+func newLines(prefix, indent string) newlines {
+	return newlines{prefix, indent, "\n" + prefix + strings.Repeat(indent, 32)}
+}
+
+func (l newlines) append(dst []byte, depth int) []byte {
+	if n := 1 + len(l.prefix) + depth*len(l.indent); n <= len(l.all) {
+		return append(dst, l.all[:n]...)
+	}
 	dst = append(dst, '\n')
-	dst = append(dst, prefix...)
+	dst = append(dst, l.prefix...)
 	for range depth {
-		dst = append(dst, indent...)
+		dst = append(dst, l.indent...)
 	}
 	return dst
 }

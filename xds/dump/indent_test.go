@@ -3,6 +3,7 @@ package dump
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,6 +22,11 @@ func TestIndentToEqualsJSONIndent(t *testing.T) {
 		"protojson's random spacing":     `{"name":"l",  "filter_chains":[{"filters": [ {"name":"hcm"}]}]}`,
 		"non-ASCII":                      `{"héllo":"wörld \u2028 ✓"}`,
 		"leading whitespace":             " \n {\"a\":1}",
+		"trailing whitespace":            "{\"a\":1} \n\t",
+		"a scalar and whitespace":        " 0 ",
+		"deeper than 32":                 strings.Repeat("[", 40) + strings.Repeat("]", 39) + "]",
+		"deeper than 32, not empty":      strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 40),
+		"deeper than 32, lists":          strings.Repeat("[1,", 40) + "2" + strings.Repeat("]", 40),
 	}
 	for name, src := range tests {
 		t.Run(name, func(t *testing.T) {
