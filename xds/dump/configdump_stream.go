@@ -7,7 +7,6 @@ import (
 	"io"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -105,10 +104,6 @@ func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, s
 	if err != nil {
 		return fmt.Errorf("packing %T: %w", m, err)
 	}
-	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(wrap(name, a))
-	if err != nil {
-		return err
-	}
 	// indentTo drops protojson's varying whitespace as Compact would.
-	return indentTo(out, b, "        ", "  ")
+	return marshalJSON(wrap(name, a), func(b []byte) error { return indentTo(out, b, "        ", "  ") })
 }
