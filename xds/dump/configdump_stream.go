@@ -52,35 +52,34 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 	scan := &keyScan{}
 	// The layout json.Indent(.., "", "  ") gives the document: configs at
 	// depth 2, a section's entries at depth 4.
-	bw.WriteString("{\n  \"configs\": [")
+	lists := make([]list, len(sections))
 	for i, s := range sections {
-		if i > 0 {
-			bw.WriteString(",")
-		}
 		md := s.dump.ProtoReflect().Descriptor()
 		if md.Fields().ByName(s.field) == nil {
 			return fmt.Errorf("%s has no field %s", md.FullName(), s.field)
 		}
-		fmt.Fprintf(bw, "\n    {\n      \"@type\": %q", "type.googleapis.com/"+string(md.FullName()))
-		if len(s.items) > 0 {
-			fmt.Fprintf(bw, ",\n      %q: [", string(s.field))
-			wrap := s.wrap
-			err := renderOrdered(s.items, func(m proto.Message, buf *bytes.Buffer) error {
+		wrap := s.wrap
+		lists[i] = list{name: string(s.field), items: s.items, indent: "\n        ",
+			render: func(m proto.Message, buf *bytes.Buffer) error {
 				return renderEntry(m, wrap, showSecrets, scan, buf)
-			}, func(j int, b []byte) error {
-				if j > 0 {
-					bw.WriteString(",")
+			},
+			open: func(w *bufio.Writer, empty bool) {
+				if i > 0 {
+					w.WriteString(",")
 				}
-				bw.WriteString("\n        ")
-				_, err := bw.Write(b)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.field, err)
-			}
-			bw.WriteString("\n      ]")
+				fmt.Fprintf(w, "\n    {\n      \"@type\": %q", "type.googleapis.com/"+string(md.FullName()))
+				if empty {
+					w.WriteString("\n    }")
+					return
+				}
+				fmt.Fprintf(w, ",\n      %q: [", string(s.field))
+			},
+			close: func(w *bufio.Writer) { w.WriteString("\n      ]\n    }") },
 		}
-		bw.WriteString("\n    }")
+	}
+	bw.WriteString("{\n  \"configs\": [")
+	if err := writeLists(bw, lists); err != nil {
+		return err
 	}
 	bw.WriteString("\n  ]\n}\n")
 	return bw.Flush()

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -50,10 +52,10 @@ func keyedListeners(t *testing.T) *translate.Resources {
 // writer's window of items in flight.
 func TestWriteConfigDumpJSONEqualsConfigDumpJSON(t *testing.T) {
 	inputs := map[string]*translate.Resources{
-		"rich":                    rich(t),
-		"empty":                   {},
-		"html characters, 500 RC": manyRoutes(500),
-		"keys inline and in SDS":  keyedListeners(t),
+		"rich":                     rich(t),
+		"empty":                    {},
+		"html characters, 1500 RC": manyRoutes(1500),
+		"keys inline and in SDS":   keyedListeners(t),
 	}
 	for name, r := range inputs {
 		for _, show := range []bool{false, true} {
@@ -126,4 +128,75 @@ func TestWriteConfigDumpJSONErrors(t *testing.T) {
 	if err := WriteConfigDumpJSON(failingWriter{errFull}, manyRoutes(100), false); !errors.Is(err, errFull) {
 		t.Errorf("WriteConfigDumpJSON to a failing writer = %v, want %v", err, errFull)
 	}
+}
+
+// bigRoutes is n route configurations of about size bytes of JSON each.
+func bigRoutes(n, size int) *translate.Resources {
+	r := &translate.Resources{}
+	for i := range n {
+		var vhs []*routev3.VirtualHost
+		for j := 0; j*100 < size; j++ {
+			vhs = append(vhs, &routev3.VirtualHost{Name: fmt.Sprintf("vh-%d-%d", i, j), Domains: []string{fmt.Sprintf("host-%06d.%06d.example.com", i, j)}})
+		}
+		r.Routes = append(r.Routes, &routev3.RouteConfiguration{Name: fmt.Sprintf("rc-%d", i), VirtualHosts: vhs})
+	}
+	return r
+}
+
+// TestWritersLargeItems: items whose rendering passes the writers' byte
+// bound on what runs ahead (20 of about 1 MB) come out as the whole-document
+// renderers make them.
+func TestWritersLargeItems(t *testing.T) {
+	r := bigRoutes(20, 1<<20)
+	want, err := ConfigDumpJSON(r, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < aheadBytes {
+		t.Fatalf("the input renders to %d bytes, not past the bound of %d", len(want), aheadBytes)
+	}
+	var got bytes.Buffer
+	if err := WriteConfigDumpJSON(&got, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got.Bytes()) {
+		t.Error("WriteConfigDumpJSON differs from ConfigDumpJSON")
+	}
+	want, err = JSON(r, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Reset()
+	if err := WriteJSON(&got, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got.Bytes()) {
+		t.Error("WriteJSON differs from JSON")
+	}
+}
+
+// TestWritersRenderErrorAmongMany: a resource that fails to render in the
+// middle of many ends both writers with its error (and does not hang them).
+func TestWritersRenderErrorAmongMany(t *testing.T) {
+	r := manyRoutes(1500)
+	r.Listeners = []*listenerv3.Listener{{Name: "l", FilterChains: []*listenerv3.FilterChain{{
+		TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{
+			TypedConfig: &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1}},
+		}},
+	}}}}
+	r.Clusters = manyClusters(1500)
+	if err := WriteConfigDumpJSON(&bytes.Buffer{}, r, false); err == nil || !strings.Contains(err.Error(), "dynamic_listeners") {
+		t.Errorf("WriteConfigDumpJSON = %v, want the listener's error", err)
+	}
+	if err := WriteJSON(&bytes.Buffer{}, r, false); err == nil || !strings.Contains(err.Error(), "listeners") {
+		t.Errorf("WriteJSON = %v, want the listener's error", err)
+	}
+}
+
+func manyClusters(n int) []*clusterv3.Cluster {
+	out := make([]*clusterv3.Cluster, n)
+	for i := range out {
+		out[i] = &clusterv3.Cluster{Name: fmt.Sprintf("c-%d", i)}
+	}
+	return out
 }

@@ -21,8 +21,8 @@ import (
 )
 
 // manyRoutes is n route configurations whose strings need JSON's HTML
-// escaping (<, >, &, U+2028), more than the writer's window of items in
-// flight.
+// escaping (<, >, &, U+2028); 1,500 are more than the writers' bound on
+// items in flight (aheadItems).
 func manyRoutes(n int) *translate.Resources {
 	r := &translate.Resources{}
 	for i := range n {
@@ -41,9 +41,9 @@ func manyRoutes(n int) *translate.Resources {
 // byte, redacted or not.
 func TestWriteJSONEqualsJSON(t *testing.T) {
 	inputs := map[string]*translate.Resources{
-		"rich":                    rich(t),
-		"empty":                   {},
-		"html characters, 500 RC": manyRoutes(500),
+		"rich":                     rich(t),
+		"empty":                    {},
+		"html characters, 1500 RC": manyRoutes(1500),
 	}
 	for name, r := range inputs {
 		for _, show := range []bool{false, true} {
