@@ -81,7 +81,7 @@ func messageFields(md protoreflect.MessageDescriptor) []protoreflect.FieldDescri
 	var fs []protoreflect.FieldDescriptor
 	for i := range all.Len() {
 		fd := all.Get(i)
-		if fd.Message() != nil && !(fd.IsMap() && fd.MapValue().Message() == nil) {
+		if fd.Message() != nil && (!fd.IsMap() || fd.MapValue().Message() != nil) {
 			fs = append(fs, fd)
 		}
 	}
