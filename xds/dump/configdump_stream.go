@@ -88,6 +88,13 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 // renderEntry renders one resource's dump entry at depth 4 of the config
 // dump: what json.Indent(.., "", "  ") makes of protojson's rendering of
 // it. wrap makes the entry from the resource's name and its Any.
+//
+// protojson renders an Any by unmarshalling its payload and writing
+// "@type" and then the payload's fields; packing the resource only for
+// protojson to unpack it again was a marshal and an unmarshal of every
+// resource. So the entry is rendered with an empty payload of the
+// resource's type, {"@type":"URL"}, and the resource's own fields, rendered
+// directly, go in after the type: the same bytes once indented.
 func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buffer) error {
 	var name string
 	if n, ok := m.(interface{ GetName() string }); ok {
@@ -99,10 +106,38 @@ func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, s
 			return err
 		}
 	}
-	a, err := anypb.New(m)
-	if err != nil {
-		return fmt.Errorf("packing %T: %w", m, err)
+	url := "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName())
+	return marshalJSON(m, func(fields []byte) error {
+		fields = bytes.TrimSpace(fields)
+		if len(fields) < 2 || fields[0] != '{' || fields[len(fields)-1] != '}' {
+			return fmt.Errorf("protojson rendered %s as %.20q, not an object", url, fields)
+		}
+		fields = bytes.TrimSpace(fields[1 : len(fields)-1])
+		return marshalJSON(wrap(name, &anypb.Any{TypeUrl: url}), func(entry []byte) error {
+			return spliceAny(out, entry, url, fields)
+		})
+	})
+}
+
+// spliceAny writes entry, indented at depth 4, with the fields of the
+// payload (a JSON object's members) inside its one empty Any of type url.
+// The Any is the last `{"@type":"URL"}` of entry: in a string of entry
+// (a name) its quotes would be escaped, and protojson's single-line output
+// varies its whitespace only after commas (prepareNext in its
+// internal/encoding/json), of which the marker has none.
+func spliceAny(out *bytes.Buffer, entry []byte, url string, fields []byte) error {
+	marker := []byte(`{"@type":"` + url + `"}`)
+	at := bytes.LastIndex(entry, marker)
+	if at < 0 {
+		return fmt.Errorf("no empty %s in the rendered entry", url)
 	}
+	whole := make([]byte, 0, len(entry)+len(fields)+1)
+	whole = append(whole, entry[:at+len(marker)-1]...) // up to the Any's closing brace
+	if len(fields) > 0 {
+		whole = append(whole, ',')
+		whole = append(whole, fields...)
+	}
+	whole = append(whole, entry[at+len(marker)-1:]...)
 	// indentTo drops protojson's varying whitespace as Compact would.
-	return marshalJSON(wrap(name, a), func(b []byte) error { return indentTo(out, b, "        ", "  ") })
+	return indentTo(out, whole, "        ", "  ")
 }

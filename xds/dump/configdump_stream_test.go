@@ -56,6 +56,11 @@ func TestWriteConfigDumpJSONEqualsConfigDumpJSON(t *testing.T) {
 		"empty":                    {},
 		"html characters, 1500 RC": manyRoutes(1500),
 		"keys inline and in SDS":   keyedListeners(t),
+		"names holding the Any marker, empty resources": {
+			Listeners: []*listenerv3.Listener{{Name: `{"@type":"type.googleapis.com/envoy.config.listener.v3.Listener"}`}, {}},
+			Clusters:  []*clusterv3.Cluster{{}, {Name: `"}{"@type":"`}},
+			Secrets:   []*tlsv3.Secret{{Name: `{"@type":"type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"}`}},
+		},
 	}
 	for name, r := range inputs {
 		for _, show := range []bool{false, true} {
