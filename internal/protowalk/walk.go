@@ -19,6 +19,8 @@ type Walker struct {
 	// fields in field-number order, list elements in order, map entries by
 	// key, and after an Any its payload, with in set to that Any (nil for
 	// any other message). An error ends the walk and is returned.
+	// Extension fields are not walked (protorange walked set ones; Envoy's
+	// resources set none).
 	Visit func(m proto.Message, in *anypb.Any) error
 	// BadAny is called on an Any whose payload does not unpack (its type is
 	// not linked into the binary, or its bytes do not parse), after Visit
