@@ -25,9 +25,8 @@ type list struct {
 }
 
 // writeLists writes the lists in order, their items rendered in one pass
-// over all of them: a list of one large item (the one listener of 200
-// hosts is a third of the config dump) renders on one core while the
-// other cores render the lists after it, instead of alone.
+// over all of them: the workers go on into the next list while the last
+// items of one are rendered and written, instead of waiting for them.
 func writeLists(w *bufio.Writer, lists []list) error {
 	type ref struct{ list, item int }
 	var refs []ref
@@ -71,13 +70,16 @@ func writeLists(w *bufio.Writer, lists []list) error {
 	return nil
 }
 
-// How far rendering may run ahead of writing: items rendered or being
-// rendered but not written, and bytes rendered but not written. Items are
-// small but for listeners; the byte bound holds the memory when they are
-// large (a listener at 10,000 hosts is tens of MB).
+// How far rendering may run ahead of writing: aheadPerWorker items per
+// worker rendered or being rendered but not written, and aheadBytes
+// rendered but not written (a listener at 10,000 hosts is tens of MB). A
+// window of 1,024 items let the 200 routes of 200 hosts render beside
+// their one listener, but the buffers held ahead were fresh memory, 40%
+// more allocated a render (14 MB against 10), and no gain in time showed at
+// the loads this was measured at (docs/performance.md).
 const (
-	aheadItems = 1024
-	aheadBytes = 16 << 20
+	aheadPerWorker = 4
+	aheadBytes     = 16 << 20
 )
 
 // renderOrdered renders items 0..n-1 with render, by up to GOMAXPROCS
@@ -123,7 +125,7 @@ func renderOrdered(n int, render func(int, *bytes.Buffer) error, emit func(int, 
 		defer close(next)
 		for i := range n {
 			mu.Lock()
-			for !stopped && (inFlight >= aheadItems || rendered > aheadBytes) {
+			for !stopped && (inFlight >= aheadPerWorker*workers || rendered > aheadBytes) {
 				room.Wait()
 			}
 			if stopped {

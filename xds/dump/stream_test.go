@@ -21,8 +21,8 @@ import (
 )
 
 // manyRoutes is n route configurations whose strings need JSON's HTML
-// escaping (<, >, &, U+2028); 1,500 are more than the writers' bound on
-// items in flight (aheadItems).
+// escaping (<, >, &, U+2028); many more than the writers' bound on items
+// in flight (aheadPerWorker per worker).
 func manyRoutes(n int) *translate.Resources {
 	r := &translate.Resources{}
 	for i := range n {
