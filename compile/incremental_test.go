@@ -314,10 +314,11 @@ func TestCacheAcrossGoldenCases(t *testing.T) {
 	}
 }
 
-// TestReadOnlyWalkSameVisits: the read-only walk translate's checks use
-// visits the same messages, in the same order, as the walk that keeps
-// changes, over every resource of every golden case.
-func TestReadOnlyWalkSameVisits(t *testing.T) {
+// TestWalkModesSameVisits: the walk translate's checks use (changes to a
+// typed config not packed back) visits the same messages, in the same
+// order, as the walk that packs changes back, over every resource of every
+// golden case.
+func TestWalkModesSameVisits(t *testing.T) {
 	pki := goldenPKI(t)
 	ins, err := filepath.Glob(filepath.Join("testdata", "*.in.yaml"))
 	if err != nil || len(ins) == 0 {
@@ -335,8 +336,8 @@ func TestReadOnlyWalkSameVisits(t *testing.T) {
 			continue
 		}
 		for _, m := range res.All() {
-			if d := cmp.Diff(visits(t, m, false), visits(t, m, true)); d != "" {
-				t.Fatalf("%s: %s: visits (-keeping changes +read-only):\n%s", in, m.ProtoReflect().Descriptor().FullName(), d)
+			if d := cmp.Diff(visits(t, m, true), visits(t, m, false)); d != "" {
+				t.Fatalf("%s: %s: visits (-packing back +not):\n%s", in, m.ProtoReflect().Descriptor().FullName(), d)
 			}
 			walked++
 		}
@@ -346,10 +347,10 @@ func TestReadOnlyWalkSameVisits(t *testing.T) {
 	}
 }
 
-func visits(t *testing.T, m proto.Message, readOnly bool) []string {
+func visits(t *testing.T, m proto.Message, packBack bool) []string {
 	t.Helper()
 	var out []string
-	err := protowalk.Walker{ReadOnly: readOnly, Visit: func(m proto.Message, in *anypb.Any) error {
+	err := protowalk.Walker{PackBack: packBack, Visit: func(m proto.Message, in *anypb.Any) error {
 		out = append(out, fmt.Sprintf("%s in %q (%d bytes)", m.ProtoReflect().Descriptor().FullName(), in.GetTypeUrl(), proto.Size(m)))
 		return nil
 	}}.Walk(proto.Clone(m))

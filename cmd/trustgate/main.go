@@ -3,9 +3,14 @@ package main
 import (
 	"io"
 	"os"
+
+	"github.com/trustgate/trustgate/internal/startgc"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	startgc.Done() // package initialisation is over: Go's default GOGC (translate raises it again)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // run executes one command line and returns its exit status: 0 on
 // success, 1 on errors, 2 on usage errors (see exitStatus).

@@ -29,6 +29,7 @@ func newTranslateCmd() *cobra.Command {
 	enumFlag(cmd, "layout", string(dump.LayoutConfigDump), string(dump.LayoutResources))
 	showSecrets := fs.Bool("show-secrets", false, "print private keys instead of \"[redacted]\"")
 	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
+		tuneGCForOneShot()
 		if err := checkEnum("output", *output, "json", "yaml"); err != nil {
 			return err
 		}
@@ -55,10 +56,14 @@ func newTranslateCmd() *cobra.Command {
 		for _, w := range out.Warnings {
 			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 		}
-		if lay == dump.LayoutResources && *output == "json" {
+		if *output == "json" {
 			// Streamed, one resource at a time: the same bytes as
-			// dump.JSON without holding the whole document.
-			return dump.WriteJSON(cmd.OutOrStdout(), out.Resources, *showSecrets)
+			// dump.JSON and dump.ConfigDumpJSON without holding the whole
+			// document.
+			if lay == dump.LayoutResources {
+				return dump.WriteJSON(cmd.OutOrStdout(), out.Resources, *showSecrets)
+			}
+			return dump.WriteConfigDumpJSON(cmd.OutOrStdout(), out.Resources, *showSecrets)
 		}
 		b, err := dump.Render(out.Resources, lay, *output, *showSecrets)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/typepb"
@@ -50,7 +52,7 @@ const (
 
 func TestWalkOrder(t *testing.T) {
 	for _, ro := range []bool{false, true} {
-		t.Run(fmt.Sprintf("ReadOnly=%v", ro), func(t *testing.T) { testWalkOrder(t, ro) })
+		t.Run(fmt.Sprintf("PackBack=%v", ro), func(t *testing.T) { testWalkOrder(t, ro) })
 	}
 }
 
@@ -71,7 +73,7 @@ func testWalkOrder(t *testing.T, ro bool) {
 	}
 	for range 5 {
 		var got []string
-		err := protowalk.Walker{ReadOnly: ro, Visit: func(m proto.Message, in *anypb.Any) error {
+		err := protowalk.Walker{PackBack: ro, Visit: func(m proto.Message, in *anypb.Any) error {
 			got = append(got, describe(m, in))
 			return nil
 		}}.Walk(root)
@@ -86,7 +88,7 @@ func testWalkOrder(t *testing.T, ro bool) {
 
 func TestWalkPacksChangesBack(t *testing.T) {
 	root := &typepb.Option{Name: "o", Value: pack(t, &typepb.Option{Name: "inner", Value: pack(t, wrapperspb.String("secret"))})}
-	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+	err := protowalk.Walker{PackBack: true, Visit: func(m proto.Message, _ *anypb.Any) error {
 		if v, ok := m.(*wrapperspb.StringValue); ok {
 			v.Value = "[redacted]"
 		}
@@ -108,9 +110,58 @@ func TestWalkPacksChangesBack(t *testing.T) {
 	}
 }
 
+func TestWalkLeavesAnysUntouchedWithoutPackBack(t *testing.T) {
+	root := &typepb.Option{Name: "o", Value: pack(t, wrapperspb.String("secret"))}
+	want := proto.Clone(root)
+	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+		if v, ok := m.(*wrapperspb.StringValue); ok {
+			v.Value = "changed"
+		}
+		return nil
+	}}.Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, root, protocmp.Transform()); diff != "" {
+		t.Errorf("the Any changed without PackBack (-want +got):\n%s", diff)
+	}
+}
+
+// TestWalkFieldNumberOrder: DescriptorProto declares its message fields out
+// of number order (extension = 6 before nested_type = 3, options = 7 after
+// oneof_decl = 8); the walk visits them by number all the same.
+func TestWalkFieldNumberOrder(t *testing.T) {
+	root := &descriptorpb.DescriptorProto{
+		Field:      []*descriptorpb.FieldDescriptorProto{{Name: proto.String("field")}},
+		Extension:  []*descriptorpb.FieldDescriptorProto{{Name: proto.String("extension")}},
+		NestedType: []*descriptorpb.DescriptorProto{{Name: proto.String("nested")}},
+		OneofDecl:  []*descriptorpb.OneofDescriptorProto{{Name: proto.String("oneof")}},
+		Options:    &descriptorpb.MessageOptions{},
+	}
+	var got []string
+	err := protowalk.Walker{Visit: func(m proto.Message, _ *anypb.Any) error {
+		s := string(m.ProtoReflect().Descriptor().Name())
+		if n, ok := m.(interface{ GetName() string }); ok && n.GetName() != "" {
+			s += " " + n.GetName()
+		}
+		got = append(got, s)
+		return nil
+	}}.Walk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"DescriptorProto", "FieldDescriptorProto field", "DescriptorProto nested",
+		"FieldDescriptorProto extension", "MessageOptions", "OneofDescriptorProto oneof",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("visits (-want +got):\n%s", diff)
+	}
+}
+
 func TestWalkBadAny(t *testing.T) {
 	for _, ro := range []bool{false, true} {
-		t.Run(fmt.Sprintf("ReadOnly=%v", ro), func(t *testing.T) { testWalkBadAny(t, ro) })
+		t.Run(fmt.Sprintf("PackBack=%v", ro), func(t *testing.T) { testWalkBadAny(t, ro) })
 	}
 }
 
@@ -130,7 +181,7 @@ func testWalkBadAny(t *testing.T, ro bool) {
 	t.Run("reported to BadAny, and the walk goes on", func(t *testing.T) {
 		var got []string
 		err := protowalk.Walker{
-			ReadOnly: ro,
+			PackBack: ro,
 			Visit:    visitAll(&got),
 			BadAny: func(a *anypb.Any, err error) error {
 				got = append(got, fmt.Sprintf("bad %s (%v)", a.GetTypeUrl(), err != nil))
@@ -147,7 +198,7 @@ func testWalkBadAny(t *testing.T, ro bool) {
 	})
 	t.Run("without BadAny the walk ends with an error naming the type", func(t *testing.T) {
 		var got []string
-		err := protowalk.Walker{ReadOnly: ro, Visit: visitAll(&got)}.Walk(root)
+		err := protowalk.Walker{PackBack: ro, Visit: visitAll(&got)}.Walk(root)
 		_, unpackErr := bad.UnmarshalNew()
 		if want := fmt.Sprintf("unpacking %s: %v", badURL, unpackErr); err == nil || err.Error() != want {
 			t.Errorf("error = %v, want %s", err, want)
@@ -158,7 +209,7 @@ func testWalkBadAny(t *testing.T, ro bool) {
 	})
 	t.Run("a visit's error wins over the Any it stopped", func(t *testing.T) {
 		stop := errors.New("stop")
-		err := protowalk.Walker{ReadOnly: ro, Visit: func(m proto.Message, _ *anypb.Any) error {
+		err := protowalk.Walker{PackBack: ro, Visit: func(m proto.Message, _ *anypb.Any) error {
 			if _, ok := m.(*anypb.Any); ok {
 				return stop
 			}

@@ -8,7 +8,10 @@
 // type. Every resource is printed in Envoy's JSON form (protojson, proto
 // field names, Any as "@type"), with stable whitespace. Sensitive fields are
 // redacted as Envoy redacts them, by the protos' udpa.annotations.sensitive
-// option, unless asked for.
+// option, unless asked for. `trustgate translate` streams both layouts
+// (WriteJSON, WriteConfigDumpJSON): the bytes of JSON and ConfigDumpJSON,
+// each resource rendered on its own by GOMAXPROCS workers and written in
+// order, without holding the document.
 //
 // DebugHandler serves /debug/config for the server, and CheckSelected tells
 // a proxy's labels that no Gateway selects from an empty configuration.

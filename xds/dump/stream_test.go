@@ -21,8 +21,8 @@ import (
 )
 
 // manyRoutes is n route configurations whose strings need JSON's HTML
-// escaping (<, >, &, U+2028), more than the writer's window of items in
-// flight.
+// escaping (<, >, &, U+2028); many more than the writers' bound on items
+// in flight (aheadPerWorker per worker).
 func manyRoutes(n int) *translate.Resources {
 	r := &translate.Resources{}
 	for i := range n {
@@ -41,9 +41,9 @@ func manyRoutes(n int) *translate.Resources {
 // byte, redacted or not.
 func TestWriteJSONEqualsJSON(t *testing.T) {
 	inputs := map[string]*translate.Resources{
-		"rich":                    rich(t),
-		"empty":                   {},
-		"html characters, 500 RC": manyRoutes(500),
+		"rich":                     rich(t),
+		"empty":                    {},
+		"html characters, 1500 RC": manyRoutes(1500),
 	}
 	for name, r := range inputs {
 		for _, show := range []bool{false, true} {
@@ -130,8 +130,45 @@ type failingWriter struct{ err error }
 
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
 
-// TestReaches: the scan skips only types that can hold neither a
-// TlsCertificate nor an Any.
+// TestWritersRedactEverySensitiveField: a sensitive field other than a
+// TlsCertificate's key (a GenericSecret's secret) is redacted by both
+// streamed writers, as by JSON and ConfigDumpJSON: the scan that spares
+// resources the copy asks the protos' sensitive option, not a list.
+func TestWritersRedactEverySensitiveField(t *testing.T) {
+	r := &translate.Resources{Secrets: []*tlsv3.Secret{{Name: "generic", Type: &tlsv3.Secret_GenericSecret{GenericSecret: &tlsv3.GenericSecret{
+		Secret: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "SECRET-TOKEN"}},
+	}}}}}
+	writers := map[string]func(*bytes.Buffer) error{
+		"WriteJSON":           func(b *bytes.Buffer) error { return WriteJSON(b, r, false) },
+		"WriteConfigDumpJSON": func(b *bytes.Buffer) error { return WriteConfigDumpJSON(b, r, false) },
+	}
+	for name, write := range writers {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := write(&out); err != nil {
+				t.Fatal(err)
+			}
+			if s := out.String(); strings.Contains(s, "SECRET-TOKEN") || strings.Count(s, Redacted) != 1 {
+				t.Errorf("want the generic secret redacted:\n%s", s)
+			}
+		})
+	}
+}
+
+// TestScanTypeSensitive: a TlsCertificate's sensitive fields are its
+// private key, PKCS#12 bundle and password, read from the protos' option.
+func TestScanTypeSensitive(t *testing.T) {
+	var got []string
+	for _, fd := range scanTypeOf((&tlsv3.TlsCertificate{}).ProtoReflect().Descriptor()).sensitive {
+		got = append(got, string(fd.Name()))
+	}
+	if d := cmp.Diff([]string{"private_key", "pkcs12", "password"}, got); d != "" {
+		t.Errorf("sensitive fields of TlsCertificate (-want +got):\n%s", d)
+	}
+}
+
+// TestReaches: the scan skips only types that can hold neither a field
+// marked sensitive nor an Any.
 func TestReaches(t *testing.T) {
 	tests := map[string]struct {
 		m    proto.Message
@@ -139,6 +176,7 @@ func TestReaches(t *testing.T) {
 	}{
 		"address":                {&corev3.Address{}, false},
 		"data source":            {&corev3.DataSource{}, false},
+		"generic secret":         {&tlsv3.GenericSecret{}, true},
 		"TLS certificate":        {&tlsv3.TlsCertificate{}, true},
 		"listener":               {&listenerv3.Listener{}, true},
 		"secret":                 {&tlsv3.Secret{}, true},

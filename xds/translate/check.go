@@ -199,7 +199,7 @@ func (c *checker) resource(m validatable) {
 	}
 	// visit and badTypedConfig collect findings and return nil, so the
 	// walk covers everything; an error here is the walker's own.
-	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig, ReadOnly: true}).Walk(m); err != nil {
+	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}).Walk(m); err != nil {
 		c.fail("walking", err)
 	}
 }

@@ -123,7 +123,7 @@ func chainKeys(c *Cache, l *ir.Listener) ([]*chainPart, error) {
 // does when it reaches it.
 func checkChain(fc *listenerv3.FilterChain) []finding {
 	c := newChecker("")
-	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig, ReadOnly: true}).Walk(fc); err != nil {
+	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}).Walk(fc); err != nil {
 		c.fail("walking", err)
 	}
 	return c.found
@@ -164,7 +164,7 @@ func (c *checker) walkListener(l *listenerv3.Listener, chains [][]finding) bool 
 		}
 	}
 	sortByNumber(fds)
-	walker := protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig, ReadOnly: true}
+	walker := protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}
 	for _, fd := range fds {
 		if fd.Number() == filterChainsField {
 			for _, fs := range chains {
