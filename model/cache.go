@@ -2,7 +2,8 @@ package model
 
 import (
 	"crypto/sha256"
-	"sync"
+
+	"github.com/trustgate/trustgate/internal/gencache"
 )
 
 // Cache keeps decoded documents across loads, each under the SHA-256 of its
@@ -18,14 +19,11 @@ import (
 // what makes sharing them safe. ConfigMaps, which readMesh annotates, are
 // not kept.
 //
-// Entries are kept by generation, as translate.Cache's: Commit after a good
+// Entries are kept by generation (internal/gencache): Commit after a good
 // load keeps only what it used; Abort after a failed one keeps both. It is
 // safe for concurrent use.
 type Cache struct {
-	mu        sync.Mutex
-	cur, prev map[[sha256.Size]byte]*docEntry
-	hits      int
-	misses    int
+	docs *gencache.Cache[[sha256.Size]byte, *docEntry]
 }
 
 // docEntry is one document decoded: its object and the decoder's findings,
@@ -43,71 +41,34 @@ type docEntry struct {
 
 // NewCache returns an empty cache.
 func NewCache() *Cache {
-	return &Cache{cur: map[[sha256.Size]byte]*docEntry{}, prev: map[[sha256.Size]byte]*docEntry{}}
+	return &Cache{docs: gencache.New[[sha256.Size]byte, *docEntry]()}
 }
 
 func (c *Cache) get(k [sha256.Size]byte) *docEntry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.cur[k]
-	if e == nil {
-		if e = c.prev[k]; e != nil {
-			c.cur[k] = e
-		}
-	}
-	if e != nil {
-		c.hits++
-	} else {
-		c.misses++
-	}
+	e, _ := c.docs.Get(k)
 	return e
 }
 
-func (c *Cache) put(k [sha256.Size]byte, e *docEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cur[k] = e
-}
+func (c *Cache) put(k [sha256.Size]byte, e *docEntry) { c.docs.Put(k, e) }
 
 // Commit ends a good load: only the documents it used are kept.
 func (c *Cache) Commit() {
-	if c == nil {
-		return
+	if c != nil {
+		c.docs.Commit()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.prev, c.cur = c.cur, map[[sha256.Size]byte]*docEntry{}
 }
 
 // Abort ends a failed load: the documents it used join those of the last
 // good load until the next Commit.
 func (c *Cache) Abort() {
-	if c == nil {
-		return
+	if c != nil {
+		c.docs.Abort()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, e := range c.cur {
-		c.prev[k] = e
-	}
-	c.cur = map[[sha256.Size]byte]*docEntry{}
 }
 
-// CacheStats are a cache's counts, for tests and benchmarks.
-type CacheStats struct {
-	Entries, Hits, Misses int
-}
+// CacheStats are a cache's counts, for tests and benchmarks: the documents
+// held (both generations, each once) and the lookups since it was made.
+type CacheStats = gencache.Stats
 
-// Stats returns the documents held (both generations, each once) and the
-// lookups since the cache was made.
-func (c *Cache) Stats() CacheStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := len(c.cur)
-	for k := range c.prev {
-		if c.cur[k] == nil {
-			n++
-		}
-	}
-	return CacheStats{Entries: n, Hits: c.hits, Misses: c.misses}
-}
+// Stats returns the cache's counts.
+func (c *Cache) Stats() CacheStats { return c.docs.Stats() }
