@@ -29,6 +29,7 @@
 //
 // This package must not import go-control-plane, Envoy protos or any other
 // trustgate package but the leaves in internal/ (envoyfmt, re2size,
-// pembundle, regularfile, suggest): the IR (xds/ir) is the contract between the model and
-// the translator, and xds/irbuild the only bridge from one to the other.
+// pembundle, regularfile, suggest, gencache): the IR (xds/ir) is the
+// contract between the model and the translator, and xds/irbuild the only
+// bridge from one to the other.
 package model
