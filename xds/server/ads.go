@@ -18,10 +18,10 @@ import (
 // out and writes its responses on its own goroutine, so no lock is held
 // while writing to streams and Reload does not grow with the proxies.
 type ads struct {
-	ctx     context.Context // ends every stream
-	caches  *caches
-	cb      *callbacks
-	sotwIDs atomic.Int64 // SotW and delta streams are numbered apart
+	ctx      context.Context // ends every stream
+	caches   *caches
+	cb       *callbacks
+	sotwIDs  atomic.Int64 // SotW and delta streams are numbered apart
 	deltaIDs atomic.Int64
 }
 
