@@ -70,7 +70,10 @@ func (d *deltaRoutes) take(t *testing.T) (sent, removed []string) {
 // TestDeltaStreams follows streams of one group through snapshots.
 func TestDeltaStreams(t *testing.T) {
 	c := newCaches()
-	set := func(version string, routes map[string]string) { t.Helper(); install(t, c, routeSnapshot(version, routes)) }
+	set := func(version string, routes map[string]string) {
+		t.Helper()
+		install(t, c, routeSnapshot(version, routes))
+	}
 	check := func(what string, s *deltaRoutes, wantSent, wantRemoved []string) {
 		t.Helper()
 		sent, removed := s.take(t)

@@ -75,17 +75,17 @@ func TestSotwStreamAnswers(t *testing.T) {
 		set       bool // a new snapshot ("v2") arrives after the request
 		wantCount int
 	}{
-		"new client is answered at once":                  {req: routeRequest("", "a", "b"), wantCount: 1},
-		"names in another order, repeated":                {req: routeRequest("", "b", "a", "b"), wantCount: 1},
-		"current client waits":                            {req: routeRequest("v1", "a", "b"), wantCount: 0},
-		"current client is answered by a new version":     {req: routeRequest("v1", "a", "b"), set: true, wantCount: 1},
-		"a request naming a subset is not answered":       {req: routeRequest("", "a"), wantCount: 0},
-		"nor on a new version":                            {req: routeRequest("v1", "a"), set: true, wantCount: 0},
-		"names beyond the snapshot's are answered":        {req: routeRequest("", "a", "b", "c"), wantCount: 1},
-		"an old client is answered":                       {req: routeRequest("v0", "a", "b"), wantCount: 1},
-		"a wildcard client at the current version waits":  {req: routeRequest("v1"), wantCount: 0},
-		"an explicit wildcard is answered with all":       {req: routeRequest("", "*"), wantCount: 1},
-		"an explicit wildcard and a name: all, once":      {req: routeRequest("", "*", "a"), wantCount: 1},
+		"new client is answered at once":                 {req: routeRequest("", "a", "b"), wantCount: 1},
+		"names in another order, repeated":               {req: routeRequest("", "b", "a", "b"), wantCount: 1},
+		"current client waits":                           {req: routeRequest("v1", "a", "b"), wantCount: 0},
+		"current client is answered by a new version":    {req: routeRequest("v1", "a", "b"), set: true, wantCount: 1},
+		"a request naming a subset is not answered":      {req: routeRequest("", "a"), wantCount: 0},
+		"nor on a new version":                           {req: routeRequest("v1", "a"), set: true, wantCount: 0},
+		"names beyond the snapshot's are answered":       {req: routeRequest("", "a", "b", "c"), wantCount: 1},
+		"an old client is answered":                      {req: routeRequest("v0", "a", "b"), wantCount: 1},
+		"a wildcard client at the current version waits": {req: routeRequest("v1"), wantCount: 0},
+		"an explicit wildcard is answered with all":      {req: routeRequest("", "*"), wantCount: 1},
+		"an explicit wildcard and a name: all, once":     {req: routeRequest("", "*", "a"), wantCount: 1},
 		"a wildcard client is answered by a new version": {req: routeRequest("v1", "*"), set: true, wantCount: 1},
 	}
 	for name, tc := range tests {
