@@ -100,10 +100,17 @@ func (s *deltaStream) respond(sub *deltaSub, st *typeSnap, always bool) *discove
 	}
 	sub.base, sub.fresh, sub.own, sub.waiting = st, nil, nil, false
 	s.nonce++
-	return &discoveryv3.DeltaDiscoveryResponse{
+	r := &discoveryv3.DeltaDiscoveryResponse{
 		Resources: resources, RemovedResources: removed, TypeUrl: st.typeURL,
 		SystemVersionInfo: st.version, Nonce: strconv.FormatInt(s.nonce, 10),
 	}
+	if len(resources) > 1 && len(resources) == len(st.resources) {
+		// The whole type, in name order as deltaBody: its shared bytes
+		// go out as they are (codec.go).
+		r.Resources = nil
+		r.ProtoReflect().SetUnknown(st.deltaBody)
+	}
+	return r
 }
 
 // covers reports whether the stream subscribes to a name.

@@ -9,6 +9,10 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 )
 
 // routeSnapshot is a snapshot whose routes have the given contents by name
@@ -55,6 +59,7 @@ func (d *deltaRoutes) take(t *testing.T) (sent, removed []string) {
 	t.Helper()
 	d.out = append(d.out, d.s.changed(d.s.entry.state.Load())...)
 	for _, r := range d.out {
+		r = deltaWire(t, r)
 		for _, res := range r.GetResources() {
 			sent = append(sent, res.GetName())
 			if want := cache.HashResource(res.GetResource().GetValue()); res.GetVersion() != want {
@@ -65,6 +70,48 @@ func (d *deltaRoutes) take(t *testing.T) (sent, removed []string) {
 	}
 	d.out = nil
 	return sent, removed
+}
+
+// deltaWire is the response as a client decodes it, sent through the
+// server's codec.
+func deltaWire(t *testing.T, d *discoveryv3.DeltaDiscoveryResponse) *discoveryv3.DeltaDiscoveryResponse {
+	t.Helper()
+	data, err := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &discoveryv3.DeltaDiscoveryResponse{}
+	if err := proto.Unmarshal(data.Materialize(), out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDeltaWholeTypeShared: a delta response carrying every resource of the
+// type sends the type's shared bytes; one carrying some, its resources.
+func TestDeltaWholeTypeShared(t *testing.T) {
+	c := newCaches()
+	install(t, c, routeSnapshot("v1", map[string]string{"a": "a1", "b": "b1"}))
+	st := c.entry(testKey).state.Load().types[routeIdx]
+	whole := newDeltaStream(c.entry(testKey)).request(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.RouteType})
+	data, err := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}.Marshal(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 2 || &data[1].ReadOnlyData()[0] != &st.deltaBody[0] {
+		t.Error("the whole type's resources were not sent as the shared bytes")
+	}
+	want := &discoveryv3.DeltaDiscoveryResponse{
+		Resources: []*discoveryv3.Resource{st.resources["a"], st.resources["b"]}, TypeUrl: resource.RouteType,
+		SystemVersionInfo: "v1", Nonce: "1",
+	}
+	if d := cmp.Diff(want, deltaWire(t, whole), protocmp.Transform()); d != "" {
+		t.Errorf("on the wire (-want +got):\n%s", d)
+	}
+	some := newDeltaStream(c.entry(testKey)).request(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.RouteType, ResourceNamesSubscribe: []string{"a"}})
+	if len(some.GetResources()) != 1 || len(some.ProtoReflect().GetUnknown()) != 0 {
+		t.Errorf("a response of one resource: %v", some)
+	}
 }
 
 // TestDeltaStreams follows streams of one group through snapshots.

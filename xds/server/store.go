@@ -81,6 +81,10 @@ type typeSnap struct {
 	// entries, in name order: a whole-type SotW response's bytes, sent as
 	// they are by every stream (codec.go).
 	body []byte
+	// deltaBody is every resource encoded as DeltaDiscoveryResponse.resources
+	// entries, in name order: a delta response carrying the whole type
+	// (a stream's first, mostly) sends these bytes as they are.
+	deltaBody []byte
 	// entries (secrets only) are each resource's part of body, for
 	// responses that carry only the secrets a request names.
 	entries map[string][]byte
@@ -176,6 +180,9 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 		if st.body, err = appendEntry(st.body, res); err != nil {
 			return nil, err
 		}
+		if st.deltaBody, err = appendDeltaEntry(st.deltaBody, res); err != nil {
+			return nil, err
+		}
 		if typeURL == resource.SecretType {
 			offsets = append(offsets, [2]int{start, len(st.body)})
 		}
@@ -190,6 +197,7 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 	slices.Sort(st.changed)
 	st.namesSum = namesSum(names)
 	st.body = st.body[:len(st.body):len(st.body)] // an append to a response's unknown fields copies
+	st.deltaBody = st.deltaBody[:len(st.deltaBody):len(st.deltaBody)]
 	if typeURL == resource.SecretType {
 		st.entries = make(map[string][]byte, len(names))
 		for i, o := range offsets {
@@ -209,7 +217,19 @@ func appendEntry(b []byte, res *discoveryv3.Resource) ([]byte, error) {
 	return protowire.AppendBytes(b, any), nil
 }
 
-// resourcesField is DiscoveryResponse.resources' field number.
+// appendDeltaEntry appends a resource as a DeltaDiscoveryResponse.resources
+// entry.
+func appendDeltaEntry(b []byte, res *discoveryv3.Resource) ([]byte, error) {
+	r, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
+	return protowire.AppendBytes(b, r), nil
+}
+
+// resourcesField is the field number of DiscoveryResponse.resources and of
+// DeltaDiscoveryResponse.resources.
 const resourcesField = 2
 
 func (st *typeSnap) get(name string) *discoveryv3.Resource {
