@@ -137,18 +137,11 @@ func (sub *deltaSub) diff(st *typeSnap) (resources []*discoveryv3.Resource, remo
 	var names []string
 	switch {
 	case sub.own == nil && sub.base == st:
-		names = sub.fresh
+		names = slices.Clone(sub.fresh)
 	case sub.own == nil && sub.base != nil && st.prev.Load() == sub.base:
 		names = append(slices.Clone(st.changed), sub.fresh...)
-	case sub.wildcard:
-		names = slices.Collect(maps.Keys(st.resources))
-		if sub.own != nil {
-			names = slices.AppendSeq(names, maps.Keys(sub.own))
-		} else if sub.base != nil {
-			names = slices.AppendSeq(names, maps.Keys(sub.base.resources))
-		}
 	default:
-		names = slices.Collect(maps.Keys(sub.names.names))
+		return sub.fullDiff(st)
 	}
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
@@ -167,6 +160,37 @@ func (sub *deltaSub) diff(st *typeSnap) (resources []*discoveryv3.Resource, remo
 	return resources, removed
 }
 
+// fullDiff is diff comparing every name: st's in its order, then those the
+// stream holds that st does not.
+func (sub *deltaSub) fullDiff(st *typeSnap) (resources []*discoveryv3.Resource, removed []string) {
+	for _, name := range st.sorted {
+		if !sub.covers(name) {
+			continue
+		}
+		r := st.resources[name]
+		if v, ok := sub.held(name); !ok || v != r.GetVersion() {
+			resources = append(resources, r)
+		}
+	}
+	gone := func(name string) {
+		if _, ok := sub.held(name); ok && sub.covers(name) && !st.has(name) {
+			removed = append(removed, name)
+		}
+	}
+	switch {
+	case sub.own != nil:
+		for name := range sub.own {
+			gone(name)
+		}
+	case sub.base != nil:
+		for name := range sub.base.resources {
+			gone(name)
+		}
+	}
+	slices.Sort(removed)
+	return resources, removed
+}
+
 // update applies a request's subscription changes, as go-control-plane's
 // Subscription.UpdateResourceSubscriptions (pkg/server/stream/v3).
 func (sub *deltaSub) update(subscribe, unsubscribe []string, in *interner) {
@@ -180,37 +204,27 @@ func (sub *deltaSub) update(subscribe, unsubscribe []string, in *interner) {
 		sub.own = sub.record()
 		sub.base, sub.fresh = nil, nil
 	}
-	var next map[string]struct{} // the new names, once one changes
-	has := func(n string) bool {
-		if next != nil {
-			_, ok := next[n]
-			return ok
-		}
-		return sub.names.has(n)
-	}
-	edit := func() map[string]struct{} {
-		if next == nil {
-			next = maps.Clone(sub.names.names)
-		}
-		return next
-	}
+	// The new names are worked out as a list and interned: a stream
+	// subscribing to what others of its group did builds no set.
+	var added []string
 	for _, n := range subscribe {
 		switch {
 		case n == wildcardName:
 			sub.wildcard = true
-		case !has(n):
+		case !sub.names.has(n):
 			if sub.own == nil && !sub.wildcard && sub.base.has(n) {
 				sub.fresh = append(sub.fresh, n) // base holds it; the stream was not sent it
 			}
-			edit()[n] = struct{}{}
+			added = append(added, n)
 		}
 	}
+	var removed map[string]bool
 	for _, n := range unsubscribe {
 		if n == wildcardName {
 			sub.wildcard = false
 			continue
 		}
-		subscribed := has(n)
+		subscribed := sub.names.has(n) || slices.Contains(added, n)
 		if sub.own != nil {
 			if subscribed && sub.wildcard {
 				sub.own[n] = "" // sent again if asked for again
@@ -220,12 +234,27 @@ func (sub *deltaSub) update(subscribe, unsubscribe []string, in *interner) {
 		}
 		sub.fresh = slices.DeleteFunc(sub.fresh, func(f string) bool { return f == n })
 		if subscribed {
-			delete(edit(), n)
+			if removed == nil {
+				removed = map[string]bool{}
+			}
+			removed[n] = true
 		}
 	}
-	if next != nil {
-		sub.names = in.ofSet(next)
+	if len(added) == 0 && len(removed) == 0 {
+		return
 	}
+	names := make([]string, 0, sub.names.len()+len(added))
+	for n := range sub.names.names {
+		if !removed[n] {
+			names = append(names, n)
+		}
+	}
+	for _, n := range added {
+		if !removed[n] {
+			names = append(names, n)
+		}
+	}
+	sub.names = in.of(names)
 }
 
 // needsOwn reports whether a change would make the stream's record differ

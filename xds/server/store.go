@@ -74,6 +74,7 @@ type typeSnap struct {
 	// initial_resource_versions from go-control-plane is not sent
 	// everything again.
 	resources map[string]*discoveryv3.Resource
+	sorted    []string // the names, in order
 	// namesSum identifies the set of names (namesSum), so that a request
 	// naming exactly them needs no comparison.
 	namesSum [sha256.Size]byte
@@ -195,7 +196,7 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 		}
 	}
 	slices.Sort(st.changed)
-	st.namesSum = namesSum(names)
+	st.namesSum, st.sorted = namesSum(names), names
 	st.body = st.body[:len(st.body):len(st.body)] // an append to a response's unknown fields copies
 	st.deltaBody = st.deltaBody[:len(st.deltaBody):len(st.deltaBody)]
 	if typeURL == resource.SecretType {
