@@ -104,7 +104,7 @@ func (s *deltaStream) respond(sub *deltaSub, st *typeSnap, always bool) *discove
 		Resources: resources, RemovedResources: removed, TypeUrl: st.typeURL,
 		SystemVersionInfo: st.version, Nonce: strconv.FormatInt(s.nonce, 10),
 	}
-	if len(resources) > 1 && len(resources) == len(st.resources) {
+	if len(resources) > 0 && len(resources) == len(st.resources) {
 		// The whole type, in name order as deltaBody: its shared bytes
 		// go out as they are (codec.go).
 		r.Resources = nil

@@ -110,7 +110,13 @@ func TestDeltaWholeTypeShared(t *testing.T) {
 	}
 	some := newDeltaStream(c.entry(testKey)).request(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.RouteType, ResourceNamesSubscribe: []string{"a"}})
 	if len(some.GetResources()) != 1 || len(some.ProtoReflect().GetUnknown()) != 0 {
-		t.Errorf("a response of one resource: %v", some)
+		t.Errorf("a response of one resource of two: %v", some)
+	}
+	// A type of one resource (one listener of every host, say) is whole too.
+	install(t, c, routeSnapshot("v2", map[string]string{"a": "a2"}))
+	one := newDeltaStream(c.entry(testKey)).request(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.RouteType})
+	if len(one.GetResources()) != 0 || len(one.ProtoReflect().GetUnknown()) == 0 {
+		t.Error("the one resource of a type was not sent as the shared bytes")
 	}
 }
 
