@@ -93,8 +93,8 @@ func (s *deltaStream) changed(next *groupState) []*discoveryv3.DeltaDiscoveryRes
 func (s *deltaStream) respond(sub *deltaSub, st *typeSnap, always bool) *discoveryv3.DeltaDiscoveryResponse {
 	resources, removed := sub.diff(st)
 	if len(resources) == 0 && len(removed) == 0 && !always {
-		if sub.own == nil {
-			sub.base, sub.fresh = st, nil // the same record
+		if sub.own == nil || sub.ownIsView() {
+			sub.base, sub.fresh, sub.own = st, nil, nil // the same record
 		}
 		return nil
 	}
@@ -111,6 +111,23 @@ func (s *deltaStream) respond(sub *deltaSub, st *typeSnap, always bool) *discove
 		r.ProtoReflect().SetUnknown(st.deltaBody)
 	}
 	return r
+}
+
+// ownIsView reports, when nothing differs from the type's state, whether
+// the stream's own record says no more than that state does: every name in
+// it is subscribed to. Then the record is the state's, and the map can go.
+// This is the common case of a proxy reconnecting at the current versions:
+// Envoy's first request on a new stream lists every version it holds
+// (DeltaSubscriptionState::getNextRequestAckless, source/extensions/
+// config_subscription/grpc/delta_subscription_state.cc), which is the
+// group's.
+func (sub *deltaSub) ownIsView() bool {
+	for name := range sub.own {
+		if !sub.covers(name) {
+			return false
+		}
+	}
+	return true
 }
 
 // covers reports whether the stream subscribes to a name.

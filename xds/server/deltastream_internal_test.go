@@ -287,8 +287,33 @@ func TestDeltaStreamResumeHoldingAll(t *testing.T) {
 	if sent, removed := s.take(t); len(sent)+len(removed) != 0 {
 		t.Errorf("sent %v, removed %v; want nothing", sent, removed)
 	}
+	if s.s.subs[routeIdx].own != nil {
+		t.Error("a stream holding exactly the group's state keeps a map of its own")
+	}
 	install(t, c, routeSnapshot("v2", map[string]string{"a": "a2"}))
 	if sent, _ := s.take(t); !slices.Equal(sent, []string{"a"}) {
 		t.Errorf("sent %v, want [a]", sent)
+	}
+}
+
+// TestDeltaStreamReconnectShares: proxies reconnecting at the current
+// versions (Envoy lists them all in its first request) are sent nothing and
+// keep no map of their own: they share the group's state and name set.
+func TestDeltaStreamReconnectShares(t *testing.T) {
+	c := newCaches()
+	install(t, c, routeSnapshot("v1", map[string]string{"a": "a1", "b": "b1"}))
+	held := map[string]string{"a": cache.HashResource([]byte("a1")), "b": cache.HashResource([]byte("b1"))}
+	var subs []*deltaSub
+	for range 10 {
+		s := newDeltaRoutes(c, held, "a", "b")
+		if sent, removed := s.take(t); len(sent)+len(removed) != 0 {
+			t.Fatalf("sent %v, removed %v; want nothing", sent, removed)
+		}
+		subs = append(subs, s.s.subs[routeIdx])
+	}
+	for i, sub := range subs {
+		if sub.own != nil || sub.names != subs[0].names {
+			t.Fatalf("stream %d keeps a record of its own", i)
+		}
 	}
 }
