@@ -28,9 +28,10 @@ const wildcardName = "*"
 // response carries the secrets the request names, because Envoy asks for
 // them in two steps — the clusters' secrets while the clusters warm, the
 // listeners' only once LDS is asked for, after the clusters are warm
-// (envoy#11120; ClusterManagerImpl's initialization in source/common/
-// upstream/cluster_manager_impl.cc) — and would wait for the first
-// answer until initial_fetch_timeout under the ADS rule.
+// (envoy#11120; ClusterManagerInitHelper::maybeFinishInitialize, source/
+// common/upstream/cluster_manager_impl.cc, calls the initialized callback,
+// which starts LDS, only once every cluster has initialized) — and would
+// wait for the first answer until initial_fetch_timeout under the ADS rule.
 //
 // Every response carries the whole type, even for routes and endpoints,
 // though the classic SotW mux would take just the changed route
