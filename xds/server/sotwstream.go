@@ -190,7 +190,11 @@ func (sub *sotwSub) lacks(st *typeSnap) bool {
 // resume lets a client that starts a new stream presenting the current
 // version keep what it has, on this replica or another: versions are
 // content hashes, equal on every replica, so a client's version_info
-// vouches for what it holds. go-control-plane v0.14 started every stream
+// vouches for what it holds: Envoy's first request of a type on a new
+// stream carries the last version it accepted and no nonce
+// (SotwSubscriptionState::getNextRequestInternal and markStreamFresh,
+// source/extensions/config_subscription/grpc/xds_mux/
+// sotw_subscription_state.cc). go-control-plane v0.14 started every stream
 // with an empty record and sent everything again.
 //   - Listeners, clusters, routes and endpoints are only ever sent whole, so
 //     a client at the current version holds all of them.
