@@ -60,7 +60,7 @@ type sotwSub struct {
 	wildcard bool
 	names    *nameSet // the names asked for, "*" aside
 	// held (not wildcard) are the names asked for that the stream was
-	// sent; allAt (wildcard) is the version of the whole type it holds.
+	// sent; allAt is the version of the whole type it holds, if any.
 	held  *nameSet
 	allAt string
 	// version is the version the client runs, from its last request (or
@@ -255,10 +255,13 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	s.nonce++
 	resp.Nonce = strconv.FormatInt(s.nonce, 10)
 	sub.nonce = resp.GetNonce()
-	if sub.wildcard {
-		sub.allAt = st.version
-	} else {
+	if !sub.wildcard {
 		sub.held = sub.names
+	}
+	if sub.wildcard || idx != secretIdx {
+		// The whole type went: a stream that turns to the wildcard
+		// holds it (go-control-plane kept every name sent).
+		sub.allAt = st.version
 	}
 	return out
 }

@@ -204,6 +204,31 @@ func TestSotwStreamDiverges(t *testing.T) {
 	}
 }
 
+// TestSotwStreamTurnsWildcard: a stream that named every resource and turns
+// to the wildcard holds the whole type; one that turns from the wildcard to
+// names holds none of them (its record was the whole type), as
+// go-control-plane had it.
+func TestSotwStreamTurnsWildcard(t *testing.T) {
+	c := newCaches()
+	install(t, c, testSnapshot(t, "v1", "a", "b"))
+	s := newSotwStream(c.entry(testKey), noAcked)
+	o := s.request(routeRequest("", "a", "b"))
+	if o == nil {
+		t.Fatal("no response to the first request")
+	}
+	if o := s.request(sotwRequest(resource.RouteType, "v1", o.resp.GetNonce(), "*")); o != nil {
+		t.Error("a stream holding every route was answered again when it turned to the wildcard")
+	}
+	w := newSotwStream(c.entry(testKey), noAcked)
+	o = w.request(sotwRequest(resource.RouteType, "", "", "*"))
+	if o == nil {
+		t.Fatal("no response to the wildcard request")
+	}
+	if o := w.request(sotwRequest(resource.RouteType, "v1", o.resp.GetNonce(), "a", "b")); o == nil {
+		t.Error("a stream turning from the wildcard to names was not answered")
+	}
+}
+
 // TestSotwStreamNACK: a NACK claims the rejected version (callbacks.go), so
 // the stream waits, and the next version reaches it.
 func TestSotwStreamNACK(t *testing.T) {
