@@ -122,7 +122,7 @@ func load(ctx context.Context, c config, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(ctx, serverSpec{bin: c.trustgate, config: w.config, secrets: w.secrets, groupKey: w.groupKey(), log: log})
+	srv, err := startServer(ctx, serverSpec{bin: c.trustgate, config: w.config, secrets: w.secrets, groupKey: w.groupKey(), log: log, clients: c.clients})
 	if err != nil {
 		return nil, err
 	}

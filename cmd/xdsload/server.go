@@ -42,6 +42,9 @@ func freePort() (string, error) {
 type serverSpec struct {
 	bin, config, secrets, groupKey string
 	log                            io.Writer
+	// clients is how many connections the server must take (its
+	// --max-connections default, 4096, is below the tool's bound).
+	clients int
 }
 
 // startServer runs bin serve on the configuration and waits until it is
@@ -64,7 +67,8 @@ func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 	// the tool's purpose.
 	cmd := exec.Command(bin, "serve", //nolint:gosec // G204: see above
 		"--config", config, "--secrets-dir", secrets,
-		"--xds-addr", xds, "--admin-addr", admin, "--log-level", "warn")
+		"--xds-addr", xds, "--admin-addr", admin, "--log-level", "warn",
+		"--max-connections", strconv.Itoa(max(spec.clients+64, 4096)))
 	cmd.Env = append(os.Environ(), "TRUSTGATE_PPROF_ADDR="+pprof)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {

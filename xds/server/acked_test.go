@@ -13,7 +13,7 @@ import (
 // Envoy sent: its versions on /debug/proxies are the client's and no
 // response is pending. A client holds a response before the server reads
 // its ACK, and a test that reconnects right after WaitComplete would
-// otherwise race the server's record of what the client holds (resume.go
+// otherwise race the server's record of what the client holds (sotwStream.resume
 // trusts only the secrets it saw ACKed).
 func (h *harness) waitServerAcked(e *envoytest.Client) {
 	h.t.Helper()

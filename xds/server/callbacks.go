@@ -7,19 +7,17 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
-// callbacks are go-control-plane's stream hooks. They run synchronously on
-// the stream's goroutine before the cache sees a request, which is what makes
-// compiling a group on its first request race-free: the watch the request
-// opens finds the snapshot installed. They never return an error, which would
-// close the stream: a NACK is information, not a reason to hang up.
+// callbacks are the ADS streams' hooks (ads.go): they run on the stream's
+// goroutine before the stream's state sees a request, which is what makes
+// compiling a group on its first request race-free: the stream finds the
+// snapshot installed. Only a refusal of the node ends a stream: a NACK is
+// information, not a reason to hang up.
 type callbacks struct {
 	ctx     context.Context
 	groups  *groups
@@ -28,33 +26,23 @@ type callbacks struct {
 	log     *slog.Logger
 }
 
-var _ serverv3.Callbacks = (*callbacks)(nil)
-
-// OnStreamOpen implements sotw.Callbacks.
-func (c *callbacks) OnStreamOpen(ctx context.Context, id int64, _ string) error {
-	c.proxies.open(streamKey{id: id}, peerAddr(ctx))
-	return nil
+// open records a new stream.
+func (c *callbacks) open(ctx context.Context, k streamKey) {
+	c.proxies.open(k, peerAddr(ctx))
 }
 
-// OnStreamClosed implements sotw.Callbacks.
-func (c *callbacks) OnStreamClosed(id int64, n *corev3.Node) {
-	c.closed(streamKey{id: id}, n)
-}
-
-// OnStreamRequest implements sotw.Callbacks. A request carrying ErrorDetail
-// is a NACK of ResponseNonce; its VersionInfo is still the last version
-// accepted.
+// sotwRequest handles a SotW request before the stream's state sees it. A
+// request carrying ErrorDetail is a NACK of ResponseNonce; its VersionInfo
+// is still the last version accepted.
 //
-// A NACK's request is rewritten to claim the rejected version: the cache
-// answers at once any request whose version differs from the snapshot's, so
-// it would send the rejected configuration straight back, Envoy would reject
-// it again, and the two would loop at network speed (go-control-plane#962;
-// pkg/cache/v3/simple.go, CreateWatch: "The version is different ...
-// respond"). Claiming the rejected
-// version parks the watch until the configuration changes. (Delta needs no
-// such thing: the cache already counts the rejected resources as sent.)
-func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
-	k := streamKey{id: id}
+// A NACK's request is rewritten to claim the rejected version: a request
+// whose version differs from the served one is answered at once, so the
+// rejected configuration would go straight back, Envoy would reject it
+// again, and the two would loop at network speed (go-control-plane#962).
+// Claiming the rejected version parks the stream's type until the
+// configuration changes. (Delta needs no such thing: the rejected resources
+// count as sent.)
+func (c *callbacks) sotwRequest(k streamKey, req *discoveryv3.DiscoveryRequest) error {
 	if err := c.identify(k, req.GetNode()); err != nil {
 		return err
 	}
@@ -69,57 +57,34 @@ func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 	return nil
 }
 
-// OnStreamResponse implements sotw.Callbacks.
-func (c *callbacks) OnStreamResponse(_ context.Context, id int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
-	var names []string
-	if resp.GetTypeUrl() == resource.SecretType {
-		names = req.GetResourceNames() // the non-ADS secret cache answers with exactly these
-	}
-	c.proxies.pushed(streamKey{id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetVersionInfo(), names)
+// sotwResponse records a SotW response about to be sent; names are the
+// secrets it answers (see resume).
+func (c *callbacks) sotwResponse(k streamKey, resp *discoveryv3.DiscoveryResponse, names []string) {
+	c.proxies.pushed(k, resp.GetTypeUrl(), resp.GetNonce(), resp.GetVersionInfo(), names)
 }
 
-// OnDeltaStreamOpen implements delta.Callbacks.
-func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, _ string) error {
-	c.proxies.open(streamKey{delta: true, id: id}, peerAddr(ctx))
-	return nil
-}
-
-// OnDeltaStreamClosed implements delta.Callbacks.
-func (c *callbacks) OnDeltaStreamClosed(id int64, n *corev3.Node) {
-	c.closed(streamKey{delta: true, id: id}, n)
-}
-
-// OnStreamDeltaRequest implements delta.Callbacks. Unlike the SotW server,
-// the delta server fills in the node of later requests only after this
-// callback, so the node is taken from the first request alone.
-func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
-	k := streamKey{delta: true, id: id}
+// deltaRequest handles a delta request before the stream's state sees it.
+func (c *callbacks) deltaRequest(k streamKey, req *discoveryv3.DeltaDiscoveryRequest) error {
 	if err := c.identify(k, req.GetNode()); err != nil {
 		return err
 	}
 	c.unknownNames(k, req.GetNode(), req.GetTypeUrl(), req.GetResourceNamesSubscribe(), false)
 	if req.GetResponseNonce() != "" {
 		a := answer{typeURL: req.GetTypeUrl(), nonce: req.GetResponseNonce(), detail: req.GetErrorDetail()}
-		_ = c.answered(k, req.GetNode(), a) // see OnStreamRequest
+		_ = c.answered(k, req.GetNode(), a) // see sotwRequest
 	}
 	return nil
 }
 
-// OnStreamDeltaResponse implements delta.Callbacks.
-func (c *callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	c.proxies.pushed(streamKey{delta: true, id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetSystemVersionInfo(), nil)
+// deltaResponse records a delta response about to be sent.
+func (c *callbacks) deltaResponse(k streamKey, resp *discoveryv3.DeltaDiscoveryResponse) {
+	c.proxies.pushed(k, resp.GetTypeUrl(), resp.GetNonce(), resp.GetSystemVersionInfo(), nil)
 }
-
-// OnFetchRequest implements rest.Callbacks; REST xDS is not served.
-func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }
-
-// OnFetchResponse implements rest.Callbacks; REST xDS is not served.
-func (c *callbacks) OnFetchResponse(*discoveryv3.DiscoveryRequest, *discoveryv3.DiscoveryResponse) {}
 
 // identify handles a stream's first request: it records the node and joins
 // the stream to the node's group, compiling it unless it is known. A refusal
 // (see groups.ensure) is logged, counted, and ends the stream with its
-// status: go-control-plane returns a callback's error as the stream's.
+// status.
 func (c *callbacks) identify(k streamKey, n *corev3.Node) error {
 	var group string
 	first, err := c.proxies.identify(k, n, func(l map[string]string) (string, error) {

@@ -9,9 +9,9 @@ import (
 	protobuf "google.golang.org/protobuf/proto"
 )
 
-// sharedCodec is gRPC's proto codec, except for a DiscoveryResponse that
-// carries its resources already encoded, as the unknown fields of the
-// message (sotwcache.go): it sends the small per-stream part (version,
+// sharedCodec is gRPC's proto codec, except for a DiscoveryResponse or
+// DeltaDiscoveryResponse that carries its resources already encoded, as the
+// unknown fields of the message (store.go): it sends the small per-stream part (version,
 // nonce, type) and then those bytes themselves, shared by every stream of
 // the group, instead of copying a full configuration into a buffer for
 // every proxy. Protobuf readers take fields in any order, and a repeated
@@ -26,21 +26,32 @@ func newSharedCodec() grpc.ServerOption {
 
 // Marshal implements encoding.CodecV2.
 func (c sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
-	r, ok := v.(*discoveryv3.DiscoveryResponse)
-	if !ok {
-		return c.CodecV2.Marshal(v)
+	var (
+		head protobuf.Message // the response without its shared resources
+		body []byte
+	)
+	switch r := v.(type) {
+	case *discoveryv3.DiscoveryResponse:
+		body = r.ProtoReflect().GetUnknown()
+		head = &discoveryv3.DiscoveryResponse{
+			VersionInfo: r.GetVersionInfo(), Resources: r.GetResources(), Canary: r.GetCanary(),
+			TypeUrl: r.GetTypeUrl(), Nonce: r.GetNonce(), ControlPlane: r.GetControlPlane(),
+		}
+	case *discoveryv3.DeltaDiscoveryResponse:
+		body = r.ProtoReflect().GetUnknown()
+		head = &discoveryv3.DeltaDiscoveryResponse{
+			SystemVersionInfo: r.GetSystemVersionInfo(), Resources: r.GetResources(), TypeUrl: r.GetTypeUrl(),
+			RemovedResources: r.GetRemovedResources(), RemovedResourceNames: r.GetRemovedResourceNames(),
+			Nonce: r.GetNonce(), ControlPlane: r.GetControlPlane(), ResourceErrors: r.GetResourceErrors(),
+		}
 	}
-	body := r.ProtoReflect().GetUnknown()
 	if len(body) == 0 {
 		return c.CodecV2.Marshal(v)
 	}
-	head, err := protobuf.Marshal(&discoveryv3.DiscoveryResponse{
-		VersionInfo: r.GetVersionInfo(), Resources: r.GetResources(), Canary: r.GetCanary(),
-		TypeUrl: r.GetTypeUrl(), Nonce: r.GetNonce(), ControlPlane: r.GetControlPlane(),
-	})
+	b, err := protobuf.Marshal(head)
 	if err != nil {
 		return nil, err
 	}
 	// SliceBuffer's Free does nothing: gRPC never recycles the shared bytes.
-	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(body)}, nil
+	return mem.BufferSlice{mem.SliceBuffer(b), mem.SliceBuffer(body)}, nil
 }

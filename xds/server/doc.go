@@ -17,20 +17,32 @@
 // Options.GroupGrace or by the next reload, unless a Gateway selector
 // declares it, and Options.MaxGroups caps them (groups.go), so memory and
 // reload time follow the proxies connected.
-// Listeners, clusters, routes and endpoints are served by this package's own
-// caches (sotwcache.go, deltacache.go), which keep go-control-plane's
-// SnapshotCache rules but share each type's responses between a group's
-// proxies and keep per-proxy work off the reload path; a gRPC codec
-// (codec.go) sends a SotW type's bytes, encoded once, to every stream
-// without copying them. Secrets stay on go-control-plane's SnapshotCache.
+// The ADS streams, SotW and delta, are served by this package's own stream
+// loop (ads.go) from one immutable state per group and type (store.go):
+// every resource marshalled once, a SotW type's response encoded once and
+// sent uncopied to every stream by a gRPC codec (codec.go), and so is a
+// delta response carrying a whole type. A reload replaces a group's state
+// and closes one channel; each stream then works out its responses on its
+// own goroutine, so Reload does not grow with the proxies connected and no
+// lock is held while writing to streams. What a stream keeps per type is
+// O(1) in the size of the configuration in the common case: it points to
+// the group's interned set of the names it asks for (names.go; most proxies
+// of a group ask for the same names) and, for delta, to the state it holds,
+// and has sets or a version map of its own only when it diverges
+// (sotwstream.go, deltastream.go). The rules are go-control-plane v0.14's,
+// which served these streams before, kept where Envoy relies on them: SotW
+// listeners, clusters, routes and endpoints in its ADS mode (whole types; a
+// request naming some of a type is not answered), secrets in its non-ADS
+// mode (the names asked for: Envoy asks for them in two steps), delta
+// responses carrying what differs from what the stream holds. Three of its
+// behaviours are not kept: a NACK no longer bounces the rejected version
+// straight back (callbacks.go), a new SotW stream presenting the current
+// version is not sent everything again (sotwstream.go, resume), and a
+// request naming "*" is answered with the whole type, once.
 // Versions are content hashes (per type for SotW, per resource for delta), so
 // replicas agree, no change means no push, and a certificate rotation pushes
 // only secrets. A reload that fails in any way changes nothing that is
-// served. Four go-control-plane v0.14 behaviours are worked around: the ADS
-// cache withholding secrets Envoy asks for in two steps (cache.go), a NACK
-// bouncing the rejected version straight back (callbacks.go), a new SotW
-// stream being sent everything again (resume.go), and a request naming "*"
-// answered with nothing, again on every ACK (wildcard.go).
+// served.
 //
 // A Source (source.go) loads the configuration and calls reload when it
 // may have changed; Reload (reload.go) is also called by `trustgate serve`
@@ -42,8 +54,8 @@
 // retried once that is no longer so (hold.go), but not while the source
 // reports its input still settling (Settling).
 //
-// Bad clients: every request passes a guard (guard.go) before
-// go-control-plane sees it. With Options.Authorizer (mutual TLS and the
+// Bad clients: every request passes a guard (guard.go) before the stream
+// loop sees it. With Options.Authorizer (mutual TLS and the
 // node-identity rule of package xdstls, wired by `trustgate serve`), the
 // node of a stream's first request must be authorized before its group is
 // compiled, and every later request must carry the same node or none:
@@ -51,7 +63,7 @@
 // 100k resources or over 16 MiB ends its stream with InvalidArgument; a
 // request for a type that is not served is dropped (no watch is kept for
 // it). gRPC bounds the rest (grpc.go): 32 MiB per request, 64 MiB per
-// response, 16 streams per connection, pings at most every 15s, 10s to
+// response, 16 streams per connection, an 8 KiB read buffer, pings at most every 15s, 10s to
 // complete a handshake. Names a proxy asks for that its group does not serve
 // get nothing, and are logged and counted (unknown.go). The listener caps
 // connections and closes those with no stream open for

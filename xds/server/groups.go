@@ -233,8 +233,7 @@ func every(ctx context.Context, period time.Duration, fn func()) {
 }
 
 // free forgets a group with no stream: its snapshot, and the caches'
-// snapshot and status (go-control-plane keeps both per node hash until
-// told otherwise). g.mu must be held.
+// state. g.mu must be held.
 func (g *groups) free(key string) {
 	delete(g.byKey, key)
 	g.smu.Lock()

@@ -23,6 +23,11 @@ const (
 	maxRecvMsgSize = 2 * maxRequestBytes
 	// maxStreams per connection: one ADS stream is all an Envoy needs.
 	maxStreams = 16
+	// readBufferSize is each connection's read buffer (gRPC's default is
+	// 32 KiB, half of what a connected proxy cost once the streams' own
+	// state was shared within groups: docs/performance.md). A proxy sends
+	// little (requests and ACKs); a large request takes a few more reads.
+	readBufferSize = 8 << 10
 	// handshakeTimeout bounds a connection that never completes its TLS
 	// and HTTP/2 handshakes (gRPC's default waits 120s).
 	handshakeTimeout = 10 * time.Second
@@ -34,6 +39,7 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(maxRecvMsgSize),
 		grpc.MaxSendMsgSize(maxSendMsgSize),
 		grpc.MaxConcurrentStreams(maxStreams),
+		grpc.ReadBufferSize(readBufferSize),
 		grpc.ConnectionTimeout(handshakeTimeout),
 		// Clients may ping every 15s at most, even with no stream open;
 		// more often gets a GOAWAY (the bootstrap's keepalive is 30s).

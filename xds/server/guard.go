@@ -31,7 +31,7 @@ type Authorizer interface {
 	Authorize(ctx context.Context, nodeID string, labels map[string]string) error
 }
 
-// Limits on one request, checked before go-control-plane sees it. Envoy's
+// Limits on one request, checked before the stream loop sees it. Envoy's
 // largest requests are SotW EDS/RDS name lists and a reconnecting delta
 // client's initial_resource_versions: about 130 bytes per resource, so 100k
 // names fit in 16 MiB. Both far exceed any real configuration's needs; they
@@ -82,14 +82,14 @@ const maxLogged = 256
 
 var reasonLabel = regexp.MustCompile(`^[a-z_]{1,32}$`)
 
-// guard checks every ADS request as it is read, before go-control-plane sees
-// it: the size limits, the node (authorized on the first request, the same
+// guard checks every ADS request as it is read, before the stream loop
+// (ads.go) sees it: the size limits, the node (authorized on the first request, the same
 // on every later one, and filled in where the client left it out, as
 // set_node_on_first_message_only does), and the type URL (a type that is not
-// served is dropped, so a client cannot make the cache hold watches for
-// types without end). A refusal ends the stream with the refusal's status:
-// go-control-plane returns nil when its reads fail, so the status is kept
-// here and returned in place of the handler's.
+// served is dropped, so a client cannot make a stream keep state for types
+// without end). A refusal ends the stream with the refusal's status: the
+// stream loop returns nil when its reads fail, so the status is kept here
+// and returned in place of the handler's.
 type guard struct {
 	auth    Authorizer // nil: any node
 	metrics *metrics
@@ -128,7 +128,7 @@ func (g *guard) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamServer
 	return err
 }
 
-// streamError logs a stream that go-control-plane ended with an error,
+// streamError logs a stream that the stream loop ended with an error,
 // unless the client went away or it is a refusal, which its check logged.
 func (g *guard) streamError(gs *guardedStream, err error) {
 	switch status.Code(err) {
@@ -162,8 +162,8 @@ func (s *guardedStream) nodeID() string {
 // SendMsg sends a response; a failure, which ends the stream (e.g. gRPC's
 // ResourceExhausted over MaxSendMsgSize, which the snapshot checks are
 // there to prevent), is logged with the response's type and size and
-// counted in trustgate_xds_send_errors_total: go-control-plane turns it into
-// Unavailable without a word.
+// counted in trustgate_xds_send_errors_total: the stream loop ends the
+// stream with it (SotW: as Unavailable) without a word.
 func (s *guardedStream) SendMsg(m any) error {
 	err := s.ServerStream.SendMsg(m)
 	if err == nil || errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
@@ -220,7 +220,7 @@ func (s *guardedStream) RecvMsg(m any) error {
 	}
 }
 
-// check returns whether the request goes on to go-control-plane, or the
+// check returns whether the request goes on to the stream loop, or the
 // status that ends the stream.
 func (s *guardedStream) check(m any) (bool, error) {
 	var (

@@ -19,7 +19,7 @@ import (
 const maxPending = 16
 
 // streamKey identifies a stream: SotW and delta streams are numbered
-// separately by go-control-plane.
+// separately (ads.go).
 type streamKey struct {
 	delta bool
 	id    int64
@@ -34,7 +34,7 @@ type proxies struct {
 	mu      sync.Mutex
 	streams map[streamKey]*stream
 	// secrets records, per node ID, the secrets a SotW proxy ACKed at a
-	// version of its group's secrets; see resume.go.
+	// version of its group's secrets; see sotwStream.resume.
 	secrets map[string]ackedSecrets
 }
 

@@ -13,8 +13,6 @@ import (
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
-	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 )
 
@@ -48,7 +46,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), hostRefusals: newRateLog(opts.Logger, 10*time.Second),
 		loaded: make(chan error, 1)}
-	s.caches = newCaches(cacheLogger(opts.Logger))
+	s.caches = newCaches()
 	s.proxies = newProxies(s.metrics)
 	s.groups = newGroups(s.caches, s.log, s.metrics, opts, s.installed)
 	s.held = newHolds(s.metrics.registry)
@@ -123,11 +121,7 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 		conns: conns, maxStreams: int64(s.opts.MaxStreams), refusals: newRateLog(s.log, 10*time.Second)}
 	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
 	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, metrics: s.metrics, log: s.log}
-	xds := serverv3.NewServer(ctx, resumingCache{Cache: s.caches.mux, groups: s.groups, proxies: s.proxies}, cb,
-		// One channel per stream in cache order, so responses leave in the
-		// order the cache produced them (CDS, EDS, LDS, RDS).
-		sotw.WithOrderedADS(), sotw.WithLogger(cacheLogger(s.log)))
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, xds)
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, &ads{ctx: ctx, caches: s.caches, cb: cb})
 
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server
@@ -148,7 +142,7 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	} else {
 		s.log.Info("shutting down")
 	}
-	cancel() // ends every ADS stream: go-control-plane returns when its context ends
+	cancel() // ends every ADS stream (ads.go returns when its context ends)
 	s.shutdown(g, admin)
 	return err
 }

@@ -34,7 +34,7 @@ var servedTypes = []string{
 // versioned per type by content.
 type snapshot struct {
 	// main holds listeners, routes, clusters and endpoints; secrets holds the
-	// secrets (they are served by a different cache; see newCaches).
+	// secrets (served by name, not by whole type: see sotwStream).
 	main, secrets *cache.Snapshot
 	// versions maps type URL to version; names maps type URL to the sorted
 	// resource names.
@@ -215,13 +215,12 @@ func writeField(h interface{ Write([]byte) (int, error) }, b []byte) {
 	_, _ = h.Write(b)
 }
 
-// wireResource is a resource already marshalled. go-control-plane v0.14's
-// SnapshotCache wraps the snapshot's resources anew for every response and
-// marshals them again for every proxy; carrying the bytes as the unknown
-// fields of an empty message makes that "marshal" a copy of bytes made once
-// per snapshot, so proxies sharing a group share the work. The bytes are
-// exactly the deterministic marshal of the original resource, so the cache's
-// delta versions (SHA-256 of the marshal) are unchanged.
+// wireResource is a resource already marshalled, carried as the unknown
+// fields of an empty message so that go-control-plane's Snapshot (whose
+// Consistent check the snapshot keeps) holds it; the caches (store.go) take
+// the bytes as they are. They are exactly the deterministic marshal of the
+// original resource, so the delta versions (SHA-256 of the marshal, as
+// go-control-plane's) are unchanged.
 type wireResource struct {
 	*emptypb.Empty
 	name string

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"crypto/sha256"
+	"maps"
+	"runtime"
+	"slices"
+	"sync"
+	"weak"
+)
+
+// nameSet is a set of resource names, read-only once made. The streams of a
+// group share one per distinct set (interner): most proxies of a group ask
+// for the same names, so a stream's subscription costs a pointer, not a map
+// of every name it asks for.
+type nameSet struct {
+	names map[string]struct{}
+	sum   [sha256.Size]byte // namesSum of the sorted names
+}
+
+// emptyNames is the set of no names.
+var emptyNames = &nameSet{names: map[string]struct{}{}, sum: namesSum(nil)}
+
+func (s *nameSet) has(name string) bool {
+	_, ok := s.names[name]
+	return ok
+}
+
+func (s *nameSet) len() int { return len(s.names) }
+
+// subsetOf reports whether every name of s is in o.
+func (s *nameSet) subsetOf(o *nameSet) bool {
+	if s == o {
+		return true
+	}
+	if s.len() > o.len() {
+		return false
+	}
+	for n := range s.names {
+		if !o.has(n) {
+			return false
+		}
+	}
+	return true
+}
+
+// namesSum hashes sorted, distinct names.
+func namesSum(sorted []string) [sha256.Size]byte {
+	h := sha256.New()
+	for _, n := range sorted {
+		writeField(h, []byte(n))
+	}
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// interner hands out one nameSet per distinct set of names among the live
+// ones. It holds them weakly: a set no stream refers to any more is
+// collected and its entry dropped, so a client cycling through names grows
+// nothing that outlives its stream.
+type interner struct {
+	mu   sync.Mutex
+	sets map[[sha256.Size]byte]weak.Pointer[nameSet]
+}
+
+// of returns the interned set of names (in any order, repeats allowed).
+func (in *interner) of(names []string) *nameSet {
+	if len(names) == 0 {
+		return emptyNames
+	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(names)))
+	sum := namesSum(sorted)
+	if s := in.lookup(sum); s != nil {
+		return s
+	}
+	m := make(map[string]struct{}, len(sorted))
+	for _, n := range sorted {
+		m[n] = struct{}{}
+	}
+	return in.add(&nameSet{names: m, sum: sum})
+}
+
+// ofSet returns the interned set equal to m, which it may keep: the caller
+// must not change m afterwards.
+func (in *interner) ofSet(m map[string]struct{}) *nameSet {
+	if len(m) == 0 {
+		return emptyNames
+	}
+	sum := namesSum(slices.Sorted(maps.Keys(m)))
+	if s := in.lookup(sum); s != nil {
+		return s
+	}
+	return in.add(&nameSet{names: m, sum: sum})
+}
+
+func (in *interner) lookup(sum [sha256.Size]byte) *nameSet {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.sets[sum].Value()
+}
+
+func (in *interner) add(s *nameSet) *nameSet {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if old := in.sets[s.sum].Value(); old != nil {
+		return old // another stream made it meanwhile
+	}
+	if in.sets == nil {
+		in.sets = map[[sha256.Size]byte]weak.Pointer[nameSet]{}
+	}
+	wp := weak.Make(s)
+	in.sets[s.sum] = wp
+	runtime.AddCleanup(s, in.drop, dropKey{sum: s.sum, wp: wp})
+	return s
+}
+
+type dropKey struct {
+	sum [sha256.Size]byte
+	wp  weak.Pointer[nameSet]
+}
+
+// drop forgets a collected set, unless its entry was replaced since.
+func (in *interner) drop(k dropKey) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.sets[k.sum] == k.wp {
+		delete(in.sets, k.sum)
+	}
+}
+
+// live returns how many sets are interned (for tests).
+func (in *interner) live() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.sets)
+}
+
+// intersect returns the names of s that are in o: s itself when all are,
+// else an interned set.
+func (in *interner) intersect(s, o *nameSet) *nameSet {
+	if s.subsetOf(o) {
+		return s
+	}
+	if o.subsetOf(s) {
+		return o
+	}
+	m := map[string]struct{}{}
+	for n := range s.names {
+		if o.has(n) {
+			m[n] = struct{}{}
+		}
+	}
+	return in.ofSet(m)
+}

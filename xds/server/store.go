@@ -1,0 +1,244 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	protobuf "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// caches holds, per proxy group, what the ADS streams (ads.go) serve: one
+// immutable typeSnap per resource type, replaced as a whole by a reload,
+// and the group's interned name sets (names.go). A reload builds the new
+// states and wakes the group's streams by closing one channel, so its cost
+// does not grow with the proxies connected; each stream then works out its
+// own response on its own goroutine, from the shared state.
+type caches struct {
+	mu     sync.Mutex
+	groups map[string]*groupEntry
+}
+
+// groupEntry is one group's served state.
+type groupEntry struct {
+	state atomic.Pointer[groupState]
+	names interner
+}
+
+// groupState is what a group serves at one time, read-only once stored.
+type groupState struct {
+	types [numTypes]*typeSnap // nil before the group's first snapshot
+	// changed is closed when the state is replaced (or the group cleared).
+	changed chan struct{}
+}
+
+// The types served, in the order a stream sends what changed: secrets first
+// (a reload rotating a certificate and changing a listener sends the
+// certificate before the listener that uses it), then Envoy's ADS order,
+// clusters, endpoints, listeners, routes.
+const (
+	secretIdx = iota
+	clusterIdx
+	endpointIdx
+	listenerIdx
+	routeIdx
+	numTypes
+)
+
+var typeURLs = [numTypes]string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+
+// typeIndex returns a served type's index, or -1.
+func typeIndex(typeURL string) int {
+	return slices.Index(typeURLs[:], typeURL)
+}
+
+// typeSnap is one type of a group's snapshot, read-only once built: the
+// SotW response's bytes, shared by every stream of the group, and the delta
+// resources, shared by every delta response.
+type typeSnap struct {
+	typeURL string
+	version string
+	// resources by name, with the SnapshotCache's delta versions (hex
+	// SHA-256 of the marshalled resource), so a proxy that resumes with
+	// initial_resource_versions from go-control-plane is not sent
+	// everything again.
+	resources map[string]*discoveryv3.Resource
+	sorted    []string // the names, in order
+	// namesSum identifies the set of names (namesSum), so that a request
+	// naming exactly them needs no comparison.
+	namesSum [sha256.Size]byte
+	// body is every resource encoded as DiscoveryResponse.resources
+	// entries, in name order: a whole-type SotW response's bytes, sent as
+	// they are by every stream (codec.go).
+	body []byte
+	// deltaBody is every resource encoded as DeltaDiscoveryResponse.resources
+	// entries, in name order: a delta response carrying the whole type
+	// (a stream's first, mostly) sends these bytes as they are.
+	deltaBody []byte
+	// entries (secrets only) are each resource's part of body, for
+	// responses that carry only the secrets a request names.
+	entries map[string][]byte
+	// prev is the state this one replaced (until this one is replaced in
+	// turn: no chain of old states is kept), and changed the names added,
+	// changed or removed since it.
+	prev    atomic.Pointer[typeSnap]
+	changed []string
+}
+
+func newCaches() *caches { return &caches{groups: map[string]*groupEntry{}} }
+
+// entry returns a group's entry, making an empty one if needed.
+func (c *caches) entry(key string) *groupEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.groups[key]
+	if e == nil {
+		e = &groupEntry{}
+		e.state.Store(&groupState{changed: make(chan struct{})})
+		c.groups[key] = e
+	}
+	return e
+}
+
+// clear forgets a group, freed once none of its proxies is connected. A
+// stream still holding the entry (one ending) is woken and finds it
+// cleared.
+func (c *caches) clear(key string) {
+	c.mu.Lock()
+	e := c.groups[key]
+	delete(c.groups, key)
+	c.mu.Unlock()
+	if e != nil {
+		old := e.state.Swap(&groupState{changed: make(chan struct{})})
+		close(old.changed)
+	}
+}
+
+// set installs a group's snapshot; a type whose version is unchanged keeps
+// its state (and so its shared bytes). Set is called under groups.mu, one
+// at a time.
+func (c *caches) set(_ context.Context, key string, s *snapshot) error {
+	e := c.entry(key)
+	old := e.state.Load()
+	next := &groupState{changed: make(chan struct{})}
+	for i, typeURL := range typeURLs {
+		src := s.main
+		if typeURL == resource.SecretType {
+			src = s.secrets
+		}
+		rs := src.Resources[cache.GetResponseType(typeURL)]
+		if prev := old.types[i]; prev != nil && prev.version == rs.Version {
+			next.types[i] = prev
+			continue
+		}
+		st, err := newTypeSnap(typeURL, rs, old.types[i])
+		if err != nil {
+			return fmt.Errorf("setting snapshot of group %q: %w", key, err)
+		}
+		next.types[i] = st
+	}
+	e.state.Store(next)
+	close(old.changed)
+	for i, st := range old.types {
+		if st != nil && next.types[i] != st {
+			st.prev.Store(nil)
+		}
+	}
+	return nil
+}
+
+func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap, error) {
+	st := &typeSnap{typeURL: typeURL, version: rs.Version, resources: make(map[string]*discoveryv3.Resource, len(rs.Items))}
+	st.prev.Store(prev)
+	names := slices.Sorted(maps.Keys(rs.Items))
+	var offsets [][2]int
+	for _, name := range names {
+		w, ok := rs.Items[name].Resource.(wireResource)
+		if !ok {
+			return nil, errors.New("a resource was not marshalled by buildSnapshot")
+		}
+		b := w.ProtoReflect().GetUnknown()
+		res := prev.get(name)
+		if res == nil || string(res.GetResource().GetValue()) != string(b) {
+			sum := sha256.Sum256(b) // cache.HashResource
+			res = &discoveryv3.Resource{Name: name, Version: hex.EncodeToString(sum[:]), Resource: &anypb.Any{TypeUrl: typeURL, Value: b}}
+			st.changed = append(st.changed, name)
+		}
+		st.resources[name] = res
+		start := len(st.body)
+		var err error
+		if st.body, err = appendEntry(st.body, res); err != nil {
+			return nil, err
+		}
+		if st.deltaBody, err = appendDeltaEntry(st.deltaBody, res); err != nil {
+			return nil, err
+		}
+		if typeURL == resource.SecretType {
+			offsets = append(offsets, [2]int{start, len(st.body)})
+		}
+	}
+	if prev != nil {
+		for name := range prev.resources {
+			if st.resources[name] == nil {
+				st.changed = append(st.changed, name)
+			}
+		}
+	}
+	slices.Sort(st.changed)
+	st.namesSum, st.sorted = namesSum(names), names
+	st.body = st.body[:len(st.body):len(st.body)] // an append to a response's unknown fields copies
+	st.deltaBody = st.deltaBody[:len(st.deltaBody):len(st.deltaBody)]
+	if typeURL == resource.SecretType {
+		st.entries = make(map[string][]byte, len(names))
+		for i, o := range offsets {
+			st.entries[names[i]] = st.body[o[0]:o[1]:o[1]]
+		}
+	}
+	return st, nil
+}
+
+// appendEntry appends a resource as a DiscoveryResponse.resources entry.
+func appendEntry(b []byte, res *discoveryv3.Resource) ([]byte, error) {
+	any, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(res.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
+	return protowire.AppendBytes(b, any), nil
+}
+
+// appendDeltaEntry appends a resource as a DeltaDiscoveryResponse.resources
+// entry.
+func appendDeltaEntry(b []byte, res *discoveryv3.Resource) ([]byte, error) {
+	r, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
+	return protowire.AppendBytes(b, r), nil
+}
+
+// resourcesField is the field number of DiscoveryResponse.resources and of
+// DeltaDiscoveryResponse.resources.
+const resourcesField = 2
+
+func (st *typeSnap) get(name string) *discoveryv3.Resource {
+	if st == nil {
+		return nil
+	}
+	return st.resources[name]
+}
+
+// has reports whether the type holds a resource of that name.
+func (st *typeSnap) has(name string) bool { return st.get(name) != nil }
