@@ -3,6 +3,7 @@ package protowalk
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -18,7 +19,8 @@ type Walker struct {
 	// Visit is called on every message, parents before children: set
 	// fields in field-number order, list elements in order, map entries by
 	// key, and after an Any its payload, with in set to that Any (nil for
-	// any other message). An error ends the walk and is returned.
+	// any other message). SkipChildren leaves what m holds unwalked; any
+	// other error ends the walk and is returned.
 	// Extension fields are not walked (protorange walked set ones; Envoy's
 	// resources set none).
 	Visit func(m proto.Message, in *anypb.Any) error
@@ -35,6 +37,10 @@ type Walker struct {
 	PackBack bool
 }
 
+// SkipChildren, returned by Visit, leaves the visited message's fields (or
+// an Any's payload) unwalked; the walk goes on with its next sibling.
+var SkipChildren = errors.New("protowalk: skip the message's children")
+
 // Walk walks m.
 func (w Walker) Walk(m proto.Message) error {
 	return w.message(m.ProtoReflect(), nil)
@@ -44,6 +50,9 @@ func (w Walker) Walk(m proto.Message) error {
 // holds.
 func (w Walker) message(m protoreflect.Message, in *anypb.Any) error {
 	if err := w.Visit(m.Interface(), in); err != nil {
+		if errors.Is(err, SkipChildren) {
+			return nil
+		}
 		return err
 	}
 	if a, ok := m.Interface().(*anypb.Any); ok {

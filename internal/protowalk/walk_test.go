@@ -220,3 +220,32 @@ func testWalkBadAny(t *testing.T, ro bool) {
 		}
 	})
 }
+
+// TestWalkSkipChildren: SkipChildren from Visit leaves that message's fields
+// (and an Any's payload) unwalked and the walk goes on with the next
+// sibling; it is not returned.
+func TestWalkSkipChildren(t *testing.T) {
+	s, err := structpb.NewStruct(map[string]any{"a": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := &typepb.Type{Options: []*typepb.Option{
+		{Name: "first", Value: pack(t, s)},
+		{Name: "second", Value: pack(t, wrapperspb.String("x"))},
+	}}
+	var got []string
+	err = protowalk.Walker{Visit: func(m proto.Message, in *anypb.Any) error {
+		got = append(got, describe(m, in))
+		if o, ok := m.(*typepb.Option); ok && o.GetName() == "first" {
+			return protowalk.SkipChildren
+		}
+		return nil
+	}}.Walk(root)
+	if err != nil {
+		t.Fatalf("Walk = %v, want nil", err)
+	}
+	want := []string{"Type", "Option first", "Option second", "Any", "StringValue x in " + stringURL}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("visits (-want +got):\n%s", d)
+	}
+}

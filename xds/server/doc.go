@@ -13,7 +13,10 @@
 // Proxies are grouped by the "labels" in their node metadata (keyed by
 // labelset.Key): proxies with equal labels share one snapshot, compiled once
 // when the group's first proxy connects and again on every reload, with
-// every resource marshalled once. A group with no proxy is freed after
+// every resource marshalled once. A resource compile hands back unchanged
+// (the same message, from its content-keyed cache) is neither marshalled
+// nor walked for references again (encodings.go), so a reload after a
+// one-host edit costs what the edit touched. A group with no proxy is freed after
 // Options.GroupGrace or by the next reload, unless a Gateway selector
 // declares it, and Options.MaxGroups caps them (groups.go), so memory and
 // reload time follow the proxies connected.

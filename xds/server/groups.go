@@ -42,6 +42,9 @@ type groups struct {
 	mu    sync.Mutex
 	cfg   Config
 	byKey map[string]*group
+	// enc keeps each resource's references and marshal across reloads
+	// (encodings.go); committed or aborted with each apply.
+	enc *encodings
 
 	// smu guards snaps, the installed snapshot of each group, read by the
 	// stream goroutines without waiting for a compile, and prevNames, the
@@ -66,7 +69,7 @@ type group struct {
 
 func newGroups(c *caches, log *slog.Logger, m *metrics, opts Options, installed func()) *groups {
 	return &groups{caches: c, log: log, metrics: m, max: opts.MaxGroups, grace: opts.GroupGrace, now: time.Now,
-		installed: installed, byKey: map[string]*group{},
+		installed: installed, byKey: map[string]*group{}, enc: newEncodings(),
 		snaps: map[string]*snapshot{}, prevNames: map[string]map[string][]string{}}
 }
 
@@ -98,7 +101,7 @@ func (g *groups) ensure(ctx context.Context, l map[string]string) (string, error
 	if g.cfg == nil {
 		return key, nil // compiled by the first successful reload
 	}
-	s, err := compileGroup(g.cfg, key, grp.labels)
+	s, err := compileGroup(g.cfg, key, grp.labels, g.enc)
 	if err == nil {
 		err = g.install(ctx, key, s)
 	}
@@ -135,6 +138,16 @@ func (g *groups) release(key string) {
 func (g *groups) apply(ctx context.Context, cfg Config) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	err := g.applyLocked(ctx, cfg)
+	if err != nil {
+		g.enc.abort()
+	} else {
+		g.enc.commit()
+	}
+	return err
+}
+
+func (g *groups) applyLocked(ctx context.Context, cfg Config) error {
 	declared := map[string]map[string]string{}
 	if gl, ok := cfg.(GroupLister); ok {
 		for _, l := range gl.Selectors() {
@@ -151,7 +164,7 @@ func (g *groups) apply(ctx context.Context, cfg Config) error {
 	next := make(map[string]*snapshot, len(live))
 	var errs []error
 	for _, key := range slices.Sorted(maps.Keys(live)) {
-		s, err := compileGroup(cfg, key, live[key])
+		s, err := compileGroup(cfg, key, live[key], g.enc)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -245,12 +258,12 @@ func (g *groups) free(key string) {
 }
 
 // compileGroup compiles and checks one group's resources.
-func compileGroup(cfg Config, key string, l map[string]string) (*snapshot, error) {
+func compileGroup(cfg Config, key string, l map[string]string, enc *encodings) (*snapshot, error) {
 	r, err := cfg.Compile(maps.Clone(l))
 	if err != nil {
 		return nil, inGroup(key, err)
 	}
-	s, err := buildSnapshot(r)
+	s, err := buildSnapshot(r, enc)
 	if err != nil {
 		return nil, inGroup(key, err)
 	}

@@ -45,13 +45,12 @@ type snapshot struct {
 }
 
 // buildSnapshot checks r and turns it into a snapshot. It fails, changing
-// nothing, when names are empty or duplicated, when go-control-plane's
-// Consistent check fails (RDS and EDS names must match the listeners' and
-// clusters' references exactly), when the SDS names do not match the
-// secrets referenced (Consistent does not look at SDS), or when the
+// nothing, when names are empty or duplicated, when the RDS, EDS and SDS
+// names do not match the listeners' and clusters' references exactly
+// (checkRefs), or when the
 // resources of a type do not fit in one response (sendlimit: gRPC would fail
 // the send with ResourceExhausted and end the stream).
-func buildSnapshot(r *translate.Resources) (*snapshot, error) {
+func buildSnapshot(r *translate.Resources, enc *encodings) (*snapshot, error) {
 	if r == nil {
 		return nil, errors.New("the configuration compiled to no resources (Compile returned nil)")
 	}
@@ -65,14 +64,7 @@ func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 	if err := checkNames(byType); err != nil {
 		return nil, err
 	}
-	typed, err := cache.NewSnapshot("", byType)
-	if err != nil {
-		return nil, err
-	}
-	if err := typed.Consistent(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInconsistent, err)
-	}
-	if err := checkSecrets(r); err != nil {
+	if err := checkRefs(r, enc.memo()); err != nil {
 		return nil, err
 	}
 	s := &snapshot{
@@ -81,7 +73,7 @@ func buildSnapshot(r *translate.Resources) (*snapshot, error) {
 	}
 	var over []error
 	for _, typeURL := range servedTypes {
-		res, version, names, err := marshalType(byType[typeURL])
+		res, version, names, err := marshalType(byType[typeURL], enc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", typeURL, err)
 		}
@@ -152,29 +144,48 @@ func checkNames(byType map[string][]types.Resource) error {
 	return errors.Join(errs...)
 }
 
-// checkSecrets requires the secrets to be exactly those the listeners and
-// clusters reference: a missing one keeps a listener or cluster warming until
-// initial_fetch_timeout, after which Envoy resets every TLS connection on it;
-// an unreferenced one is a private key sent to a proxy that has no use for it.
-func checkSecrets(r *translate.Resources) error {
-	want, err := refs.Collect(r.Listeners, r.Clusters)
+// checkRefs requires the route configurations, endpoint assignments and
+// secrets to be exactly those the listeners and clusters reference over
+// ADS. A missing one keeps a listener or cluster warming until
+// initial_fetch_timeout (for a secret, Envoy then resets every TLS
+// connection on it); an unreferenced one is sent for nothing (for a secret,
+// a private key sent to a proxy that has no use for it). go-control-plane's
+// Snapshot.Consistent checks the first two the same way but walks every
+// resource on every reload; the memo (encodings.go) walks only new ones.
+func checkRefs(r *translate.Resources, memo *refs.Memo) error {
+	want, err := memo.Collect(r.Listeners, r.Clusters)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}
-	have := make([]string, 0, len(r.Secrets))
-	for _, s := range r.Secrets {
-		have = append(have, s.GetName())
+	return errors.Join(
+		sameNames("route configuration", want.Routes, namesOf(r.Routes)),
+		sameNames("endpoint assignment", want.Endpoints, namesOf(r.Endpoints)),
+		sameNames("secret", want.Secrets, namesOf(r.Secrets)),
+	)
+}
+
+// namesOf returns the resources' names, sorted.
+func namesOf[M types.Resource](ms []M) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, cache.GetResourceName(m))
 	}
-	slices.Sort(have)
+	slices.Sort(out)
+	return out
+}
+
+// sameNames reports every name of want missing from have and every name of
+// have missing from want (both sorted).
+func sameNames(kind string, want, have []string) error {
 	var errs []error
-	for _, n := range want.Secrets {
+	for _, n := range want {
 		if _, found := slices.BinarySearch(have, n); !found {
-			errs = append(errs, fmt.Errorf("%w: secret %q is referenced but not defined", ErrInconsistent, n))
+			errs = append(errs, fmt.Errorf("%w: %s %q is referenced but not defined", ErrInconsistent, kind, n))
 		}
 	}
 	for _, n := range have {
-		if _, found := slices.BinarySearch(want.Secrets, n); !found {
-			errs = append(errs, fmt.Errorf("%w: secret %q is defined but nothing references it", ErrInconsistent, n))
+		if _, found := slices.BinarySearch(want, n); !found {
+			errs = append(errs, fmt.Errorf("%w: %s %q is defined but nothing references it", ErrInconsistent, kind, n))
 		}
 	}
 	return errors.Join(errs...)
@@ -184,7 +195,7 @@ func checkSecrets(r *translate.Resources) error {
 // derives the type's version from the bytes: SHA-256 over (name, bytes)
 // pairs, so equal content gives equal versions on any replica and any change
 // to any resource of the type changes the version.
-func marshalType(rs []types.Resource) ([]types.Resource, string, []string, error) {
+func marshalType(rs []types.Resource, enc *encodings) ([]types.Resource, string, []string, error) {
 	sorted := slices.Clone(rs)
 	slices.SortFunc(sorted, func(a, b types.Resource) int {
 		return strings.Compare(cache.GetResourceName(a), cache.GetResourceName(b))
@@ -194,7 +205,7 @@ func marshalType(rs []types.Resource) ([]types.Resource, string, []string, error
 	names := make([]string, 0, len(sorted))
 	for _, r := range sorted {
 		name := cache.GetResourceName(r)
-		b, err := cache.MarshalResource(r)
+		b, err := enc.marshal(r)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("%q: %w", name, err)
 		}

@@ -2,10 +2,13 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -67,7 +70,7 @@ func TestSnapshotVersions(t *testing.T) {
 			changed: []string{resource.EndpointType},
 		},
 	}
-	want, err := buildSnapshot(base)
+	want, err := buildSnapshot(base, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +78,7 @@ func TestSnapshotVersions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := fixture.Clone(base)
 			tc.edit(r)
-			got, err := buildSnapshot(r)
+			got, err := buildSnapshot(r, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +97,7 @@ func TestSnapshotVersions(t *testing.T) {
 }
 
 func TestSnapshotEmptyTypesHaveVersions(t *testing.T) {
-	s, err := buildSnapshot(&translate.Resources{})
+	s, err := buildSnapshot(&translate.Resources{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +113,7 @@ func TestSnapshotEmptyTypesHaveVersions(t *testing.T) {
 // original message.
 func TestWireResources(t *testing.T) {
 	r := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true, UpstreamClientCert: true})
-	s, err := buildSnapshot(r)
+	s, err := buildSnapshot(r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +171,12 @@ func TestSnapshotRejects(t *testing.T) {
 			r.Routes = append(r.Routes, extra)
 		}, is: ErrInconsistent},
 		"missing endpoints": {edit: func(r *translate.Resources) { r.Endpoints = nil }, is: ErrInconsistent},
-		"missing secret":    {edit: func(r *translate.Resources) { r.Secrets = r.Secrets[:1] }, is: ErrInconsistent},
+		"unreferenced endpoints": {edit: func(r *translate.Resources) {
+			extra := proto.Clone(r.Endpoints[0]).(*endpointv3.ClusterLoadAssignment)
+			extra.ClusterName = "orphan"
+			r.Endpoints = append(r.Endpoints, extra)
+		}, is: ErrInconsistent},
+		"missing secret": {edit: func(r *translate.Resources) { r.Secrets = r.Secrets[:1] }, is: ErrInconsistent},
 		"unreferenced secret": {edit: func(r *translate.Resources) {
 			extra := proto.Clone(r.Secrets[0]).(*tlsv3.Secret)
 			extra.Name = "kubernetes://default/unused"
@@ -182,20 +190,81 @@ func TestSnapshotRejects(t *testing.T) {
 		}},
 	}
 	base := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true})
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			r := fixture.Clone(base)
-			tc.edit(r)
-			_, err := buildSnapshot(r)
-			if err == nil {
-				t.Fatal("buildSnapshot accepted it")
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("error %v, want errors.Is %v", err, tc.is)
-			}
-		})
+	// Once without encodings, and once with encodings that have seen the
+	// good resources: the edits change only which messages are listed, so
+	// every unchanged message then comes from the memo.
+	warm := newEncodings()
+	if _, err := buildSnapshot(base, warm); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := buildSnapshot(nil); err == nil {
+	for name, tc := range tests {
+		for _, enc := range []*encodings{nil, warm} {
+			t.Run(fmt.Sprintf("%s/encodings=%v", name, enc != nil), func(t *testing.T) {
+				r := &translate.Resources{
+					Listeners: slices.Clone(base.Listeners), Routes: slices.Clone(base.Routes),
+					Clusters: slices.Clone(base.Clusters), Endpoints: slices.Clone(base.Endpoints),
+					Secrets: slices.Clone(base.Secrets),
+				}
+				tc.edit(r)
+				_, err := buildSnapshot(r, enc)
+				if err == nil {
+					t.Fatal("buildSnapshot accepted it")
+				}
+				if tc.is != nil && !errors.Is(err, tc.is) {
+					t.Errorf("error %v, want errors.Is %v", err, tc.is)
+				}
+			})
+		}
+	}
+	if _, err := buildSnapshot(nil, nil); err == nil {
 		t.Error("buildSnapshot(nil) succeeded")
 	}
+}
+
+// TestEncodingsChangeNothing: snapshots built with encodings kept across
+// reloads serve the same versions (hashes of the same bytes) and names as
+// snapshots built afresh, through edits, a return to an earlier state and
+// a failed build between them.
+func TestEncodingsChangeNothing(t *testing.T) {
+	base := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true})
+	edited := &translate.Resources{
+		Listeners: base.Listeners, Clusters: base.Clusters, Endpoints: base.Endpoints, Secrets: base.Secrets,
+	}
+	for _, rc := range base.Routes {
+		rc = proto.Clone(rc).(*routev3.RouteConfiguration)
+		rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{Name: "added", Domains: []string{"added.example.com"}})
+		edited.Routes = append(edited.Routes, rc)
+	}
+	broken := &translate.Resources{Listeners: base.Listeners, Clusters: base.Clusters, Endpoints: base.Endpoints}
+	enc := newEncodings()
+	for i, r := range []*translate.Resources{base, edited, broken, base, edited} {
+		want, wantErr := buildSnapshot(r, nil)
+		got, err := buildSnapshot(r, enc)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("step %d: error %v with encodings, %v without", i, err, wantErr)
+		}
+		if err != nil {
+			enc.abort()
+			continue
+		}
+		enc.commit()
+		if d := cmp.Diff(want.versions, got.versions); d != "" {
+			t.Errorf("step %d: versions (-afresh +with encodings):\n%s", i, d)
+		}
+		if d := cmp.Diff(want.names, got.names); d != "" {
+			t.Errorf("step %d: names (-afresh +with encodings):\n%s", i, d)
+		}
+	}
+	if want, got := mustSnapshot(t, base).versions, mustSnapshot(t, edited).versions; cmp.Equal(want, got) {
+		t.Fatal("the edit changed no version: the test proves nothing")
+	}
+}
+
+func mustSnapshot(t *testing.T, r *translate.Resources) *snapshot {
+	t.Helper()
+	s, err := buildSnapshot(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,14 +1,17 @@
 package refs_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
@@ -68,6 +71,7 @@ func TestCollect(t *testing.T) {
 			want: refs.Refs{Routes: []string{fixture.RouteName}, Endpoints: []string{}, Secrets: []string{fixture.CertSecret, fixture.CASecret}},
 		},
 	}
+	memo := refs.NewMemo() // one for every case, used twice per case
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			ls, cs := build(tc.spec)
@@ -81,6 +85,15 @@ func TestCollect(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Collect (-want +got):\n%s", diff)
 			}
+			for _, round := range []string{"cold", "warm"} {
+				got, err := memo.Collect(ls, cs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("Memo.Collect, %s (-want +got):\n%s", round, diff)
+				}
+			}
 		})
 	}
 }
@@ -92,5 +105,83 @@ func TestCollectUnknownAny(t *testing.T) {
 	}}}
 	if _, err := refs.Collect([]*listenerv3.Listener{l}, nil); err == nil {
 		t.Fatal("Collect accepted an Any of an unknown type; a reference inside it would go unseen")
+	}
+}
+
+// TestMemoByIdentity: the memo keeps references by message, filter chains
+// each on their own: a new listener holding a known chain and a new one
+// takes the known chain from the memo (seen here by changing that chain in
+// place, which the server never does) and walks the new one; a failed walk
+// is not kept; Commit drops what the last call did not use.
+func TestMemoByIdentity(t *testing.T) {
+	pki, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fixture.Resources(fixture.Spec{PKI: pki, Prefixes: []string{"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.Listeners[0]
+	known := l.GetFilterChains()[0]
+	memo := refs.NewMemo()
+	first, err := memo.Collect(r.Listeners, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo.Commit()
+
+	// The same chain in a new listener, with a second chain naming another
+	// route configuration.
+	second := proto.Clone(known).(*listenerv3.FilterChain)
+	second.Name = "second"
+	hcm := &hcmv3.HttpConnectionManager{RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+		RouteConfigName: "other-routes",
+		ConfigSource:    &corev3.ConfigSource{ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}},
+	}}}
+	a, err := anypb.New(hcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Filters = []*listenerv3.Filter{{Name: "hcm", ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: a}}}
+	next := &listenerv3.Listener{Name: l.GetName(), FilterChains: []*listenerv3.FilterChain{known, second}}
+	// Changed in place: the memo still has what it found in it.
+	for _, f := range known.GetFilters() {
+		f.ConfigType = nil
+	}
+	got, err := memo.Collect([]*listenerv3.Listener{next}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := append([]string{"other-routes"}, first.Routes...)
+	slices.Sort(routes)
+	want := refs.Refs{Routes: routes, Endpoints: []string{}, Secrets: first.Secrets}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Memo.Collect (-want +got):\n%s", d)
+	}
+	if fresh, err := refs.Collect([]*listenerv3.Listener{next}, nil); err != nil || cmp.Equal(fresh, got) {
+		t.Fatalf("Collect = %v, %v: the test's in-place change should show without the memo", fresh, err)
+	}
+
+	// Committed with only next and its chains used: the old listener is
+	// walked again, and finds the changed chain.
+	memo.Commit()
+	memo.Commit()
+	again, err := memo.Collect(r.Listeners, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Routes) != 0 {
+		t.Errorf("after two commits without it, the memo still answered for the old chain: %v", again)
+	}
+
+	// A walk that fails is not kept.
+	bad := &listenerv3.Listener{Name: "bad", ListenerFilters: []*listenerv3.ListenerFilter{{
+		Name: "mystery", ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: &anypb.Any{TypeUrl: "type.googleapis.com/not.a.Type"}},
+	}}}
+	for range 2 {
+		if _, err := memo.Collect([]*listenerv3.Listener{bad}, nil); err == nil {
+			t.Fatal("an unknown typed config was accepted")
+		}
 	}
 }

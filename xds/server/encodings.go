@@ -1,0 +1,66 @@
+package server
+
+import (
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+
+	"github.com/trustgate/trustgate/internal/gencache"
+	"github.com/trustgate/trustgate/xds/server/refs"
+)
+
+// encodings keeps, across reloads, what buildSnapshot works out of each
+// resource on its own: its references (refs.Memo) and its deterministic
+// marshal. compile hands back an unchanged resource as the same message
+// from one load to the next (translate.Cache keeps one message per content
+// key and never modifies it after building it), so the message itself is
+// the key, and a reload after a one-host edit marshals and walks only what
+// the edit made anew. Entries are kept by generation (internal/gencache):
+// a good reload keeps what it used, a failed one keeps the last good one's
+// too. A nil *encodings works everything out afresh.
+type encodings struct {
+	refs *refs.Memo
+	wire *gencache.Cache[types.Resource, []byte]
+}
+
+func newEncodings() *encodings {
+	return &encodings{refs: refs.NewMemo(), wire: gencache.New[types.Resource, []byte]()}
+}
+
+// marshal returns r's deterministic marshal (cache.MarshalResource).
+func (e *encodings) marshal(r types.Resource) ([]byte, error) {
+	if e == nil {
+		return cache.MarshalResource(r)
+	}
+	if b, ok := e.wire.Get(r); ok {
+		return b, nil
+	}
+	b, err := cache.MarshalResource(r)
+	if err != nil {
+		return nil, err
+	}
+	e.wire.Put(r, b)
+	return b, nil
+}
+
+// memo is the references' memo (nil without encodings).
+func (e *encodings) memo() *refs.Memo {
+	if e == nil {
+		return nil
+	}
+	return e.refs
+}
+
+// commit ends a good reload; abort a failed one.
+func (e *encodings) commit() {
+	if e != nil {
+		e.refs.Commit()
+		e.wire.Commit()
+	}
+}
+
+func (e *encodings) abort() {
+	if e != nil {
+		e.refs.Abort()
+		e.wire.Abort()
+	}
+}
