@@ -19,7 +19,7 @@ type Walker struct {
 	// Visit is called on every message, parents before children: set
 	// fields in field-number order, list elements in order, map entries by
 	// key, and after an Any its payload, with in set to that Any (nil for
-	// any other message). SkipChildren leaves what m holds unwalked; any
+	// any other message). ErrSkipChildren leaves what m holds unwalked; any
 	// other error ends the walk and is returned.
 	// Extension fields are not walked (protorange walked set ones; Envoy's
 	// resources set none).
@@ -37,9 +37,9 @@ type Walker struct {
 	PackBack bool
 }
 
-// SkipChildren, returned by Visit, leaves the visited message's fields (or
+// ErrSkipChildren, returned by Visit, leaves the visited message's fields (or
 // an Any's payload) unwalked; the walk goes on with its next sibling.
-var SkipChildren = errors.New("protowalk: skip the message's children")
+var ErrSkipChildren = errors.New("protowalk: skip the message's children")
 
 // Walk walks m.
 func (w Walker) Walk(m proto.Message) error {
@@ -50,7 +50,7 @@ func (w Walker) Walk(m proto.Message) error {
 // holds.
 func (w Walker) message(m protoreflect.Message, in *anypb.Any) error {
 	if err := w.Visit(m.Interface(), in); err != nil {
-		if errors.Is(err, SkipChildren) {
+		if errors.Is(err, ErrSkipChildren) {
 			return nil
 		}
 		return err

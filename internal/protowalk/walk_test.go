@@ -221,7 +221,7 @@ func testWalkBadAny(t *testing.T, ro bool) {
 	})
 }
 
-// TestWalkSkipChildren: SkipChildren from Visit leaves that message's fields
+// TestWalkSkipChildren: ErrSkipChildren from Visit leaves that message's fields
 // (and an Any's payload) unwalked and the walk goes on with the next
 // sibling; it is not returned.
 func TestWalkSkipChildren(t *testing.T) {
@@ -237,7 +237,7 @@ func TestWalkSkipChildren(t *testing.T) {
 	err = protowalk.Walker{Visit: func(m proto.Message, in *anypb.Any) error {
 		got = append(got, describe(m, in))
 		if o, ok := m.(*typepb.Option); ok && o.GetName() == "first" {
-			return protowalk.SkipChildren
+			return protowalk.ErrSkipChildren
 		}
 		return nil
 	}}.Walk(root)

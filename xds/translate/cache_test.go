@@ -167,9 +167,10 @@ func TestCacheConcurrentUse(t *testing.T) {
 						return
 					}
 				}
-				if i%3 == 0 {
+				switch i % 3 {
+				case 0:
 					c.Commit()
-				} else if i%3 == 1 {
+				case 1:
 					c.Abort()
 				}
 			}

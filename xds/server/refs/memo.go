@@ -103,7 +103,7 @@ func (m *Memo) walk(root proto.Message) (*found, error) {
 			if err := m.add(own, fc); err != nil {
 				return fmt.Errorf("filter chain %q: %w", fc.GetName(), err)
 			}
-			return protowalk.SkipChildren
+			return protowalk.ErrSkipChildren
 		}
 		return own.visit(msg, in)
 	}}.Walk(root)
