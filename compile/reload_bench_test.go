@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/internal/benchcpu"
 	"github.com/trustgate/trustgate/internal/scalecfg"
 	"github.com/trustgate/trustgate/model"
 )
@@ -108,10 +107,10 @@ func BenchmarkReloadOneHostEdit(b *testing.B) {
 				cache := warmCache(b, opts)
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu := startCPU(b)
+				cpu := benchcpu.Start(b)
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
-					cpu.pause(b)
+					cpu.Pause(b)
 					switch edit {
 					case "route":
 						rewrite(b, dir, n, i+1)
@@ -121,14 +120,14 @@ func BenchmarkReloadOneHostEdit(b *testing.B) {
 						shiftLines(b, dir, (i+1)%2)
 					}
 					b.StartTimer()
-					cpu.resume(b)
+					cpu.Resume(b)
 					cfg, err := compile.Load(opts, compile.ForServe(), compile.WithCache(cache))
 					if err != nil {
 						b.Fatal(err)
 					}
 					serverWork(b, cfg)
 				}
-				cpu.report(b)
+				cpu.Report(b)
 			})
 		}
 	}
@@ -142,7 +141,7 @@ func BenchmarkReloadFull(b *testing.B) {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
 			_, opts := scaleDir(b, n)
 			b.ReportAllocs()
-			cpu := startCPU(b)
+			cpu := benchcpu.Start(b)
 			for i := 0; i < b.N; i++ {
 				cfg, err := compile.Load(opts, compile.ForServe())
 				if err != nil {
@@ -150,7 +149,7 @@ func BenchmarkReloadFull(b *testing.B) {
 				}
 				serverWork(b, cfg)
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
 }
@@ -163,28 +162,4 @@ func warmCache(b *testing.B, opts model.LoadOptions) *compile.Cache {
 		b.Fatal(err)
 	}
 	return cache
-}
-
-// cpuMeter reports a benchmark's CPU time per op (user + system, every
-// goroutine and the collector included), "cpu-ms/op": on a machine shared
-// with other work, a steadier figure than the wall time.
-type cpuMeter struct{ start, total time.Duration }
-
-func startCPU(b *testing.B) *cpuMeter { return &cpuMeter{start: cpuTime(b)} }
-
-// pause stops counting (with b.StopTimer); resume starts again.
-func (m *cpuMeter) pause(b *testing.B)  { m.total += cpuTime(b) - m.start }
-func (m *cpuMeter) resume(b *testing.B) { m.start = cpuTime(b) }
-
-func (m *cpuMeter) report(b *testing.B) {
-	m.pause(b)
-	b.ReportMetric(float64(m.total)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,10 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/trustgate/trustgate/internal/benchcpu"
 	"github.com/trustgate/trustgate/internal/scalecfg"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/source/file"
@@ -42,20 +41,20 @@ func BenchmarkServerReload(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu := startCPU(b)
+				cpu := benchcpu.Start(b)
 				for i := 0; i < b.N; i++ {
 					if change == "edit" {
 						b.StopTimer()
-						cpu.pause(b)
+						cpu.Pause(b)
 						writeRev(b, dir, n, i+1)
 						b.StartTimer()
-						cpu.resume(b)
+						cpu.Resume(b)
 					}
 					if err := srv.Reload(ctx); err != nil {
 						b.Fatal(err)
 					}
 				}
-				cpu.report(b)
+				cpu.Report(b)
 			})
 		}
 	}
@@ -74,28 +73,4 @@ func writeRev(b *testing.B, dir string, n, rev int) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// cpuMeter reports a benchmark's CPU time per op (user + system, every
-// goroutine and the collector included), "cpu-ms/op": on a machine shared
-// with other work, a steadier figure than the wall time.
-type cpuMeter struct{ start, total time.Duration }
-
-func startCPU(b *testing.B) *cpuMeter { return &cpuMeter{start: cpuTime(b)} }
-
-// pause stops counting (with b.StopTimer); resume starts again.
-func (m *cpuMeter) pause(b *testing.B)  { m.total += cpuTime(b) - m.start }
-func (m *cpuMeter) resume(b *testing.B) { m.start = cpuTime(b) }
-
-func (m *cpuMeter) report(b *testing.B) {
-	m.pause(b)
-	b.ReportMetric(float64(m.total)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -28,8 +28,8 @@ type ads struct {
 var _ discoveryv3.AggregatedDiscoveryServiceServer = (*ads)(nil)
 
 // recv reads a stream's requests into a channel, closed when reading ends.
-func recv[T any](ctx context.Context, gs grpc.ServerStream, read func() (*T, error)) <-chan *T {
-	ch := make(chan *T)
+func recv[T any](ctx context.Context, gs grpc.ServerStream, read func() (T, error)) <-chan T {
+	ch := make(chan T)
 	go func() {
 		defer close(ch)
 		for {
@@ -49,35 +49,72 @@ func recv[T any](ctx context.Context, gs grpc.ServerStream, read func() (*T, err
 	return ch
 }
 
-// StreamAggregatedResources serves a SotW ADS stream.
-func (a *ads) StreamAggregatedResources(gs discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesServer) error {
-	k := streamKey{id: a.sotwIDs.Add(1)}
+// streamBase is what a SotW or delta stream's record knows of its group.
+type streamBase struct {
+	entry *groupEntry
+	state *groupState // the group's state the stream last looked at
+}
+
+// wake is closed when the group's state moves on from the stream's.
+func (b *streamBase) wake() <-chan struct{} { return b.state.changed }
+
+// latest is the group's state now.
+func (b *streamBase) latest() *groupState { return b.entry.state.Load() }
+
+// adsRequest is what the loop reads of a SotW or delta request.
+type adsRequest interface {
+	GetTypeUrl() string
+	GetNode() *corev3.Node
+}
+
+// adsStream is a stream's record, SotW (sotwStream) or delta (deltaStream):
+// request returns the response a request calls for (nil: none), changed
+// moves the stream to its group's new state and returns the responses that
+// calls for.
+type adsStream[Req adsRequest, Out comparable] interface {
+	request(req Req) Out
+	changed(next *groupState) []Out
+	wake() <-chan struct{}
+	latest() *groupState
+}
+
+// streamKind is what differs between a SotW and a delta stream.
+type streamKind[Req adsRequest, Out comparable] struct {
+	read    func() (Req, error)
+	setNode func(req Req, node *corev3.Node)
+	// handle runs the callbacks (ACK/NACK, the proxy's group); an error
+	// ends the stream.
+	handle func(req Req) error
+	// open makes the stream's record at its first request.
+	open func(node *corev3.Node) adsStream[Req, Out]
+	send func(o Out) error
+}
+
+// serve runs one ADS stream: each request, with the stream's node filled in
+// when it carries none, passes the callbacks, and each request and each
+// change of the group's state gives the responses to send, written on this
+// goroutine.
+func serve[Req adsRequest, Out comparable](a *ads, gs grpc.ServerStream, k streamKey, kind streamKind[Req, Out]) error {
 	a.cb.open(gs.Context(), k)
 	node := &corev3.Node{}
 	defer func() { a.cb.closed(k, node) }()
-	reqs := recv(a.ctx, gs, gs.Recv)
+	reqs := recv(a.ctx, gs, kind.read)
 	var (
-		s       *sotwStream
+		s       adsStream[Req, Out]
 		changed <-chan struct{} // nil until the stream is in its group
+		none    Out
 	)
-	send := func(o *sotwOut) error {
-		a.cb.sotwResponse(k, o.resp, o.names)
-		if err := gs.Send(o.resp); err != nil {
-			return status.Error(codes.Unavailable, err.Error())
-		}
-		return nil
-	}
 	for {
 		select {
 		case <-a.ctx.Done():
 			return nil
 		case <-changed:
-			for _, o := range s.changed(s.entry.state.Load()) {
-				if err := send(o); err != nil {
+			for _, o := range s.changed(s.latest()) {
+				if err := kind.send(o); err != nil {
 					return err
 				}
 			}
-			changed = s.state.changed
+			changed = s.wake()
 		case req, ok := <-reqs:
 			if !ok {
 				return nil
@@ -88,20 +125,17 @@ func (a *ads) StreamAggregatedResources(gs discoveryv3.AggregatedDiscoveryServic
 			if req.GetNode() != nil {
 				node = req.GetNode()
 			} else {
-				req.Node = node
+				kind.setNode(req, node)
 			}
-			if err := a.cb.sotwRequest(k, req); err != nil {
+			if err := kind.handle(req); err != nil {
 				return err
 			}
 			if s == nil {
-				e := a.caches.entry(a.cb.proxies.groupOf(k))
-				s = newSotwStream(e, func(version string) map[string]bool {
-					return a.cb.proxies.ackedSecretNames(node.GetId(), a.cb.proxies.groupOf(k), version)
-				})
-				changed = s.state.changed
+				s = kind.open(node)
+				changed = s.wake()
 			}
-			if o := s.request(req); o != nil {
-				if err := send(o); err != nil {
+			if o := s.request(req); o != none {
+				if err := kind.send(o); err != nil {
 					return err
 				}
 			}
@@ -109,56 +143,41 @@ func (a *ads) StreamAggregatedResources(gs discoveryv3.AggregatedDiscoveryServic
 	}
 }
 
+// StreamAggregatedResources serves a SotW ADS stream.
+func (a *ads) StreamAggregatedResources(gs discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesServer) error {
+	k := streamKey{id: a.sotwIDs.Add(1)}
+	return serve(a, gs, k, streamKind[*discoveryv3.DiscoveryRequest, *sotwOut]{
+		read:    gs.Recv,
+		setNode: func(req *discoveryv3.DiscoveryRequest, node *corev3.Node) { req.Node = node },
+		handle:  func(req *discoveryv3.DiscoveryRequest) error { return a.cb.sotwRequest(k, req) },
+		open: func(node *corev3.Node) adsStream[*discoveryv3.DiscoveryRequest, *sotwOut] {
+			return newSotwStream(a.caches.entry(a.cb.proxies.groupOf(k)), func(version string) map[string]bool {
+				return a.cb.proxies.ackedSecretNames(node.GetId(), a.cb.proxies.groupOf(k), version)
+			})
+		},
+		send: func(o *sotwOut) error {
+			a.cb.sotwResponse(k, o.resp, o.names)
+			if err := gs.Send(o.resp); err != nil {
+				return status.Error(codes.Unavailable, err.Error())
+			}
+			return nil
+		},
+	})
+}
+
 // DeltaAggregatedResources serves a delta ADS stream.
 func (a *ads) DeltaAggregatedResources(gs discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesServer) error {
 	k := streamKey{delta: true, id: a.deltaIDs.Add(1)}
-	a.cb.open(gs.Context(), k)
-	node := &corev3.Node{}
-	defer func() { a.cb.closed(k, node) }()
-	reqs := recv(a.ctx, gs, gs.Recv)
-	var (
-		s       *deltaStream
-		changed <-chan struct{}
-	)
-	send := func(r *discoveryv3.DeltaDiscoveryResponse) error {
-		a.cb.deltaResponse(k, r)
-		return gs.Send(r)
-	}
-	for {
-		select {
-		case <-a.ctx.Done():
-			return nil
-		case <-changed:
-			for _, r := range s.changed(s.entry.state.Load()) {
-				if err := send(r); err != nil {
-					return err
-				}
-			}
-			changed = s.state.changed
-		case req, ok := <-reqs:
-			if !ok {
-				return nil
-			}
-			if req.GetTypeUrl() == "" {
-				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
-			}
-			if req.GetNode() != nil {
-				node = req.GetNode()
-			} else {
-				req.Node = node
-			}
-			if err := a.cb.deltaRequest(k, req); err != nil {
-				return err
-			}
-			if s == nil {
-				s = newDeltaStream(a.caches.entry(a.cb.proxies.groupOf(k)))
-				changed = s.state.changed
-			}
-			if r := s.request(req); r != nil {
-				if err := send(r); err != nil {
-					return err
-				}
-			}
-		}
-	}
+	return serve(a, gs, k, streamKind[*discoveryv3.DeltaDiscoveryRequest, *discoveryv3.DeltaDiscoveryResponse]{
+		read:    gs.Recv,
+		setNode: func(req *discoveryv3.DeltaDiscoveryRequest, node *corev3.Node) { req.Node = node },
+		handle:  func(req *discoveryv3.DeltaDiscoveryRequest) error { return a.cb.deltaRequest(k, req) },
+		open: func(*corev3.Node) adsStream[*discoveryv3.DeltaDiscoveryRequest, *discoveryv3.DeltaDiscoveryResponse] {
+			return newDeltaStream(a.caches.entry(a.cb.proxies.groupOf(k)))
+		},
+		send: func(r *discoveryv3.DeltaDiscoveryResponse) error {
+			a.cb.deltaResponse(k, r)
+			return gs.Send(r)
+		},
+	})
 }

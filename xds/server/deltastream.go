@@ -21,8 +21,7 @@ import (
 // delta_subscription_state.cc: handleGoodResponse stores each resource's
 // version, and a reconnect sends them as initial_resource_versions).
 type deltaStream struct {
-	entry *groupEntry
-	state *groupState
+	streamBase
 	nonce int64
 	subs  [numTypes]*deltaSub
 }
@@ -45,7 +44,7 @@ type deltaSub struct {
 }
 
 func newDeltaStream(e *groupEntry) *deltaStream {
-	return &deltaStream{entry: e, state: e.state.Load()}
+	return &deltaStream{streamBase: streamBase{entry: e, state: e.state.Load()}}
 }
 
 // request handles a request that passed the guard and the callbacks: it

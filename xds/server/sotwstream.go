@@ -42,8 +42,7 @@ const wildcardName = "*"
 // source/common/config/watch_map.cc, "this update is removing all of this
 // watch's resources"). Delta is the protocol that sends only changes.
 type sotwStream struct {
-	entry *groupEntry
-	state *groupState // the group's state the stream last looked at
+	streamBase
 	nonce int64
 	subs  [numTypes]*sotwSub
 	// ackedSecrets returns the secrets this proxy was seen to ACK at a
@@ -78,7 +77,7 @@ type sotwOut struct {
 }
 
 func newSotwStream(e *groupEntry, ackedSecrets func(string) map[string]bool) *sotwStream {
-	return &sotwStream{entry: e, state: e.state.Load(), ackedSecrets: ackedSecrets}
+	return &sotwStream{streamBase: streamBase{entry: e, state: e.state.Load()}, ackedSecrets: ackedSecrets}
 }
 
 // request handles a request that passed the guard and the callbacks: it
