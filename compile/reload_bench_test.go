@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,14 +30,8 @@ func scaleDir(b *testing.B, n int) (string, model.LoadOptions) {
 // rewrite writes the workload's YAML at revision rev (host 0's route).
 func rewrite(b *testing.B, dir string, n, rev int) {
 	b.Helper()
-	f, err := os.Create(filepath.Join(dir, scalecfg.IstioFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := scalecfg.Istio(f, scalecfg.Options{Hosts: n, Rev: rev}); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	path := filepath.Join(dir, scalecfg.IstioFile)
+	if err := scalecfg.WriteFile(path, func(w io.Writer) error { return scalecfg.Istio(w, scalecfg.Options{Hosts: n, Rev: rev}) }); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -44,14 +39,8 @@ func rewrite(b *testing.B, dir string, n, rev int) {
 // rewriteHosts writes the workload's YAML with n hosts.
 func rewriteHosts(b *testing.B, dir string, n int) {
 	b.Helper()
-	f, err := os.Create(filepath.Join(dir, scalecfg.IstioFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := scalecfg.Istio(f, scalecfg.Options{Hosts: n}); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	path := filepath.Join(dir, scalecfg.IstioFile)
+	if err := scalecfg.WriteFile(path, func(w io.Writer) error { return scalecfg.Istio(w, scalecfg.Options{Hosts: n}) }); err != nil {
 		b.Fatal(err)
 	}
 }

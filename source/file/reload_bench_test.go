@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -63,14 +62,8 @@ func BenchmarkServerReload(b *testing.B) {
 // writeRev writes the workload's YAML at revision rev (host 0's route).
 func writeRev(b *testing.B, dir string, n, rev int) {
 	b.Helper()
-	f, err := os.Create(filepath.Join(dir, scalecfg.IstioFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := scalecfg.Istio(f, scalecfg.Options{Hosts: n, Rev: rev}); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	path := filepath.Join(dir, scalecfg.IstioFile)
+	if err := scalecfg.WriteFile(path, func(w io.Writer) error { return scalecfg.Istio(w, scalecfg.Options{Hosts: n, Rev: rev}) }); err != nil {
 		b.Fatal(err)
 	}
 }
