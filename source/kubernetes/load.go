@@ -104,7 +104,7 @@ type evaluation struct {
 func (s *Source) load() (*compile.Config, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), secretReadTimeout)
 	defer cancel()
-	ev := s.evaluate(ctx, s.listObjects(), append([]compile.Option{compile.ForServe()}, s.opts.Pipeline...))
+	ev := s.evaluate(ctx, s.listObjects(), append([]compile.Option{compile.ForServe(), compile.WithCache(s.compiled)}, s.opts.Pipeline...))
 	if ev.wanted.secrets != nil {
 		s.mu.Lock()
 		s.wanted = ev.wanted

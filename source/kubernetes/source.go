@@ -90,6 +90,10 @@ type Source struct {
 	endpoints []cache.SharedIndexInformer            // EndpointSlices, per namespace
 
 	changes chan struct{} // one pending change, coalesced
+	// compiled keeps what each load computed, keyed by content, for the
+	// next (compile.Cache): the server's loads only, not the webhook's
+	// trial evaluations, which would only turn its generations over.
+	compiled *compile.Cache
 
 	mu      sync.Mutex
 	wanted  wanted      // what the last load referenced
@@ -133,7 +137,7 @@ func New(cfg *rest.Config, opts Options) (*Source, error) {
 		opts: opts, log: opts.Logger, core: core, coord: coord, slices: slices, discovery: disc,
 		dynamic: dyn, metadata: meta, secretSel: sel,
 		objects: map[string][]cache.SharedIndexInformer{}, changes: make(chan struct{}, 1),
-		data: secretCache{}, outcome: &Outcome{},
+		data: secretCache{}, outcome: &Outcome{}, compiled: compile.NewCache(),
 	}, nil
 }
 
