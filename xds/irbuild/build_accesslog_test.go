@@ -18,7 +18,7 @@ func TestAccessLogs(t *testing.T) {
 	plainHTTP := `  - port: {number: 80, name: http, protocol: HTTP}
     hosts: ["*"]
 `
-	base := inspectorBase + namedTLS + plainHTTP + inspectorVS
+	base := gatewayHeader + namedTLS + plainHTTP + inspectorVS
 	type where struct {
 		Listener, Chain string
 		Log             *ir.AccessLog

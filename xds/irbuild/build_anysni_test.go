@@ -13,19 +13,7 @@ import (
 // starAndNames is a MUTUAL server for "*.mtls.example.com" and "*" (the
 // second server's hosts and a VirtualService for api.mtls.example.com
 // follow it on port 443 when %s is not empty).
-const starAndNames = `
-apiVersion: v1
-kind: Secret
-metadata: {name: cred, namespace: gw}
-stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - name: mtls
+const starAndNames = gatewayHeader + `  - name: mtls
     port: {number: 443, name: https-mtls, protocol: HTTPS}
     hosts: ["*.mtls.example.com", "*"]
     tls: {mode: MUTUAL, credentialName: cred}

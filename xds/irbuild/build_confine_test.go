@@ -12,19 +12,7 @@ import (
 // twoServers is a Gateway with a public server and an mTLS server on one
 // port (hosts and the second server's extra settings filled in), a
 // VirtualService bound to it, and the secret both use.
-const twoServers = `
-apiVersion: v1
-kind: Secret
-metadata: {name: cred, namespace: gw}
-stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - name: public
+const twoServers = gatewayHeader + `  - name: public
     port: {number: 443, name: https-public, protocol: HTTPS}
     hosts: [%q]
     tls: {mode: SIMPLE, credentialName: cred}
@@ -140,19 +128,7 @@ func TestSNIOwner(t *testing.T) {
 
 // passthroughOver is a MUTUAL server and a PASSTHROUGH server on one port
 // whose tls route claims sni.
-const passthroughOver = `
-apiVersion: v1
-kind: Secret
-metadata: {name: cred, namespace: gw}
-stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - name: admin
+const passthroughOver = gatewayHeader + `  - name: admin
     port: {number: 443, name: https-admin, protocol: HTTPS}
     hosts: [%q]
     tls: {mode: MUTUAL, credentialName: cred}

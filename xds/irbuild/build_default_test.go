@@ -41,33 +41,33 @@ spec:
 		want map[string]chain // by chain name
 	}{
 		"one named HTTPS server": {
-			yaml: inspectorBase + namedTLS + inspectorVS,
+			yaml: gatewayHeader + namedTLS + inspectorVS,
 			want: map[string]chain{"443/gw.gw.0": {Names: []string{"app.example.com"}, Default: true}},
 		},
 		"one * server matches everything already": {
-			yaml: inspectorBase + catchAllTLS + inspectorVS,
+			yaml: gatewayHeader + catchAllTLS + inspectorVS,
 			want: map[string]chain{"443/gw.gw.0": {}},
 		},
 		"two servers of one Gateway": {
-			yaml: inspectorBase + twoNamedTLS + inspectorVS,
+			yaml: gatewayHeader + twoNamedTLS + inspectorVS,
 			want: map[string]chain{
 				"443/gw.gw.0": {Names: []string{"app.example.com"}},
 				"443/gw.gw.1": {Names: []string{"admin.example.com"}},
 			},
 		},
 		"two Gateways on one port": {
-			yaml: inspectorBase + namedTLS + inspectorVS + secondGateway,
+			yaml: gatewayHeader + namedTLS + inspectorVS + secondGateway,
 			want: map[string]chain{
 				"443/gw.gw.0":    {Names: []string{"app.example.com"}},
 				"443/gw.other.0": {Names: []string{"admin.example.com"}},
 			},
 		},
 		"one TLS server terminated for TCP": {
-			yaml: inspectorBase + terminatedTCP + inspectorVS,
+			yaml: gatewayHeader + terminatedTCP + inspectorVS,
 			want: map[string]chain{"443/gw.gw.0": {Names: []string{"db.example.com"}, Default: true}},
 		},
 		"one passthrough server keeps matching on SNI": {
-			yaml: inspectorBase + passthrough + passthroughVS,
+			yaml: gatewayHeader + passthrough + passthroughVS,
 			want: map[string]chain{"443/gw.gw.0/db.example.com": {Names: []string{"db.example.com"}}},
 		},
 	}
@@ -94,7 +94,7 @@ spec:
 // answers 421 for a Host it does not serve: a client that connects by IP
 // without SNI must send one of the server's hosts.
 func TestDefaultServerKeepsHostBinding(t *testing.T) {
-	p, err := Build(loadYAML(t, inspectorBase+namedTLS+inspectorVS), ingress)
+	p, err := Build(loadYAML(t, gatewayHeader+namedTLS+inspectorVS), ingress)
 	if err != nil {
 		t.Fatal(err)
 	}

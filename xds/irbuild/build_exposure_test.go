@@ -11,19 +11,7 @@ import (
 // mtlsAndOther is a MUTUAL server for admin.example.com with identity
 // headers, another server (%s: plaintext, SIMPLE, ...) and a VirtualService
 // for admin.example.com bound to both; extra documents follow.
-const mtlsAndOther = `
-apiVersion: v1
-kind: Secret
-metadata: {name: cred, namespace: gw}
-stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - name: admin
+const mtlsAndOther = gatewayHeader + `  - name: admin
     port: {number: 443, name: https, protocol: HTTPS}
     hosts: [admin.example.com]
     tls: {mode: MUTUAL, credentialName: cred}

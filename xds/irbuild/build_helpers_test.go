@@ -207,3 +207,20 @@ func TestFileKeyIsStable(t *testing.T) {
 		t.Error("fileKey must separate the paths")
 	}
 }
+
+// gatewayHeader is the Secret "cred" (certificate, key and CA) and the
+// head of the Gateway gw/gw, up to its servers: the fixtures append their
+// servers and further documents.
+const gatewayHeader = `
+apiVersion: v1
+kind: Secret
+metadata: {name: cred, namespace: gw}
+stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+`

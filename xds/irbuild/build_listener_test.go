@@ -58,7 +58,7 @@ spec:
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			yaml := inspectorBase + tc.server + inspectorVS + tc.policy
+			yaml := gatewayHeader + tc.server + inspectorVS + tc.policy
 			if !tc.logsOn {
 				yaml += logsOff
 			}
@@ -76,22 +76,7 @@ spec:
 	}
 }
 
-// inspectorBase is a Secret and a Gateway header; a server follows.
-const inspectorBase = `
-apiVersion: v1
-kind: Secret
-metadata: {name: cred, namespace: gw}
-stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-`
-
-// Servers for inspectorBase.
+// Servers for gatewayHeader.
 const (
 	catchAllTLS = `  - port: {number: 443, name: https, protocol: HTTPS}
     hosts: ["*"]

@@ -30,19 +30,7 @@ func loadYAML(t *testing.T, doc string) *model.Config {
 
 // mtlsBase is a MUTUAL gateway on 443 with secrets and one VirtualService;
 // tests append policies to it.
-const mtlsBase = `
-apiVersion: v1
-kind: Secret
-metadata: {name: cred, namespace: gw}
-stringData: {tls.crt: CERT, tls.key: KEY, ca.crt: CA}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - name: main
+const mtlsBase = gatewayHeader + `  - name: main
     port: {number: 443, name: https, protocol: HTTPS}
     hosts: ["*.example.com"]
     tls: {mode: MODE, credentialName: cred}
