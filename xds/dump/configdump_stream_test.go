@@ -20,9 +20,9 @@ import (
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
-// keyedListeners is two listeners whose chains inline a TLS context with a
-// private key (the same typed config three times) and a secret with one.
-func keyedListeners(t *testing.T) *translate.Resources {
+// keyedChains makes filter chains that all inline one typed config: a TLS
+// context with the certificate "CERT" and the private key "SECRET-KEY".
+func keyedChains(t *testing.T) func() *listenerv3.FilterChain {
 	t.Helper()
 	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{TlsCertificates: []*tlsv3.TlsCertificate{{
 		CertificateChain: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "CERT"}},
@@ -32,9 +32,26 @@ func keyedListeners(t *testing.T) *translate.Resources {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain := func() *listenerv3.FilterChain {
+	return func() *listenerv3.FilterChain {
 		return &listenerv3.FilterChain{TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: a}}}
 	}
+}
+
+// unknownAnyListeners is a listener whose chain's typed config is of a type
+// no one knows: rendering it fails.
+func unknownAnyListeners() []*listenerv3.Listener {
+	return []*listenerv3.Listener{{Name: "l", FilterChains: []*listenerv3.FilterChain{{
+		TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{
+			TypedConfig: &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1}},
+		}},
+	}}}}
+}
+
+// keyedListeners is two listeners whose chains inline a TLS context with a
+// private key (the same typed config three times) and a secret with one.
+func keyedListeners(t *testing.T) *translate.Resources {
+	t.Helper()
+	chain := keyedChains(t)
 	return &translate.Resources{
 		Listeners: []*listenerv3.Listener{
 			{Name: "l1", FilterChains: []*listenerv3.FilterChain{chain(), chain()}},
@@ -116,11 +133,7 @@ func TestWriteConfigDumpJSONRedacts(t *testing.T) {
 // fails the writer as it fails ConfigDumpJSON, shown secrets or not, and a
 // failing writer's error is returned.
 func TestWriteConfigDumpJSONErrors(t *testing.T) {
-	bad := &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "l", FilterChains: []*listenerv3.FilterChain{{
-		TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{
-			TypedConfig: &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1}},
-		}},
-	}}}}}
+	bad := &translate.Resources{Listeners: unknownAnyListeners()}
 	for _, show := range []bool{false, true} {
 		if _, err := ConfigDumpJSON(bad, show); err == nil {
 			t.Fatalf("ConfigDumpJSON (show-secrets=%v) accepted an Any of an unknown type", show)
@@ -184,11 +197,7 @@ func TestWritersLargeItems(t *testing.T) {
 // middle of many ends both writers with its error (and does not hang them).
 func TestWritersRenderErrorAmongMany(t *testing.T) {
 	r := manyRoutes(1500)
-	r.Listeners = []*listenerv3.Listener{{Name: "l", FilterChains: []*listenerv3.FilterChain{{
-		TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{
-			TypedConfig: &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1}},
-		}},
-	}}}}
+	r.Listeners = unknownAnyListeners()
 	r.Clusters = manyClusters(1500)
 	if err := WriteConfigDumpJSON(&bytes.Buffer{}, r, false); err == nil || !strings.Contains(err.Error(), "dynamic_listeners") {
 		t.Errorf("WriteConfigDumpJSON = %v, want the listener's error", err)

@@ -15,7 +15,6 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/xds/translate"
 )
@@ -82,19 +81,9 @@ func TestWriteJSONGolden(t *testing.T) {
 // TestWriteJSONRedactsInsideTypedConfig: a key in a TlsCertificate inside a
 // listener's Any is found without copying the listener first.
 func TestWriteJSONRedactsInsideTypedConfig(t *testing.T) {
-	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{TlsCertificates: []*tlsv3.TlsCertificate{{
-		CertificateChain: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "CERT"}},
-		PrivateKey:       &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "SECRET-KEY"}},
-	}}}}
-	a, err := anypb.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Two chains and two listeners with the same typed config: the scan
 	// opens it once, and every copy is redacted.
-	chain := func() *listenerv3.FilterChain {
-		return &listenerv3.FilterChain{TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: a}}}
-	}
+	chain := keyedChains(t)
 	l1 := &listenerv3.Listener{Name: "l1", FilterChains: []*listenerv3.FilterChain{chain(), chain()}}
 	l2 := &listenerv3.Listener{Name: "l2", FilterChains: []*listenerv3.FilterChain{chain()}}
 	var out bytes.Buffer
@@ -109,11 +98,7 @@ func TestWriteJSONRedactsInsideTypedConfig(t *testing.T) {
 // TestWriteJSONErrors: a typed config that does not unmarshal fails the
 // writer as it fails JSON, and a failing writer's error is returned.
 func TestWriteJSONErrors(t *testing.T) {
-	bad := &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "l", FilterChains: []*listenerv3.FilterChain{{
-		TransportSocket: &corev3.TransportSocket{Name: "tls", ConfigType: &corev3.TransportSocket_TypedConfig{
-			TypedConfig: &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1}},
-		}},
-	}}}}}
+	bad := &translate.Resources{Listeners: unknownAnyListeners()}
 	if _, err := JSON(bad, false); err == nil {
 		t.Fatal("JSON accepted an Any of an unknown type")
 	}
