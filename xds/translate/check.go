@@ -49,34 +49,13 @@ var (
 // configurations, SDS secrets, EDS assignments), RE2 regexes, virtual host
 // domains and filter chain matches. It reports every problem, joined.
 func Check(r *Resources) error {
-	units := checkUnits(r)
-	found := make([][]finding, len(units))
-	runUnits(len(units), func(i int) { found[i] = units[i]() })
+	// One unit a resource, in the order listeners, routes, clusters,
+	// endpoints, secrets: each a pure function of its resource, which is
+	// what lets Translate keep its findings with the resource (Cache).
+	msgs := r.All()
+	found := make([][]finding, len(msgs))
+	runUnits(len(msgs), func(i int) { found[i] = checkMessage(msgs[i]) })
 	return report(r, found)
-}
-
-// checkUnits are the per-resource checks of r, one a resource, in the order
-// listeners, routes, clusters, endpoints, secrets: each a pure function of
-// its resource, which is what lets Translate keep its findings with the
-// resource (Cache).
-func checkUnits(r *Resources) []func() []finding {
-	var units []func() []finding
-	for _, l := range r.Listeners {
-		units = append(units, func() []finding { return checkListener(l) })
-	}
-	for _, rc := range r.Routes {
-		units = append(units, func() []finding { return checkRoute(rc) })
-	}
-	for _, cl := range r.Clusters {
-		units = append(units, func() []finding { return checkCluster(cl) })
-	}
-	for _, e := range r.Endpoints {
-		units = append(units, func() []finding { return checkEndpoints(e) })
-	}
-	for _, s := range r.Secrets {
-		units = append(units, func() []finding { return checkSecret(s) })
-	}
-	return units
 }
 
 func checkListener(l *listenerv3.Listener) []finding {
