@@ -5,6 +5,7 @@ import (
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 	"sigs.k8s.io/yaml"
 
@@ -20,16 +21,24 @@ import (
 // keeps the output deterministic. Sensitive fields are redacted unless
 // showSecrets is set.
 func ConfigDump(r *translate.Resources, showSecrets bool) (*adminv3.ConfigDump, error) {
-	parts := []func(*translate.Resources) (proto.Message, error){
-		clustersDump, endpointsDump, listenersDump, routesDump, secretsDump,
-	}
 	out := &adminv3.ConfigDump{}
-	for _, part := range parts {
-		m, err := part(r)
+	for _, s := range dumpSections(r) {
+		d := s.dump.ProtoReflect()
+		fd, err := s.listField()
 		if err != nil {
 			return nil, err
 		}
-		a, err := anypb.New(m)
+		if len(s.items) > 0 {
+			list := d.Mutable(fd).List()
+			for _, m := range s.items {
+				a, err := anypb.New(m)
+				if err != nil {
+					return nil, fmt.Errorf("packing %T: %w", m, err)
+				}
+				list.Append(protoreflect.ValueOfMessage(s.wrap(nameOf(m), a).ProtoReflect()))
+			}
+		}
+		a, err := anypb.New(s.dump)
 		if err != nil {
 			return nil, err
 		}
@@ -64,65 +73,56 @@ func ConfigDumpYAML(r *translate.Resources, showSecrets bool) ([]byte, error) {
 	return yaml.JSONToYAML(j)
 }
 
-// packAll packs each resource into an Any.
-func packAll[T proto.Message](ms []T) ([]*anypb.Any, error) {
-	out := make([]*anypb.Any, 0, len(ms))
-	for _, m := range ms {
-		a, err := anypb.New(m)
-		if err != nil {
-			return nil, fmt.Errorf("packing %T: %w", m, err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
+// dumpSection is one config of the ConfigDump: its type's dump (a fresh,
+// empty message), the list field that holds its entries, the resources,
+// and how one resource's entry is made from its name and its Any.
+type dumpSection struct {
+	dump  proto.Message
+	field protoreflect.Name
+	items []proto.Message
+	wrap  func(name string, a *anypb.Any) proto.Message
 }
 
-func clustersDump(r *translate.Resources) (proto.Message, error) {
-	as, err := packAll(r.Clusters)
-	d := &adminv3.ClustersConfigDump{}
-	for _, a := range as {
-		d.DynamicActiveClusters = append(d.DynamicActiveClusters, &adminv3.ClustersConfigDump_DynamicCluster{Cluster: a})
+// dumpSections are r's configs in Envoy's order; ConfigDump and
+// WriteConfigDumpJSON both lay the dump out from them.
+func dumpSections(r *translate.Resources) []dumpSection {
+	return []dumpSection{
+		{&adminv3.ClustersConfigDump{}, "dynamic_active_clusters", messages(r.Clusters), func(_ string, a *anypb.Any) proto.Message {
+			return &adminv3.ClustersConfigDump_DynamicCluster{Cluster: a}
+		}},
+		{&adminv3.EndpointsConfigDump{}, "dynamic_endpoint_configs", messages(r.Endpoints), func(_ string, a *anypb.Any) proto.Message {
+			return &adminv3.EndpointsConfigDump_DynamicEndpointConfig{EndpointConfig: a}
+		}},
+		{&adminv3.ListenersConfigDump{}, "dynamic_listeners", messages(r.Listeners), func(name string, a *anypb.Any) proto.Message {
+			return &adminv3.ListenersConfigDump_DynamicListener{
+				Name:        name,
+				ActiveState: &adminv3.ListenersConfigDump_DynamicListenerState{Listener: a},
+			}
+		}},
+		{&adminv3.RoutesConfigDump{}, "dynamic_route_configs", messages(r.Routes), func(_ string, a *anypb.Any) proto.Message {
+			return &adminv3.RoutesConfigDump_DynamicRouteConfig{RouteConfig: a}
+		}},
+		{&adminv3.SecretsConfigDump{}, "dynamic_active_secrets", messages(r.Secrets), func(name string, a *anypb.Any) proto.Message {
+			return &adminv3.SecretsConfigDump_DynamicSecret{Name: name, Secret: a}
+		}},
 	}
-	return d, err
 }
 
-func endpointsDump(r *translate.Resources) (proto.Message, error) {
-	as, err := packAll(r.Endpoints)
-	d := &adminv3.EndpointsConfigDump{}
-	for _, a := range as {
-		d.DynamicEndpointConfigs = append(d.DynamicEndpointConfigs, &adminv3.EndpointsConfigDump_DynamicEndpointConfig{EndpointConfig: a})
+// listField is the section's list of entries in its dump's type.
+func (s dumpSection) listField() (protoreflect.FieldDescriptor, error) {
+	md := s.dump.ProtoReflect().Descriptor()
+	fd := md.Fields().ByName(s.field)
+	if fd == nil {
+		return nil, fmt.Errorf("%s has no field %s", md.FullName(), s.field)
 	}
-	return d, err
+	return fd, nil
 }
 
-func listenersDump(r *translate.Resources) (proto.Message, error) {
-	as, err := packAll(r.Listeners)
-	d := &adminv3.ListenersConfigDump{}
-	for i, a := range as {
-		d.DynamicListeners = append(d.DynamicListeners, &adminv3.ListenersConfigDump_DynamicListener{
-			Name:        r.Listeners[i].GetName(),
-			ActiveState: &adminv3.ListenersConfigDump_DynamicListenerState{Listener: a},
-		})
+// nameOf is a resource's name, "" for a type without one (a load
+// assignment).
+func nameOf(m proto.Message) string {
+	if n, ok := m.(interface{ GetName() string }); ok {
+		return n.GetName()
 	}
-	return d, err
-}
-
-func routesDump(r *translate.Resources) (proto.Message, error) {
-	as, err := packAll(r.Routes)
-	d := &adminv3.RoutesConfigDump{}
-	for _, a := range as {
-		d.DynamicRouteConfigs = append(d.DynamicRouteConfigs, &adminv3.RoutesConfigDump_DynamicRouteConfig{RouteConfig: a})
-	}
-	return d, err
-}
-
-func secretsDump(r *translate.Resources) (proto.Message, error) {
-	as, err := packAll(r.Secrets)
-	d := &adminv3.SecretsConfigDump{}
-	for i, a := range as {
-		d.DynamicActiveSecrets = append(d.DynamicActiveSecrets, &adminv3.SecretsConfigDump_DynamicSecret{
-			Name: r.Secrets[i].GetName(), Secret: a,
-		})
-	}
-	return d, err
+	return ""
 }

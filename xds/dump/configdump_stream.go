@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/xds/translate"
@@ -24,40 +22,16 @@ import (
 // (at 200 hosts) on one core: a third of `translate`'s CPU.
 func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	sections := []struct {
-		dump  proto.Message // the section's type
-		field protoreflect.Name
-		items []proto.Message
-		wrap  func(name string, a *anypb.Any) proto.Message
-	}{
-		{&adminv3.ClustersConfigDump{}, "dynamic_active_clusters", messages(r.Clusters), func(_ string, a *anypb.Any) proto.Message {
-			return &adminv3.ClustersConfigDump_DynamicCluster{Cluster: a}
-		}},
-		{&adminv3.EndpointsConfigDump{}, "dynamic_endpoint_configs", messages(r.Endpoints), func(_ string, a *anypb.Any) proto.Message {
-			return &adminv3.EndpointsConfigDump_DynamicEndpointConfig{EndpointConfig: a}
-		}},
-		{&adminv3.ListenersConfigDump{}, "dynamic_listeners", messages(r.Listeners), func(name string, a *anypb.Any) proto.Message {
-			return &adminv3.ListenersConfigDump_DynamicListener{
-				Name:        name,
-				ActiveState: &adminv3.ListenersConfigDump_DynamicListenerState{Listener: a},
-			}
-		}},
-		{&adminv3.RoutesConfigDump{}, "dynamic_route_configs", messages(r.Routes), func(_ string, a *anypb.Any) proto.Message {
-			return &adminv3.RoutesConfigDump_DynamicRouteConfig{RouteConfig: a}
-		}},
-		{&adminv3.SecretsConfigDump{}, "dynamic_active_secrets", messages(r.Secrets), func(name string, a *anypb.Any) proto.Message {
-			return &adminv3.SecretsConfigDump_DynamicSecret{Name: name, Secret: a}
-		}},
-	}
+	sections := dumpSections(r)
 	scan := &keyScan{}
 	// The layout json.Indent(.., "", "  ") gives the document: configs at
 	// depth 2, a section's entries at depth 4.
 	lists := make([]list, len(sections))
 	for i, s := range sections {
-		md := s.dump.ProtoReflect().Descriptor()
-		if md.Fields().ByName(s.field) == nil {
-			return fmt.Errorf("%s has no field %s", md.FullName(), s.field)
+		if _, err := s.listField(); err != nil {
+			return err
 		}
+		md := s.dump.ProtoReflect().Descriptor()
 		wrap := s.wrap
 		lists[i] = list{name: string(s.field), items: s.items, indent: "\n        ",
 			render: func(m proto.Message, buf *bytes.Buffer) error {
@@ -96,10 +70,7 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 // resource's type, {"@type":"URL"}, and the resource's own fields, rendered
 // directly, go in after the type: the same bytes once indented.
 func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buffer) error {
-	var name string
-	if n, ok := m.(interface{ GetName() string }); ok {
-		name = n.GetName()
-	}
+	name := nameOf(m)
 	if !showSecrets && scan.holdsKeys(m.ProtoReflect()) {
 		var err error
 		if m, err = redact(m); err != nil {
