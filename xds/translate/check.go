@@ -173,12 +173,23 @@ func duplicates[T interface{ GetName() string }](rep *reporter, kind string, rs 
 // resource validates one resource and walks everything inside it,
 // typed configs included.
 func (c *checker) resource(m validatable) {
+	c.validate(m)
+	c.walk(m, c.visit)
+}
+
+// validate runs the resource's own validation rules (not into its Anys).
+func (c *checker) validate(m validatable) {
 	if err := m.ValidateAll(); err != nil {
 		c.fail(string(m.ProtoReflect().Descriptor().Name()), fmt.Errorf("%w: %w", ErrInvalid, err))
 	}
+}
+
+// walk walks everything inside m, typed configs included, with visit:
+// c.visit, or one that hands messages on to it.
+func (c *checker) walk(m proto.Message, visit func(proto.Message, *anypb.Any) error) {
 	// visit and badTypedConfig collect findings and return nil, so the
 	// walk covers everything; an error here is the walker's own.
-	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}).Walk(m); err != nil {
+	if err := (protowalk.Walker{Visit: visit, BadAny: c.badTypedConfig}).Walk(m); err != nil {
 		c.fail("walking", err)
 	}
 }

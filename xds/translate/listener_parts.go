@@ -6,7 +6,7 @@ import (
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/internal/protowalk"
 	"github.com/trustgate/trustgate/xds/ir"
@@ -18,9 +18,6 @@ import (
 // 10,000 servers is one listener of 10,000 chains: by parts, adding a host
 // builds and walks one chain, not 10,000, and a cold build walks the
 // chains on every core.
-
-// filterChainsField is Listener.filter_chains' field number.
-const filterChainsField = 3
 
 // chainPart is one filter chain and the findings of walking it (where left
 // for the listener to fill in).
@@ -123,72 +120,29 @@ func chainKeys(c *Cache, l *ir.Listener) ([]*chainPart, error) {
 // does when it reaches it.
 func checkChain(fc *listenerv3.FilterChain) []finding {
 	c := newChecker("")
-	if err := (protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}).Walk(fc); err != nil {
-		c.fail("walking", err)
-	}
+	c.walk(fc, c.visit)
 	return c.found
 }
 
 // checkListenerParts is checkListener with the walks of the chains done
 // (chains[i] for FilterChains[i]): the same findings in the same order.
+// checkListener's walk meets the chains one after the other as the
+// elements of filter_chains; here each chain's findings are spliced in
+// there instead of walking it again.
 func checkListenerParts(l *listenerv3.Listener, chains [][]finding) []finding {
 	c := newChecker(fmt.Sprintf("listener %q", l.GetName()))
-	if err := l.ValidateAll(); err != nil {
-		c.fail(string(l.ProtoReflect().Descriptor().Name()), fmt.Errorf("%w: %w", ErrInvalid, err))
-	}
-	if !c.walkListener(l, chains) {
-		return checkListener(l)
-	}
+	c.validate(l)
+	next := 0
+	c.walk(l, func(m proto.Message, in *anypb.Any) error {
+		if fc, ok := m.(*listenerv3.FilterChain); ok && next < len(chains) && fc == l.FilterChains[next] {
+			c.splice(chains[next])
+			next++
+			return protowalk.ErrSkipChildren
+		}
+		return c.visit(m, in)
+	})
 	c.filterChains(l)
 	return c.found
-}
-
-// walkListener is the walk of checker.resource over a listener, its chains'
-// findings spliced in at field filter_chains. It declines (false) a
-// listener with a map of messages at its top level, whose order it does
-// not reproduce (trustgate sets none).
-func (c *checker) walkListener(l *listenerv3.Listener, chains [][]finding) bool {
-	if err := c.visit(l, nil); err != nil {
-		c.fail("walking", err)
-		return true
-	}
-	m := l.ProtoReflect()
-	var fds []protoreflect.FieldDescriptor
-	fields := m.Descriptor().Fields()
-	for i := range fields.Len() {
-		if fd := fields.Get(i); fd.Message() != nil && m.Has(fd) {
-			if fd.IsMap() {
-				return false
-			}
-			fds = append(fds, fd)
-		}
-	}
-	sortByNumber(fds)
-	walker := protowalk.Walker{Visit: c.visit, BadAny: c.badTypedConfig}
-	for _, fd := range fds {
-		if fd.Number() == filterChainsField {
-			for _, fs := range chains {
-				c.splice(fs)
-			}
-			continue
-		}
-		var vals []proto.Message
-		if fd.IsList() {
-			list := m.Get(fd).List()
-			for i := range list.Len() {
-				vals = append(vals, list.Get(i).Message().Interface())
-			}
-		} else {
-			vals = append(vals, m.Get(fd).Message().Interface())
-		}
-		for _, v := range vals {
-			if err := walker.Walk(v); err != nil {
-				c.fail("walking", err)
-				return true
-			}
-		}
-	}
-	return true
 }
 
 // splice records a chain's findings as the listener's, each reference once.
@@ -200,14 +154,5 @@ func (c *checker) splice(fs []finding) {
 			continue
 		}
 		c.found = append(c.found, f)
-	}
-}
-
-// sortByNumber sorts fields by field number (protorange's stable order).
-func sortByNumber(fds []protoreflect.FieldDescriptor) {
-	for i := 1; i < len(fds); i++ {
-		for j := i; j > 0 && fds[j].Number() < fds[j-1].Number(); j-- {
-			fds[j], fds[j-1] = fds[j-1], fds[j]
-		}
 	}
 }
