@@ -255,18 +255,13 @@ func CAs(dir string) ([]string, error) {
 	}
 	out := make([]string, 0, len(st.CAs))
 	for _, rec := range st.CAs {
-		path := statePath(dir, rec.Name+".crt")
-		b, err := os.ReadFile(path)
+		c, _, err := readCACert(dir, rec)
 		if err != nil {
 			return nil, err
 		}
-		c, err := parseCertPEM(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
 		s, err := PrintedSubject(c)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", statePath(dir, rec.Name+".crt"), err)
 		}
 		out = append(out, s)
 	}

@@ -194,13 +194,9 @@ func (st *state) current(name string) *record {
 
 // loadCA reads a CA's certificate, key and current CRL, if it has one.
 func loadCA(dir string, rec *caRecord) (*ca, error) {
-	certPEM, err := os.ReadFile(statePath(dir, rec.Name+".crt"))
+	cert, certPEM, err := readCACert(dir, rec)
 	if err != nil {
 		return nil, err
-	}
-	cert, err := parseCertPEM(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", statePath(dir, rec.Name+".crt"), err)
 	}
 	keyPEM, err := os.ReadFile(statePath(dir, rec.Name+".key"))
 	if err != nil {
@@ -218,6 +214,21 @@ func loadCA(dir string, rec *caRecord) (*ca, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// readCACert reads a CA's certificate from the state directory, parsed and
+// as PEM.
+func readCACert(dir string, rec *caRecord) (*x509.Certificate, []byte, error) {
+	path := statePath(dir, rec.Name+".crt")
+	certPEM, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := parseCertPEM(certPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cert, certPEM, nil
 }
 
 // loadCAs reads every CA of the PKI, root first.

@@ -2,15 +2,12 @@ package compile_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/internal/scalecfg"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/irbuild"
 	"github.com/trustgate/trustgate/xds/translate"
@@ -21,31 +18,13 @@ import (
 // with a VirtualService of two routes to its own backend, all sharing one
 // wildcard certificate and client CA: the shape of the "gateways" case of
 // Istio's pilot/pkg/xds/bench_test.go (1,000 Gateway + VirtualService).
+//
+// It is scalecfg's workload with every server on one Gateway and two routes
+// per host.
 func writeScaleConfig(b *testing.B, n int) model.LoadOptions {
 	b.Helper()
-	dir := b.TempDir()
-	secrets := filepath.Join(dir, "secrets")
-	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "wildcard", Hosts: []string{"*.example.com"}}); err != nil {
-		b.Fatal(err)
-	}
-	var y strings.Builder
-	y.WriteString("apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: edge}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&y, "  - name: h%d\n    port: {number: 443, name: https-%d, protocol: HTTPS}\n    hosts: [h%d.example.com]\n    tls: {mode: MUTUAL, credentialName: wildcard, caCertCredentialName: client-ca}\n", i, i, i)
-	}
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&y, "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: h%d, namespace: edge}\nspec:\n  hosts: [h%d.example.com]\n  gateways: [gw]\n  http:\n"+
-			"  - match: [{uri: {prefix: /api}}]\n    route: [{destination: {host: api-%d.internal, port: {number: 8080}}}]\n    timeout: 5s\n"+
-			"  - route: [{destination: {host: web-%d.internal, port: {number: 8080}}}]\n", i, i, i, i)
-	}
-	path := filepath.Join(dir, "scale.yaml")
-	if err := os.WriteFile(path, []byte(y.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
+	_, opts := scaleDir(b, scalecfg.Options{Hosts: n, PerGateway: n, Routes: 2})
+	return opts
 }
 
 // BenchmarkLoad measures a whole reload: read and decode the YAML, validate,
@@ -75,7 +54,7 @@ func BenchmarkTranslate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			proxy, err := irbuild.Build(m, irbuild.Node{Labels: map[string]string{"istio": "ingressgateway"}})
+			proxy, err := irbuild.Build(m, irbuild.Node{Labels: scalecfg.Selector})
 			if err != nil {
 				b.Fatal(err)
 			}

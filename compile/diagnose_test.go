@@ -142,13 +142,7 @@ func TestDiagnoseThroughLoad(t *testing.T) {
 // document and a VirtualService host that no Gateway server serves.
 func TestConfigWarnings(t *testing.T) {
 	dir := t.TempDir()
-	secrets := filepath.Join(dir, "secrets")
-	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}}); err != nil {
-		t.Fatal(err)
-	}
+	secrets := serverPKI(t, dir, "app.example.com")
 	yaml := strings.NewReplacer("HOST", "app.example.com", "MODE", "MUTUAL").Replace(diagGateway) +
 		"---\napiVersion: v1\nkind: Secret\nmetadata: {name: leftover, namespace: edge}\nstringData: {note: unused}\n" +
 		"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: stray, namespace: edge}\nspec:\n  hosts: [app.example.org]\n  gateways: [gw]\n  http:\n  - route: [{destination: {host: app.internal, port: {number: 8080}}}]\n"

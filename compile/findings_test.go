@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
 )
@@ -33,13 +32,7 @@ func partOf(e *model.FieldError, dir string) part {
 // secrets-directory entry at its directory.
 func TestFindingsHaveParts(t *testing.T) {
 	dir := t.TempDir()
-	secrets := filepath.Join(dir, "secrets")
-	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}}); err != nil {
-		t.Fatal(err)
-	}
+	secrets := serverPKI(t, dir, "app.example.com")
 	cert, err := os.ReadFile(filepath.Join(secrets, "server", "tls.crt"))
 	if err != nil {
 		t.Fatal(err)

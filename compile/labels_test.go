@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
 )
@@ -29,13 +28,7 @@ spec:
 // compiled before.
 func TestCompileLabelSetsDoNotAlias(t *testing.T) {
 	dir := t.TempDir()
-	secrets := filepath.Join(dir, "secrets")
-	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"app.example.com"}}); err != nil {
-		t.Fatal(err)
-	}
+	secrets := serverPKI(t, dir, "app.example.com")
 	path := filepath.Join(dir, "gw.yaml")
 	if err := os.WriteFile(path, []byte(aliasGateway), 0o644); err != nil {
 		t.Fatal(err)

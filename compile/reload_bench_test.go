@@ -17,11 +17,11 @@ import (
 	"github.com/trustgate/trustgate/model"
 )
 
-// scaleDir writes the gencfg workload (internal/scalecfg) of n hosts.
-func scaleDir(b *testing.B, n int) (string, model.LoadOptions) {
+// scaleDir writes the gencfg workload (internal/scalecfg) shaped by o.
+func scaleDir(b *testing.B, o scalecfg.Options) (string, model.LoadOptions) {
 	b.Helper()
 	dir := b.TempDir()
-	if err := scalecfg.Write(dir, scalecfg.Options{Hosts: n}, false); err != nil {
+	if err := scalecfg.Write(dir, o, false); err != nil {
 		b.Fatal(err)
 	}
 	return dir, model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}}
@@ -92,7 +92,7 @@ func BenchmarkReloadOneHostEdit(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		for _, edit := range []string{"route", "host", "shift"} {
 			b.Run(fmt.Sprintf("hosts=%d/edit=%s", n, edit), func(b *testing.B) {
-				dir, opts := scaleDir(b, n)
+				dir, opts := scaleDir(b, scalecfg.Options{Hosts: n})
 				cache := warmCache(b, opts)
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -128,7 +128,7 @@ func BenchmarkReloadOneHostEdit(b *testing.B) {
 func BenchmarkReloadFull(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
-			_, opts := scaleDir(b, n)
+			_, opts := scaleDir(b, scalecfg.Options{Hosts: n})
 			b.ReportAllocs()
 			cpu := benchcpu.Start(b)
 			for i := 0; i < b.N; i++ {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
 )
@@ -29,13 +28,7 @@ func sizeGateway(bundles int) string {
 // least size bytes.
 func sizePKI(t testing.TB, dir string, bundles, size int) string {
 	t.Helper()
-	secrets := filepath.Join(dir, "secrets")
-	if err := certs.Init(secrets, certs.InitOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"*.example.com"}}); err != nil {
-		t.Fatal(err)
-	}
+	secrets := serverPKI(t, dir, "*.example.com")
 	for i := range bundles {
 		writeBundle(t, secrets, fmt.Sprintf("ca-%d", i), size)
 	}

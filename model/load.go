@@ -224,14 +224,8 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind), Code: CodeUnknownKind})
 		return
 	}
-	obj := ctor()
-	d := newDecoder(&l.nodes)
-	d.decode(root, reflect.ValueOf(obj).Elem(), "")
+	obj, d := decodeObject(file, root, ctor, &l.nodes)
 	meta := obj.Meta()
-	if meta.Metadata.Namespace == "" {
-		meta.Metadata.Namespace = "default"
-	}
-	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines, Empty: d.empty}
 	if l.noPositions {
 		meta.Pos = Position{Empty: d.empty}
 	}
@@ -243,6 +237,21 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 		l.errs.Add(&FieldError{File: file, Line: line, Object: meta.Ref(), Path: e.path, Msg: e.msg, Code: e.code, Explains: e.explains})
 	}
 	l.cfg.add(obj)
+}
+
+// decodeObject decodes root into a new object of ctor's type, counting its
+// nodes in *nodes: the namespace defaults to "default" and the position is
+// root's in file. The decoder holds the lines and findings.
+func decodeObject(file string, root *yaml.Node, ctor func() object, nodes *int) (object, *decoder) {
+	obj := ctor()
+	d := newDecoder(nodes)
+	d.decode(root, reflect.ValueOf(obj).Elem(), "")
+	meta := obj.Meta()
+	if meta.Metadata.Namespace == "" {
+		meta.Metadata.Namespace = "default"
+	}
+	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines, Empty: d.empty}
+	return obj, d
 }
 
 // loadList decodes the items of a v1 List (kubectl get -o yaml).

@@ -130,15 +130,8 @@ func decodeKept(file string, doc *yaml.Node, base int) *docEntry {
 	if !ok {
 		return nil
 	}
-	obj := ctor()
 	nodes := 0
-	d := newDecoder(&nodes)
-	d.decode(root, reflect.ValueOf(obj).Elem(), "")
-	meta := obj.Meta()
-	if meta.Metadata.Namespace == "" {
-		meta.Metadata.Namespace = "default"
-	}
-	meta.Pos = Position{File: file, Line: root.Line, Lines: d.lines, Empty: d.empty}
+	obj, d := decodeObject(file, root, ctor, &nodes)
 	return &docEntry{obj: obj, line: root.Line, lines: d.lines, empty: d.empty, errs: d.errs, nodes: nodes, base: base, file: file}
 }
 

@@ -76,7 +76,8 @@ func derToPEM(data []byte) ([]byte, error) {
 
 // derBlocks names one DER object by parsing it.
 func derBlocks(der []byte) ([]*pem.Block, error) {
-	if _, err := x509.ParseCertificate(der); err == nil {
+	_, certErr := x509.ParseCertificate(der)
+	if certErr == nil {
 		return []*pem.Block{{Type: pembundle.Cert, Bytes: der}}, nil
 	}
 	if _, err := x509.ParseRevocationList(der); err == nil {
@@ -88,8 +89,7 @@ func derBlocks(der []byte) ([]*pem.Block, error) {
 	if _, format, err := pembundle.ParseKey(pembundle.PKCS8Key, der); err == nil {
 		return []*pem.Block{{Type: format, Bytes: der}}, nil
 	}
-	_, err := x509.ParseCertificate(der)
-	return nil, fmt.Errorf("neither a certificate, a CRL, a PKCS#7 bundle nor a private key (as a certificate: %v)", err)
+	return nil, fmt.Errorf("neither a certificate, a CRL, a PKCS#7 bundle nor a private key (as a certificate: %v)", certErr)
 }
 
 // pkcs7 is the part of a PKCS#7 signedData (RFC 2315 9.1) that carries

@@ -96,7 +96,7 @@ func (s *Secret) first(keys ...string) ([]byte, string) {
 // are present, else tls.crt/tls.key; a lone half is still returned so that
 // validation can say what is missing.
 func (s *Secret) certKeyNames() (cert, key string) {
-	has := func(k string) bool { _, ok := s.Value(k); return ok }
+	has := func(k string) bool { _, ok := s.raw(k); return ok } // presence: no PEM conversion
 	switch {
 	case has(KeyCert) && has(KeyKey):
 		return KeyCert, KeyKey

@@ -20,7 +20,7 @@ func (v *validator) secret(s *Secret) {
 	}
 	if s.Type == "kubernetes.io/tls" {
 		for _, k := range []string{KeyTLSCert, KeyTLSKey} {
-			if _, ok := s.Value(k); !ok && !s.hasRaw(k) {
+			if !s.hasRaw(k) {
 				v.errorf(o, "data", "a kubernetes.io/tls secret needs key %s", k)
 			}
 		}
