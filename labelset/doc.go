@@ -1,5 +1,6 @@
-// Package labelset is the one canonical key of a label set: the proxy labels
-// that group Envoys, and the Gateway selectors that pick them.
+// Package labelset is the one canonical key of a label set (Key): the proxy
+// labels that group Envoys, and the Gateway selectors that pick them; and
+// the one rule by which a selector picks labels (Selects).
 //
 // Pipeline position: beside every stage. The IR builder (xds/irbuild)
 // deduplicates Gateway selectors by it, the pipeline caches a proxy group's

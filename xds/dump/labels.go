@@ -39,19 +39,9 @@ func CheckSelected(selectors []map[string]string, nodeLabels map[string]string) 
 		return nil
 	}
 	for _, sel := range selectors {
-		if contains(nodeLabels, sel) {
+		if labelset.Selects(sel, nodeLabels) {
 			return nil
 		}
 	}
 	return &UnselectedError{Labels: nodeLabels, Selectors: selectors}
-}
-
-// contains reports whether every label of sel is in l.
-func contains(l, sel map[string]string) bool {
-	for k, v := range sel {
-		if got, ok := l[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
 }

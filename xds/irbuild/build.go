@@ -162,16 +162,6 @@ func Selectors(cfg *model.Config) []map[string]string {
 	return out
 }
 
-// labelsMatch reports whether every selector label is in labels.
-func labelsMatch(selector, labels map[string]string) bool {
-	for k, v := range selector {
-		if got, ok := labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
-}
-
 // parseDuration parses an Istio (protobuf JSON) duration such as "10s",
 // "1.5s" or "100ms"; Go's syntax is a superset.
 func parseDuration(s string) (time.Duration, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
@@ -94,7 +95,7 @@ func (b *builder) policyChains(ap *model.AuthorizationPolicy, chains []*chainInf
 		return out
 	}
 	if sel := ap.Spec.Selector; sel != nil && len(sel.MatchLabels) > 0 {
-		if labelsMatch(sel.MatchLabels, b.node.Labels) {
+		if labelset.Selects(sel.MatchLabels, b.node.Labels) {
 			return chains
 		}
 		return nil

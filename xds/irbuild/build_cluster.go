@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
@@ -161,7 +162,7 @@ func (b *builder) serviceEntryEndpoints(c *ir.Cluster, be backend) bool {
 	}
 	dns := strings.EqualFold(se.Spec.Resolution, "DNS")
 	for i, ep := range se.Spec.Endpoints {
-		if subset != nil && !labelsMatch(subset.Labels, ep.Labels) {
+		if subset != nil && !labelset.Selects(subset.Labels, ep.Labels) {
 			continue
 		}
 		if !dns && !isIP(ep.Address) {

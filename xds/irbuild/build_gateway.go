@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 )
 
@@ -63,7 +64,7 @@ type portGroup struct {
 // gatewayApplies reports whether gw selects this proxy (an empty selector
 // selects every proxy).
 func (b *builder) gatewayApplies(gw *model.Gateway) bool {
-	return labelsMatch(gw.Spec.Selector, b.node.Labels)
+	return labelset.Selects(gw.Spec.Selector, b.node.Labels)
 }
 
 // portGroups groups the servers of the applying Gateways by listening port,
