@@ -42,10 +42,6 @@ func checkRegex(re string) error {
 // trustgate's bootstrap sets.
 func checkRegexSize(re string) error { return re2size.Check(re, re2size.Limit) }
 
-// foldCase is the case-insensitive form translate gives a regex
-// (xds/translate caseFold).
-func foldCase(re string) string { return "(?i:" + re + ")" }
-
 // withIgnoreURICase says that a size error is for the case-folded form.
 func withIgnoreURICase(err error) error {
 	var se *re2size.SizeError

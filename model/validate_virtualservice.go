@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/trustgate/trustgate/internal/re2size"
 )
 
 // meshGateway is Istio's name for "the sidecars"; it binds nothing on a
@@ -131,7 +133,7 @@ func (v *validator) httpMatch(o *Object, p string, m *HTTPMatchRequest) {
 	if m.URI != nil && m.URI.Regex != "" && m.IgnoreURICase {
 		// The regex reaches Envoy case-folded, (?i:...), which can make
 		// its RE2 program larger.
-		if err := checkRegexSize(foldCase(m.URI.Regex)); err != nil && checkRegexSize(m.URI.Regex) == nil {
+		if err := checkRegexSize(re2size.CaseFold(m.URI.Regex, true)); err != nil && checkRegexSize(m.URI.Regex) == nil {
 			v.errorf(o, p+".uri.regex", "%v", withIgnoreURICase(err))
 		}
 	}

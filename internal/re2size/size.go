@@ -89,3 +89,14 @@ func requiredPrefixSuffix(re *node) *node {
 	}
 	return newNode(opEmptyMatch, re.flags)
 }
+
+// CaseFold returns pattern matching case-insensitively when fold is set,
+// the form trustgate gives Envoy for ignoreUriCase and for case-insensitive
+// certificate and header matches, so that the size checked is the size
+// Envoy compiles.
+func CaseFold(pattern string, fold bool) string {
+	if !fold {
+		return pattern
+	}
+	return "(?i:" + pattern + ")"
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/trustgate/trustgate/internal/re2size"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
 )
@@ -46,7 +47,7 @@ func matchString(m ir.StringMatch, s string) bool {
 		return s != ""
 	}
 	if m.Regex != "" {
-		re, err := regexp.Compile(`^(?:` + caseFoldPattern(m.Regex, m.IgnoreCase) + `)$`)
+		re, err := regexp.Compile(`^(?:` + re2size.CaseFold(m.Regex, m.IgnoreCase) + `)$`)
 		return err == nil && re.MatchString(s)
 	}
 	v := s
@@ -63,14 +64,6 @@ func matchString(m ir.StringMatch, s string) bool {
 		return strings.Contains(v, contains)
 	}
 	return v == exact
-}
-
-// caseFoldPattern makes a pattern case-insensitive when fold is set.
-func caseFoldPattern(p string, fold bool) string {
-	if fold {
-		return "(?i:" + p + ")"
-	}
-	return p
 }
 
 // xfccCondition handles a condition on x-forwarded-client-cert. Envoy's

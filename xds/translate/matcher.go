@@ -7,6 +7,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	"github.com/trustgate/trustgate/internal/re2size"
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
@@ -30,7 +31,7 @@ func stringMatcher(m ir.StringMatch) (*matcherv3.StringMatcher, error) {
 	case m.Regex != "":
 		// ignore_case does not apply to safe_regex; fold it into the
 		// pattern.
-		out = regexStringMatcher(caseFold(m.Regex, m.IgnoreCase))
+		out = regexStringMatcher(re2size.CaseFold(m.Regex, m.IgnoreCase))
 	default:
 		out.MatchPattern = &matcherv3.StringMatcher_Exact{Exact: m.Exact}
 	}
@@ -64,14 +65,6 @@ func stringMatchers(ms []ir.StringMatch) ([]*matcherv3.StringMatcher, error) {
 // google_re2 engine field is deprecated and RE2 is the default.
 func regexMatcher(pattern string) *matcherv3.RegexMatcher {
 	return &matcherv3.RegexMatcher{Regex: pattern}
-}
-
-// caseFold makes an RE2 pattern case-insensitive when fold is set.
-func caseFold(pattern string, fold bool) string {
-	if !fold {
-		return pattern
-	}
-	return "(?i:" + pattern + ")"
 }
 
 // headerMatcher matches one request header by value or presence.

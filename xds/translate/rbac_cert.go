@@ -13,6 +13,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	sfsnetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/set_filter_state/v3"
 
+	"github.com/trustgate/trustgate/internal/re2size"
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
@@ -130,7 +131,7 @@ func cnRegex(m ir.StringMatch) (string, error) {
 	default:
 		return "", fmt.Errorf("empty CN match")
 	}
-	return `(?:` + rdnValue + `[,+])*CN=` + caseFold(v, m.IgnoreCase) + `(?:[,+]` + rdnValue + `)*`, nil
+	return `(?:` + rdnValue + `[,+])*CN=` + re2size.CaseFold(v, m.IgnoreCase) + `(?:[,+]` + rdnValue + `)*`, nil
 }
 
 // escapeRFC2253 escapes an attribute value as RFC 2253 printing does:

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/trustgate/trustgate/internal/re2size"
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
@@ -157,7 +158,7 @@ func buildRouteMatch(m ir.RouteMatch) (*routev3.RouteMatch, error) {
 	case m.PathRegex != "":
 		// case_sensitive does not apply to safe_regex: fold the case in
 		// the pattern instead.
-		out.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: regexMatcher(caseFold(m.PathRegex, m.IgnoreCase))}
+		out.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: regexMatcher(re2size.CaseFold(m.PathRegex, m.IgnoreCase))}
 	case m.PathPrefix != "":
 		out.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: m.PathPrefix}
 	default:
