@@ -160,6 +160,17 @@ func (h *harness) envoy(opts envoytest.Options) *envoytest.Client {
 	return dialEnvoy(h.t, h.addr, opts)
 }
 
+// ready connects a fake Envoy (envoy) and waits until it holds a complete
+// configuration, failing t otherwise.
+func (h *harness) ready(t *testing.T, opts envoytest.Options) *envoytest.Client {
+	t.Helper()
+	e := h.envoy(opts)
+	if _, err := e.WaitComplete(timeout); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func dialEnvoy(t *testing.T, addr string, opts envoytest.Options) *envoytest.Client {
 	t.Helper()
 	if opts.NodeID == "" {
