@@ -133,11 +133,7 @@ func (c *caches) set(_ context.Context, key string, s *snapshot) error {
 	old := e.state.Load()
 	next := &groupState{changed: make(chan struct{})}
 	for i, typeURL := range typeURLs {
-		src := s.main
-		if typeURL == resource.SecretType {
-			src = s.secrets
-		}
-		rs := src.Resources[cache.GetResponseType(typeURL)]
+		rs := s.served.Resources[cache.GetResponseType(typeURL)]
 		if prev := old.types[i]; prev != nil && prev.version == rs.Version {
 			next.types[i] = prev
 			continue
