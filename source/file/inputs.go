@@ -58,20 +58,13 @@ func (w watchSet) stamps() map[string]stamp {
 	for _, root := range w.trees {
 		// Errors mean a path vanished while walking: its absence, or the
 		// stamps of what replaced it, differ from the other walk.
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		_ = walkVisible(root, func(p string, d fs.DirEntry, err error) error {
 			switch {
 			case err != nil:
 				out[p] = stamp{error: err.Error()}
-				return nil
-			case p != root && strings.HasPrefix(d.Name(), "."):
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			case d.IsDir():
-				return nil
+			case !d.IsDir():
+				out[p] = stampOf(p)
 			}
-			out[p] = stampOf(p)
 			return nil
 		})
 	}
@@ -105,3 +98,19 @@ func changedFiles(before, after map[string]stamp) []string {
 
 // sameStamps reports whether no file changed between two stamps.
 func sameStamps(a, b map[string]stamp) bool { return maps.Equal(a, b) }
+
+// walkVisible walks a tree as the loader reads it: an entry below root
+// whose name is hidden (editors' swap files, ".git", Kubernetes'
+// "..<timestamp>" directories) is skipped, a hidden directory with all it
+// holds. fn sees everything else, and the walk's errors.
+func walkVisible(root string, fn fs.WalkDirFunc) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(p, d, err)
+	})
+}

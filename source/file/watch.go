@@ -58,16 +58,11 @@ func (w *watcher) sync() {
 		add(filepath.Dir(f))
 	}
 	for _, root := range w.set.trees {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil:
-				return nil // vanished while walking; the next event resyncs
-			case !d.IsDir():
-				return nil
-			case p != root && strings.HasPrefix(d.Name(), "."):
-				return filepath.SkipDir
+		err := walkVisible(root, func(p string, d fs.DirEntry, err error) error {
+			// An error: it vanished while walking; the next event resyncs.
+			if err == nil && d.IsDir() {
+				add(p)
 			}
-			add(p)
 			return nil
 		})
 		if err != nil {

@@ -87,8 +87,10 @@ func (o *Oversize) Message(origin func(name string) string) string {
 	names := make([]string, 0, 3)
 	for _, it := range o.Items[:min(3, len(o.Items))] {
 		from := ""
-		if origin != nil && origin(it.Name) != "" {
-			from = ", from " + origin(it.Name)
+		if origin != nil {
+			if o := origin(it.Name); o != "" {
+				from = ", from " + o
+			}
 		}
 		names = append(names, fmt.Sprintf("%q (%s%s)", it.Name, MB(it.Bytes), from))
 	}

@@ -148,10 +148,7 @@ func TestCertificateMetrics(t *testing.T) {
 	if _, err := h.metric(fmt.Sprintf("trustgate_certificate_expiry_timestamp_seconds{secret=%q}", fixture.CertSecret)); err == nil {
 		t.Errorf("certificate metric present before any group is served")
 	}
-	e := h.envoy(envoytest.Options{})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	h.ready(t, envoytest.Options{})
 	want := map[string]time.Time{
 		fmt.Sprintf("trustgate_certificate_expiry_timestamp_seconds{secret=%q}", fixture.CertSecret):   h.pki.LeafNotAfter,
 		fmt.Sprintf("trustgate_certificate_expiry_timestamp_seconds{secret=%q}", fixture.ClientSecret): h.pki.LeafNotAfter,

@@ -190,10 +190,7 @@ func TestNoChangeNoPush(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			h := newHarness(t, fixture.Spec{Prefixes: []string{"/"}})
 			h.start(h.options())
-			e := h.envoy(envoytest.Options{Delta: delta})
-			if _, err := e.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			e := h.ready(t, envoytest.Options{Delta: delta})
 			mark := len(e.Responses())
 			h.mustReload() // same files
 			h.barrier(e, 100)
@@ -211,10 +208,7 @@ func TestReconnectResendsNothing(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			h := newHarness(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true, UpstreamClientCert: true})
 			h.start(h.options())
-			e := h.envoy(envoytest.Options{Delta: delta})
-			if _, err := e.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			e := h.ready(t, envoytest.Options{Delta: delta})
 			h.waitServerAcked(e)
 			mark := len(e.Responses())
 			if err := e.Reconnect(context.Background()); err != nil {

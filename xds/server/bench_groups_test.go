@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -39,7 +38,7 @@ func BenchmarkGroupChurn(b *testing.B) {
 			Loader: pipelineLoader(b, edgeGateway), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			GroupGrace: grace, MaxGroups: n + 10,
 		}
-		srv, addr := startServerB(b, opts)
+		srv, addr := serve(b, opts, nil)
 		stay, err := envoytest.Dial(context.Background(), addr, envoytest.Options{NodeID: "stay", Labels: map[string]string{"app": "edge", "x": "y"}})
 		if err != nil {
 			b.Fatal(err)
@@ -151,27 +150,4 @@ func churn(b *testing.B, addr string, n, parallel int) []time.Duration {
 		}
 	}
 	return waits
-}
-
-// startServerB runs a server on 127.0.0.1:0 until the benchmark ends.
-func startServerB(b *testing.B, opts server.Options) (*server.Server, string) {
-	b.Helper()
-	srv, err := server.New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, nil) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("Serve: %v", err)
-		}
-	})
-	return srv, lis.Addr().String()
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -128,28 +127,11 @@ type benchServer struct {
 func startBenchServer(b *testing.B) *benchServer {
 	b.Helper()
 	bs := &benchServer{meter: newMeter(), cfg: newBenchConfig(b)}
-	srv, err := server.New(server.Options{
+	bs.srv, bs.addr = serve(b, server.Options{
 		Loader:            bs.cfg.load,
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 		GRPCServerOptions: []grpc.ServerOption{grpc.StatsHandler(bs.meter)},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, nil) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("Serve: %v", err)
-		}
-	})
-	bs.srv, bs.addr = srv, lis.Addr().String()
+	}, nil)
 	return bs
 }
 

@@ -177,10 +177,7 @@ func TestConnectionCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitConnections(capacity - 1)
-	e := h.envoy(envoytest.Options{})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	h.ready(t, envoytest.Options{})
 }
 
 // TestIdleConnectionsClosed opens connections that open no stream — bare
@@ -193,10 +190,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 	opts := h.options()
 	opts.IdleTimeout = idle
 	h.start(opts)
-	e := h.envoy(envoytest.Options{})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	e := h.ready(t, envoytest.Options{})
 
 	var raw []net.Conn
 	for range 30 {
@@ -277,10 +271,7 @@ func TestStreamCap(t *testing.T) {
 	h.start(opts)
 	var proxies []*envoytest.Client
 	for i := range 3 {
-		e := h.envoy(envoytest.Options{NodeID: fmt.Sprint("gw-", i), Delta: i == 1})
-		if _, err := e.WaitComplete(timeout); err != nil {
-			t.Fatal(err)
-		}
+		e := h.ready(t, envoytest.Options{NodeID: fmt.Sprint("gw-", i), Delta: i == 1})
 		proxies = append(proxies, e)
 	}
 	s := openADS(t, h.addr, false, plaintext)

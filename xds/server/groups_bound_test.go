@@ -127,10 +127,7 @@ func TestIdleGroupsAreFreed(t *testing.T) {
 	opts := h.options()
 	opts.GroupGrace = 100 * time.Millisecond
 	h.start(opts)
-	stay := h.envoy(envoytest.Options{NodeID: "stay", Labels: gateway})
-	if _, err := stay.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	stay := h.ready(t, envoytest.Options{NodeID: "stay", Labels: gateway})
 	const n = 300
 	visitAll(t, h.addr, n, 8, func(i int) map[string]string { return map[string]string{"app": "gateway", "n": fmt.Sprint(i)} })
 	h.waitGroups(1)
@@ -176,10 +173,7 @@ func TestReloadFreesIdleGroups(t *testing.T) {
 		}
 	}
 	// A proxy that comes back gets its group compiled again.
-	e := h.envoy(envoytest.Options{NodeID: "back", Labels: map[string]string{"n": "3"}})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	h.ready(t, envoytest.Options{NodeID: "back", Labels: map[string]string{"n": "3"}})
 	if got := h.compiles.get("n=3"); got != 2 {
 		t.Errorf("group n=3 compiled %d times, want 2", got)
 	}
@@ -199,10 +193,7 @@ func TestGroupCap(t *testing.T) {
 			h.start(opts)
 			var held []*envoytest.Client
 			for i := range 3 {
-				e := h.envoy(envoytest.Options{NodeID: fmt.Sprint("held-", i), Labels: map[string]string{"n": fmt.Sprint(i)}, Delta: delta})
-				if _, err := e.WaitComplete(timeout); err != nil {
-					t.Fatal(err)
-				}
+				e := h.ready(t, envoytest.Options{NodeID: fmt.Sprint("held-", i), Labels: map[string]string{"n": fmt.Sprint(i)}, Delta: delta})
 				held = append(held, e)
 			}
 			s := openADS(t, h.addr, delta, plaintext)
@@ -217,10 +208,7 @@ func TestGroupCap(t *testing.T) {
 				t.Errorf("too_many_groups refusals = %v, want 1", got)
 			}
 			// A proxy of an existing group is admitted.
-			same := h.envoy(envoytest.Options{NodeID: "same", Labels: map[string]string{"n": "0"}, Delta: delta})
-			if _, err := same.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			h.ready(t, envoytest.Options{NodeID: "same", Labels: map[string]string{"n": "0"}, Delta: delta})
 			h.waitGroups(3)
 			// Once group n=2 has no proxy and a reload freed it, n=3 fits.
 			if err := held[2].Close(); err != nil {
@@ -235,10 +223,7 @@ func TestGroupCap(t *testing.T) {
 				return nil
 			}) // and so out of its group (see callbacks.closed)
 			h.mustReload()
-			fourth := h.envoy(envoytest.Options{NodeID: "fourth", Labels: map[string]string{"n": "3"}, Delta: delta})
-			if _, err := fourth.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			h.ready(t, envoytest.Options{NodeID: "fourth", Labels: map[string]string{"n": "3"}, Delta: delta})
 		})
 	}
 }

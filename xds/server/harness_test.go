@@ -118,29 +118,37 @@ func (h *harness) options() server.Options {
 // test ends.
 func (h *harness) start(opts server.Options) {
 	h.t.Helper()
-	srv, err := server.New(opts)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	adminLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.adminAddr = adminLis.Addr().String()
+	h.srv, h.addr = serve(h.t, opts, adminLis)
+}
+
+// serve runs a server with opts on 127.0.0.1:0, and its admin handler on
+// admin (nil: none), until the test or benchmark ends; it returns the
+// server and its xDS address.
+func serve(tb testing.TB, opts server.Options, admin net.Listener) (*server.Server, string) {
+	tb.Helper()
+	srv, err := server.New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, adminLis) }()
-	h.t.Cleanup(func() {
+	go func() { done <- srv.Serve(ctx, lis, admin) }()
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			h.t.Errorf("Serve: %v", err)
+			tb.Errorf("Serve: %v", err)
 		}
 	})
-	h.srv, h.addr = srv, lis.Addr().String()
+	return srv, lis.Addr().String()
 }
 
 func (h *harness) reload() error {
@@ -158,6 +166,17 @@ func (h *harness) mustReload() {
 func (h *harness) envoy(opts envoytest.Options) *envoytest.Client {
 	h.t.Helper()
 	return dialEnvoy(h.t, h.addr, opts)
+}
+
+// ready connects a fake Envoy (envoy) and waits until it holds a complete
+// configuration, failing t otherwise.
+func (h *harness) ready(t *testing.T, opts envoytest.Options) *envoytest.Client {
+	t.Helper()
+	e := h.envoy(opts)
+	if _, err := e.WaitComplete(timeout); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func dialEnvoy(t *testing.T, addr string, opts envoytest.Options) *envoytest.Client {

@@ -36,10 +36,7 @@ func TestHoldEmptyingAGroupWithProxies(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			h := newHarness(t, fixture.Spec{Prefixes: []string{"/"}})
 			h.start(h.options())
-			e := h.envoy(envoytest.Options{Delta: delta})
-			if _, err := e.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			e := h.ready(t, envoytest.Options{Delta: delta})
 			mark := len(e.Responses())
 			h.set(func(h *harness) { h.edit = noListeners })
 			err := h.reload()
@@ -104,10 +101,7 @@ func TestAllowEmptyGroups(t *testing.T) {
 			opts := h.options()
 			opts.AllowEmptyGroups = tc.allow
 			h.start(opts)
-			e := h.envoy(envoytest.Options{})
-			if _, err := e.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			e := h.ready(t, envoytest.Options{})
 			if !tc.connected {
 				if err := e.Close(); err != nil {
 					t.Fatal(err)

@@ -1,14 +1,12 @@
 package server_test
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/trustgate/trustgate/xds/server"
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
 )
 
@@ -27,14 +25,6 @@ func (l claimedAddr) Addr() net.Addr { return l.addr }
 func servePprofHarness(t *testing.T, claimed net.Addr) string {
 	t.Helper()
 	h := newHarness(t, fixture.Spec{Prefixes: []string{"/"}})
-	srv, err := server.New(h.options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	real, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -43,15 +33,7 @@ func servePprofHarness(t *testing.T, claimed net.Addr) string {
 	if claimed != nil {
 		admin = claimedAddr{Listener: real, addr: claimed}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, admin) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	serve(t, h.options(), admin)
 	return real.Addr().String()
 }
 

@@ -128,10 +128,7 @@ func TestReloadOnFileChanges(t *testing.T) {
 				Settle: time.Hour,
 			})
 			h.start(opts)
-			e := h.envoy(envoytest.Options{})
-			if _, err := e.WaitComplete(timeout); err != nil {
-				t.Fatal(err)
-			}
+			e := h.ready(t, envoytest.Options{})
 
 			cfg.write(map[string]string{"routes.txt": "/,/swapped"})
 			if _, err := e.Wait(timeout, "the route from the swapped ConfigMap", func(v envoytest.View) bool {

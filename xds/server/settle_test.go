@@ -53,10 +53,7 @@ func TestLoadRacingAWriteIsDropped(t *testing.T) {
 	}
 	opts.Loader, opts.Source = nil, fileSource(t, file.Options{Load: load, Input: model.LoadOptions{Paths: []string{dir}}, Debounce: 10 * time.Millisecond, Settle: 100 * time.Millisecond})
 	h.start(opts)
-	e := h.envoy(envoytest.Options{})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	e := h.ready(t, envoytest.Options{})
 	mark, reloads := len(e.Responses()), h.reloadStatus().Reloads
 
 	race.Store(1)
@@ -100,10 +97,7 @@ func TestAtomicReplacementsApplyAtOnce(t *testing.T) {
 	}
 	opts.Loader, opts.Source = nil, fileSource(t, file.Options{Load: load, Input: model.LoadOptions{Paths: []string{dir}}, Debounce: debounce, Settle: time.Hour})
 	h.start(opts)
-	e := h.envoy(envoytest.Options{})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	e := h.ready(t, envoytest.Options{})
 
 	tmp := filepath.Join(dir, ".routes.txt.tmp")
 	must(t, os.WriteFile(tmp, []byte("/,/renamed"), 0o644))

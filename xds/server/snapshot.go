@@ -33,9 +33,9 @@ var servedTypes = []string{
 // snapshot is what one proxy group is served: every resource marshalled once,
 // versioned per type by content.
 type snapshot struct {
-	// main holds listeners, routes, clusters and endpoints; secrets holds the
-	// secrets (served by name, not by whole type: see sotwStream).
-	main, secrets *cache.Snapshot
+	// served holds every type's marshalled resources and version, by
+	// response type (store.go makes each group's typeSnaps of them).
+	served *cache.Snapshot
 	// versions maps type URL to version; names maps type URL to the sorted
 	// resource names.
 	versions map[string]string
@@ -68,7 +68,7 @@ func buildSnapshot(r *translate.Resources, enc *encodings) (*snapshot, error) {
 		return nil, err
 	}
 	s := &snapshot{
-		main: &cache.Snapshot{}, secrets: &cache.Snapshot{},
+		served:   &cache.Snapshot{},
 		versions: map[string]string{}, names: map[string][]string{}, resources: r,
 	}
 	var over []error
@@ -80,11 +80,7 @@ func buildSnapshot(r *translate.Resources, enc *encodings) (*snapshot, error) {
 		if o := sendlimit.CheckType(typeURL, wireItems(res)); o != nil {
 			over = append(over, o)
 		}
-		target := s.main
-		if typeURL == resource.SecretType {
-			target = s.secrets
-		}
-		target.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(version, res)
+		s.served.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(version, res)
 		s.versions[typeURL], s.names[typeURL] = version, names
 	}
 	if err := errors.Join(over...); err != nil {

@@ -117,7 +117,7 @@ func TestWireResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.main.ConstructVersionMap(); err != nil {
+	if err := s.served.ConstructVersionMap(); err != nil {
 		t.Fatal(err)
 	}
 	originals := map[string][]types.Resource{
@@ -127,7 +127,7 @@ func TestWireResources(t *testing.T) {
 		resource.EndpointType: asResources(r.Endpoints),
 	}
 	for typ, rs := range originals {
-		wire := s.main.GetResources(typ)
+		wire := s.served.GetResources(typ)
 		if len(wire) != len(rs) {
 			t.Fatalf("%s: %d wire resources, want %d", shortType(typ), len(wire), len(rs))
 		}
@@ -152,7 +152,7 @@ func TestWireResources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := s.main.GetVersionMap(typ)[name], cache.HashResource(ob); got != want {
+			if got, want := s.served.GetVersionMap(typ)[name], cache.HashResource(ob); got != want {
 				t.Errorf("%s %q delta version %s, want %s", shortType(typ), name, got, want)
 			}
 		}

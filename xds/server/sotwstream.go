@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 
@@ -46,7 +47,7 @@ type sotwStream struct {
 	nonce int64
 	subs  [numTypes]*sotwSub
 	// ackedSecrets returns the secrets this proxy was seen to ACK at a
-	// version of its group's secrets (resume.go).
+	// version of its group's secrets (proxies.go, ackedSecretNames).
 	ackedSecrets func(version string) map[string]bool
 }
 
@@ -70,7 +71,7 @@ type sotwSub struct {
 }
 
 // sotwOut is a response to send, and the secret names it answers (for
-// resume.go's record).
+// proxies.go's record of ACKed secrets).
 type sotwOut struct {
 	resp  *discoveryv3.DiscoveryResponse
 	names []string
@@ -241,13 +242,7 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	out := &sotwOut{resp: resp}
 	body := st.body
 	if idx == secretIdx && !sub.wildcard {
-		out.names = slices.Sorted(func(yield func(string) bool) {
-			for n := range sub.names.names {
-				if !yield(n) {
-					return
-				}
-			}
-		})
+		out.names = slices.Sorted(maps.Keys(sub.names.names))
 		body = st.subset(out.names)
 	}
 	resp.ProtoReflect().SetUnknown(body)

@@ -32,17 +32,13 @@ func testSnapshot(t *testing.T, rev string, names ...string) *snapshot {
 // typedSnapshot is a snapshot with, for every served type, the resources
 // contents gives (name -> content), at version rev.
 func typedSnapshot(rev string, contents func(typeURL string) map[string]string) *snapshot {
-	s := &snapshot{main: &cache.Snapshot{}, secrets: &cache.Snapshot{}}
+	s := &snapshot{served: &cache.Snapshot{}}
 	for _, typeURL := range typeURLs {
 		var rs []types.Resource
 		for n, c := range contents(typeURL) {
 			rs = append(rs, newWireResource(n, []byte(c)))
 		}
-		target := s.main
-		if typeURL == resource.SecretType {
-			target = s.secrets
-		}
-		target.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(rev, rs)
+		s.served.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(rev, rs)
 	}
 	return s
 }
@@ -144,7 +140,7 @@ func TestSotwStreamsShare(t *testing.T) {
 	}
 	before := c.entry(testKey).state.Load().types[listenerIdx]
 	next := testSnapshot(t, "v2", "a", "b")
-	next.main.Resources[cache.GetResponseType(resource.ListenerType)] = testSnapshot(t, "v1", "a", "b").main.Resources[cache.GetResponseType(resource.ListenerType)]
+	next.served.Resources[cache.GetResponseType(resource.ListenerType)] = testSnapshot(t, "v1", "a", "b").served.Resources[cache.GetResponseType(resource.ListenerType)]
 	install(t, c, next)
 	if c.entry(testKey).state.Load().types[listenerIdx] != before {
 		t.Error("an unchanged type was rebuilt")

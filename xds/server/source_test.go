@@ -71,10 +71,7 @@ func TestFirstLoadDroppedWaitsForTheSource(t *testing.T) {
 		t.Fatalf("ready before any load stood: %s", body)
 	}
 	close(src.release)
-	e := h.envoy(envoytest.Options{})
-	if _, err := e.WaitComplete(timeout); err != nil {
-		t.Fatal(err)
-	}
+	h.ready(t, envoytest.Options{})
 	if st := h.reloadStatus(); !st.OK || st.Reloads != 1 || st.Failures != 0 {
 		t.Errorf("status %+v, want one good reload and no failure", st)
 	}

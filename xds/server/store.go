@@ -133,11 +133,7 @@ func (c *caches) set(_ context.Context, key string, s *snapshot) error {
 	old := e.state.Load()
 	next := &groupState{changed: make(chan struct{})}
 	for i, typeURL := range typeURLs {
-		src := s.main
-		if typeURL == resource.SecretType {
-			src = s.secrets
-		}
-		rs := src.Resources[cache.GetResponseType(typeURL)]
+		rs := s.served.Resources[cache.GetResponseType(typeURL)]
 		if prev := old.types[i]; prev != nil && prev.version == rs.Version {
 			next.types[i] = prev
 			continue
@@ -178,10 +174,10 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 		st.resources[name] = res
 		start := len(st.body)
 		var err error
-		if st.body, err = appendEntry(st.body, res); err != nil {
+		if st.body, err = appendEntry(st.body, res.GetResource()); err != nil {
 			return nil, err
 		}
-		if st.deltaBody, err = appendDeltaEntry(st.deltaBody, res); err != nil {
+		if st.deltaBody, err = appendEntry(st.deltaBody, res); err != nil {
 			return nil, err
 		}
 		if typeURL == resource.SecretType {
@@ -208,25 +204,16 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 	return st, nil
 }
 
-// appendEntry appends a resource as a DiscoveryResponse.resources entry.
-func appendEntry(b []byte, res *discoveryv3.Resource) ([]byte, error) {
-	any, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(res.GetResource())
+// appendEntry appends m, deterministically marshalled, as a resources
+// entry: the resource's Any for a DiscoveryResponse, the Resource itself for
+// a DeltaDiscoveryResponse.
+func appendEntry(b []byte, m protobuf.Message) ([]byte, error) {
+	e, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
 	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
-	return protowire.AppendBytes(b, any), nil
-}
-
-// appendDeltaEntry appends a resource as a DeltaDiscoveryResponse.resources
-// entry.
-func appendDeltaEntry(b []byte, res *discoveryv3.Resource) ([]byte, error) {
-	r, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
-	return protowire.AppendBytes(b, r), nil
+	return protowire.AppendBytes(b, e), nil
 }
 
 // resourcesField is the field number of DiscoveryResponse.resources and of
