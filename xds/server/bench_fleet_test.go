@@ -79,6 +79,8 @@ func (f *fleet) reconnect() error {
 	return f.each(func(c *envoytest.Client) error { return c.Reconnect(context.Background()) })
 }
 
+// fleetEnv, when set in the environment, makes the test binary a remote
+// fleet (see TestMain); its value is a JSON fleetSpec.
 const fleetEnv = "TRUSTGATE_BENCH_FLEET"
 
 // fleetSpec describes a remote fleet: Proxies fake Envoys named gw-<First+i>.

@@ -15,6 +15,8 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/stats"
+
+	"github.com/trustgate/trustgate/internal/benchcpu"
 )
 
 type goal struct {
@@ -95,7 +97,7 @@ func newMeter() *meter {
 func (m *meter) arm(g goal, want int) chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.goal, m.want, m.since, m.nacks, m.cpu0 = g, want, time.Now(), nil, cpuTime()
+	m.goal, m.want, m.since, m.nacks, m.cpu0 = g, want, time.Now(), nil, benchcpu.Used()
 	m.cur = round{responses: map[string]int{}, rounds: 1}
 	m.done = make(chan struct{})
 	for rec := range m.open {
@@ -119,7 +121,7 @@ func (m *meter) wait(b *testing.B, done chan struct{}) round {
 	if len(m.cur.latencies) < m.want {
 		b.Fatalf("timed out: %d of %d streams reached %+v", len(m.cur.latencies), m.want, m.goal)
 	}
-	m.cur.cpu = cpuTime() - m.cpu0
+	m.cur.cpu = benchcpu.Used() - m.cpu0
 	return m.cur
 }
 
@@ -127,7 +129,7 @@ func (m *meter) wait(b *testing.B, done chan struct{}) round {
 func (m *meter) current() round {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.cur.cpu = cpuTime() - m.cpu0
+	m.cur.cpu = benchcpu.Used() - m.cpu0
 	return m.cur
 }
 

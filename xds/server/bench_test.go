@@ -21,7 +21,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -296,8 +295,7 @@ func BenchmarkReconnectStorm(b *testing.B) {
 	}
 }
 
-// fleetEnv, when set in the environment, makes the test binary a remote
-// fleet (see TestMain); its value is a JSON fleetSpec.
+// heap is the heap in use and the live heap, in bytes.
 type heap struct{ inuse, live int64 }
 
 func readHeap() heap {
@@ -307,15 +305,6 @@ func readHeap() heap {
 	}
 	metrics.Read(s)
 	return heap{inuse: int64(s[0].Value.Uint64() + s[1].Value.Uint64()), live: int64(s[2].Value.Uint64())}
-}
-
-// cpuTime is the user and system CPU time of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err) // RUSAGE_SELF with a valid pointer cannot fail
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // heapAfterGC collects twice: what sync.Pools hold survives the first
