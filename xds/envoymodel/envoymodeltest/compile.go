@@ -123,11 +123,7 @@ func FromTranslate(r *translate.Resources) *envoymodel.Resources {
 // ${B64:...} references into the PKI), for every Gateway selector.
 func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, groups := compileGroups(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
+	_, groups := LoadYAML(t, p, yaml)
 	return groups
 }
 
