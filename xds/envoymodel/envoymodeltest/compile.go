@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/explain"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel"
@@ -114,10 +115,9 @@ func compileGroups(t *testing.T, opts model.LoadOptions, labels []map[string]str
 	return cfg, out
 }
 
-// FromTranslate hands translate's resources to the model.
-func FromTranslate(r *translate.Resources) *envoymodel.Resources {
-	return &envoymodel.Resources{Listeners: r.Listeners, Routes: r.Routes, Clusters: r.Clusters, Secrets: r.Secrets}
-}
+// FromTranslate hands translate's resources to the model
+// (explain.ModelResources).
+func FromTranslate(r *translate.Resources) *envoymodel.Resources { return explain.ModelResources(r) }
 
 // CompileYAML runs the pipeline on a configuration given as text (with
 // ${B64:...} references into the PKI), for every Gateway selector.
