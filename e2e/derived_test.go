@@ -13,9 +13,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/trustgate/trustgate/compile"
-	"github.com/trustgate/trustgate/model"
 )
 
 // derivedTemplate serves host on three ports (filled in with Sprintf, then
@@ -126,14 +123,7 @@ func TestDerivedConfigCompiles(t *testing.T) {
 	if err := os.WriteFile(path, []byte(derivedConfig(8443, 8444, 8445, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{pki}})
-	if err != nil {
-		t.Fatalf("load:\n%v", err)
-	}
-	res, err := cfg.Compile(map[string]string{"e2e": "envoy-test"})
-	if err != nil {
-		t.Fatalf("compile:\n%v", err)
-	}
+	res := compileForEnvoy(t, path, pki).Resources
 	if len(res.Listeners) != 3 {
 		t.Fatalf("want 3 listeners, got %d", len(res.Listeners))
 	}

@@ -254,6 +254,23 @@ func httpOK(url string) (err error) {
 	return nil
 }
 
+// compileForEnvoy loads a configuration file with a secrets directory, as
+// the tests without Envoy do, and compiles the proxy group of the test
+// Envoy's labels (compile.Config.Compile is Build's Resources; the Output
+// is returned so that this package need not name translate's types).
+func compileForEnvoy(t *testing.T, path, secretsDir string) *compile.Output {
+	t.Helper()
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secretsDir}})
+	if err != nil {
+		t.Fatalf("load:\n%v", err)
+	}
+	out, err := cfg.Build(compile.Node{Labels: map[string]string{"e2e": "envoy-test"}})
+	if err != nil {
+		t.Fatalf("compile:\n%v", err)
+	}
+	return out
+}
+
 // TestConfigCompiles runs without Envoy: the configuration TestEnvoy
 // serves must load and compile, so that a broken template shows up in every
 // `go test ./...`, not only where an Envoy is installed.
@@ -265,14 +282,7 @@ func TestConfigCompiles(t *testing.T) {
 	if err := os.WriteFile(configPath, []byte(fmt.Sprintf(configTemplate, 8443, 9443, 8080)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := compile.Load(model.LoadOptions{Paths: []string{configPath}, SecretsDirs: []string{pki}})
-	if err != nil {
-		t.Fatalf("load:\n%v", err)
-	}
-	res, err := cfg.Compile(map[string]string{"e2e": "envoy-test"})
-	if err != nil {
-		t.Fatalf("compile:\n%v", err)
-	}
+	res := compileForEnvoy(t, configPath, pki).Resources
 	var ports []uint32
 	for _, l := range res.Listeners {
 		ports = append(ports, l.GetAddress().GetSocketAddress().GetPortValue())

@@ -13,8 +13,6 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/certs"
-	"github.com/trustgate/trustgate/compile"
-	"github.com/trustgate/trustgate/model"
 )
 
 // hostsTemplate puts three servers with different client-certificate
@@ -106,14 +104,7 @@ func TestHostsConfigCompiles(t *testing.T) {
 	dir := t.TempDir()
 	pki := filepath.Join(dir, "pki")
 	makeHostsPKI(t, pki)
-	cfg, err := compile.Load(model.LoadOptions{Paths: []string{writeHostsConfig(t, dir, 8443, 8080)}, SecretsDirs: []string{pki}})
-	if err != nil {
-		t.Fatalf("load:\n%v", err)
-	}
-	res, err := cfg.Compile(map[string]string{"e2e": "envoy-test"})
-	if err != nil {
-		t.Fatalf("compile:\n%v", err)
-	}
+	res := compileForEnvoy(t, writeHostsConfig(t, dir, 8443, 8080), pki).Resources
 	for _, rc := range res.Routes {
 		if rc.GetName() != "https.8443.e2e.hosts.public" {
 			continue

@@ -163,7 +163,26 @@ func writeConfig(t *testing.T, path, routes string) {
 
 func startServer(t *testing.T, opts model.LoadOptions) (admin http.Handler, addr string) {
 	t.Helper()
-	src, err := file.New(file.Options{Input: opts, Debounce: 20 * time.Millisecond})
+	admin, addr = serveFiles(t, file.Options{Input: opts, Debounce: 20 * time.Millisecond})
+	deadline := time.Now().Add(10 * time.Second)
+	for { // ready once the first configuration is loaded
+		rec := httptest.NewRecorder()
+		admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code == http.StatusOK {
+			return admin, addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 10s: %d %s", rec.Code, rec.Body.String())
+		}
+		time.Sleep(10 * time.Millisecond) // polling an endpoint, bounded by the deadline
+	}
+}
+
+// serveFiles runs an xDS server on a file source over loopback until the
+// test ends, and returns its admin handler and its xDS address.
+func serveFiles(t *testing.T, opts file.Options) (admin http.Handler, addr string) {
+	t.Helper()
+	src, err := file.New(opts)
 	mustDo(t, err)
 	srv, err := server.New(server.Options{
 		Source:     src,
@@ -181,19 +200,7 @@ func startServer(t *testing.T, opts model.LoadOptions) (admin http.Handler, addr
 			t.Errorf("serve: %v", err)
 		}
 	})
-	admin = srv.AdminHandler()
-	deadline := time.Now().Add(10 * time.Second)
-	for { // ready once the first configuration is loaded
-		rec := httptest.NewRecorder()
-		admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		if rec.Code == http.StatusOK {
-			return admin, lis.Addr().String()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready within 10s: %d %s", rec.Code, rec.Body.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling an endpoint, bounded by the deadline
-	}
+	return srv.AdminHandler(), lis.Addr().String()
 }
 
 func reloadStatus(t *testing.T, admin http.Handler) server.ReloadStatus {

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -92,27 +91,10 @@ func (r *rig) start(files map[string]string) {
 	t.Helper()
 	r.setFiles(files)
 	r.writes.Store(0)
-	src, err := file.New(file.Options{Input: r.loadOptions(), Debounce: rigDebounce, Settle: rigSettle})
-	mustDo(t, err)
-	srv, err := server.New(server.Options{
-		AdminHosts: []string{"example.com"}, // httptest.NewRequest's Host
-		Source:     src,
-	})
-	mustDo(t, err)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	mustDo(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, lis, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	r.admin = srv.AdminHandler()
+	admin, addr := serveFiles(t, file.Options{Input: r.loadOptions(), Debounce: rigDebounce, Settle: rigSettle})
+	r.admin = admin
 	for name, delta := range map[string]bool{"sotw": false, "delta": true} {
-		e, err := envoytest.Dial(context.Background(), lis.Addr().String(), envoytest.Options{NodeID: "gw-" + name, Labels: r.labels, Delta: delta})
+		e, err := envoytest.Dial(context.Background(), addr, envoytest.Options{NodeID: "gw-" + name, Labels: r.labels, Delta: delta})
 		mustDo(t, err)
 		t.Cleanup(func() { _ = e.Close() })
 		_, err = e.WaitComplete(10 * time.Second)

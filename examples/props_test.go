@@ -3,7 +3,6 @@ package examples_test
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/compile"
-	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
@@ -59,28 +57,10 @@ func TestExampleProperties(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			key := fmt.Sprintf("%s [%s]", name, labelset.Key(labels))
-			if len(vs) == 0 {
-				fmt.Fprintf(&b, "%s: every property holds\n", key)
-			}
-			for _, v := range vs {
-				fmt.Fprintf(&b, "%s: %s (%d cases)\n", key, v, v.Count)
-			}
+			envoymodeltest.WriteViolations(&b, fmt.Sprintf("%s [%s]", name, labelset.Key(labels)), vs)
 		}
 	}
-	if f := flagValue("update"); f == "true" {
-		if err := os.WriteFile(examplesReport, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(examplesReport)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if string(want) != b.String() {
-		t.Errorf("%s differs (review, then -update):\n%s", examplesReport, goldentest.LineDiff(string(want), b.String()))
-	}
+	envoymodeltest.CompareReport(t, examplesReport, b.String())
 }
 
 // exampleClients are the client certificates certs.sh made: every
@@ -121,13 +101,4 @@ func hasUsage(c *x509.Certificate, u x509.ExtKeyUsage) bool {
 		}
 	}
 	return false
-}
-
-// flagValue is a test flag's value ("" when undefined): -update is
-// internal/goldentest's.
-func flagValue(name string) string {
-	if f := flag.Lookup(name); f != nil {
-		return f.Value.String()
-	}
-	return ""
 }

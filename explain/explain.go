@@ -45,9 +45,15 @@ func Explain(cfg *compile.Config, node compile.Node, q Query, now time.Time) (*e
 	return ExplainResources(out.Resources, q, now)
 }
 
+// ModelResources hands the pipeline's resources to the model of Envoy
+// (which must not import the pipeline, so the conversion lives here).
+func ModelResources(res *translate.Resources) *envoymodel.Resources {
+	return &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}
+}
+
 // ExplainResources explains the query against compiled resources.
 func ExplainResources(res *translate.Resources, q Query, now time.Time) (*envoymodel.Trace, error) {
-	m, err := envoymodel.New(&envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}, envoymodel.Options{Now: now})
+	m, err := envoymodel.New(ModelResources(res), envoymodel.Options{Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("the model of Envoy cannot take this configuration: %w", err)
 	}

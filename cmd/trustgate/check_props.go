@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/explain"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel"
@@ -33,7 +34,7 @@ func compiled(cfg *compile.Config) compileFunc {
 		if err != nil {
 			return nil, err
 		}
-		return &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}, nil
+		return explain.ModelResources(res), nil
 	}
 }
 

@@ -153,7 +153,7 @@ func TestCheckLargeConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := props.Run(cfg.Model(), labels, &envoymodel.Resources{Listeners: res.Listeners, Routes: res.Routes, Clusters: res.Clusters, Secrets: res.Secrets}, props.Bounded().With(nil, time.Now()))
+		r, err := props.Run(cfg.Model(), labels, envoymodeltest.FromTranslate(res), props.Bounded().With(nil, time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}

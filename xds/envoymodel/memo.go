@@ -13,7 +13,7 @@ import (
 
 // The model explains many connections on the same resources, most of them
 // presenting the same few client chains (package props sends thousands).
-// Two results are memoized, neither of which can change for a Model:
+// These results are memoized, none of which can change for a Model:
 //
 //   - a chain's validation context (PEM parsed, SDS merged): the resources
 //     never change after New, so it is resolved once per filter chain;

@@ -32,7 +32,7 @@ type Model struct {
 	secrets   map[string]*tlsv3.Secret
 	regexes   map[string]*regexp.Regexp
 	formats   map[string]*format
-	// sigs and validations memoize (memo.go).
+	// sigs, validations, peers and chains memoize (memo.go).
 	sigs        *sigMemo
 	validations sync.Map // *tlsv3.DownstreamTlsContext -> validationMemo
 	peers       sync.Map // client certificate DER -> *peerCert

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/explain"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel"
@@ -96,6 +97,13 @@ func compileGroups(t *testing.T, opts model.LoadOptions, labels []map[string]str
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
+	return cfg, groupsOf(t, cfg, labels)
+}
+
+// groupsOf builds every requested group of a loaded configuration (every
+// Gateway selector when labels is nil).
+func groupsOf(t *testing.T, cfg *compile.Config, labels []map[string]string) []Group {
+	t.Helper()
 	if labels == nil {
 		labels = cfg.Selectors()
 	}
@@ -111,33 +119,40 @@ func compileGroups(t *testing.T, opts model.LoadOptions, labels []map[string]str
 		out = append(out, Group{Labels: labelset.Key(l), LabelMap: l, Resources: FromTranslate(res), Raw: res})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Labels < out[j].Labels })
-	return cfg, out
+	return out
 }
 
-// FromTranslate hands translate's resources to the model.
-func FromTranslate(r *translate.Resources) *envoymodel.Resources {
-	return &envoymodel.Resources{Listeners: r.Listeners, Routes: r.Routes, Clusters: r.Clusters, Secrets: r.Secrets}
-}
+// FromTranslate hands translate's resources to the model
+// (explain.ModelResources).
+func FromTranslate(r *translate.Resources) *envoymodel.Resources { return explain.ModelResources(r) }
 
 // CompileYAML runs the pipeline on a configuration given as text (with
 // ${B64:...} references into the PKI), for every Gateway selector.
 func CompileYAML(t *testing.T, p *PKI, yaml string) []Group {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, groups := compileGroups(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
+	_, groups := LoadYAML(t, p, yaml)
 	return groups
 }
 
 // LoadYAML is CompileYAML that also returns the loaded objects.
 func LoadYAML(t *testing.T, p *PKI, yaml string) (*model.Config, []Group) {
 	t.Helper()
+	cfg, err := LoadText(t, p, []byte(yaml), true)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return cfg.Model(), groupsOf(t, cfg, nil)
+}
+
+// LoadText loads a configuration given as text, its ${B64:...} references
+// into the PKI expanded (strict: every reference must name a file), with
+// the PKI's secrets directory; the error is the configuration's (a fuzz
+// target's input may well not load).
+func LoadText(t testing.TB, p *PKI, src []byte, strict bool) (*compile.Config, error) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, p.Expand(t, []byte(yaml), true), 0o600); err != nil {
+	if err := os.WriteFile(path, p.Expand(t, src, strict), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, groups := compileGroups(t, model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, nil)
-	return cfg.Model(), groups
+	return compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, compile.WithExpiryWarning(0))
 }

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trustgate/trustgate/compile"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
@@ -60,11 +58,7 @@ func goldenInputs(tb testing.TB) [][]byte {
 // pipelineModel is the fuzz target's body.
 func pipelineModel(t testing.TB, src []byte) {
 	p := envoymodeltest.NewPKI(t)
-	path := filepath.Join(t.TempDir(), "in.yaml")
-	if err := os.WriteFile(path, p.Expand(t, src, false), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, compile.WithExpiryWarning(0))
+	cfg, err := envoymodeltest.LoadText(t, p, src, false)
 	if err != nil {
 		return
 	}

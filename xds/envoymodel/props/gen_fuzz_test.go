@@ -2,13 +2,9 @@ package props_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/trustgate/trustgate/compile"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
 	"github.com/trustgate/trustgate/xds/envoymodel/props"
 )
@@ -38,11 +34,7 @@ func FuzzGeneratedGateway(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := envoymodeltest.NewPKI(t)
 		src := generateGateway(b)
-		path := filepath.Join(t.TempDir(), "gw.yaml")
-		if err := os.WriteFile(path, p.Expand(t, []byte(src), true), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := compile.Load(model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{p.Dir}}, compile.WithExpiryWarning(0))
+		cfg, err := envoymodeltest.LoadText(t, p, []byte(src), true)
 		if err != nil {
 			return
 		}

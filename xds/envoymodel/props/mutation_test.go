@@ -2,7 +2,6 @@ package props_test
 
 import (
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/trustgate/trustgate/internal/goldentest"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/envoymodel"
 	"github.com/trustgate/trustgate/xds/envoymodel/envoymodeltest"
@@ -25,10 +25,7 @@ import (
 // the violation reports from today's pipeline, and write a pre-fix fixture
 // that does not exist yet. An existing fixture is never rewritten: it is the
 // output from before a fix, and today's pipeline no longer produces it.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+func updating() bool { return *goldentest.Update }
 
 // mutation is one defect of issue 9 whose pre-fix output is frozen in
 // testdata/prefix/<name>.fixture.yaml: the property that must catch it, and
