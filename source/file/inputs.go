@@ -99,18 +99,54 @@ func changedFiles(before, after map[string]stamp) []string {
 // sameStamps reports whether no file changed between two stamps.
 func sameStamps(a, b map[string]stamp) bool { return maps.Equal(a, b) }
 
-// walkVisible walks a tree as the loader reads it: an entry below root
-// whose name is hidden (editors' swap files, ".git", Kubernetes'
-// "..<timestamp>" directories) is skipped, a hidden directory with all it
-// holds. fn sees everything else, and the walk's errors.
+// walkVisible walks a tree as the loader reads it (model's walker): an
+// entry below root whose name is hidden (editors' swap files, ".git",
+// Kubernetes' "..<timestamp>" directories) is skipped, a hidden directory
+// with all it holds; symlinks are followed, a link to a directory walked as
+// the directory (a GitOps checkout or a mounted Secret linked into the
+// tree), each real directory once, so a link to an ancestor ends. fn sees
+// root, every directory and file below it with its entry as os.Stat
+// describes it (through links), and the walk's errors with a nil entry.
 func walkVisible(root string, fn fs.WalkDirFunc) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && p != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
+	st, err := os.Stat(root)
+	if err != nil {
+		return fn(root, nil, err)
+	}
+	if err := fn(root, fs.FileInfoToDirEntry(st), nil); err != nil || !st.IsDir() {
+		return err
+	}
+	return walkDir(root, map[string]bool{}, fn)
+}
+
+// walkDir is walkVisible below the directory p; seen holds the real paths
+// of the directories walked.
+func walkDir(p string, seen map[string]bool, fn fs.WalkDirFunc) error {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return fn(p, nil, err)
+	}
+	if seen[real] {
+		return nil
+	}
+	seen[real] = true
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return fn(p, nil, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
 		}
-		return fn(p, d, err)
-	})
+		child := filepath.Join(p, e.Name())
+		st, err := os.Stat(child)
+		if err != nil {
+			err = fn(child, nil, err)
+		} else if err = fn(child, fs.FileInfoToDirEntry(st), nil); err == nil && st.IsDir() {
+			err = walkDir(child, seen, fn)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

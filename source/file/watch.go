@@ -45,7 +45,8 @@ func newWatcher(set watchSet, debounce, settle time.Duration, log *slog.Logger) 
 
 // sync (re)adds a watch on every directory of interest: the directory of
 // each file, and every directory of each tree except hidden ones (the
-// loader skips them; Kubernetes keeps its "..<timestamp>" internals there).
+// loader skips them; Kubernetes keeps its "..<timestamp>" internals there),
+// symlinked ones included, as the loader follows them (walkVisible).
 // New directories and directories that came back are picked up; fsnotify
 // drops the watches of removed ones by itself.
 func (w *watcher) sync() {
