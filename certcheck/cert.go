@@ -6,11 +6,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/rfc2253"
 )
 
 // describe names a certificate for messages: its subject, or its serial
@@ -22,16 +23,15 @@ func describe(c *x509.Certificate) string {
 	return "serial " + c.SerialNumber.String()
 }
 
-// printedName renders a DER name as Envoy prints it (RFC 2253, the
-// certificate's RDNs from last to first, multi-valued RDNs joined by "+").
-// Go's pkix.Name.String reorders attributes and folds repeated types into
-// one RDN, so it is only the fallback for a name that does not parse.
+// printedName renders a DER name as Envoy prints it (rfc2253.Print); Go's
+// pkix.Name.String, which reorders attributes and folds repeated types
+// into one RDN, is only the fallback for a name that does not parse.
 func printedName(raw []byte, parsed pkix.Name) string {
-	var rdns pkix.RDNSequence
-	if rest, err := asn1.Unmarshal(raw, &rdns); err != nil || len(rest) > 0 {
+	s, err := rfc2253.Print(raw)
+	if err != nil {
 		return parsed.String()
 	}
-	return rdns.String()
+	return s
 }
 
 // where names the i-th (0-based) certificate of a file.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/trustgate/trustgate/internal/rfc2253"
 )
 
 // Subject is a certificate's subject beyond its common name, or all of it
@@ -259,17 +261,14 @@ func attrName(oid asn1.ObjectIdentifier) string {
 }
 
 // PrintedSubject returns a certificate's subject as Envoy prints it for
-// %DOWNSTREAM_PEER_SUBJECT% (RFC 2253: the certificate's RDNs from last to
-// first), the value an authorization rule on the subject must match. Go's
-// pkix.Name.String reorders the attributes, so the raw subject is used.
+// %DOWNSTREAM_PEER_SUBJECT% (rfc2253.Print), the value an authorization
+// rule on the subject must match. Go's pkix.Name.String differs: it
+// reorders attributes, and RDNSequence.String keeps non-ASCII bytes, names
+// emailAddress, DC and UID by their OIDs and dumps them in lower case.
 func PrintedSubject(c *x509.Certificate) (string, error) {
-	var rdns pkix.RDNSequence
-	rest, err := asn1.Unmarshal(c.RawSubject, &rdns)
+	s, err := rfc2253.Print(c.RawSubject)
 	if err != nil {
 		return "", fmt.Errorf("subject: %w", err)
 	}
-	if len(rest) > 0 {
-		return "", errors.New("subject: trailing data")
-	}
-	return rdns.String(), nil
+	return s, nil
 }

@@ -2,6 +2,8 @@ package certs
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -202,5 +204,24 @@ func TestVersion1StateKeepsPublishingCRLs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "web", FileCRL)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPrintedSubjectIsEnvoys: what `certs issue` prints as the subject is
+// the string Envoy prints for %DOWNSTREAM_PEER_SUBJECT% (rfc2253.Print),
+// which a cert.subject rule must match; Go's pkix printer kept "ü" and
+// named emailAddress by its OID.
+func TestPrintedSubjectIsEnvoys(t *testing.T) {
+	raw, err := asn1.Marshal(pkix.RDNSequence{
+		{{Type: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}, Value: "ops@example.com"}},
+		{{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: "Müller GmbH"}},
+		{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "app"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `CN=app,O=M\C3\BCller GmbH,emailAddress=ops@example.com`
+	if got, err := PrintedSubject(&x509.Certificate{RawSubject: raw}); err != nil || got != want {
+		t.Errorf("PrintedSubject = %q, %v; want %q", got, err, want)
 	}
 }

@@ -86,7 +86,8 @@ var attrShortNames = map[string]string{
 // rfc2253 prints a DER name as X509_NAME_print_ex with XN_FLAG_RFC2253
 // does (source/common/tls/utility.cc, getRFC2253NameFromCertificate): RDNs
 // in reverse order separated by ",", the values of a multi-valued RDN by
-// "+", short attribute names, ,+"\<>; escaped with a backslash, a leading #
+// "+", short attribute names (an unknown type as its OID, its value as
+// #hex of its DER), ,+"\<>; escaped with a backslash, a leading #
 // or space and a trailing space escaped, control and non-ASCII bytes as
 // \XX, non-string values as #hex of their DER.
 func rfc2253(raw []byte) string {
@@ -94,11 +95,15 @@ func rfc2253(raw []byte) string {
 	if rest, err := asn1.Unmarshal(raw, &seq); err != nil || len(rest) > 0 {
 		return ""
 	}
+	// Every entry is reversed, those of one multi-valued RDN too
+	// (XN_FLAG_DN_REV in BoringSSL's do_name_ex, crypto/x509/name_print.c).
 	var rdns []string
 	for i := len(seq) - 1; i >= 0; i-- {
 		var vals []string
-		for _, atv := range seq[i] {
-			vals = append(vals, attrName(atv.Type)+"="+attrValue(atv.Value))
+		for j := len(seq[i]) - 1; j >= 0; j-- {
+			atv := seq[i][j]
+			_, known := attrShortNames[atv.Type.String()]
+			vals = append(vals, attrName(atv.Type)+"="+attrValue(atv.Value, known))
 		}
 		rdns = append(rdns, strings.Join(vals, "+"))
 	}
@@ -113,10 +118,11 @@ func attrName(oid asn1.ObjectIdentifier) string {
 	return oid.String()
 }
 
-// attrValue prints one attribute value.
-func attrValue(v any) string {
+// attrValue prints one attribute value; the value of a type without a NID
+// is dumped as a non-string one is (XN_FLAG_DUMP_UNKNOWN_FIELDS).
+func attrValue(v any, known bool) string {
 	s, ok := v.(string)
-	if !ok {
+	if !ok || !known {
 		der, err := asn1.Marshal(v)
 		if err != nil {
 			return ""
