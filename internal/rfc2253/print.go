@@ -47,7 +47,7 @@ var shortNames = map[string]string{
 // value of a type without a NID, and any value that is not a string, as
 // "#" and the upper-case hex of its DER (XN_FLAG_DUMP_UNKNOWN_FIELDS,
 // ASN1_STRFLGS_DUMP_UNKNOWN | ASN1_STRFLGS_DUMP_DER); strings escaped as
-// escape describes.
+// Escape describes.
 func Print(raw []byte) (string, error) {
 	var seq pkix.RDNSequence
 	rest, err := asn1.Unmarshal(raw, &seq)
@@ -83,7 +83,7 @@ func writeAttribute(b *strings.Builder, atv pkix.AttributeTypeAndValue) error {
 	b.WriteString(name)
 	b.WriteByte('=')
 	if s, ok := atv.Value.(string); ok && known {
-		escape(b, s)
+		escape(b, s, true, true)
 		return nil
 	}
 	der, err := asn1.Marshal(atv.Value)
@@ -95,18 +95,25 @@ func writeAttribute(b *strings.Builder, atv pkix.AttributeTypeAndValue) error {
 	return nil
 }
 
-// escape writes a string value as do_esc_char does with
-// ASN1_STRFLGS_RFC2253 on its UTF-8 bytes (BoringSSL
-// crypto/asn1/a_strex.c): ,+"\<>; with a backslash, so a leading # or
-// space and a trailing space (ESC_2253); control characters and every byte
-// past 0x7e as \XX (ESC_CTRL, ESC_MSB).
-func escape(b *strings.Builder, s string) {
+// Escape escapes an attribute value, or a part of one, as do_esc_char
+// does with ASN1_STRFLGS_RFC2253 on its UTF-8 bytes (BoringSSL
+// crypto/asn1/a_strex.c): ,+"\<>; get a backslash, so do a leading # or
+// space (when s starts the value) and a trailing space (when s ends it);
+// control characters and every byte past 0x7e become \XX (ESC_CTRL,
+// ESC_MSB).
+func Escape(s string, atStart, atEnd bool) string {
+	var b strings.Builder
+	escape(&b, s, atStart, atEnd)
+	return b.String()
+}
+
+func escape(b *strings.Builder, s string, atStart, atEnd bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case strings.IndexByte(`,+"\<>;`, c) >= 0,
-			i == 0 && (c == '#' || c == ' '),
-			i == len(s)-1 && c == ' ':
+			i == 0 && atStart && (c == '#' || c == ' '),
+			i == len(s)-1 && atEnd && c == ' ':
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		case c < 0x20 || c >= 0x7f:

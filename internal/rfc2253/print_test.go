@@ -60,3 +60,25 @@ func TestPrintRefusesWhatIsNotAName(t *testing.T) {
 		}
 	}
 }
+
+func TestEscape(t *testing.T) {
+	tests := map[string]struct {
+		in             string
+		atStart, atEnd bool
+		want           string
+	}{
+		"plain":                            {in: "abc", atStart: true, atEnd: true, want: "abc"},
+		"specials":                         {in: `a,b+c"d\e<f>g;h`, want: `a\,b\+c\"d\\e\<f\>g\;h`},
+		"leading hash and space":           {in: "# x ", atStart: true, atEnd: true, want: `\# x\ `},
+		"hash and space mid-value":         {in: "# x ", want: "# x "},
+		"control and non-ASCII bytes":      {in: "a\tü", want: `a\09\C3\BC`},
+		"leading space only when at start": {in: " a", atStart: false, want: " a"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := Escape(tc.in, tc.atStart, tc.atEnd); got != tc.want {
+				t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -14,6 +13,7 @@ import (
 	sfsnetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/set_filter_state/v3"
 
 	"github.com/trustgate/trustgate/internal/re2size"
+	"github.com/trustgate/trustgate/internal/rfc2253"
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
@@ -119,40 +119,17 @@ func cnRegex(m ir.StringMatch) (string, error) {
 	case m.Present:
 		v = rdnValue
 	case m.Prefix != "":
-		v = regexp.QuoteMeta(escapeRFC2253(m.Prefix, true, false)) + rdnValue
+		v = regexp.QuoteMeta(rfc2253.Escape(m.Prefix, true, false)) + rdnValue
 	case m.Suffix != "":
-		v = rdnValue + regexp.QuoteMeta(escapeRFC2253(m.Suffix, false, true))
+		v = rdnValue + regexp.QuoteMeta(rfc2253.Escape(m.Suffix, false, true))
 	case m.Contains != "":
-		v = rdnValue + regexp.QuoteMeta(escapeRFC2253(m.Contains, false, false)) + rdnValue
+		v = rdnValue + regexp.QuoteMeta(rfc2253.Escape(m.Contains, false, false)) + rdnValue
 	case m.Regex != "":
 		v = "(?:" + m.Regex + ")"
 	case m.Exact != "":
-		v = regexp.QuoteMeta(escapeRFC2253(m.Exact, true, true))
+		v = regexp.QuoteMeta(rfc2253.Escape(m.Exact, true, true))
 	default:
 		return "", fmt.Errorf("empty CN match")
 	}
 	return `(?:` + rdnValue + `[,+])*CN=` + re2size.CaseFold(v, m.IgnoreCase) + `(?:[,+]` + rdnValue + `)*`, nil
-}
-
-// escapeRFC2253 escapes an attribute value as RFC 2253 printing does:
-// ,+"\<>; get a backslash, so do a leading '#' or space (when s starts the
-// value) and a trailing space (when s ends it); control and non-ASCII bytes
-// become \XX.
-func escapeRFC2253(s string, atStart, atEnd bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case strings.IndexByte(`,+"\<>;`, c) >= 0,
-			i == 0 && atStart && (c == '#' || c == ' '),
-			i == len(s)-1 && atEnd && c == ' ':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, `\%02X`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

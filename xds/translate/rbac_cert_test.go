@@ -109,28 +109,6 @@ func TestCNRegexEmpty(t *testing.T) {
 	wantErr(t, err, true)
 }
 
-func TestEscapeRFC2253(t *testing.T) {
-	tests := map[string]struct {
-		in             string
-		atStart, atEnd bool
-		want           string
-	}{
-		"plain":                            {in: "abc", atStart: true, atEnd: true, want: "abc"},
-		"specials":                         {in: `a,b+c"d\e<f>g;h`, want: `a\,b\+c\"d\\e\<f\>g\;h`},
-		"leading hash and space":           {in: "# x ", atStart: true, atEnd: true, want: `\# x\ `},
-		"hash and space mid-value":         {in: "# x ", want: "# x "},
-		"control and non-ASCII bytes":      {in: "a\tü", want: `a\09\C3\BC`},
-		"leading space only when at start": {in: " a", atStart: false, want: " a"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := escapeRFC2253(tc.in, tc.atStart, tc.atEnd); got != tc.want {
-				t.Errorf("escapeRFC2253(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestPeerFields(t *testing.T) {
 	cond := func(k ir.ConditionKey) ir.Condition {
 		return ir.Condition{Key: k, Values: []ir.StringMatch{{Exact: "x"}}}
