@@ -19,6 +19,7 @@ import (
 	"github.com/trustgate/trustgate/model"
 	kube "github.com/trustgate/trustgate/source/kubernetes"
 	"github.com/trustgate/trustgate/xds/server"
+	"github.com/trustgate/trustgate/xds/xdstls"
 )
 
 // kubeFlags select the Kubernetes API as the configuration source.
@@ -176,8 +177,8 @@ func (k *kubeFlags) statusOptions() (kube.StatusOptions, error) {
 // serveWebhook serves the admission webhook over TLS, reading the
 // certificate again when its files change (cert-manager rotates them).
 func serveWebhook(addr, certFile, keyFile string, h http.Handler, log *slog.Logger) (func(), error) {
-	kp := &keyPair{cert: certFile, key: keyFile}
-	if _, err := kp.get(nil); err != nil {
+	kp, err := xdstls.NewKeyPair("admission webhook certificate", certFile, keyFile, log)
+	if err != nil {
 		return nil, fmt.Errorf("webhook certificate: %w", err)
 	}
 	lis, err := net.Listen("tcp", addr)
@@ -188,7 +189,7 @@ func serveWebhook(addr, certFile, keyFile string, h http.Handler, log *slog.Logg
 	mux.Handle(kube.WebhookPath, h)
 	srv := &http.Server{
 		Handler: mux, ReadHeaderTimeout: 5 * time.Second,
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.get},
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.GetCertificate},
 	}
 	go func() {
 		if err := srv.ServeTLS(lis, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -203,41 +204,4 @@ func serveWebhook(addr, certFile, keyFile string, h http.Handler, log *slog.Logg
 			log.Warn("webhook server shutdown", "error", err)
 		}
 	}, nil
-}
-
-// keyPair reloads a certificate and key when either file's modification
-// time changes.
-type keyPair struct {
-	cert, key string
-	mu        sync.Mutex
-	mod       [2]time.Time
-	current   *tls.Certificate
-}
-
-func (k *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var mod [2]time.Time
-	for i, p := range []string{k.cert, k.key} {
-		st, err := os.Stat(p)
-		if err != nil {
-			if k.current != nil {
-				return k.current, nil // mid-rotation: keep the last good pair
-			}
-			return nil, err
-		}
-		mod[i] = st.ModTime()
-	}
-	if k.current != nil && mod == k.mod {
-		return k.current, nil
-	}
-	c, err := tls.LoadX509KeyPair(k.cert, k.key)
-	if err != nil {
-		if k.current != nil {
-			return k.current, nil
-		}
-		return nil, err
-	}
-	k.current, k.mod = &c, mod
-	return k.current, nil
 }

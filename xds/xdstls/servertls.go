@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/trustgate/trustgate/internal/pembundle"
 )
@@ -90,14 +89,4 @@ func certPool(b []byte) (*x509.CertPool, error) {
 }
 
 // describe is what the logs say about a loaded configuration.
-func describe(c *tls.Config) []any {
-	leaf := c.Certificates[0].Leaf // set by X509KeyPair
-	if leaf == nil {
-		return nil
-	}
-	attrs := []any{"subject", leaf.Subject.String(), "serial", leaf.SerialNumber.String(), "not_after", leaf.NotAfter.UTC().Format(time.RFC3339)}
-	if time.Now().After(leaf.NotAfter) {
-		attrs = append(attrs, "warning", "the certificate has expired: proxies will refuse it")
-	}
-	return attrs
-}
+func describe(c *tls.Config) []any { return describeLeaf(&c.Certificates[0]) }
