@@ -17,7 +17,9 @@ import (
 // load keeps only what it used, Abort after a failed one keeps the last good
 // load's entries too. A nil *Sizes sizes every message afresh. It is safe
 // for concurrent use.
-type Sizes struct{ sizes *gencache.Cache[proto.Message, int] }
+type Sizes struct {
+	sizes *gencache.Cache[proto.Message, int]
+}
 
 // NewSizes returns an empty memo.
 func NewSizes() *Sizes { return &Sizes{sizes: gencache.New[proto.Message, int]()} }
