@@ -102,19 +102,6 @@ var namedEdits = []namedEdit{
 func TestIncrementalNamedEdits(t *testing.T) {
 	for seed := range uint64(3) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-			root := t.TempDir()
-			path, secrets := filepath.Join(root, "config.yaml"), filepath.Join(root, "secrets")
-			if err := certs.Init(secrets, certs.InitOptions{CRL: true, Now: now}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"*.example.com"}, Now: now}); err != nil {
-				t.Fatal(err)
-			}
-			s := &namedState{gwName: "gw", selector: "ingressgateway", policyDepth: 2, hosts: 3}
-			opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
-			clock := compile.WithClock(func() time.Time { return now.Add(time.Hour) })
-			cache := compile.NewCache()
 			r := rand.New(rand.NewPCG(seed, 17))
 			order := make([]int, 0, 80)
 			for i := range namedEdits {
@@ -123,36 +110,78 @@ func TestIncrementalNamedEdits(t *testing.T) {
 			for range 50 {
 				order = append(order, r.IntN(len(namedEdits)))
 			}
-			what, good, bad := "first load", 0, 0
-			for step := 0; ; step++ {
-				s.render(t, path)
-				warm, warmErr := compile.Load(opts, compile.ForServe(), clock, compile.WithCache(cache))
-				cold, coldErr := compile.Load(opts, compile.ForServe(), clock)
-				if d := cmp.Diff(errText(coldErr), errText(warmErr)); d != "" {
-					t.Fatalf("step %d (%s): errors (-cold +cached):\n%s", step, what, d)
-				}
-				if coldErr != nil {
-					if os.Getenv("EDITS_DEBUG") != "" {
-						t.Logf("step %d (%s): %v", step, what, coldErr)
-					}
-					bad++
-				} else {
-					good++
-					sameConfig(t, fmt.Sprintf("step %d (%s)", step, what), cold, warm)
-				}
-				if step == len(order) {
-					break
-				}
-				e := namedEdits[order[step]]
-				now = now.Add(time.Minute)
-				s.badRegex = false // an invalid load, valid again at the next edit
-				e.do(t, s, secrets, now)
-				what = e.name
-			}
+			good, bad := runNamedEdits(t, order)
 			t.Logf("%d good loads, %d failed", good, bad)
 			if good < 20 || bad < 2 {
 				t.Errorf("the edits exercised too little: %d good loads, %d failed", good, bad)
 			}
 		})
+	}
+}
+
+// FuzzIncrementalNamedEdits is TestIncrementalNamedEdits with the sequence
+// of edits chosen by the fuzzer (each byte one edit).
+func FuzzIncrementalNamedEdits(f *testing.F) {
+	all := make([]byte, len(namedEdits))
+	for i := range all {
+		all[i] = byte(i)
+	}
+	f.Add(all)
+	f.Add([]byte{6, 6, 7, 0, 5, 5, 9})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if len(ops) > 16 {
+			ops = ops[:16] // each step is two loads
+		}
+		order := make([]int, len(ops))
+		for i, op := range ops {
+			order[i] = int(op) % len(namedEdits)
+		}
+		runNamedEdits(t, order)
+	})
+}
+
+// runNamedEdits loads namedState's configuration, then after each edit of
+// order, with a cache held across the loads and without one, and fails
+// unless both give the same; it returns how many loads succeeded and failed.
+func runNamedEdits(t *testing.T, order []int) (good, bad int) {
+	t.Helper()
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	root := t.TempDir()
+	path, secrets := filepath.Join(root, "config.yaml"), filepath.Join(root, "secrets")
+	if err := certs.Init(secrets, certs.InitOptions{CRL: true, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "server", Hosts: []string{"*.example.com"}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	s := &namedState{gwName: "gw", selector: "ingressgateway", policyDepth: 2, hosts: 3}
+	opts := model.LoadOptions{Paths: []string{path}, SecretsDirs: []string{secrets}}
+	clock := compile.WithClock(func() time.Time { return now.Add(time.Hour) })
+	cache := compile.NewCache()
+	what := "first load"
+	for step := 0; ; step++ {
+		s.render(t, path)
+		warm, warmErr := compile.Load(opts, compile.ForServe(), clock, compile.WithCache(cache))
+		cold, coldErr := compile.Load(opts, compile.ForServe(), clock)
+		if d := cmp.Diff(errText(coldErr), errText(warmErr)); d != "" {
+			t.Fatalf("step %d (%s): errors (-cold +cached):\n%s", step, what, d)
+		}
+		if coldErr != nil {
+			if os.Getenv("EDITS_DEBUG") != "" {
+				t.Logf("step %d (%s): %v", step, what, coldErr)
+			}
+			bad++
+		} else {
+			good++
+			sameConfig(t, fmt.Sprintf("step %d (%s)", step, what), cold, warm)
+		}
+		if step == len(order) {
+			return good, bad
+		}
+		e := namedEdits[order[step]]
+		now = now.Add(time.Minute)
+		s.badRegex = false // an invalid load, valid again at the next edit
+		e.do(t, s, secrets, now)
+		what = e.name
 	}
 }
