@@ -1,23 +1,30 @@
 package compile
 
 import (
+	"github.com/trustgate/trustgate/internal/gencache"
 	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/xds/sendlimit"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
 // Cache carries what one load computed to the next, keyed by content, so a
 // reload recomputes only what changed: each Envoy resource with its check
-// findings by the content of its IR (translate.Cache), and each document
-// decoded, by its text (model.Cache). The caller holds it
+// findings by the content of its IR (translate.Cache), each document
+// decoded, by its text (model.Cache), and each resource's size for the
+// send-limit check, by the message translate.Cache handed back
+// (sendlimit.Sizes). The caller holds it
 // across loads (the server's file loader does); every result is the same
 // with it as without it. It is safe for concurrent use.
 type Cache struct {
 	model     *model.Cache
 	translate *translate.Cache
+	sizes     *sendlimit.Sizes
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{model: model.NewCache(), translate: translate.NewCache()} }
+func NewCache() *Cache {
+	return &Cache{model: model.NewCache(), translate: translate.NewCache(), sizes: sendlimit.NewSizes()}
+}
 
 // WithCache makes Load and FromModel use and fill c. A good load keeps in c
 // only what it used; a failed one keeps the last good load's entries too.
@@ -27,11 +34,12 @@ func WithCache(c *Cache) Option { return func(s *settings) { s.cache = c } }
 type CacheStats struct {
 	Documents model.CacheStats
 	Resources translate.CacheStats
+	Sizes     gencache.Stats
 }
 
 // Stats returns the cache's counts.
 func (c *Cache) Stats() CacheStats {
-	return CacheStats{Documents: c.model.Stats(), Resources: c.translate.Stats()}
+	return CacheStats{Documents: c.model.Stats(), Resources: c.translate.Stats(), Sizes: c.sizes.Stats()}
 }
 
 // modelCache is the model cache of s's Cache, nil without one.
@@ -51,6 +59,15 @@ func (s settings) translateCache() *translate.Cache {
 	return s.cache.translate
 }
 
+// sizes is the size memo of s's Cache, nil without one (a nil
+// *sendlimit.Sizes sizes every resource afresh).
+func (s settings) sizes() *sendlimit.Sizes {
+	if s.cache == nil {
+		return nil
+	}
+	return s.cache.sizes
+}
+
 // end closes a load's generation in the cache: Commit after a good load,
 // Abort after a failed one.
 func (s settings) end(err error) {
@@ -60,8 +77,10 @@ func (s settings) end(err error) {
 	if err != nil {
 		s.cache.model.Abort()
 		s.cache.translate.Abort()
+		s.cache.sizes.Abort()
 		return
 	}
 	s.cache.model.Commit()
 	s.cache.translate.Commit()
+	s.cache.sizes.Commit()
 }

@@ -182,7 +182,7 @@ func (c *Config) build(node irbuild.Node) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("translating for labels %q: %w", labelset.Key(node.Labels), err)
 	}
-	if err := checkSizes(node, proxy, res); err != nil {
+	if err := checkSizes(node, proxy, res, c.settings.sizes()); err != nil {
 		return nil, err
 	}
 	findings := dedupe(append(append([]*model.FieldError(nil), buildFindings...), warnings...))

@@ -17,8 +17,8 @@ import (
 // reload say so first, naming the object. A secret too large alone is
 // named by where it is defined; a type too large together, by its group and
 // its largest resources.
-func checkSizes(node Node, proxy *ir.Proxy, res *translate.Resources) error {
-	over := sendlimit.Check(res)
+func checkSizes(node Node, proxy *ir.Proxy, res *translate.Resources, sizes *sendlimit.Sizes) error {
+	over := sendlimit.CheckWith(res, sizes)
 	if len(over) == 0 {
 		return nil
 	}

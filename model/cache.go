@@ -10,7 +10,9 @@ import (
 // text: a document whose text is unchanged is neither parsed nor decoded
 // again, wherever it now sits. Positions are kept relative to the document
 // and rebased on reuse, so errors still name the right file:line after the
-// document moved (lines inserted above it, or a move to another file). The
+// document moved (lines inserted above it, or a move to another file); the
+// entry is then replaced by the moved one, so that the loads after a move
+// reuse the object as they would an unmoved one. The
 // caller holds it across loads (LoadWith); the Config a load returns is the
 // same with it as without it.
 //

@@ -9,8 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// FuzzLoadWithCache loads one text and then another through one cache and
-// checks the second load against a load without a cache: the same objects
+// FuzzLoadWithCache loads one text, another, the first again and the second
+// again through one cache, and checks each load against a load without a
+// cache (the third and fourth reuse entries a move replaced): the same objects
 // with the same positions, the same errors with the same file:line, and the
 // same findings of Validate. The seeds pair each test file with itself
 // shifted down, edited, cut short or broken.
@@ -19,7 +20,7 @@ func FuzzLoadWithCache(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	texts := []string{positionsYAML, ccpGateway, resolveSecrets, gwDoc("  - port: {number: 443, protocol: HTTPS}\n    hosts: [a]\n")}
+	texts := []string{positionsYAML, ccpGateway, resolveSecrets, gwDoc("  - port: {number: 443, protocol: HTTPS}\n    hosts: [a]\n"), badFieldsVS}
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {
@@ -38,7 +39,7 @@ func FuzzLoadWithCache(f *testing.F) {
 		p := filepath.Join(dir, "f.yaml")
 		opts := LoadOptions{Paths: []string{p}}
 		cache := NewCache()
-		for _, data := range [][]byte{first, second} {
+		for _, data := range [][]byte{first, second, first, second} {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -60,4 +61,45 @@ func FuzzLoadWithCache(f *testing.F) {
 			}
 		}
 	})
+}
+
+// badFieldsVS is a document the decoder has findings about (an unknown
+// field, a type error), which the cache keeps with their lines.
+const badFieldsVS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: v, namespace: edge}
+spec:
+  hosts: [a.example.com]
+  gateways: [gw]
+  htp: []
+  http:
+  - route: [{destination: {host: x.internal, port: {number: 8o80}}}]
+`
+
+// TestCacheKeepsMovedDocument: a document that moved (lines inserted above
+// it) is copied by the load that sees the move, and the loads after it
+// reuse that copy as they would an unmoved document.
+func TestCacheKeepsMovedDocument(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.yaml")
+	opts := LoadOptions{Paths: []string{p}}
+	cache := NewCache()
+	var got []*VirtualService
+	text := gwDoc("  - port: {number: 443, protocol: HTTPS}\n    hosts: [a]\n") + "---\n" + badFieldsVS
+	for _, text := range []string{text, "# inserted\n" + text, "# inserted\n" + text} {
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadWith(opts, cache)
+		if err == nil {
+			t.Fatal("the document's findings are errors; got none")
+		}
+		cache.Abort()
+		got = append(got, cfg.VirtualServices[0])
+	}
+	if got[0] == got[1] || got[0].Pos.Line+1 != got[1].Pos.Line {
+		t.Errorf("the moved document was not moved: lines %d then %d", got[0].Pos.Line, got[1].Pos.Line)
+	}
+	if got[1] != got[2] {
+		t.Error("the load after the move copied the document again")
+	}
 }

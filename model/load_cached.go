@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"runtime"
+	"slices"
 
 	yaml "sigs.k8s.io/yaml/goyaml.v3"
 )
@@ -19,6 +20,7 @@ type docSlot struct {
 	p     piece
 	key   [sha256.Size]byte
 	entry *docEntry
+	miss  bool // decoded by this load
 }
 
 // loadFileCached loads a file's documents from the cache, parsing and
@@ -52,6 +54,7 @@ func (l *loader) loadFileCached(file string, data []byte) bool {
 	for i := range slots {
 		if slots[i].entry = l.cache.get(slots[i].key); slots[i].entry == nil {
 			miss = append(miss, i)
+			slots[i].miss = true
 		}
 	}
 	if !l.decodeMisses(file, data, slots, miss) {
@@ -65,12 +68,11 @@ func (l *loader) loadFileCached(file string, data []byte) bool {
 		return false
 	}
 	for _, s := range slots {
-		l.apply(file, s.entry, s.p.line-1)
+		if e := l.apply(file, s.entry, s.p.line-1); e != s.entry || s.miss {
+			l.cache.put(s.key, e)
+		}
 	}
 	l.nodes += nodes
-	for _, i := range miss {
-		l.cache.put(slots[i].key, slots[i].entry)
-	}
 	return true
 }
 
@@ -137,28 +139,27 @@ func decodeKept(file string, doc *yaml.Node, base int) *docEntry {
 
 // apply adds a decoded document, at line offset base of file, to the
 // Config: the cached object itself where it was decoded, else a copy with
-// its positions moved, and the decoder's findings at their lines.
-func (l *loader) apply(file string, e *docEntry, base int) {
-	delta := base - e.base
-	obj := e.obj
-	if delta != 0 || file != e.file {
-		obj = rebased(e, file, delta)
+// its positions moved, and the decoder's findings at their lines. It returns
+// the entry as it sits now, for the cache to keep in place of e: a document
+// that moved once (lines inserted above it) is copied at that load only, not
+// at every load after it.
+func (l *loader) apply(file string, e *docEntry, base int) *docEntry {
+	if base != e.base || file != e.file {
+		e = rebased(e, file, base)
 	}
-	meta := obj.Meta()
+	meta := e.obj.Meta()
 	for _, de := range e.errs {
-		line := de.line
-		if line > 0 {
-			line += delta
-		}
-		l.errs.Add(&FieldError{File: file, Line: line, Object: meta.Ref(), Path: de.path, Msg: de.msg, Code: de.code, Explains: de.explains})
+		l.errs.Add(&FieldError{File: file, Line: de.line, Object: meta.Ref(), Path: de.path, Msg: de.msg, Code: de.code, Explains: de.explains})
 	}
-	l.cfg.add(obj)
+	l.cfg.add(e.obj)
+	return e
 }
 
-// rebased is a shallow copy of e's object, in file, delta lines further
-// down: the spec is shared (nothing modifies a loaded object), the position
-// is its own.
-func rebased(e *docEntry, file string, delta int) object {
+// rebased is e moved to line offset base of file: a shallow copy of its
+// object (the spec is shared: nothing modifies a loaded object) with its own
+// position, and the findings' lines moved the same (0, no line, stays).
+func rebased(e *docEntry, file string, base int) *docEntry {
+	delta := base - e.base
 	v := reflect.New(reflect.TypeOf(e.obj).Elem())
 	v.Elem().Set(reflect.ValueOf(e.obj).Elem())
 	obj := v.Interface().(object)
@@ -166,6 +167,12 @@ func rebased(e *docEntry, file string, delta int) object {
 	for p := range lines {
 		lines[p] += delta
 	}
+	errs := slices.Clone(e.errs)
+	for i := range errs {
+		if errs[i].line > 0 {
+			errs[i].line += delta
+		}
+	}
 	obj.Meta().Pos = Position{File: file, Line: e.line + delta, Lines: lines, Empty: e.empty}
-	return obj
+	return &docEntry{obj: obj, line: e.line + delta, lines: lines, empty: e.empty, errs: errs, nodes: e.nodes, base: base, file: file}
 }

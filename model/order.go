@@ -8,6 +8,9 @@ import (
 // CreationTime is the object's metadata.creationTimestamp; the zero time
 // when it has none (or one that Validate reports as invalid).
 func (o *Object) CreationTime() time.Time {
+	if o.Metadata.CreationTimestamp == "" {
+		return time.Time{} // what a failed Parse gives, without its error's allocations (most objects from files)
+	}
 	t, err := time.Parse(time.RFC3339, o.Metadata.CreationTimestamp)
 	if err != nil {
 		return time.Time{}

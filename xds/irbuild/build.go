@@ -47,7 +47,15 @@ type builder struct {
 // name both sides of a conflict.
 type clusterEntry struct {
 	cluster *ir.Cluster
-	origin  string
+	obj     *model.Object // the first reference, named only on a conflict
+	path    string
+}
+
+// origin names the reference that first built the cluster: formatted only
+// for a conflict's message, since every destination of every route
+// registers its cluster.
+func (e *clusterEntry) origin() string {
+	return fmt.Sprintf("%s %s%s", e.obj.Ref(), e.path, e.obj.Pos.At(e.path))
 }
 
 // Build resolves the configuration for the proxies labelled node.Labels:

@@ -64,14 +64,13 @@ type backend struct {
 // references that resolve a host differently (DestinationRules preferred by
 // namespace) are a conflict.
 func (b *builder) addCluster(c *ir.Cluster, obj *model.Object, path string) string {
-	origin := fmt.Sprintf("%s %s%s", obj.Ref(), path, obj.Pos.At(path))
 	prev, ok := b.clusters[c.Name]
 	if !ok {
-		b.clusters[c.Name] = &clusterEntry{cluster: c, origin: origin}
+		b.clusters[c.Name] = &clusterEntry{cluster: c, obj: obj, path: path}
 		return c.Name
 	}
 	if !reflect.DeepEqual(prev.cluster, c) {
-		b.errorf(obj, path, "cluster %s resolves differently here than for %s (a DestinationRule in this namespace?)", c.Name, prev.origin)
+		b.errorf(obj, path, "cluster %s resolves differently here than for %s (a DestinationRule in this namespace?)", c.Name, prev.origin())
 	}
 	return c.Name
 }

@@ -2,7 +2,7 @@ package irbuild
 
 import (
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/trustgate/trustgate/model"
@@ -135,16 +135,19 @@ func (b *builder) vsIndex() *virtualServiceIndex {
 		return b.vsIdx
 	}
 	idx := &virtualServiceIndex{order: map[*model.VirtualService]int{}, byGateway: map[string]*gatewayVS{}}
+	var seen []string // the gateways vs names, each added once
 	for i, vs := range istioOrder(b.cfg.VirtualServices) {
 		idx.order[vs] = i
-		seen := map[string]bool{}
+		seen = seen[:0]
 		for _, ref := range vs.Spec.Gateways {
 			ns, name, ok := gatewayRef(ref, vs.Metadata.Namespace)
-			if !ok || seen[ns+"/"+name] {
+			if !ok {
 				continue
 			}
-			seen[ns+"/"+name] = true
-			idx.gateway(ns + "/" + name).add(vs)
+			if k := ns + "/" + name; !slices.Contains(seen, k) {
+				seen = append(seen, k)
+				idx.gateway(k).add(vs)
+			}
 		}
 	}
 	b.vsIdx = idx
@@ -183,27 +186,18 @@ func (idx *virtualServiceIndex) candidates(s *serverRef) []*model.VirtualService
 	if g == nil {
 		return nil
 	}
-	seen := map[*model.VirtualService]bool{}
 	var out []*model.VirtualService
 	for _, h := range s.hosts {
 		if strings.Contains(h.host, "*") {
 			return g.all
 		}
-		for _, vs := range g.exact[h.host] {
-			if !seen[vs] {
-				seen[vs] = true
-				out = append(out, vs)
-			}
-		}
+		out = append(out, g.exact[h.host]...)
 	}
-	for _, vs := range g.loose {
-		if !seen[vs] {
-			seen[vs] = true
-			out = append(out, vs)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return idx.order[out[i]] < idx.order[out[j]] })
-	return out
+	out = append(out, g.loose...)
+	// Sorted by position, a VirtualService found twice (two of its hosts,
+	// or loose too) is next to itself: distinct ones have distinct positions.
+	slices.SortFunc(out, func(a, b *model.VirtualService) int { return idx.order[a] - idx.order[b] })
+	return slices.Compact(out)
 }
 
 // isIP reports whether host is an IP literal.

@@ -111,17 +111,20 @@ func CheckType(typeURL string, items []Item) *Oversize {
 
 // Check returns the types of r whose resources do not fit in one response,
 // in the order listeners, routes, clusters, endpoints, secrets.
-func Check(r *translate.Resources) []*Oversize {
+func Check(r *translate.Resources) []*Oversize { return CheckWith(r, nil) }
+
+// CheckWith is Check taking each resource's size from s (nil: none).
+func CheckWith(r *translate.Resources, s *Sizes) []*Oversize {
 	var out []*Oversize
 	for _, t := range []struct {
 		typeURL string
 		items   []Item
 	}{
-		{resource.ListenerType, items(r.Listeners)},
-		{resource.RouteType, items(r.Routes)},
-		{resource.ClusterType, items(r.Clusters)},
-		{resource.EndpointType, endpointItems(r)},
-		{resource.SecretType, items(r.Secrets)},
+		{resource.ListenerType, items(r.Listeners, s)},
+		{resource.RouteType, items(r.Routes, s)},
+		{resource.ClusterType, items(r.Clusters, s)},
+		{resource.EndpointType, endpointItems(r, s)},
+		{resource.SecretType, items(r.Secrets, s)},
 	} {
 		if o := CheckType(t.typeURL, t.items); o != nil {
 			out = append(out, o)
@@ -133,18 +136,18 @@ func Check(r *translate.Resources) []*Oversize {
 func items[M interface {
 	proto.Message
 	GetName() string
-}](ms []M) []Item {
+}](ms []M, s *Sizes) []Item {
 	out := make([]Item, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, Item{Name: m.GetName(), Bytes: proto.Size(m)})
+		out = append(out, Item{Name: m.GetName(), Bytes: s.size(m)})
 	}
 	return out
 }
 
-func endpointItems(r *translate.Resources) []Item {
+func endpointItems(r *translate.Resources, s *Sizes) []Item {
 	out := make([]Item, 0, len(r.Endpoints))
 	for _, e := range r.Endpoints {
-		out = append(out, Item{Name: e.GetClusterName(), Bytes: proto.Size(e)})
+		out = append(out, Item{Name: e.GetClusterName(), Bytes: s.size(e)})
 	}
 	return out
 }

@@ -207,13 +207,23 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 // appendEntry appends m, deterministically marshalled, as a resources
 // entry: the resource's Any for a DiscoveryResponse, the Resource itself for
 // a DeltaDiscoveryResponse.
+// It marshals m in place, after its length (Size with the same options is
+// the length MarshalAppend writes), rather than into a buffer of its own
+// that would then be copied: a type's bodies are the whole type, twice.
 func appendEntry(b []byte, m protobuf.Message) ([]byte, error) {
-	e, err := protobuf.MarshalOptions{Deterministic: true}.Marshal(m)
+	opts := protobuf.MarshalOptions{Deterministic: true}
+	n := opts.Size(m)
+	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(n))
+	start := len(b)
+	b, err := opts.MarshalAppend(b, m)
 	if err != nil {
 		return nil, err
 	}
-	b = protowire.AppendTag(b, resourcesField, protowire.BytesType)
-	return protowire.AppendBytes(b, e), nil
+	if len(b)-start != n {
+		return nil, fmt.Errorf("marshalling a %s: %d bytes, but Size said %d", m.ProtoReflect().Descriptor().FullName(), len(b)-start, n)
+	}
+	return b, nil
 }
 
 // resourcesField is the field number of DiscoveryResponse.resources and of

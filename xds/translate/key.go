@@ -1,14 +1,13 @@
 package translate
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"sync"
+	"unsafe"
 )
 
 // key is the SHA-256 of an IR value's content: every field, exported or
@@ -31,7 +30,15 @@ func contentKey(v any) (key, error) {
 	defer keyBufs.Put(bp)
 	rv := reflect.ValueOf(v)
 	b := appendString((*bp)[:0], rv.Type().String())
-	b, err := appendValue(b, rv)
+	var err error
+	switch {
+	case rv.Kind() != reflect.Pointer:
+		b, err = appendValue(b, rv)
+	case rv.IsNil():
+		b = append(b, 0)
+	default: // as appendValue would encode the pointer, without copying it
+		b, err = encoderOf(rv.Type().Elem()).encode(append(b, 1), rv.UnsafePointer())
+	}
 	*bp = b
 	if err != nil {
 		return key{}, err
@@ -44,90 +51,102 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// appendValue appends v's encoding: v copied to memory of its own, then
+// encoded by its type's encoder (see encoderOf).
 func appendValue(b []byte, v reflect.Value) ([]byte, error) {
-	switch v.Kind() {
+	p := reflect.New(v.Type())
+	p.Elem().Set(v)
+	return encoderOf(v.Type()).encode(b, p.UnsafePointer())
+}
+
+// encoder appends the encoding of the value of its type at p. Encoders are
+// made once per type (encoderOf) from the type's layout, so that keying an
+// IR value does not ask reflection the same questions of every field of
+// every value (BenchmarkContentKey, 1,000 hosts: 6.2-6.4 ms of CPU per
+// round before, 4.7-5.8 ms after; what remains is mostly copying the
+// strings and SHA-256 itself). The encoding is the same as walking the value
+// with reflection field by field would give.
+type encoder struct {
+	encode func(b []byte, p unsafe.Pointer) ([]byte, error)
+}
+
+var (
+	encodersMu sync.Mutex
+	encoders   sync.Map // reflect.Type -> *encoder, complete ones
+	building   = map[reflect.Type]*encoder{}
+)
+
+// encoderOf returns t's encoder, making it on first use. A recursive type
+// gets the encoder being made: its encode is set before any value is
+// encoded, since making finishes under encodersMu before it is published.
+func encoderOf(t reflect.Type) *encoder {
+	if e, ok := encoders.Load(t); ok {
+		return e.(*encoder)
+	}
+	encodersMu.Lock()
+	defer encodersMu.Unlock()
+	return makeEncoder(t)
+}
+
+func makeEncoder(t reflect.Type) *encoder {
+	if e, ok := encoders.Load(t); ok {
+		return e.(*encoder)
+	}
+	if e := building[t]; e != nil {
+		return e
+	}
+	e := &encoder{}
+	building[t] = e
+	e.encode = encodeFunc(t)
+	delete(building, t)
+	encoders.Store(t, e)
+	return e
+}
+
+// encodeFunc is the encoding of one kind: the format is the one described
+// at key.
+func encodeFunc(t reflect.Type) func([]byte, unsafe.Pointer) ([]byte, error) {
+	switch t.Kind() {
 	case reflect.Bool:
-		if v.Bool() {
-			return append(b, 1), nil
-		}
-		return append(b, 0), nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return binary.AppendVarint(b, v.Int()), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return binary.AppendUvarint(b, v.Uint()), nil
-	case reflect.Float32, reflect.Float64:
-		return binary.BigEndian.AppendUint64(b, math.Float64bits(v.Float())), nil
-	case reflect.String:
-		return appendString(b, v.String()), nil
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return append(b, 0), nil
-		}
-		b = append(b, 1)
-		if v.Kind() == reflect.Interface {
-			b = appendString(b, v.Elem().Type().String())
-		}
-		return appendValue(b, v.Elem())
-	case reflect.Struct:
-		var err error
-		for i := range v.NumField() {
-			if b, err = appendValue(b, v.Field(i)); err != nil {
-				return nil, err
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) {
+			if *(*bool)(p) {
+				return append(b, 1), nil
 			}
-		}
-		return b, nil
-	case reflect.Slice:
-		if v.IsNil() {
 			return append(b, 0), nil
 		}
-		b = append(b, 1)
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return appendString(b, string(v.Bytes())), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		load := intLoader(t.Kind())
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) { return binary.AppendVarint(b, load(p)), nil }
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		load := uintLoader(t.Kind())
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) { return binary.AppendUvarint(b, load(p)), nil }
+	case reflect.Float32, reflect.Float64:
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) {
+			return binary.BigEndian.AppendUint64(b, math.Float64bits(reflect.NewAt(t, p).Elem().Float())), nil
 		}
-		return appendElems(b, v)
+	case reflect.String:
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) { return appendString(b, *(*string)(p)), nil }
+	case reflect.Pointer:
+		return encodePointer(t)
+	case reflect.Interface:
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return append(b, 0), nil
+			}
+			b = appendString(append(b, 1), v.Elem().Type().String())
+			return appendValue(b, v.Elem())
+		}
+	case reflect.Struct:
+		return encodeStruct(t)
+	case reflect.Slice:
+		return encodeSlice(t)
 	case reflect.Array:
-		return appendElems(b, v)
+		elem, size, n := makeEncoder(t.Elem()), t.Elem().Size(), t.Len()
+		return func(b []byte, p unsafe.Pointer) ([]byte, error) { return appendElems(b, elem, p, size, n) }
 	case reflect.Map:
-		return appendMap(b, v)
+		return encodeMap(t)
 	}
-	return nil, fmt.Errorf("cannot key a %s (%s) by its content", v.Kind(), v.Type())
-}
-
-func appendElems(b []byte, v reflect.Value) ([]byte, error) {
-	b = binary.AppendUvarint(b, uint64(v.Len()))
-	var err error
-	for i := range v.Len() {
-		if b, err = appendValue(b, v.Index(i)); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-// appendMap encodes a map's entries sorted by their encoded keys, so that
-// Go's random map order does not reach the key.
-func appendMap(b []byte, v reflect.Value) ([]byte, error) {
-	if v.IsNil() {
-		return append(b, 0), nil
-	}
-	type entry struct{ k, v []byte }
-	entries := make([]entry, 0, v.Len())
-	for it := v.MapRange(); it.Next(); {
-		k, err := appendValue(nil, it.Key())
-		if err != nil {
-			return nil, err
-		}
-		e, err := appendValue(nil, it.Value())
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, entry{k, e})
-	}
-	slices.SortFunc(entries, func(x, y entry) int { return bytes.Compare(x.k, y.k) })
-	b = append(b, 1)
-	b = binary.AppendUvarint(b, uint64(len(entries)))
-	for _, e := range entries {
-		b = append(append(b, e.k...), e.v...)
-	}
-	return b, nil
+	err := fmt.Errorf("cannot key a %s (%s) by its content", t.Kind(), t)
+	return func([]byte, unsafe.Pointer) ([]byte, error) { return nil, err }
 }
