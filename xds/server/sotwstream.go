@@ -160,7 +160,13 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		if sub.wildcard {
 			held = emptyNames // its record was the whole type, which names nothing
 		}
-		sub.held = in.intersect(held, set)
+		if held = in.intersect(held, set); sub.wildcard || held != sub.held {
+			// It no longer holds what it no longer asks for, so it may
+			// no longer hold the whole type (go-control-plane dropped
+			// the names from its record of what it returned).
+			sub.allAt = ""
+		}
+		sub.held = held
 	}
 	sub.wildcard, sub.names = wild, set
 }
@@ -171,7 +177,16 @@ func namesSumOf(names []string) [32]byte {
 }
 
 // lacks reports whether the client asks for a resource of st it was not
-// sent (a new name, or a new wildcard).
+// sent (a new name, or a new wildcard). A stream turning to the wildcard
+// that holds every resource of the version it runs, whether sent whole or
+// named one by one, lacks nothing: go-control-plane answers a wildcard at
+// the current version only when a resource was not returned to the stream
+// (pkg/cache/v3 simple.go, CreateWatch), and Envoy gains nothing from the
+// repeat: its request carries the version it holds
+// (SotwSubscriptionState::getNextRequestInternal, source/extensions/
+// config_subscription/grpc/xds_mux/sotw_subscription_state.cc) and it drops
+// a secret whose hash is unchanged (SdsApi::onConfigUpdate, source/common/
+// secret/sds_api.cc), only to ACK it.
 func (sub *sotwSub) lacks(st *typeSnap) bool {
 	if sub.wildcard {
 		return sub.allAt != st.version
@@ -230,6 +245,9 @@ func (s *sotwStream) resume(idx int, sub *sotwSub, req *discoveryv3.DiscoveryReq
 		}
 	}
 	sub.held = s.entry.names.of(held)
+	if st.namedBy(sub.held) {
+		sub.allAt = st.version // it holds them all, should it turn to the wildcard
+	}
 }
 
 // respond builds the type's response for the stream and records it as
@@ -252,10 +270,14 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	if !sub.wildcard {
 		sub.held = sub.names
 	}
-	if sub.wildcard || idx != secretIdx {
+	switch {
+	case sub.wildcard || idx != secretIdx || st.namedBy(sub.names):
 		// The whole type went: a stream that turns to the wildcard
-		// holds it (go-control-plane kept every name sent).
+		// holds it (go-control-plane kept every name sent), and is not
+		// sent it again (see lacks).
 		sub.allAt = st.version
+	default:
+		sub.allAt = "" // some secrets of this version were not sent
 	}
 	return out
 }
