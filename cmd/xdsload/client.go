@@ -14,8 +14,6 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
@@ -142,17 +140,17 @@ func maxTime(a, b time.Time) time.Time {
 
 // followed computes, from the held listeners and clusters, the names of the
 // named types to subscribe to.
-func (c *client) followed(held map[string][]*anypb.Any) (map[string][]string, error) {
+func followed(held map[string][]heldResource) (map[string][]string, error) {
 	set := map[string]map[string]bool{}
 	for _, t := range namedTypes {
 		set[t] = map[string]bool{}
 	}
 	for _, t := range wildcardTypes {
-		for _, a := range held[t] {
-			r, err := c.refs.of(a)
-			if err != nil {
-				return nil, err
+		for _, h := range held[t] {
+			if h.refs.err != nil {
+				return nil, h.refs.err
 			}
+			r := h.refs.r
 			addAll(set[resource.RouteType], r.Routes)
 			addAll(set[resource.EndpointType], r.Endpoints)
 			addAll(set[resource.SecretType], r.Secrets)
@@ -170,6 +168,3 @@ func addAll(s map[string]bool, names []string) {
 		s[n] = true
 	}
 }
-
-// size is a response's size on the wire, less gRPC framing.
-func size(m proto.Message) int { return proto.Size(m) }

@@ -44,6 +44,7 @@ type config struct {
 	dir        string
 	jsonOut    bool
 	heapFile   string // where to write the server's heap profile with the clients connected
+	cpuFile    string // where to write the CPU profiles of the changes (server: cpuFile.server, clients: cpuFile.clients)
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -65,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.dir, "dir", "", "work directory (default: a temporary one, removed at the end)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the report as JSON")
 	fs.StringVar(&c.heapFile, "heap-profile", "", "write the server's heap profile (pprof, after a GC) with the clients connected to this `file`")
+	fs.StringVar(&c.cpuFile, "cpu-profile", "", "write CPU profiles of the changes phase: the server's to `file`.server (/debug/pprof/profile, "+
+		"for -changes × (-pause + 3s)), the clients' (this process) to file.clients")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -111,15 +114,22 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 			return nil, err
 		}
 	}
+	stopProfiles, err := startProfiles(ctx, c, srv)
+	if err != nil {
+		return nil, err
+	}
 	for i := range c.changes {
 		if i > 0 {
 			time.Sleep(c.settleTime)
 		}
 		r, err := change(ctx, c, w, srv, clients)
 		if err != nil {
-			return nil, fmt.Errorf("change %d: %w", i+1, err)
+			return nil, errors.Join(fmt.Errorf("change %d: %w", i+1, err), stopProfiles())
 		}
 		rep.Changes = append(rep.Changes, r)
+	}
+	if err := stopProfiles(); err != nil {
+		return nil, err
 	}
 	end, err := srv.usage()
 	if err != nil {
@@ -293,4 +303,27 @@ func firstErrors(errs []error) error {
 		out = append(out, fmt.Errorf("and %d more clients failed", n-3))
 	}
 	return errors.Join(out...)
+}
+
+// startProfiles starts the CPU profiles of the changes phase (-cpu-profile)
+// and returns what stops them: the clients' when it is called, the
+// server's when its fixed duration is over.
+func startProfiles(ctx context.Context, c config, srv *serverProc) (func() error, error) {
+	if c.cpuFile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(c.cpuFile + ".clients")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	seconds := int(math.Ceil(float64(c.changes) * (c.settleTime + 3*time.Second).Seconds()))
+	done := make(chan error, 1)
+	go func() { done <- srv.profile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), c.cpuFile+".server") }()
+	return func() error {
+		pprof.StopCPUProfile()
+		return errors.Join(f.Close(), <-done)
+	}, nil
 }
