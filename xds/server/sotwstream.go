@@ -152,7 +152,7 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == wildcardName })
 	}
 	set := sub.names
-	if len(names) != set.len() || set.sum != namesSumOf(names) {
+	if len(names) != set.len() || set.quick != quickSumOf(names) {
 		set = in.of(names)
 	}
 	if !wild {
@@ -169,11 +169,6 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		sub.held = held
 	}
 	sub.wildcard, sub.names = wild, set
-}
-
-// namesSumOf is namesSum of names in any order, with repeats.
-func namesSumOf(names []string) [32]byte {
-	return namesSum(slices.Compact(slices.Sorted(slices.Values(names))))
 }
 
 // lacks reports whether the client asks for a resource of st it was not
