@@ -60,6 +60,8 @@ type config struct {
 	jsonOut    bool
 	heapFile   string // where to write the server's heap profile with the clients connected
 	cpuFile    string // where to write the CPU profiles of the changes (server: cpuFile.server, clients: cpuFile.clients)
+	allocsFile string // where to write the server's allocations profile after the connect phase (and before it: allocsFile.base)
+	rssWait    time.Duration
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -83,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.heapFile, "heap-profile", "", "write the server's heap profile (pprof, after a GC) with the clients connected to this `file`")
 	fs.StringVar(&c.cpuFile, "cpu-profile", "", "write CPU profiles of the changes phase: the server's to `file`.server (/debug/pprof/profile, "+
 		"for -changes × (-pause + 3s)), the clients' (this process) to file.clients")
+	fs.StringVar(&c.allocsFile, "allocs-profile", "", "write the server's allocations profile after the connect phase to `file`, and before it to file.base "+
+		"(go tool pprof -sample_index=alloc_space -base file.base)")
+	fs.DurationVar(&c.rssWait, "rss-wait", 20*time.Second, "after the connect phase, wait up to this long for the server's RSS to stop falling (0: do not wait)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
