@@ -25,6 +25,9 @@ var (
 	namedTypes    = []string{resource.EndpointType, resource.RouteType, resource.SecretType}
 )
 
+// envoyWindow is Envoy's default HTTP/2 flow-control window.
+const envoyWindow = 256 << 20
+
 // ack is a version a client accepted, and when it sent the ACK.
 type ack struct {
 	version string
@@ -56,7 +59,15 @@ func newClient(id string, delta bool, rc *refsCache) *client {
 // run connects and follows the server until ctx ends or the stream fails.
 func (c *client) run(ctx context.Context, addr string, group map[string]string) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
+		// Envoy's HTTP/2 windows, per stream and per connection, are 256 MiB
+		// unless configured (Http2::Utility::OptionsLimits::
+		// DEFAULT_INITIAL_STREAM_WINDOW_SIZE and _CONNECTION_WINDOW_SIZE,
+		// source/common/http/http2/codec_impl.h; envoy/bootstrap-*.yaml sets
+		// neither), so a server is never held back by an Envoy's flow
+		// control; gRPC's 64 KiB would make the server wait for window
+		// updates at every 64 KiB of a 3 MB response.
+		grpc.WithInitialWindowSize(envoyWindow), grpc.WithInitialConnWindowSize(envoyWindow))
 	if err == nil {
 		c.conn = conn
 		node := &corev3.Node{Id: c.id, Cluster: "xdsload", Metadata: labels.Metadata(group)}

@@ -28,6 +28,13 @@ const (
 	// state was shared within groups: docs/performance.md). A proxy sends
 	// little (requests and ACKs); a large request takes a few more reads.
 	readBufferSize = 8 << 10
+	// writeBufferSize is how much gRPC gathers before a write to a
+	// connection. The buffer is shared (SharedWriteBuffer): a connection
+	// takes one from a pool while it writes and gives it back when done,
+	// so an idle proxy holds none (gRPC's default keeps 32 KiB per
+	// connection for ever), and a response of megabytes goes out in
+	// writes of this size.
+	writeBufferSize = 256 << 10
 	// handshakeTimeout bounds a connection that never completes its TLS
 	// and HTTP/2 handshakes (gRPC's default waits 120s).
 	handshakeTimeout = 10 * time.Second
@@ -40,6 +47,8 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		grpc.MaxSendMsgSize(maxSendMsgSize),
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.ReadBufferSize(readBufferSize),
+		grpc.WriteBufferSize(writeBufferSize),
+		grpc.SharedWriteBuffer(true),
 		grpc.ConnectionTimeout(handshakeTimeout),
 		// Clients may ping every 15s at most, even with no stream open;
 		// more often gets a GOAWAY (the bootstrap's keepalive is 30s).
