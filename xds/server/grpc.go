@@ -29,11 +29,12 @@ const (
 	// little (requests and ACKs); a large request takes a few more reads.
 	readBufferSize = 8 << 10
 	// writeBufferSize is how much gRPC gathers before a write to a
-	// connection. The buffer is shared (SharedWriteBuffer): a connection
-	// takes one from a pool while it writes and gives it back when done,
-	// so an idle proxy holds none (gRPC's default keeps 32 KiB per
-	// connection for ever), and a response of megabytes goes out in
-	// writes of this size.
+	// connection (gRPC's default: 32 KiB). gRPC shares write buffers by
+	// default: a connection takes one from a pool while it writes and
+	// gives it back when done, so an idle proxy holds none, and a larger
+	// one costs only while writing. A full sync of 1,000 hosts is 3 MB, so
+	// a reconnect storm of 1,000 proxies made 86,000 writes of 32 KiB; the
+	// write syscalls were 40% of the server's CPU (docs/performance.md).
 	writeBufferSize = 256 << 10
 	// handshakeTimeout bounds a connection that never completes its TLS
 	// and HTTP/2 handshakes (gRPC's default waits 120s).
@@ -48,7 +49,6 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.ReadBufferSize(readBufferSize),
 		grpc.WriteBufferSize(writeBufferSize),
-		grpc.SharedWriteBuffer(true),
 		grpc.ConnectionTimeout(handshakeTimeout),
 		// Clients may ping every 15s at most, even with no stream open;
 		// more often gets a GOAWAY (the bootstrap's keepalive is 30s).
