@@ -28,14 +28,6 @@ const (
 	// state was shared within groups: docs/performance.md). A proxy sends
 	// little (requests and ACKs); a large request takes a few more reads.
 	readBufferSize = 8 << 10
-	// writeBufferSize is how much gRPC gathers before a write to a
-	// connection (gRPC's default: 32 KiB). gRPC shares write buffers by
-	// default: a connection takes one from a pool while it writes and
-	// gives it back when done, so an idle proxy holds none, and a larger
-	// one costs only while writing. A full sync of 1,000 hosts is 3 MB, so
-	// a reconnect storm of 1,000 proxies made 86,000 writes of 32 KiB; the
-	// write syscalls were 40% of the server's CPU (docs/performance.md).
-	writeBufferSize = 256 << 10
 	// handshakeTimeout bounds a connection that never completes its TLS
 	// and HTTP/2 handshakes (gRPC's default waits 120s).
 	handshakeTimeout = 10 * time.Second
@@ -48,7 +40,6 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		grpc.MaxSendMsgSize(maxSendMsgSize),
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.ReadBufferSize(readBufferSize),
-		grpc.WriteBufferSize(writeBufferSize),
 		grpc.ConnectionTimeout(handshakeTimeout),
 		// Clients may ping every 15s at most, even with no stream open;
 		// more often gets a GOAWAY (the bootstrap's keepalive is 30s).
