@@ -21,6 +21,16 @@
 // client's ACK measured the clients' garbage collection, up to 8 s, more than
 // the server.)
 //
+// Each client advertises Envoy's default HTTP/2 flow-control windows
+// (256 MiB, client.go), as an Envoy would; gRPC's 64 KiB made the server
+// wait for window updates within every full configuration.
+//
+// After the connect phase the server's RSS is also read once it has
+// settled (-rss-wait: polled until it has not fallen by 1% for 3 s), and
+// the time that took is reported: the Go runtime returns a burst's freed
+// memory to the system in the background, so RSS right after the burst
+// holds its garbage. The RSS before the clients is read the same way.
+//
 // -cpu-profile writes CPU profiles of the changes phase, the server's
 // (/debug/pprof/profile) and the clients'.
 //
