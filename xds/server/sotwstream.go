@@ -23,7 +23,8 @@ const wildcardName = "*"
 // a resource it asks for, and otherwise when the version changes; a request
 // whose nonce is not the last response's is stale and ignored. Listeners,
 // clusters, routes and endpoints keep the SnapshotCache's ADS mode: every
-// response carries the whole type, and a request naming some but not every
+// response carries the whole type (but see route changes, below), and a
+// request naming some but not every
 // resource of the type is not answered (Envoy asks again with the names
 // from the listeners and clusters). Secrets keep its non-ADS mode: a
 // response carries the secrets the request names, because Envoy asks for
@@ -34,14 +35,15 @@ const wildcardName = "*"
 // which starts LDS, only once every cluster has initialized) — and would
 // wait for the first answer until initial_fetch_timeout under the ADS rule.
 //
-// Every response carries the whole type, even for routes and endpoints,
-// though the classic SotW mux would take just the changed route
-// configurations (GrpcMuxImpl::processDiscoveryResources, source/extensions/
-// config_subscription/grpc/grpc_mux_impl.cc, updates only the watches whose
-// resources are in the response): Envoy's unified mux takes a resource
-// missing from a SotW response as removed (WatchMap::onConfigUpdate,
-// source/common/config/watch_map.cc, "this update is removing all of this
-// watch's resources"). Delta is the protocol that sends only changes.
+// Responses carry the whole type, except for secrets (by name, above) and
+// route configurations: a stream that holds every route configuration of
+// the version the new one replaced is sent only those that changed
+// (holdsPrev, which cites Envoy). Endpoints keep the whole type: the
+// unified mux tells each EDS watch missing from a response that its
+// resources are gone (WatchMap::onConfigUpdate, source/extensions/
+// config_subscription/grpc/watch_map.cc), and this server has not been
+// checked against every Envoy cluster type's handling of that. Delta is
+// the protocol that sends only changes of every type.
 type sotwStream struct {
 	streamBase
 	nonce int64
@@ -68,6 +70,9 @@ type sotwSub struct {
 	version string
 	// waiting: the last request awaits a change of version.
 	waiting bool
+	// rejected: the client rejected the last response, so it may hold
+	// less than it was sent (see holdsPrev).
+	rejected bool
 }
 
 // sotwOut is a response to send, and the secret names it answers (for
@@ -102,6 +107,9 @@ func (s *sotwStream) request(req *discoveryv3.DiscoveryRequest) *sotwOut {
 		sub.subscribe(req.GetResourceNames(), &s.entry.names)
 	}
 	sub.version = req.GetVersionInfo()
+	if req.GetErrorDetail() != nil {
+		sub.rejected = true
+	}
 	if st == nil {
 		sub.waiting = true
 		return nil
@@ -254,10 +262,14 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	resp := &discoveryv3.DiscoveryResponse{VersionInfo: st.version, TypeUrl: st.typeURL}
 	out := &sotwOut{resp: resp}
 	body := st.body
-	if idx == secretIdx && !sub.wildcard {
+	switch {
+	case idx == secretIdx && !sub.wildcard:
 		out.names = slices.Sorted(maps.Keys(sub.names.names))
 		body = st.subset(out.names)
+	case idx == routeIdx && sub.holdsPrev(st):
+		body = st.changedBody
 	}
+	sub.rejected = false
 	resp.ProtoReflect().SetUnknown(body)
 	s.nonce++
 	resp.Nonce = strconv.FormatInt(s.nonce, 10)
@@ -277,6 +289,33 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	return out
 }
 
+// holdsPrev reports whether the client holds every resource of the state
+// st replaced, which it runs: then a response of route configurations
+// carries only those that changed (typeSnap.changedBody). The stream was sent the
+// whole type at that version (allAt), accepted it (version, not rejected),
+// and asks for the same names since (held is names; a name added or
+// dropped clears allAt or makes held differ).
+//
+// Envoy keeps a route configuration that a SotW response does not carry:
+// the classic mux updates only the watches of RDS and EDS whose resources
+// are in the response (GrpcMuxImpl::processDiscoveryResources, source/
+// extensions/config_subscription/grpc/grpc_mux_impl.cc: "onConfigUpdate
+// should be called only on watches ... that have updates in the message
+// for EDS/RDS"), and where the unified mux tells a watch its resources are
+// gone (WatchMap::onConfigUpdate, source/extensions/config_subscription/
+// grpc/watch_map.cc), the RDS subscription keeps the route configuration
+// it has (RdsRouteConfigSubscription::onConfigUpdate, source/common/rds/
+// rds_route_config_subscription.cc: an empty update "leaves the currently
+// published route configuration in place"). xDS groups only listeners and
+// clusters as a whole in SotW (api-docs/xds_protocol.rst, "Grouping
+// Resources into Responses"). A route change at 1,000 hosts sent every
+// proxy 514 KB of route configurations, not the one that changed.
+func (sub *sotwSub) holdsPrev(st *typeSnap) bool {
+	prev := st.prev.Load()
+	return prev != nil && !sub.wildcard && !sub.rejected && sub.held == sub.names &&
+		sub.allAt == prev.version && sub.version == prev.version
+}
+
 // namedBy reports whether names include every resource of the type.
 func (st *typeSnap) namedBy(names *nameSet) bool {
 	if names.len() < len(st.resources) {
@@ -291,7 +330,8 @@ func (st *typeSnap) namedBy(names *nameSet) bool {
 }
 
 // subset is the named resources of the type (sorted names), as a
-// response's resources; a name it does not hold gets nothing.
+// response's resources; a name it does not hold gets nothing (the removed
+// ones among a type's changed names).
 func (st *typeSnap) subset(sorted []string) []byte {
 	var b []byte
 	for _, n := range sorted {
