@@ -64,6 +64,12 @@ type serveCmdFlags struct {
 	kube     kubeFlags
 }
 
+// kubernetesDebounce is --debounce with --kubernetes when not given: a
+// GitOps sync applies objects one API call after another, tens of
+// milliseconds apart, and should still be one reload (the files' 50 ms
+// default gathers renames made within milliseconds; source/file).
+const kubernetesDebounce = 100 * time.Millisecond
+
 // serveFlags are serve's own flags.
 type serveFlags struct {
 	xdsAddr, adminAddr, logLevel string
@@ -75,7 +81,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.xdsAddr, "xds-addr", server.DefaultXDSAddr, "gRPC ADS listen `address`")
 	fs.StringVar(&f.adminAddr, "admin-addr", server.DefaultAdminAddr, "admin HTTP listen `address` (/healthz, /readyz, /metrics, /debug/...; /debug/pprof/ on loopback only)")
-	fs.DurationVar(&f.debounce, "debounce", file.DefaultDebounce, "quiet `time` after a file change before reloading")
+	fs.DurationVar(&f.debounce, "debounce", file.DefaultDebounce, "quiet `time` after a change before reloading (with --kubernetes: 100ms unless given)")
 	fs.DurationVar(&f.settle, "settle", file.DefaultSettle, "`time` a file written in place must stay unchanged before it is read (files renamed into place and Kubernetes ..data swaps are read at once)")
 	fs.BoolVar(&f.allowEmpty, "allow-empty-groups", false, "let a reload remove every listener of a proxy group that has connected proxies (held back otherwise)")
 	fs.BoolVar(&f.waitForConfig, "wait-for-config", false, "keep running, not ready, when the first configuration does not load (default: exit 1)")
@@ -112,7 +118,11 @@ func serve(cmd *cobra.Command, args []string, sf *serveCmdFlags) error {
 	go crls.run(ctx, crlWatchInterval)
 	var src server.Source
 	if kf.enabled { // the Kubernetes API, with its webhook and status writer
-		ks, done, err := kf.start(ctx, cf.clusterDomain, f.debounce, crls, log)
+		debounce := f.debounce
+		if !cmd.Flags().Changed("debounce") {
+			debounce = kubernetesDebounce
+		}
+		ks, done, err := kf.start(ctx, cf.clusterDomain, debounce, crls, log)
 		if err != nil {
 			log.Error("server stopped", "error", err)
 			return exitCode(1)

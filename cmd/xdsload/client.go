@@ -14,8 +14,6 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/trustgate/trustgate/xds/server/labels"
 )
@@ -26,6 +24,9 @@ var (
 	wildcardTypes = []string{resource.ClusterType, resource.ListenerType}
 	namedTypes    = []string{resource.EndpointType, resource.RouteType, resource.SecretType}
 )
+
+// envoyWindow is Envoy's default HTTP/2 flow-control window.
+const envoyWindow = 256 << 20
 
 // ack is a version a client accepted, and when it sent the ACK.
 type ack struct {
@@ -58,7 +59,15 @@ func newClient(id string, delta bool, rc *refsCache) *client {
 // run connects and follows the server until ctx ends or the stream fails.
 func (c *client) run(ctx context.Context, addr string, group map[string]string) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
+		// Envoy's HTTP/2 windows, per stream and per connection, are 256 MiB
+		// unless configured (Http2::Utility::OptionsLimits::
+		// DEFAULT_INITIAL_STREAM_WINDOW_SIZE and _CONNECTION_WINDOW_SIZE,
+		// source/common/http/http2/codec_impl.h; envoy/bootstrap-*.yaml sets
+		// neither), so a server is never held back by an Envoy's flow
+		// control; gRPC's 64 KiB would make the server wait for window
+		// updates at every 64 KiB of a 3 MB response.
+		grpc.WithInitialWindowSize(envoyWindow), grpc.WithInitialConnWindowSize(envoyWindow))
 	if err == nil {
 		c.conn = conn
 		node := &corev3.Node{Id: c.id, Cluster: "xdsload", Metadata: labels.Metadata(group)}
@@ -142,17 +151,17 @@ func maxTime(a, b time.Time) time.Time {
 
 // followed computes, from the held listeners and clusters, the names of the
 // named types to subscribe to.
-func (c *client) followed(held map[string][]*anypb.Any) (map[string][]string, error) {
+func followed(held map[string][]heldResource) (map[string][]string, error) {
 	set := map[string]map[string]bool{}
 	for _, t := range namedTypes {
 		set[t] = map[string]bool{}
 	}
 	for _, t := range wildcardTypes {
-		for _, a := range held[t] {
-			r, err := c.refs.of(a)
-			if err != nil {
-				return nil, err
+		for _, h := range held[t] {
+			if h.refs.err != nil {
+				return nil, h.refs.err
 			}
+			r := h.refs.r
 			addAll(set[resource.RouteType], r.Routes)
 			addAll(set[resource.EndpointType], r.Endpoints)
 			addAll(set[resource.SecretType], r.Secrets)
@@ -170,6 +179,3 @@ func addAll(s map[string]bool, names []string) {
 		s[n] = true
 	}
 }
-
-// size is a response's size on the wire, less gRPC framing.
-func size(m proto.Message) int { return proto.Size(m) }

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -26,12 +29,22 @@ type report struct {
 	ConnectMs    float64 `json:"connect_ms"`
 	ConnectCPUMs float64 `json:"connect_server_cpu_ms"`
 	ConnectBytes int64   `json:"connect_bytes"`
-	// Resident memory of the server before the clients, with them
-	// (measured after the connect phase went quiet), and its peak.
+	// Resident memory of the server before the clients (once settled, as
+	// RSSSettled, with -rss-wait), with them (measured half a second after
+	// the connect phase), and its peak.
 	RSSBefore       int64   `json:"rss_before"`
 	RSSConnected    int64   `json:"rss_connected"`
 	RSSPeak         int64   `json:"rss_peak"`
 	RSSPerClientKiB float64 `json:"rss_per_client_kib"`
+	// RSS once the connect phase's garbage is returned to the system: the
+	// server's resident memory polled every half second after the
+	// connected figure until it has not fallen by 1% for 3 s (or -rss-wait
+	// passed), and how long that took from the connected figure. The Go
+	// runtime returns freed pages in the background, paced, so a burst's
+	// garbage stays resident for a while after it is collected.
+	RSSSettled             int64   `json:"rss_settled"`
+	RSSSettledAfterMs      float64 `json:"rss_settled_after_ms"`
+	RSSSettledPerClientKiB float64 `json:"rss_settled_per_client_kib"`
 	// Heap in use after a collection, before the clients and with them
 	// (when the server serves TRUSTGATE_PPROF_ADDR).
 	HeapBefore       int64   `json:"heap_before"`
@@ -82,9 +95,23 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 	if err != nil {
 		return nil, err
 	}
+	if c.rssWait > 0 {
+		// The first load's garbage is still resident: let it go too, or
+		// the clients' share would be what the startup returns meanwhile.
+		var start report
+		if err := settleRSS(ctx, srv, c.rssWait, before.rss, &start); err != nil {
+			return nil, err
+		}
+		before.rss = start.RSSSettled
+	}
 	rep.RSSBefore = before.rss
 	if rep.HeapBefore, err = srv.heapInuse(ctx); err != nil {
 		return nil, err
+	}
+	if c.allocsFile != "" {
+		if err := srv.profile(ctx, "allocs", c.allocsFile+".base"); err != nil {
+			return nil, err
+		}
 	}
 	cctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -106,10 +133,25 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 		return nil, err
 	}
 	rep.HeapPerClientKiB = float64(rep.HeapConnected-rep.HeapBefore) / float64(c.clients) / 1024
+	if c.allocsFile != "" {
+		if err := srv.profile(ctx, "allocs", c.allocsFile); err != nil {
+			return nil, err
+		}
+	}
+	if c.rssWait > 0 {
+		if err := settleRSS(ctx, srv, c.rssWait, connected.rss, rep); err != nil {
+			return nil, err
+		}
+		rep.RSSSettledPerClientKiB = float64(rep.RSSSettled-before.rss) / float64(c.clients) / 1024
+	}
 	if c.heapFile != "" {
 		if err := srv.heapProfile(ctx, c.heapFile); err != nil {
 			return nil, err
 		}
+	}
+	stopProfiles, err := startProfiles(ctx, c, srv)
+	if err != nil {
+		return nil, err
 	}
 	for i := range c.changes {
 		if i > 0 {
@@ -117,9 +159,12 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 		}
 		r, err := change(ctx, c, w, srv, clients)
 		if err != nil {
-			return nil, fmt.Errorf("change %d: %w", i+1, err)
+			return nil, errors.Join(fmt.Errorf("change %d: %w", i+1, err), stopProfiles())
 		}
 		rep.Changes = append(rep.Changes, r)
+	}
+	if err := stopProfiles(); err != nil {
+		return nil, err
 	}
 	end, err := srv.usage()
 	if err != nil {
@@ -293,4 +338,51 @@ func firstErrors(errs []error) error {
 		out = append(out, fmt.Errorf("and %d more clients failed", n-3))
 	}
 	return errors.Join(out...)
+}
+
+// startProfiles starts the CPU profiles of the changes phase (-cpu-profile)
+// and returns what stops them: the clients' when it is called, the
+// server's when its fixed duration is over.
+func startProfiles(ctx context.Context, c config, srv *serverProc) (func() error, error) {
+	if c.cpuFile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(c.cpuFile + ".clients")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	seconds := int(math.Ceil(float64(c.changes) * (c.settleTime + 3*time.Second).Seconds()))
+	done := make(chan error, 1)
+	go func() { done <- srv.profile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), c.cpuFile+".server") }()
+	return func() error {
+		pprof.StopCPUProfile()
+		return errors.Join(f.Close(), <-done)
+	}, nil
+}
+
+// settleRSS polls the server's RSS every half second until it has not
+// fallen by more than 1% for 3 s, or wait has passed, and records it.
+func settleRSS(ctx context.Context, srv *serverProc, wait time.Duration, rss int64, rep *report) error {
+	start := time.Now()
+	stable, since := rss, start
+	for time.Since(start) < wait && time.Since(since) < 3*time.Second {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		u, err := srv.usage()
+		if err != nil {
+			return err
+		}
+		rss = u.rss
+		if rss < stable-stable/100 {
+			stable, since = rss, time.Now()
+		}
+	}
+	rep.RSSSettled, rep.RSSSettledAfterMs = rss, ms(since.Sub(start))
+	return nil
 }

@@ -2,21 +2,22 @@ package main
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/grpc"
 )
 
 // runSotw speaks state-of-the-world ADS: wildcard CDS and LDS, then EDS,
 // RDS and SDS for the names they reference, ACKing every response.
 func (c *client) runSotw(ctx context.Context, ads discoveryv3.AggregatedDiscoveryServiceClient, node *corev3.Node) error {
-	s, err := ads.StreamAggregatedResources(ctx)
+	s, err := ads.StreamAggregatedResources(ctx, grpc.ForceCodecV2(newClientCodec(c.refs)))
 	if err != nil {
 		return err
 	}
-	held := map[string][]*anypb.Any{}
+	held := map[string][]heldResource{}
 	version, nonce := map[string]string{}, map[string]string{}
 	names := map[string][]string{}
 	first := true
@@ -33,20 +34,21 @@ func (c *client) runSotw(ctx context.Context, ads discoveryv3.AggregatedDiscover
 		}
 	}
 	for {
-		resp, err := s.Recv()
-		if err != nil {
+		var resp response
+		if err := s.RecvMsg(&resp); err != nil {
 			return err
 		}
-		t := resp.GetTypeUrl()
-		version[t], nonce[t] = resp.GetVersionInfo(), resp.GetNonce()
-		if slices.Contains(wildcardTypes, t) {
-			held[t] = resp.GetResources()
-		}
+		t := resp.typeURL
+		version[t], nonce[t] = resp.version, resp.nonce
 		if err := send(t); err != nil { // the ACK
 			return err
 		}
-		c.acked(t, resp.GetVersionInfo(), size(resp))
-		want, err := c.followed(held)
+		c.acked(t, resp.version, resp.size)
+		if !slices.Contains(wildcardTypes, t) {
+			continue // only listeners and clusters reference names
+		}
+		held[t] = resp.held
+		want, err := followed(held)
 		if err != nil {
 			return err
 		}
@@ -65,11 +67,11 @@ func (c *client) runSotw(ctx context.Context, ads discoveryv3.AggregatedDiscover
 // runDelta speaks incremental ADS: wildcard CDS and LDS, then subscriptions
 // to the names they reference, ACKing every response.
 func (c *client) runDelta(ctx context.Context, ads discoveryv3.AggregatedDiscoveryServiceClient, node *corev3.Node) error {
-	s, err := ads.DeltaAggregatedResources(ctx)
+	s, err := ads.DeltaAggregatedResources(ctx, grpc.ForceCodecV2(newClientCodec(c.refs)))
 	if err != nil {
 		return err
 	}
-	held := map[string]map[string]*anypb.Any{}
+	held := map[string]map[string]*refEntry{}
 	subscribed := map[string][]string{}
 	first := true
 	send := func(req *discoveryv3.DeltaDiscoveryRequest) error {
@@ -79,30 +81,32 @@ func (c *client) runDelta(ctx context.Context, ads discoveryv3.AggregatedDiscove
 		return s.Send(req)
 	}
 	for _, t := range wildcardTypes {
-		held[t] = map[string]*anypb.Any{}
+		held[t] = map[string]*refEntry{}
 		if err := send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t}); err != nil {
 			return err
 		}
 	}
 	for {
-		resp, err := s.Recv()
-		if err != nil {
+		resp := response{delta: true}
+		if err := s.RecvMsg(&resp); err != nil {
 			return err
 		}
-		t := resp.GetTypeUrl()
-		if h := held[t]; h != nil {
-			for _, r := range resp.GetResources() {
-				h[r.GetName()] = r.GetResource()
-			}
-			for _, n := range resp.GetRemovedResources() {
-				delete(h, n)
-			}
-		}
-		if err := send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: resp.GetNonce()}); err != nil {
+		t := resp.typeURL
+		if err := send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: resp.nonce}); err != nil {
 			return err
 		}
-		c.acked(t, resp.GetSystemVersionInfo(), size(resp))
-		want, err := c.followed(lists(held))
+		c.acked(t, resp.version, resp.size)
+		h := held[t]
+		if h == nil {
+			continue // only listeners and clusters reference names
+		}
+		for _, r := range resp.held {
+			h[r.name] = r.refs
+		}
+		for _, n := range resp.removed {
+			delete(h, n)
+		}
+		want, err := followed(lists(held))
 		if err != nil {
 			return err
 		}
@@ -135,11 +139,11 @@ func diff(a, b []string) (added, removed []string) {
 }
 
 // lists turns held resources by name into lists.
-func lists(held map[string]map[string]*anypb.Any) map[string][]*anypb.Any {
-	out := map[string][]*anypb.Any{}
+func lists(held map[string]map[string]*refEntry) map[string][]heldResource {
+	out := map[string][]heldResource{}
 	for t, m := range held {
-		for _, a := range m {
-			out[t] = append(out[t], a)
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			out[t] = append(out[t], heldResource{name: name, refs: m[name]})
 		}
 	}
 	return out

@@ -43,6 +43,10 @@ func (r *report) text(w io.Writer) error {
 		r.ConnectMs, r.Connect.P50, r.Connect.P90, r.Connect.P99, r.Connect.Max, r.ConnectCPUMs, mib(r.ConnectBytes))
 	fmt.Fprintf(tw, "server RSS\tbefore %.1f MiB\tconnected %.1f MiB\tpeak %.1f MiB\t%.1f KiB per client\n",
 		mib(r.RSSBefore), mib(r.RSSConnected), mib(r.RSSPeak), r.RSSPerClientKiB)
+	if r.RSSSettled > 0 {
+		fmt.Fprintf(tw, "server RSS settled\tafter %.1f s\t%.1f MiB\t\t%.1f KiB per client\n",
+			r.RSSSettledAfterMs/1000, mib(r.RSSSettled), r.RSSSettledPerClientKiB)
+	}
 	if r.HeapConnected > 0 {
 		fmt.Fprintf(tw, "server heap after GC	before %.1f MiB	connected %.1f MiB		%.1f KiB per client\n",
 			mib(r.HeapBefore), mib(r.HeapConnected), r.HeapPerClientKiB)

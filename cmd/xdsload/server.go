@@ -119,10 +119,15 @@ func (s *serverProc) heapInuse(ctx context.Context) (int64, error) {
 
 // heapProfile writes the server's heap profile, after a GC, to path.
 func (s *serverProc) heapProfile(ctx context.Context, path string) error {
+	return s.profile(ctx, "heap?gc=1", path)
+}
+
+// profile writes the server's /debug/pprof/<query> to path.
+func (s *serverProc) profile(ctx context.Context, query, path string) error {
 	if s.pprof == "" {
 		return errors.New("the server does not serve TRUSTGATE_PPROF_ADDR")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.pprof+"/debug/pprof/heap?gc=1", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.pprof+"/debug/pprof/"+query, nil)
 	if err != nil {
 		return err
 	}
@@ -132,7 +137,7 @@ func (s *serverProc) heapProfile(ctx context.Context, path string) error {
 	}
 	defer func() { _ = resp.Body.Close() }() // read in full above or abandoned: nothing to report
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("heap profile: %s", resp.Status)
+		return fmt.Errorf("%s profile: %s", query, resp.Status)
 	}
 	f, err := os.Create(path)
 	if err != nil {

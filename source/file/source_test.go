@@ -3,6 +3,7 @@ package file
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -112,6 +113,73 @@ func TestDroppedLoadIsReadAgain(t *testing.T) {
 		}
 	case <-time.After(timeoutForTests):
 		t.Fatal("the dropped load was not read again")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch = %v", err)
+	}
+}
+
+// TestDefaultDebounceGathersRenames: with the default debounce, a
+// certificate and its key renamed into place one after the other, 5 ms
+// apart (two `mv` processes take 4–7 ms here), are one load that reads
+// both new files, never the new certificate with the old key.
+func TestDefaultDebounceGathersRenames(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	replace := func(path, content string) {
+		t.Helper()
+		tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp") // hidden: not watched
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace(cert, "cert 0")
+	replace(key, "key 0")
+	loads := make(chan [2]string, 16)
+	src, err := New(Options{Input: model.LoadOptions{Paths: []string{dir}}, Load: func() (server.Config, error) {
+		c, err1 := os.ReadFile(cert)
+		k, err2 := os.ReadFile(key)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		loads <- [2]string{string(c), string(k)}
+		return staticConfig{}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- src.Watch(ctx, func() {
+			if _, err := src.Load(); err != nil {
+				t.Errorf("Load = %v", err)
+			}
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // the watch is set up
+	for round := 1; round <= 5; round++ {
+		replace(cert, fmt.Sprint("cert ", round))
+		time.Sleep(5 * time.Millisecond)
+		replace(key, fmt.Sprint("key ", round))
+		want := [2]string{fmt.Sprint("cert ", round), fmt.Sprint("key ", round)}
+		select {
+		case got := <-loads:
+			if got != want {
+				t.Errorf("round %d: a load read %q, want %q", round, got, want)
+			}
+		case <-time.After(timeoutForTests):
+			t.Fatalf("round %d: no load", round)
+		}
+		select {
+		case got := <-loads:
+			t.Errorf("round %d: a second load, of %q", round, got)
+		case <-time.After(4 * DefaultDebounce):
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -165,6 +166,9 @@ func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 			if ev.Has(fsnotify.Create) && w.fs != nil {
 				w.sync() // a new directory in a tree
 			}
+			if ev.Has(fsnotify.Create) && createdEmpty(ev.Name) {
+				ev.Op |= fsnotify.Write // see createdEmpty
+			}
 			p.add(ev, time.Now())
 			if p.stalled(10 * w.settle) {
 				w.log.Warn("files written in place keep changing; the configuration is read once they have not changed for the settle time",
@@ -193,6 +197,19 @@ func (w *watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 			arm()
 		}
 	}
+}
+
+// createdEmpty reports whether a file just created is an empty regular
+// file. inotify reports a file renamed into place and a file newly created
+// alike (IN_MOVED_TO and IN_CREATE are both fsnotify's Create), and a file
+// renamed into place is whole; but one created empty is most likely about
+// to be written (open with O_CREAT, then write), and its writes may be
+// seen only after the debounce if the writer stalls before the first. It
+// counts as written in place, so it waits for the settle time. (Loaded,
+// an empty file is refused anyway: to remove a file's objects, delete it.)
+func createdEmpty(name string) bool {
+	fi, err := os.Lstat(name)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0
 }
 
 // Marks for unsettled state that is not one file.

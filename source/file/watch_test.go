@@ -198,6 +198,43 @@ func TestWatcherLoop(t *testing.T) {
 			t.Errorf("read %v after the last write, want at least %v", waited, settle)
 		}
 	})
+	t.Run("a file created empty is being written: it is read once settled, not a debounce after", func(t *testing.T) {
+		const settle = 300 * time.Millisecond
+		h := startLoop(t, 10*time.Millisecond, settle)
+		f, err := os.Create(filepath.Join(h.tree, "new.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.send("new.yaml", fsnotify.Create)
+		created := time.Now()
+		time.Sleep(settle / 2) // the writer stalls before its first write
+		if n := h.reloads.Load(); n != 0 {
+			t.Fatalf("an empty file just created was read %v after", time.Since(created))
+		}
+		if _, err := f.WriteString("kind: Gateway\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		h.send("new.yaml", fsnotify.Write)
+		wrote := time.Now()
+		waitFor(t, func() bool { return h.reloads.Load() >= 1 })
+		h.mu.Lock()
+		waited := h.at[0].Sub(wrote)
+		h.mu.Unlock()
+		if waited < settle {
+			t.Errorf("read %v after the write, want at least %v", waited, settle)
+		}
+	})
+	t.Run("a file renamed into place is read a debounce after", func(t *testing.T) {
+		h := startLoop(t, 10*time.Millisecond, time.Hour)
+		if err := os.WriteFile(filepath.Join(h.tree, "gw.yaml"), []byte("kind: Gateway\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h.send("gw.yaml", fsnotify.Create)
+		waitFor(t, func() bool { return h.reloads.Load() >= 1 })
+	})
 	t.Run("files that changed while read are read again after the settle time", func(t *testing.T) {
 		h := startLoop(t, 10*time.Millisecond, 100*time.Millisecond)
 		h.retry.Store(true)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/grpc/codes"
 
 	"github.com/trustgate/trustgate/labelset"
@@ -308,11 +309,17 @@ func (g *groups) served(key, typeURL string) (has func(name string) bool, ok boo
 	if s == nil {
 		return nil, false
 	}
-	cur, prev := s.names[typeURL], g.prevNames[key][typeURL]
+	// The current names are looked up in the snapshot's map of its
+	// resources: a SotW ACK repeats every name of its type (1,000 route
+	// configurations at 1,000 hosts), and a binary search of each in both
+	// sorted lists was a quarter of the server's CPU in a SotW fan-out.
+	cur, prev := s.served.Resources[cache.GetResponseType(typeURL)].Items, g.prevNames[key][typeURL]
 	return func(name string) bool {
-		_, inCur := slices.BinarySearch(cur, name)
+		if _, ok := cur[name]; ok {
+			return true
+		}
 		_, inPrev := slices.BinarySearch(prev, name)
-		return inCur || inPrev
+		return inPrev
 	}, true
 }
 

@@ -61,8 +61,11 @@ type typeState struct {
 	nack         *NACK
 	pushes       []push // sent and not yet answered, oldest first
 	// unknown are the names of the previous SotW request of the type that
-	// the group is not served (see unknownNames).
-	unknown map[string]bool
+	// the group is not served (see unknownNames); asked is that request's
+	// names, as their quickSum and count.
+	unknown  map[string]bool
+	asked    quickSum
+	askedLen int
 }
 
 type push struct {

@@ -23,7 +23,8 @@ const wildcardName = "*"
 // a resource it asks for, and otherwise when the version changes; a request
 // whose nonce is not the last response's is stale and ignored. Listeners,
 // clusters, routes and endpoints keep the SnapshotCache's ADS mode: every
-// response carries the whole type, and a request naming some but not every
+// response carries the whole type (but see route changes, below), and a
+// request naming some but not every
 // resource of the type is not answered (Envoy asks again with the names
 // from the listeners and clusters). Secrets keep its non-ADS mode: a
 // response carries the secrets the request names, because Envoy asks for
@@ -34,14 +35,15 @@ const wildcardName = "*"
 // which starts LDS, only once every cluster has initialized) — and would
 // wait for the first answer until initial_fetch_timeout under the ADS rule.
 //
-// Every response carries the whole type, even for routes and endpoints,
-// though the classic SotW mux would take just the changed route
-// configurations (GrpcMuxImpl::processDiscoveryResources, source/extensions/
-// config_subscription/grpc/grpc_mux_impl.cc, updates only the watches whose
-// resources are in the response): Envoy's unified mux takes a resource
-// missing from a SotW response as removed (WatchMap::onConfigUpdate,
-// source/common/config/watch_map.cc, "this update is removing all of this
-// watch's resources"). Delta is the protocol that sends only changes.
+// Responses carry the whole type, except for secrets (by name, above) and
+// route configurations: a stream that holds every route configuration of
+// the version the new one replaced is sent only those that changed
+// (holdsPrev, which cites Envoy). Endpoints keep the whole type: the
+// unified mux tells each EDS watch missing from a response that its
+// resources are gone (WatchMap::onConfigUpdate, source/extensions/
+// config_subscription/grpc/watch_map.cc), and this server has not been
+// checked against every Envoy cluster type's handling of that. Delta is
+// the protocol that sends only changes of every type.
 type sotwStream struct {
 	streamBase
 	nonce int64
@@ -68,6 +70,9 @@ type sotwSub struct {
 	version string
 	// waiting: the last request awaits a change of version.
 	waiting bool
+	// rejected: the client rejected the last response, so it may hold
+	// less than it was sent (see holdsPrev).
+	rejected bool
 }
 
 // sotwOut is a response to send, and the secret names it answers (for
@@ -102,6 +107,9 @@ func (s *sotwStream) request(req *discoveryv3.DiscoveryRequest) *sotwOut {
 		sub.subscribe(req.GetResourceNames(), &s.entry.names)
 	}
 	sub.version = req.GetVersionInfo()
+	if req.GetErrorDetail() != nil {
+		sub.rejected = true
+	}
 	if st == nil {
 		sub.waiting = true
 		return nil
@@ -152,7 +160,7 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == wildcardName })
 	}
 	set := sub.names
-	if len(names) != set.len() || set.sum != namesSumOf(names) {
+	if len(names) != set.len() || set.quick != quickSumOf(names) {
 		set = in.of(names)
 	}
 	if !wild {
@@ -160,18 +168,28 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		if sub.wildcard {
 			held = emptyNames // its record was the whole type, which names nothing
 		}
-		sub.held = in.intersect(held, set)
+		if held = in.intersect(held, set); sub.wildcard || held != sub.held {
+			// It no longer holds what it no longer asks for, so it may
+			// no longer hold the whole type (go-control-plane dropped
+			// the names from its record of what it returned).
+			sub.allAt = ""
+		}
+		sub.held = held
 	}
 	sub.wildcard, sub.names = wild, set
 }
 
-// namesSumOf is namesSum of names in any order, with repeats.
-func namesSumOf(names []string) [32]byte {
-	return namesSum(slices.Compact(slices.Sorted(slices.Values(names))))
-}
-
 // lacks reports whether the client asks for a resource of st it was not
-// sent (a new name, or a new wildcard).
+// sent (a new name, or a new wildcard). A stream turning to the wildcard
+// that holds every resource of the version it runs, whether sent whole or
+// named one by one, lacks nothing: go-control-plane answers a wildcard at
+// the current version only when a resource was not returned to the stream
+// (pkg/cache/v3 simple.go, CreateWatch), and Envoy gains nothing from the
+// repeat: its request carries the version it holds
+// (SotwSubscriptionState::getNextRequestInternal, source/extensions/
+// config_subscription/grpc/xds_mux/sotw_subscription_state.cc) and it drops
+// a secret whose hash is unchanged (SdsApi::onConfigUpdate, source/common/
+// secret/sds_api.cc), only to ACK it.
 func (sub *sotwSub) lacks(st *typeSnap) bool {
 	if sub.wildcard {
 		return sub.allAt != st.version
@@ -230,6 +248,9 @@ func (s *sotwStream) resume(idx int, sub *sotwSub, req *discoveryv3.DiscoveryReq
 		}
 	}
 	sub.held = s.entry.names.of(held)
+	if st.namedBy(sub.held) {
+		sub.allAt = st.version // it holds them all, should it turn to the wildcard
+	}
 }
 
 // respond builds the type's response for the stream and records it as
@@ -241,10 +262,14 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	resp := &discoveryv3.DiscoveryResponse{VersionInfo: st.version, TypeUrl: st.typeURL}
 	out := &sotwOut{resp: resp}
 	body := st.body
-	if idx == secretIdx && !sub.wildcard {
+	switch {
+	case idx == secretIdx && !sub.wildcard:
 		out.names = slices.Sorted(maps.Keys(sub.names.names))
 		body = st.subset(out.names)
+	case idx == routeIdx && sub.holdsPrev(st):
+		body = st.changedBody
 	}
+	sub.rejected = false
 	resp.ProtoReflect().SetUnknown(body)
 	s.nonce++
 	resp.Nonce = strconv.FormatInt(s.nonce, 10)
@@ -252,12 +277,43 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 	if !sub.wildcard {
 		sub.held = sub.names
 	}
-	if sub.wildcard || idx != secretIdx {
+	switch {
+	case sub.wildcard || idx != secretIdx || st.namedBy(sub.names):
 		// The whole type went: a stream that turns to the wildcard
-		// holds it (go-control-plane kept every name sent).
+		// holds it (go-control-plane kept every name sent), and is not
+		// sent it again (see lacks).
 		sub.allAt = st.version
+	default:
+		sub.allAt = "" // some secrets of this version were not sent
 	}
 	return out
+}
+
+// holdsPrev reports whether the client holds every resource of the state
+// st replaced, which it runs: then a response of route configurations
+// carries only those that changed (typeSnap.changedBody). The stream was sent the
+// whole type at that version (allAt), accepted it (version, not rejected),
+// and asks for the same names since (held is names; a name added or
+// dropped clears allAt or makes held differ).
+//
+// Envoy keeps a route configuration that a SotW response does not carry:
+// the classic mux updates only the watches of RDS and EDS whose resources
+// are in the response (GrpcMuxImpl::processDiscoveryResources, source/
+// extensions/config_subscription/grpc/grpc_mux_impl.cc: "onConfigUpdate
+// should be called only on watches ... that have updates in the message
+// for EDS/RDS"), and where the unified mux tells a watch its resources are
+// gone (WatchMap::onConfigUpdate, source/extensions/config_subscription/
+// grpc/watch_map.cc), the RDS subscription keeps the route configuration
+// it has (RdsRouteConfigSubscription::onConfigUpdate, source/common/rds/
+// rds_route_config_subscription.cc: an empty update "leaves the currently
+// published route configuration in place"). xDS groups only listeners and
+// clusters as a whole in SotW (api-docs/xds_protocol.rst, "Grouping
+// Resources into Responses"). A route change at 1,000 hosts sent every
+// proxy 514 KB of route configurations, not the one that changed.
+func (sub *sotwSub) holdsPrev(st *typeSnap) bool {
+	prev := st.prev.Load()
+	return prev != nil && !sub.wildcard && !sub.rejected && sub.held == sub.names &&
+		sub.allAt == prev.version && sub.version == prev.version
 }
 
 // namedBy reports whether names include every resource of the type.
@@ -274,7 +330,8 @@ func (st *typeSnap) namedBy(names *nameSet) bool {
 }
 
 // subset is the named resources of the type (sorted names), as a
-// response's resources; a name it does not hold gets nothing.
+// response's resources; a name it does not hold gets nothing (the removed
+// ones among a type's changed names).
 func (st *typeSnap) subset(sorted []string) []byte {
 	var b []byte
 	for _, n := range sorted {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -325,4 +327,36 @@ func wire(t *testing.T, d *discoveryv3.DiscoveryResponse) *discoveryv3.Discovery
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestSotwSubscribeQuickSum: a request naming what the last one did, in
+// another order, keeps the stream's set; one of as many names with a
+// repeat, or with another name, does not.
+func TestSotwSubscribeQuickSum(t *testing.T) {
+	c := newCaches()
+	install(t, c, testSnapshot(t, "v1", "a", "b"))
+	s := newSotwStream(c.entry(testKey), noAcked)
+	if s.request(routeRequest("", "a", "b")) == nil {
+		t.Fatal("no response to the first request")
+	}
+	sub := s.subs[routeIdx]
+	first := sub.names
+	tests := []struct {
+		names []string
+		want  []string
+	}{
+		{[]string{"b", "a"}, []string{"a", "b"}},
+		{[]string{"a", "a"}, []string{"a"}},
+		{[]string{"a", "c"}, []string{"a", "c"}},
+		{[]string{"b", "a"}, []string{"a", "b"}},
+	}
+	for _, tc := range tests {
+		sub.subscribe(tc.names, &s.entry.names)
+		if got := slices.Sorted(maps.Keys(sub.names.names)); !slices.Equal(got, tc.want) {
+			t.Errorf("after a request naming %v the stream asks for %v, want %v", tc.names, got, tc.want)
+		}
+	}
+	if sub.names != first {
+		t.Error("the same names, asked again, are not the interned set")
+	}
 }

@@ -86,14 +86,19 @@ type typeSnap struct {
 	// entries, in name order: a delta response carrying the whole type
 	// (a stream's first, mostly) sends these bytes as they are.
 	deltaBody []byte
-	// entries (secrets only) are each resource's part of body, for
-	// responses that carry only the secrets a request names.
+	// entries (secrets and route configurations) are each resource's part
+	// of body, for responses that carry only the secrets a request names,
+	// or only the route configurations that changed (sotwstream.go).
 	entries map[string][]byte
 	// prev is the state this one replaced (until this one is replaced in
 	// turn: no chain of old states is kept), and changed the names added,
 	// changed or removed since it.
 	prev    atomic.Pointer[typeSnap]
 	changed []string
+	// changedBody (route configurations only) is the entries of body of
+	// the changed resources, in name order: a SotW response to a stream
+	// holding prev (sotwSub.holdsPrev), shared by every such stream.
+	changedBody []byte
 }
 
 func newCaches() *caches { return &caches{groups: map[string]*groupEntry{}} }
@@ -180,7 +185,7 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 		if st.deltaBody, err = appendEntry(st.deltaBody, res); err != nil {
 			return nil, err
 		}
-		if typeURL == resource.SecretType {
+		if byName(typeURL) {
 			offsets = append(offsets, [2]int{start, len(st.body)})
 		}
 	}
@@ -195,13 +200,24 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 	st.namesSum, st.sorted = namesSum(names), names
 	st.body = st.body[:len(st.body):len(st.body)] // an append to a response's unknown fields copies
 	st.deltaBody = st.deltaBody[:len(st.deltaBody):len(st.deltaBody)]
-	if typeURL == resource.SecretType {
+	if byName(typeURL) {
 		st.entries = make(map[string][]byte, len(names))
 		for i, o := range offsets {
 			st.entries[names[i]] = st.body[o[0]:o[1]:o[1]]
 		}
 	}
+	if typeURL == resource.RouteType && prev != nil {
+		b := st.subset(st.changed)
+		st.changedBody = b[:len(b):len(b)]
+	}
 	return st, nil
+}
+
+// byName reports whether SotW responses of a type may carry some of its
+// resources: secrets (those a request names) and route configurations
+// (those that changed).
+func byName(typeURL string) bool {
+	return typeURL == resource.SecretType || typeURL == resource.RouteType
 }
 
 // appendEntry appends m, deterministically marshalled, as a resources

@@ -5,7 +5,8 @@ import (
 )
 
 // maxRememberedUnknown bounds the unknown names remembered per stream and
-// type; a client asking for more is recounted, not remembered.
+// type; a client asking for more is recounted, not remembered, whenever
+// its names change.
 const maxRememberedUnknown = 1024
 
 // unknownNames counts and logs the names a request newly asks for that the
@@ -18,6 +19,12 @@ const maxRememberedUnknown = 1024
 // type did not already ask for it; each delta subscription is new.
 func (c *callbacks) unknownNames(k streamKey, n *corev3.Node, typeURL string, names []string, sotw bool) {
 	if shortTypes[typeURL] == "" || len(names) == 0 && !sotw {
+		return
+	}
+	if sotw && c.proxies.askedAgain(k, typeURL, names) {
+		// The names of the previous request, which were counted then: an
+		// ACK repeats every name of its type, and looking each up again
+		// was a twentieth of the server's CPU in a reconnect storm.
 		return
 	}
 	group := c.proxies.groupOf(k)
@@ -42,6 +49,24 @@ func (c *callbacks) unknownNames(k streamKey, n *corev3.Node, typeURL string, na
 	}
 	c.log.Warn("proxy asked for resources its group is not served; it gets nothing for them",
 		"node", clip(n.GetId()), "group", group, "type", shortType(typeURL), "count", len(fresh), "names", shown)
+}
+
+// askedAgain reports whether a SotW request names what the stream's
+// previous request of the type did, and records its names otherwise.
+func (p *proxies) askedAgain(k streamKey, typeURL string, names []string) bool {
+	q := quickSumOf(names)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.streams[k]
+	if !ok {
+		return false
+	}
+	t := s.typeState(typeURL)
+	if t.asked == q && t.askedLen == len(names) {
+		return true
+	}
+	t.asked, t.askedLen = q, len(names)
+	return false
 }
 
 // newlyUnknown returns the unknown names the stream did not already ask for

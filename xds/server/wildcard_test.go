@@ -221,3 +221,87 @@ func shortName(typeURL string) string {
 		envoytest.RouteType: "route", envoytest.EndpointType: "endpoint",
 	}[typeURL]
 }
+
+// TestTurnToWildcardHoldingEverySecret: a SotW stream that holds every
+// secret of its group, named one by one, and turns to the wildcard ("*") at
+// the version it runs is sent nothing: it lacks no secret. Two ways to hold
+// them: sent on this stream, or ACKed on an earlier stream of the same proxy
+// and presented again at the current version (sotwStream.resume). The
+// stream used to be answered once more, with every secret it held:
+// go-control-plane v0.14 answers a wildcard request at the current version
+// only when a resource of the snapshot was not returned to the stream
+// (pkg/cache/v3/simple.go, CreateWatch), and Envoy gains nothing from it
+// (SdsApi::onConfigUpdate, source/common/secret/sds_api.cc, drops a secret
+// whose hash is unchanged, then ACKs).
+func TestTurnToWildcardHoldingEverySecret(t *testing.T) {
+	allSecrets := []string{fixture.CertSecret, fixture.CASecret}
+	h := newHarness(t, fixture.Spec{Prefixes: []string{"/"}})
+	h.start(h.options())
+	// request sends a SotW request of secrets at version, answering nonce.
+	request := func(s adsStream, version, nonce string, names ...string) {
+		t.Helper()
+		req := &discoveryv3.DiscoveryRequest{Node: node("turns", gateway), TypeUrl: envoytest.SecretType, ResourceNames: names, VersionInfo: version, ResponseNonce: nonce}
+		if err := s.sotw.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// quiet sends a request for clusters, the barrier, and fails on any
+	// response of secrets before its answer. The barrier answers the
+	// stream's last clusters response at no version, so it is answered.
+	barriers := map[adsStream]string{}
+	quiet := func(s adsStream, what string) {
+		t.Helper()
+		if err := s.sotw.Send(&discoveryv3.DiscoveryRequest{TypeUrl: envoytest.ClusterType, ResponseNonce: barriers[s]}); err != nil {
+			t.Fatal(err)
+		}
+		b, extra, err := s.until(envoytest.ClusterType, envoytest.SecretType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		barriers[s] = b.nonce
+		for _, r := range extra {
+			t.Errorf("%s: sent secrets %v again at version %.12s, which it holds", what, r.names, r.version)
+		}
+	}
+
+	first := openADS(t, h.addr, false, plaintext)
+	request(first, "", "", allSecrets...)
+	r, _, err := first.until(envoytest.SecretType, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(slices.Values(r.names)); !slices.Equal(got, slices.Sorted(slices.Values(allSecrets))) {
+		t.Fatalf("the first response carries %v, want %v", got, allSecrets)
+	}
+	request(first, r.version, r.nonce, allSecrets...) // the ACK
+	quiet(first, "after the ACK")
+	request(first, r.version, r.nonce, wildcardName)
+	quiet(first, "a stream sent every secret by name, turning to the wildcard")
+
+	// A new stream of the same proxy, resuming at the version it ACKed.
+	second := openADS(t, h.addr, false, plaintext)
+	request(second, r.version, "", allSecrets...)
+	quiet(second, "a stream resuming with every secret ACKed")
+	request(second, r.version, "", wildcardName)
+	quiet(second, "a resumed stream holding every secret, turning to the wildcard")
+
+	// One that stops asking for a secret holds no longer every secret: it
+	// turns to the wildcard and is sent them all.
+	third := openADS(t, h.addr, false, plaintext)
+	request(third, "", "", allSecrets...)
+	if r, _, err = third.until(envoytest.SecretType, ""); err != nil {
+		t.Fatal(err)
+	}
+	request(third, r.version, r.nonce, fixture.CASecret)
+	quiet(third, "a stream dropping a secret")
+	request(third, r.version, r.nonce, wildcardName)
+	if r, _, err = third.until(envoytest.SecretType, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(slices.Values(r.names)); !slices.Equal(got, slices.Sorted(slices.Values(allSecrets))) {
+		t.Errorf("a stream that dropped a secret turned to the wildcard and was sent %v, want %v", got, allSecrets)
+	}
+}
+
+// wildcardName is the xDS protocol's explicit wildcard.
+const wildcardName = "*"
