@@ -26,8 +26,8 @@ var emptyNames = &nameSet{names: map[string]struct{}{}, sum: namesSum(nil)}
 // quickSum is an order-free sum of names: the sum of each name's two 64-bit
 // hashes (hash/maphash, with seeds random per process). A list of names in
 // any order has its set's sum; a list with a repeat, or of other names,
-// has another but with a probability of about 2⁻¹²⁸, which no client can
-// aim at without the seeds. It tells a SotW stream that a request names
+// has another but with a probability of about 2⁻¹²⁸; nameSet.holds checks
+// the names too, so that it is never the only evidence. It tells a SotW stream that a request names
 // what its last one did without sorting and hashing the names (namesSum):
 // every SotW ACK repeats every name of its type, 1,000 route
 // configurations at 1,000 hosts, and sorting them was a seventh of the
@@ -43,6 +43,23 @@ func quickSumOf(names []string) quickSum {
 		q[1] += maphash.String(quickSeeds[1], n)
 	}
 	return q
+}
+
+// holds reports whether names (quick: their quickSumOf) are exactly s: as
+// many, the same sum, and every one in s. The sum alone is not trusted:
+// with membership checked, a wrong answer needs two distinct names of
+// equal 128-bit hashes, not a crafted list whose hashes add up to another
+// list's sum.
+func (s *nameSet) holds(names []string, quick quickSum) bool {
+	if s == nil || s.len() != len(names) || s.quick != quick {
+		return false
+	}
+	for _, n := range names {
+		if !s.has(n) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *nameSet) has(name string) bool {
@@ -99,7 +116,8 @@ func (in *interner) of(names []string) *nameSet {
 	if len(names) == 0 {
 		return emptyNames
 	}
-	if s := in.lookupQuick(quickSumOf(names)); s != nil && s.len() == len(names) {
+	q := quickSumOf(names)
+	if s := in.lookupQuick(q); s.holds(names, q) {
 		return s
 	}
 	sorted := slices.Compact(slices.Sorted(slices.Values(names)))

@@ -160,7 +160,7 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == wildcardName })
 	}
 	set := sub.names
-	if len(names) != set.len() || set.quick != quickSumOf(names) {
+	if !set.holds(names, quickSumOf(names)) {
 		set = in.of(names)
 	}
 	if !wild {
@@ -305,8 +305,8 @@ func (s *sotwStream) respond(idx int, sub *sotwSub, st *typeSnap) *sotwOut {
 // gone (WatchMap::onConfigUpdate, source/extensions/config_subscription/
 // grpc/watch_map.cc), the RDS subscription keeps the route configuration
 // it has (RdsRouteConfigSubscription::onConfigUpdate, source/common/rds/
-// rds_route_config_subscription.cc: an empty update "leaves the currently
-// published route configuration in place"). xDS groups only listeners and
+// rds_route_config_subscription.cc: validateUpdateSize counts an empty
+// update as update_empty and returns before anything is replaced). xDS groups only listeners and
 // clusters as a whole in SotW (api-docs/xds_protocol.rst, "Grouping
 // Resources into Responses"). A route change at 1,000 hosts sent every
 // proxy 514 KB of route configurations, not the one that changed.
