@@ -196,19 +196,10 @@ func TestIncrementalEqualsCold(t *testing.T) {
 			good, bad := 0, 0
 			for step := range 60 {
 				s.render(t, dir)
-				warm, warmErr := compile.Load(opts, compile.ForServe(), clock, compile.WithCache(cache))
-				cold, coldErr := compile.Load(opts, compile.ForServe(), clock)
-				if d := cmp.Diff(errText(coldErr), errText(warmErr)); d != "" {
-					t.Fatalf("step %d (%s): errors (-cold +cached):\n%s", step, what, d)
-				}
-				if coldErr != nil {
-					if os.Getenv("EDITS_DEBUG") != "" {
-						t.Logf("step %d (%s): %v", step, what, coldErr)
-					}
-					bad++
-				} else {
+				if loadBoth(t, fmt.Sprintf("step %d (%s)", step, what), opts, clock, cache) {
 					good++
-					sameConfig(t, fmt.Sprintf("step %d (%s)", step, what), cold, warm)
+				} else {
+					bad++
 				}
 				what = s.edit(t, r, secrets)
 			}
@@ -219,6 +210,26 @@ func TestIncrementalEqualsCold(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadBoth loads opts with cache and without, fails the test unless both
+// give the same errors or the same configuration, and reports whether the
+// load was good.
+func loadBoth(t *testing.T, step string, opts model.LoadOptions, clock compile.Option, cache *compile.Cache) bool {
+	t.Helper()
+	warm, warmErr := compile.Load(opts, compile.ForServe(), clock, compile.WithCache(cache))
+	cold, coldErr := compile.Load(opts, compile.ForServe(), clock)
+	if d := cmp.Diff(errText(coldErr), errText(warmErr)); d != "" {
+		t.Fatalf("%s: errors (-cold +cached):\n%s", step, d)
+	}
+	if coldErr != nil {
+		if os.Getenv("EDITS_DEBUG") != "" {
+			t.Logf("%s: %v", step, coldErr)
+		}
+		return false
+	}
+	sameConfig(t, step, cold, warm)
+	return true
 }
 
 func errText(err error) string {

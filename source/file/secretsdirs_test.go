@@ -1,14 +1,9 @@
 package file
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -32,21 +27,7 @@ func TestWatchSetSecretsDirs(t *testing.T) {
 	if diff := cmp.Diff(want, set, cmp.AllowUnexported(watchSet{})); diff != "" {
 		t.Fatalf("watch set (-want +got):\n%s", diff)
 	}
-	w, err := newWatcher(set, 10*time.Millisecond, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reloads atomic.Int32
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.run(ctx, make(chan struct{}), func() { reloads.Add(1) })
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	reloads := runWatcher(t, set)
 	for _, dir := range []string{clients, servers} {
 		before := reloads.Load()
 		if err := os.Mkdir(filepath.Join(dir, "gw-cacert"), 0o755); err != nil {

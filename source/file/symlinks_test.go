@@ -1,14 +1,9 @@
 package file
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // symlinkedTree makes root/tree holding "team-a", a symlink to a directory
@@ -77,21 +72,7 @@ func TestStampsEndOnSymlinkLoops(t *testing.T) {
 // never read.
 func TestWatcherFollowsSymlinkedDirectories(t *testing.T) {
 	tree, _, real := symlinkedTree(t)
-	w, err := newWatcher(watchSet{files: map[string]bool{}, trees: []string{tree}}, 10*time.Millisecond, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reloads atomic.Int32
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.run(ctx, make(chan struct{}), func() { reloads.Add(1) })
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	reloads := runWatcher(t, watchSet{files: map[string]bool{}, trees: []string{tree}})
 	if err := os.WriteFile(real, []byte("kind: VirtualService\nspec: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -265,23 +265,31 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestWatcherFollowsNewDirectories(t *testing.T) {
-	tree := t.TempDir()
-	w, err := newWatcher(watchSet{files: map[string]bool{}, trees: []string{tree}}, 10*time.Millisecond, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+// runWatcher runs a watcher on set (debounce 10 ms, settle 50 ms) until
+// the test ends, and counts its reloads.
+func runWatcher(t *testing.T, set watchSet) *atomic.Int32 {
+	t.Helper()
+	w, err := newWatcher(set, 10*time.Millisecond, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reloads atomic.Int32
+	reloads := new(atomic.Int32)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		w.run(ctx, make(chan struct{}), func() { reloads.Add(1) })
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		<-done
-	}()
+	})
+	return reloads
+}
+
+func TestWatcherFollowsNewDirectories(t *testing.T) {
+	tree := t.TempDir()
+	reloads := runWatcher(t, watchSet{files: map[string]bool{}, trees: []string{tree}})
 	sub := filepath.Join(tree, "team-a")
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
