@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/trustgate/trustgate/certs"
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/model"
