@@ -77,6 +77,20 @@ func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, s
 			return err
 		}
 	}
+	whole := func(m proto.Message, out *bytes.Buffer) error { return renderEntryWhole(m, name, wrap, out) }
+	if renderSplit(m, out, whole, renderEntryElement) {
+		return nil
+	}
+	return whole(m, out)
+}
+
+// renderEntryElement renders an element of a resource's list at prefix.
+func renderEntryElement(m proto.Message, prefix string, out *bytes.Buffer) error {
+	return marshalJSON(m, func(b []byte) error { return indentTo(out, b, prefix, "  ") })
+}
+
+// renderEntryWhole renders m's dump entry at depth 4 (see renderEntry).
+func renderEntryWhole(m proto.Message, name string, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
 	url := "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName())
 	return marshalJSON(m, func(fields []byte) error {
 		fields = bytes.TrimSpace(fields)

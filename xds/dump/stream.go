@@ -79,12 +79,21 @@ func renderItem(m proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buf
 			return err
 		}
 	}
+	whole := func(m proto.Message, out *bytes.Buffer) error { return renderEscaped(m, "    ", out) }
+	if renderSplit(m, out, whole, renderEscaped) {
+		return nil
+	}
+	return whole(m, out)
+}
+
+// renderEscaped renders m HTML-escaped and indented at prefix.
+func renderEscaped(m proto.Message, prefix string, out *bytes.Buffer) error {
 	return marshalJSON(m, func(b []byte) error {
 		escaped := itemBuffers.Get().(*bytes.Buffer)
 		defer itemBuffers.Put(escaped)
 		escaped.Reset()
 		json.HTMLEscape(escaped, b)
-		return indentTo(out, escaped.Bytes(), "    ", "  ")
+		return indentTo(out, escaped.Bytes(), prefix, "  ")
 	})
 }
 
