@@ -16,7 +16,8 @@ type validatable interface {
 // toAny validates msg against Envoy's own validate rules and packs it. Every
 // typed_config goes through here: ValidateAll on the outer resource does not
 // look inside an Any, so an invalid filter config would otherwise only show up
-// as an Envoy NACK.
+// as an Envoy NACK. It also walks msg for the checks' other findings, so
+// that Check need not unpack the Any again (packed.go).
 func toAny(msg validatable) (*anypb.Any, error) {
 	if err := msg.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("%s: %w", msg.ProtoReflect().Descriptor().FullName(), err)
@@ -28,5 +29,6 @@ func toAny(msg validatable) (*anypb.Any, error) {
 	if err := anypb.MarshalFrom(a, msg, proto.MarshalOptions{Deterministic: true}); err != nil {
 		return nil, fmt.Errorf("pack %s: %w", msg.ProtoReflect().Descriptor().FullName(), err)
 	}
+	recordPayload(msg, a)
 	return a, nil
 }
