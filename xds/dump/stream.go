@@ -106,12 +106,17 @@ var (
 	scratch     = sync.Pool{New: func() any { return new([]byte) }}
 )
 
-// marshalJSON renders m with protojson as the dumps do (proto field
-// names) into a pooled buffer, and hands it to use.
+// marshalJSON renders m as protojson does for the dumps (proto field
+// names), by appendJSON, into a pooled buffer, and hands it to use. What
+// appendJSON leaves (an error) protojson renders, or fails on with its own
+// error.
 func marshalJSON(m proto.Message, use func([]byte) error) error {
 	bp := scratch.Get().(*[]byte)
 	defer scratch.Put(bp)
-	b, err := protojson.MarshalOptions{UseProtoNames: true}.MarshalAppend((*bp)[:0], m)
+	b, err := appendJSON((*bp)[:0], m.ProtoReflect())
+	if err != nil {
+		b, err = protojson.MarshalOptions{UseProtoNames: true}.MarshalAppend(b[:0], m)
+	}
 	*bp = b
 	if err != nil {
 		return err
