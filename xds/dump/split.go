@@ -20,7 +20,7 @@ import (
 
 // splitMin is the shortest list rendered by parts: below it the cost of
 // rendering twice the little around it is not worth saving.
-const splitMin = 256
+const splitMin = 64
 
 // splitMarker is the placeholder element's name. Should a resource hold it
 // anywhere else, the resource is rendered whole (renderSplit looks for it in
