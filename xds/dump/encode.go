@@ -29,20 +29,26 @@ import (
 // did. Envoy's protos are proto3 and declare no extensions, which this does
 // not render.
 func appendJSON(b []byte, m protoreflect.Message) ([]byte, error) {
-	return appendMessage(b, m, "")
+	return jsonEncoder{}.message(b, m, "")
+}
+
+// jsonEncoder is appendJSON's, with the typed configs' renderings it
+// reuses (nil: none).
+type jsonEncoder struct {
+	anys *anyJSON
 }
 
 var errUnrenderable = errors.New("dump: left to protojson")
 
-// appendMessage appends m; typeURL, when set, goes first as "@type" (m is
+// message appends m; typeURL, when set, goes first as "@type" (m is
 // an Any's payload).
-func appendMessage(b []byte, m protoreflect.Message, typeURL string) ([]byte, error) {
+func (e jsonEncoder) message(b []byte, m protoreflect.Message, typeURL string) ([]byte, error) {
 	md := m.Descriptor()
 	if md.FullName() == anyName {
-		return appendAny(b, m)
+		return e.anyMsg(b, m)
 	}
 	if ownJSON(md.FullName()) {
-		return appendWellKnown(b, m)
+		return e.wellKnown(b, m)
 	}
 	b = append(b, '{')
 	first := true
@@ -69,7 +75,7 @@ func appendMessage(b []byte, m protoreflect.Message, typeURL string) ([]byte, er
 			return b, err
 		}
 		b = append(b, ':')
-		if b, err = appendValue(b, m.Get(fd), fd); err != nil {
+		if b, err = e.value(b, m.Get(fd), fd); err != nil {
 			return b, err
 		}
 	}
@@ -90,19 +96,19 @@ func ownJSON(name protoreflect.FullName) bool {
 	return false
 }
 
-// appendWellKnown appends a message of a type with a JSON form of its own,
+// wellKnown appends a message of a type with a JSON form of its own,
 // as protojson's marshalers of those types do (well_known_types.go): the
 // ones Envoy's resources hold by the thousand here, the rest by protojson.
-func appendWellKnown(b []byte, m protoreflect.Message) ([]byte, error) {
+func (e jsonEncoder) wellKnown(b []byte, m protoreflect.Message) ([]byte, error) {
 	md := m.Descriptor()
 	switch md.Name() {
 	case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value",
 		"FloatValue", "DoubleValue", "StringValue", "BytesValue":
 		fd := md.Fields().ByNumber(1)
-		return appendSingular(b, m.Get(fd), fd)
+		return e.singular(b, m.Get(fd), fd)
 	case "Struct", "ListValue":
 		fd := md.Fields().ByNumber(1)
-		return appendValue(b, m.Get(fd), fd)
+		return e.value(b, m.Get(fd), fd)
 	case "Value":
 		fd := m.WhichOneof(md.Oneofs().ByName("kind"))
 		if fd == nil {
@@ -113,7 +119,7 @@ func appendWellKnown(b []byte, m protoreflect.Message) ([]byte, error) {
 				return b, errUnrenderable
 			}
 		}
-		return appendSingular(b, m.Get(fd), fd)
+		return e.singular(b, m.Get(fd), fd)
 	case "Duration":
 		return appendDuration(b, m.Get(md.Fields().ByNumber(1)).Int(), m.Get(md.Fields().ByNumber(2)).Int())
 	}
@@ -153,10 +159,10 @@ func appendDuration(b []byte, secs, nanos int64) ([]byte, error) {
 	return append(b, 's', '"'), nil
 }
 
-// appendAny appends an Any as protojson's marshalAny does: "@type" and the
+// anyMsg appends an Any as protojson's marshalAny does: "@type" and the
 // payload's fields, or "@type" and "value" for a payload with a JSON form
 // of its own.
-func appendAny(b []byte, m protoreflect.Message) ([]byte, error) {
+func (e jsonEncoder) anyMsg(b []byte, m protoreflect.Message) ([]byte, error) {
 	fds := m.Descriptor().Fields()
 	fdType, fdValue := fds.ByNumber(1), fds.ByNumber(2)
 	if !m.Has(fdType) {
@@ -165,32 +171,49 @@ func appendAny(b []byte, m protoreflect.Message) ([]byte, error) {
 		}
 		return b, errUnrenderable
 	}
-	typeURL := m.Get(fdType).String()
+	typeURL, value := m.Get(fdType).String(), m.Get(fdValue).Bytes()
+	if e.anys == nil {
+		return e.anyPayload(b, typeURL, value)
+	}
+	h := e.anys.hash(typeURL, value)
+	if json := e.anys.get(h, typeURL, value); json != nil {
+		return append(b, json...), nil
+	}
+	start := len(b)
+	b, err := e.anyPayload(b, typeURL, value)
+	if err == nil {
+		e.anys.put(h, typeURL, value, b[start:])
+	}
+	return b, err
+}
+
+// anyPayload appends an Any of type typeURL holding value.
+func (e jsonEncoder) anyPayload(b []byte, typeURL string, value []byte) ([]byte, error) {
 	mt, err := protoregistry.GlobalTypes.FindMessageByURL(typeURL)
 	if err != nil {
 		return b, errUnrenderable
 	}
 	payload := mt.New()
-	if err := (proto.UnmarshalOptions{AllowPartial: true, Resolver: protoregistry.GlobalTypes}).Unmarshal(m.Get(fdValue).Bytes(), payload.Interface()); err != nil {
+	if err := (proto.UnmarshalOptions{AllowPartial: true, Resolver: protoregistry.GlobalTypes}).Unmarshal(value, payload.Interface()); err != nil {
 		return b, errUnrenderable
 	}
 	name := mt.Descriptor().FullName()
 	if !ownJSON(name) && name != anyName {
-		return appendMessage(b, payload, typeURL)
+		return e.message(b, payload, typeURL)
 	}
 	b = append(b, `{"@type":`...)
 	if b, err = appendString(b, typeURL); err != nil {
 		return b, err
 	}
 	b = append(b, `,"value":`...)
-	if b, err = appendMessage(b, payload, ""); err != nil {
+	if b, err = e.message(b, payload, ""); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
 }
 
-// appendValue appends a set field's value.
-func appendValue(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor) ([]byte, error) {
+// value appends a set field's value.
+func (e jsonEncoder) value(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor) ([]byte, error) {
 	switch {
 	case fd.IsList():
 		l := v.List()
@@ -200,20 +223,20 @@ func appendValue(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendSingular(b, l.Get(i), fd); err != nil {
+			if b, err = e.singular(b, l.Get(i), fd); err != nil {
 				return b, err
 			}
 		}
 		return append(b, ']'), nil
 	case fd.IsMap():
-		return appendMap(b, v.Map(), fd)
+		return e.mapValue(b, v.Map(), fd)
 	}
-	return appendSingular(b, v, fd)
+	return e.singular(b, v, fd)
 }
 
-// appendMap appends a map's entries by key: false before true, numbers
+// mapValue appends a map's entries by key: false before true, numbers
 // ascending, strings by bytes (protojson's order.GenericKeyOrder).
-func appendMap(b []byte, mp protoreflect.Map, fd protoreflect.FieldDescriptor) ([]byte, error) {
+func (e jsonEncoder) mapValue(b []byte, mp protoreflect.Map, fd protoreflect.FieldDescriptor) ([]byte, error) {
 	keys := make([]protoreflect.MapKey, 0, mp.Len())
 	mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
 		keys = append(keys, k)
@@ -238,7 +261,7 @@ func appendMap(b []byte, mp protoreflect.Map, fd protoreflect.FieldDescriptor) (
 			return b, err
 		}
 		b = append(b, ':')
-		if b, err = appendSingular(b, mp.Get(k), fd.MapValue()); err != nil {
+		if b, err = e.singular(b, mp.Get(k), fd.MapValue()); err != nil {
 			return b, err
 		}
 	}
@@ -258,8 +281,8 @@ func genericKeyLess(x, y protoreflect.MapKey) bool {
 	return x.String() < y.String()
 }
 
-// appendSingular appends one value as protojson's marshalSingular does.
-func appendSingular(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor) ([]byte, error) {
+// singular appends one value as protojson's marshalSingular does.
+func (e jsonEncoder) singular(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor) ([]byte, error) {
 	if !v.IsValid() {
 		return append(b, "null"...), nil
 	}
@@ -295,7 +318,7 @@ func appendSingular(b []byte, v protoreflect.Value, fd protoreflect.FieldDescrip
 		}
 		return strconv.AppendInt(b, int64(v.Enum()), 10), nil
 	case protoreflect.MessageKind:
-		return appendMessage(b, v.Message(), "")
+		return e.message(b, v.Message(), "")
 	}
 	return b, errUnrenderable // groups: not in proto3
 }

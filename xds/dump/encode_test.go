@@ -136,3 +136,33 @@ func TestAppendJSONLeavesErrorsToProtojson(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderReusesTypedConfigsByTypeAndBytes: a render that meets the same
+// typed configs again (three times each) renders each as protojson does,
+// payloads of the same bytes but another type included.
+func TestRenderReusesTypedConfigsByTypeAndBytes(t *testing.T) {
+	empty := map[string]*anypb.Any{
+		"empty": mustAny(t, &emptypb.Empty{}), "mask": mustAny(t, &fieldmaskpb.FieldMask{}), "cluster": mustAny(t, &clusterv3.Cluster{}),
+		"struct": mustAny(t, &structpb.Struct{}), "name": mustAny(t, &clusterv3.Cluster{Name: "n"}), "again": mustAny(t, &clusterv3.Cluster{Name: "n"}),
+	}
+	m := &clusterv3.Cluster{Name: "c", TypedExtensionProtocolOptions: empty}
+	want, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := &renderer{}
+	for i := range 3 {
+		err := rd.marshalJSON(m, func(got []byte) error {
+			if d := cmp.Diff(indented(t, want), indented(t, got)); d != "" {
+				t.Errorf("render %d: (-protojson +render):\n%s", i, d)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rd.anys.by); n != 5 {
+		t.Errorf("%d typed configs remembered, want 5 (two of the six are the same)", n)
+	}
+}

@@ -33,8 +33,8 @@ func WriteJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 		{"endpoints", messages(r.Endpoints)},
 		{"secrets", messages(r.Secrets)},
 	}
-	scan := &keyScan{}
-	render := func(m proto.Message, buf *bytes.Buffer) error { return renderItem(m, showSecrets, scan, buf) }
+	rd := &renderer{showSecrets: showSecrets}
+	render := rd.renderItem
 	// Lists at depth 1 of the document, their items at depth 2.
 	lists := make([]list, len(sections))
 	for i, s := range sections {
@@ -72,23 +72,21 @@ func messages[T proto.Message](ms []T) []proto.Message {
 // renderItem renders one resource as an item of a list at depth 2 of the
 // document: what json.Marshal (which HTML-escapes a RawMessage while
 // compacting it) followed by json.Indent(.., "", "  ") makes of it.
-func renderItem(m proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buffer) error {
-	if !showSecrets && scan.holdsKeys(m.ProtoReflect()) {
-		var err error
-		if m, err = redact(m); err != nil {
-			return err
-		}
+func (rd *renderer) renderItem(m proto.Message, out *bytes.Buffer) error {
+	m, err := rd.redacted(m)
+	if err != nil {
+		return err
 	}
-	whole := func(m proto.Message, out *bytes.Buffer) error { return renderEscaped(m, "    ", out) }
-	if renderSplit(m, out, whole, renderEscaped) {
+	whole := func(m proto.Message, out *bytes.Buffer) error { return rd.renderEscaped(m, "    ", out) }
+	if renderSplit(m, out, whole, rd.renderEscaped) {
 		return nil
 	}
 	return whole(m, out)
 }
 
 // renderEscaped renders m HTML-escaped and indented at prefix.
-func renderEscaped(m proto.Message, prefix string, out *bytes.Buffer) error {
-	return marshalJSON(m, func(b []byte) error {
+func (rd *renderer) renderEscaped(m proto.Message, prefix string, out *bytes.Buffer) error {
+	return rd.marshalJSON(m, func(b []byte) error {
 		escaped := itemBuffers.Get().(*bytes.Buffer)
 		defer itemBuffers.Put(escaped)
 		escaped.Reset()
@@ -107,13 +105,13 @@ var (
 )
 
 // marshalJSON renders m as protojson does for the dumps (proto field
-// names), by appendJSON, into a pooled buffer, and hands it to use. What
+// names), by appendJSON reusing the render's typed configs, into a pooled buffer, and hands it to use. What
 // appendJSON leaves (an error) protojson renders, or fails on with its own
 // error.
-func marshalJSON(m proto.Message, use func([]byte) error) error {
+func (rd *renderer) marshalJSON(m proto.Message, use func([]byte) error) error {
 	bp := scratch.Get().(*[]byte)
 	defer scratch.Put(bp)
-	b, err := appendJSON((*bp)[:0], m.ProtoReflect())
+	b, err := jsonEncoder{anys: &rd.anys}.message((*bp)[:0], m.ProtoReflect(), "")
 	if err != nil {
 		b, err = protojson.MarshalOptions{UseProtoNames: true}.MarshalAppend(b[:0], m)
 	}
