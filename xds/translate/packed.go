@@ -37,9 +37,8 @@ type packedEntry struct {
 	found   []finding
 }
 
-// recordPayload walks msg, the payload toAny validated and packed into a,
-// for findings, and keeps them for the walk that meets a.
-func recordPayload(msg proto.Message, a *anypb.Any) {
+// walkPayload walks msg, a payload toAny validated, for findings.
+func walkPayload(msg proto.Message) []finding {
 	c := newChecker("")
 	root := true
 	c.walk(msg, func(m proto.Message, in *anypb.Any) error {
@@ -51,8 +50,14 @@ func recordPayload(msg proto.Message, a *anypb.Any) {
 		}
 		return c.visit(m, in)
 	})
+	return c.found
+}
+
+// keepPacked keeps found, the findings of a's payload, for the walk that
+// meets a.
+func keepPacked(a *anypb.Any, found []finding) {
 	key := weak.Make(a)
-	packedFindings.Store(key, &packedEntry{typeURL: a.GetTypeUrl(), value: a.GetValue(), found: c.found})
+	packedFindings.Store(key, &packedEntry{typeURL: a.GetTypeUrl(), value: a.GetValue(), found: found})
 	runtime.AddCleanup(a, func(k weak.Pointer[anypb.Any]) { packedFindings.Delete(k) }, key)
 }
 

@@ -3,6 +3,7 @@ package translate
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"testing"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -139,5 +140,35 @@ func TestCheckValidatesEveryTypedConfig(t *testing.T) {
 		if err := Check(r); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Check = %v, want %v", name, err, ErrInvalid)
 		}
+	}
+}
+
+// TestToAnyRemembersPayloads: a typed config packed again is not walked
+// again, and its Any's findings are those of the first; one that fails
+// validation is refused every time; the set starts again past recentMax.
+func TestToAnyRemembersPayloads(t *testing.T) {
+	first, second := problemHCM(t), problemHCM(t)
+	if _, ok := recentPayloads.get(first.GetTypeUrl(), first.GetValue()); !ok {
+		t.Fatal("the HCM toAny packed is not remembered")
+	}
+	f1, ok1 := takePacked(first)
+	f2, ok2 := takePacked(second)
+	if !ok1 || !ok2 || len(f1) == 0 {
+		t.Fatalf("findings kept for the two Anys: %v, %v (%d)", ok1, ok2, len(f1))
+	}
+	if d := cmp.Diff(findingTexts(f1), findingTexts(f2)); d != "" {
+		t.Errorf("findings (-first +second):\n%s", d)
+	}
+	for range 2 {
+		if _, err := toAny(&hcmv3.HttpConnectionManager{}); err == nil {
+			t.Error("toAny packed an HCM without a stat prefix")
+		}
+	}
+	m := &payloadMemo{seed: maphash.MakeSeed()}
+	for i := range recentMax + 1 {
+		m.put("u", []byte(fmt.Sprint(i)), nil)
+	}
+	if m.n != 1 {
+		t.Errorf("after recentMax+1 payloads the memo holds %d, want 1", m.n)
 	}
 }
