@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -16,13 +17,33 @@ type renderer struct {
 	anys        anyJSON
 }
 
-// redacted is m, or its redacted copy if it holds a key and secrets are
-// not shown.
-func (r *renderer) redacted(m proto.Message) (proto.Message, error) {
-	if r.showSecrets || !r.scan.holdsKeys(m.ProtoReflect()) {
-		return m, nil
+// render renders m into out with do: unredacted when it holds nothing
+// redact would change, else its redacted copy, exactly as rendering after
+// the key scan did. The key scan unmarshalled every distinct typed config
+// only to find none held a key (trustgate sends keys over SDS), and then
+// the render unmarshalled them again; so m is rendered first by an encoder
+// that watches for set sensitive fields, and only when it meets one (or
+// fails, or leaves a part to protojson, which does not say) is the render
+// undone and m scanned, redacted and rendered as before. A set sensitive
+// field is what the key scan looks for; an Any that does not unmarshal,
+// the scan's other answer, fails the encoder.
+func (rd *renderer) render(m proto.Message, out *bytes.Buffer, do func(jsonEncoder, proto.Message, *bytes.Buffer) error) error {
+	if rd.showSecrets {
+		return do(jsonEncoder{anys: &rd.anys}, m, out)
 	}
-	return redact(m)
+	var sawKey atomic.Bool
+	start := out.Len()
+	if err := do(jsonEncoder{anys: &rd.anys, keys: &sawKey}, m, out); err == nil && !sawKey.Load() {
+		return nil
+	}
+	out.Truncate(start)
+	if rd.scan.holdsKeys(m.ProtoReflect()) {
+		var err error
+		if m, err = redact(m); err != nil {
+			return err
+		}
+	}
+	return do(jsonEncoder{anys: &rd.anys}, m, out)
 }
 
 // anyJSON remembers how typed configs met more than once render: the
@@ -33,7 +54,9 @@ func (r *renderer) redacted(m proto.Message) (proto.Message, error) {
 // and bytes, which are the key. A typed config is remembered from its
 // second meeting on, so that the configurations unique to a chain (its HCM)
 // are not held twice; the first meeting keeps only a hash and the Any's
-// own bytes, not a copy.
+// own bytes, not a copy. A rendering is clean when an encoder watching for
+// keys met none in it; a watching encoder takes only clean ones, since it
+// must see every key it renders.
 type anyJSON struct {
 	mu   sync.Mutex
 	seed maphash.Seed
@@ -46,6 +69,11 @@ type renderedAny struct {
 	url   string
 	value []byte
 	json  []byte
+	// clean: rendered by a watching encoder that met no key in it. A
+	// watching encoder taking an unclean one would print a key it never
+	// saw (TestWriteConfigDumpJSONRedacts: the same keyed TLS context in
+	// three chains).
+	clean bool
 }
 
 func (c *anyJSON) hash(url string, value []byte) uint64 {
@@ -65,12 +93,15 @@ func (c *anyJSON) hash(url string, value []byte) uint64 {
 }
 
 // get returns the rendering of the typed config of type url and bytes
-// value, if it is remembered.
-func (c *anyJSON) get(h uint64, url string, value []byte) []byte {
+// value, if it is remembered (and clean, if clean is asked for).
+func (c *anyJSON) get(h uint64, url string, value []byte, clean bool) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range c.by[h] {
 		if r.url == url && bytes.Equal(r.value, value) {
+			if clean && !r.clean {
+				return nil
+			}
 			return r.json
 		}
 	}
@@ -78,8 +109,9 @@ func (c *anyJSON) get(h uint64, url string, value []byte) []byte {
 }
 
 // put records that the typed config rendered as json: the first time its
-// type and bytes only, the second its rendering too.
-func (c *anyJSON) put(h uint64, url string, value, json []byte) {
+// type and bytes only, the second its rendering too; clean, if the encoder
+// watched for keys and met none.
+func (c *anyJSON) put(h uint64, url string, value, json []byte, clean bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range c.by[h] {
@@ -87,6 +119,7 @@ func (c *anyJSON) put(h uint64, url string, value, json []byte) {
 			if r.json == nil {
 				r.json = bytes.Clone(json)
 			}
+			r.clean = r.clean || clean // the same bytes render the same
 			return
 		}
 	}

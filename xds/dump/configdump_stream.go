@@ -71,32 +71,30 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 // directly, go in after the type: the same bytes once indented.
 func (rd *renderer) renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
 	name := nameOf(m)
-	m, err := rd.redacted(m)
-	if err != nil {
-		return err
-	}
-	whole := func(m proto.Message, out *bytes.Buffer) error { return rd.renderEntryWhole(m, name, wrap, out) }
-	if renderSplit(m, out, whole, rd.renderEntryElement) {
-		return nil
-	}
-	return whole(m, out)
+	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
+		whole := func(m proto.Message, out *bytes.Buffer) error { return e.renderEntryWhole(m, name, wrap, out) }
+		if renderSplit(m, out, whole, e.renderEntryElement) {
+			return nil
+		}
+		return whole(m, out)
+	})
 }
 
 // renderEntryElement renders an element of a resource's list at prefix.
-func (rd *renderer) renderEntryElement(m proto.Message, prefix string, out *bytes.Buffer) error {
-	return rd.marshalJSON(m, func(b []byte) error { return indentTo(out, b, prefix, "  ") })
+func (e jsonEncoder) renderEntryElement(m proto.Message, prefix string, out *bytes.Buffer) error {
+	return e.marshal(m, func(b []byte) error { return indentTo(out, b, prefix, "  ") })
 }
 
 // renderEntryWhole renders m's dump entry at depth 4 (see renderEntry).
-func (rd *renderer) renderEntryWhole(m proto.Message, name string, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
+func (e jsonEncoder) renderEntryWhole(m proto.Message, name string, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
 	url := "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName())
-	return rd.marshalJSON(m, func(fields []byte) error {
+	return e.marshal(m, func(fields []byte) error {
 		fields = bytes.TrimSpace(fields)
 		if len(fields) < 2 || fields[0] != '{' || fields[len(fields)-1] != '}' {
 			return fmt.Errorf("protojson rendered %s as %.20q, not an object", url, fields)
 		}
 		fields = bytes.TrimSpace(fields[1 : len(fields)-1])
-		return rd.marshalJSON(wrap(name, &anypb.Any{TypeUrl: url}), func(entry []byte) error {
+		return e.marshal(wrap(name, &anypb.Any{TypeUrl: url}), func(entry []byte) error {
 			return spliceAny(out, entry, url, fields)
 		})
 	})

@@ -7,6 +7,8 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -33,9 +35,11 @@ func appendJSON(b []byte, m protoreflect.Message) ([]byte, error) {
 }
 
 // jsonEncoder is appendJSON's, with the typed configs' renderings it
-// reuses (nil: none).
+// reuses (nil: none), and, when keys is set, watching for set sensitive
+// fields: it sets keys on meeting one (renderer.render).
 type jsonEncoder struct {
 	anys *anyJSON
+	keys *atomic.Bool
 }
 
 var errUnrenderable = errors.New("dump: left to protojson")
@@ -61,10 +65,17 @@ func (e jsonEncoder) message(b []byte, m protoreflect.Message, typeURL string) (
 		first = false
 	}
 	fields := md.Fields()
+	var secret []bool
+	if e.keys != nil {
+		secret = sensitiveFields(md)
+	}
 	for i := range fields.Len() {
 		fd := fields.Get(i)
 		if !m.Has(fd) {
 			continue
+		}
+		if secret != nil && secret[i] {
+			e.keys.Store(true)
 		}
 		if !first {
 			b = append(b, ',')
@@ -176,15 +187,38 @@ func (e jsonEncoder) anyMsg(b []byte, m protoreflect.Message) ([]byte, error) {
 		return e.anyPayload(b, typeURL, value)
 	}
 	h := e.anys.hash(typeURL, value)
-	if json := e.anys.get(h, typeURL, value); json != nil {
+	if json := e.anys.get(h, typeURL, value, e.keys != nil); json != nil {
 		return append(b, json...), nil
 	}
 	start := len(b)
 	b, err := e.anyPayload(b, typeURL, value)
 	if err == nil {
-		e.anys.put(h, typeURL, value, b[start:])
+		e.anys.put(h, typeURL, value, b[start:], e.keys != nil && !e.keys.Load())
 	}
 	return b, err
+}
+
+// secretFields caches sensitiveFields by message type.
+var secretFields sync.Map // protoreflect.FullName -> []bool
+
+// sensitiveFields says, by field index, which of md's fields are marked
+// sensitive; nil if none is.
+func sensitiveFields(md protoreflect.MessageDescriptor) []bool {
+	if v, ok := secretFields.Load(md.FullName()); ok {
+		return v.([]bool)
+	}
+	var out []bool
+	fields := md.Fields()
+	for i := range fields.Len() {
+		if sensitive(fields.Get(i)) {
+			if out == nil {
+				out = make([]bool, fields.Len())
+			}
+			out[i] = true
+		}
+	}
+	secretFields.Store(md.FullName(), out)
+	return out
 }
 
 // anyPayload appends an Any of type typeURL holding value.

@@ -152,7 +152,7 @@ func TestRenderReusesTypedConfigsByTypeAndBytes(t *testing.T) {
 	}
 	rd := &renderer{}
 	for i := range 3 {
-		err := rd.marshalJSON(m, func(got []byte) error {
+		err := jsonEncoder{anys: &rd.anys}.marshal(m, func(got []byte) error {
 			if d := cmp.Diff(indented(t, want), indented(t, got)); d != "" {
 				t.Errorf("render %d: (-protojson +render):\n%s", i, d)
 			}

@@ -61,8 +61,8 @@ func TestSplitRenderingEqualsWhole(t *testing.T) {
 	}
 	for name, in := range inputs {
 		l := in.r.Listeners[0]
-		rd := &renderer{}
-		if got := renderSplit(l, &bytes.Buffer{}, func(m proto.Message, out *bytes.Buffer) error { return rd.renderEscaped(m, "    ", out) }, rd.renderEscaped); got != in.split {
+		e := jsonEncoder{}
+		if got := renderSplit(l, &bytes.Buffer{}, func(m proto.Message, out *bytes.Buffer) error { return e.renderEscaped(m, "    ", out) }, e.renderEscaped); got != in.split {
 			t.Errorf("%s: renderSplit = %v, want %v", name, got, in.split)
 		}
 		for _, show := range []bool{false, true} {

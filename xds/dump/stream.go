@@ -73,20 +73,18 @@ func messages[T proto.Message](ms []T) []proto.Message {
 // document: what json.Marshal (which HTML-escapes a RawMessage while
 // compacting it) followed by json.Indent(.., "", "  ") makes of it.
 func (rd *renderer) renderItem(m proto.Message, out *bytes.Buffer) error {
-	m, err := rd.redacted(m)
-	if err != nil {
-		return err
-	}
-	whole := func(m proto.Message, out *bytes.Buffer) error { return rd.renderEscaped(m, "    ", out) }
-	if renderSplit(m, out, whole, rd.renderEscaped) {
-		return nil
-	}
-	return whole(m, out)
+	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
+		whole := func(m proto.Message, out *bytes.Buffer) error { return e.renderEscaped(m, "    ", out) }
+		if renderSplit(m, out, whole, e.renderEscaped) {
+			return nil
+		}
+		return whole(m, out)
+	})
 }
 
 // renderEscaped renders m HTML-escaped and indented at prefix.
-func (rd *renderer) renderEscaped(m proto.Message, prefix string, out *bytes.Buffer) error {
-	return rd.marshalJSON(m, func(b []byte) error {
+func (e jsonEncoder) renderEscaped(m proto.Message, prefix string, out *bytes.Buffer) error {
+	return e.marshal(m, func(b []byte) error {
 		escaped := itemBuffers.Get().(*bytes.Buffer)
 		defer itemBuffers.Put(escaped)
 		escaped.Reset()
@@ -104,15 +102,19 @@ var (
 	scratch     = sync.Pool{New: func() any { return new([]byte) }}
 )
 
-// marshalJSON renders m as protojson does for the dumps (proto field
-// names), by appendJSON reusing the render's typed configs, into a pooled buffer, and hands it to use. What
-// appendJSON leaves (an error) protojson renders, or fails on with its own
-// error.
-func (rd *renderer) marshalJSON(m proto.Message, use func([]byte) error) error {
+// marshal renders m as protojson does for the dumps (proto field names),
+// by the encoder, into a pooled buffer, and hands it to use. What the
+// encoder leaves (an error) protojson renders, or fails on with its own
+// error; a render watching for keys then counts as having met one, since
+// protojson does not say (render goes the way of the key scan).
+func (e jsonEncoder) marshal(m proto.Message, use func([]byte) error) error {
 	bp := scratch.Get().(*[]byte)
 	defer scratch.Put(bp)
-	b, err := jsonEncoder{anys: &rd.anys}.message((*bp)[:0], m.ProtoReflect(), "")
+	b, err := e.message((*bp)[:0], m.ProtoReflect(), "")
 	if err != nil {
+		if e.keys != nil {
+			e.keys.Store(true)
+		}
 		b, err = protojson.MarshalOptions{UseProtoNames: true}.MarshalAppend(b[:0], m)
 	}
 	*bp = b
