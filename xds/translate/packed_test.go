@@ -172,3 +172,38 @@ func TestToAnyRemembersPayloads(t *testing.T) {
 		t.Errorf("after recentMax+1 payloads the memo holds %d, want 1", m.n)
 	}
 }
+
+// TestToAnyOnce: a key builds once; each call gets an Any of its own, of
+// the same bytes, with the findings kept for it; a build that fails is
+// refused every time.
+func TestToAnyOnce(t *testing.T) {
+	builds := 0
+	build := func() validatable {
+		builds++
+		return &filev3.FileAccessLog{Path: "/tmp/x", AccessLogFormat: &filev3.FileAccessLog_LogFormat{LogFormat: textFormat("%NO_SUCH_COMMAND%")}}
+	}
+	a, err := toAnyOnce(t.Name(), build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := toAnyOnce(t.Name(), build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if builds != 1 || a == b || !proto.Equal(a, b) {
+		t.Fatalf("builds = %d, Anys %p and %p equal: %v; want one build, two equal Anys", builds, a, b, proto.Equal(a, b))
+	}
+	fa, oka := takePacked(a)
+	fb, okb := takePacked(b)
+	if !oka || !okb || len(fa) != 1 {
+		t.Fatalf("findings kept: %v %v, %d of them; want one each", oka, okb, len(fa))
+	}
+	if d := cmp.Diff(findingTexts(fa), findingTexts(fb)); d != "" {
+		t.Errorf("findings (-first +second):\n%s", d)
+	}
+	for range 2 {
+		if _, err := toAnyOnce(t.Name()+" bad", func() validatable { return &filev3.FileAccessLog{} }); err == nil {
+			t.Error("toAnyOnce packed a file access log without a path")
+		}
+	}
+}
