@@ -65,7 +65,7 @@ func TestAppendJSONEqualsProtojson(t *testing.T) {
 		}
 	}
 	st, err := structpb.NewStruct(map[string]any{
-		"z": nil, "a": true, "n": 1.5, "big": 1e21, "small": 1e-7, "neg": -0.0, "s": "q\"\\\n\x01\u2028\ufffd😀<&>",
+		"z": nil, "a": true, "n": 1.5, "big": 1e21, "small": 1e-7, "neg": math.Copysign(0, -1), "s": "q\"\\\n\x01\u2028\ufffd😀<&>",
 		"list": []any{1, "x", false, nil, map[string]any{"k": []any{}}}, "empty": map[string]any{},
 	})
 	if err != nil {

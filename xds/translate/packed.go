@@ -3,7 +3,6 @@ package translate
 import (
 	"runtime"
 	"sync"
-	"unsafe"
 	"weak"
 
 	"google.golang.org/protobuf/proto"
@@ -70,7 +69,7 @@ func takePacked(a *anypb.Any) (_ []finding, ok bool) {
 		return nil, false
 	}
 	e := v.(*packedEntry)
-	if e.typeURL != a.GetTypeUrl() || len(e.value) != len(a.GetValue()) || unsafe.SliceData(e.value) != unsafe.SliceData(a.GetValue()) {
+	if e.typeURL != a.GetTypeUrl() || !sameSlice(e.value, a.GetValue()) {
 		return nil, false
 	}
 	return e.found, true
@@ -85,4 +84,11 @@ func (c *checker) packedAny(a *anypb.Any) error {
 	}
 	c.splice(found)
 	return protowalk.ErrSkipChildren
+}
+
+// sameSlice reports whether a and b are the same bytes in memory (not
+// merely equal ones): an Any whose Value was replaced since it was packed
+// is not the Any packed.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
