@@ -29,6 +29,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetUsageTemplate(usageTemplate)
 	root.Flags().Bool("version", false, "print the version, the commit it was built from, and the Go and Envoy API versions")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRun = restoreGC
 	root.AddCommand(newServeCmd(), newTranslateCmd(), newCheckCmd(), newExplainCmd(),
 		newBootstrapCmd(), newCertsCmd(), newVersionCmd())
 	root.InitDefaultHelpCmd()

@@ -5,6 +5,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustgate/trustgate/internal/startgc"
 )
 
 // The garbage collector of a command that builds one configuration, prints
@@ -50,4 +54,23 @@ func watchLiveHeap() {
 		}
 		watchLiveHeap()
 	}, struct{}{})
+}
+
+// gcAnnotation marks a command that sets its own GOGC (translate: oneShot).
+const (
+	gcAnnotation = "trustgate.gc"
+	oneShot      = "one-shot"
+)
+
+// restoreGC, run before every command, gives Go's default GOGC back now
+// that package initialisation is over (startgc), except to a one-shot
+// command, which keeps startgc's until it sets its own. main restored it
+// first thing before: the packages' init functions leave a 3.8 MB heap, so
+// Go's 4 MB first goal started a collection within the next allocations,
+// before translate raised GOGC again, in every translate (GODEBUG=gctrace=1:
+// "gc 1 ... 4->5->3 MB").
+func restoreGC(cmd *cobra.Command, _ []string) {
+	if cmd.Annotations[gcAnnotation] != oneShot {
+		startgc.Done()
+	}
 }

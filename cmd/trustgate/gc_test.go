@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -67,4 +68,25 @@ func TestTuneGCForOneShot(t *testing.T) {
 			t.Errorf("with %d MiB live GOGC = %d, want %d", len(live)>>20, got, defaultGCPercent)
 		}
 	})
+}
+
+// TestRestoreGCButForOneShot: every command but translate gets Go's
+// default GOGC back before it runs; translate keeps startgc's until it sets
+// its own.
+func TestRestoreGCButForOneShot(t *testing.T) {
+	unsetGOGC(t)
+	before := gcPercent()
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	root := newRoot(io.Discard, io.Discard)
+	for _, c := range root.Commands() {
+		debug.SetGCPercent(400) // startgc's, while packages initialise
+		restoreGC(c, nil)
+		want := 100
+		if c.Name() == "translate" {
+			want = 400
+		}
+		if got := gcPercent(); got != want {
+			t.Errorf("%s: GOGC = %d, want %d", c.Name(), got, want)
+		}
+	}
 }

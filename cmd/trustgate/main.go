@@ -3,12 +3,9 @@ package main
 import (
 	"io"
 	"os"
-
-	"github.com/trustgate/trustgate/internal/startgc"
 )
 
 func main() {
-	startgc.Done() // package initialisation is over: Go's default GOGC (translate raises it again)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

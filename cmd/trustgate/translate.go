@@ -15,8 +15,9 @@ import (
 func newTranslateCmd() *cobra.Command {
 	var cf configFlags
 	cmd := &cobra.Command{
-		Use:   "translate " + configUse,
-		Short: "print the Envoy resources for one proxy group",
+		Use:         "translate " + configUse,
+		Annotations: map[string]string{gcAnnotation: oneShot},
+		Short:       "print the Envoy resources for one proxy group",
 		Long: "Prints the Envoy resources of one proxy group as Envoy's config dump (admin.v3.ConfigDump), in\n" +
 			"Envoy's JSON form; private keys read \"[redacted]\" unless --show-secrets.",
 	}

@@ -7,7 +7,8 @@
 // visits, in the same order, without protorange's two deterministic
 // marshals of every Any payload (to detect changes), which made translate's
 // checks four times slower; a walk that changes payloads asks for that with
-// Walker.PackBack.
+// Walker.PackBack. A walk looking for some types only skips the fields that
+// cannot hold one (Walker.Targets).
 //
 // It sits beside the pipeline and imports nothing of trustgate's.
 package protowalk

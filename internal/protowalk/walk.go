@@ -35,6 +35,9 @@ type Walker struct {
 	// (changes Visit makes to messages outside any Any are kept either
 	// way, being made in place).
 	PackBack bool
+	// Targets, when set, leaves unwalked (and unvisited) every field whose
+	// type can hold none of them, nor an Any, at any depth.
+	Targets *Targets
 }
 
 // ErrSkipChildren, returned by Visit, leaves the visited message's fields (or
@@ -66,7 +69,13 @@ func (w Walker) message(m protoreflect.Message, in *anypb.Any) error {
 
 // fields walks m's populated message fields in field-number order.
 func (w Walker) fields(m protoreflect.Message) error {
-	for _, fd := range messageFields(m.Descriptor()) {
+	var fds []protoreflect.FieldDescriptor
+	if w.Targets != nil {
+		fds = w.Targets.messageFields(m.Descriptor())
+	} else {
+		fds = messageFields(m.Descriptor())
+	}
+	for _, fd := range fds {
 		if !m.Has(fd) {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/sourcecontextpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/typepb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -247,5 +248,44 @@ func TestWalkSkipChildren(t *testing.T) {
 	want := []string{"Type", "Option first", "Option second", "Any", "StringValue x in " + stringURL}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("visits (-want +got):\n%s", d)
+	}
+}
+
+// TestWalkTargets: with Targets, fields whose type can hold neither a
+// target nor an Any are not walked; the rest are, in the same order, Anys'
+// payloads included.
+func TestWalkTargets(t *testing.T) {
+	s, err := structpb.NewStruct(map[string]any{"a": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := &typepb.Type{
+		Fields:        []*typepb.Field{{Name: "f", Options: []*typepb.Option{{Name: "in field", Value: pack(t, wrapperspb.String("y"))}}}},
+		Options:       []*typepb.Option{{Name: "first", Value: pack(t, s)}},
+		SourceContext: &sourcecontextpb.SourceContext{FileName: "no target below"},
+	}
+	tests := map[string]struct {
+		targets *protowalk.Targets
+		want    []string
+	}{
+		"none": {nil, []string{"Type", "Field", "Option in field", "Any", "StringValue y in " + stringURL,
+			"Option first", "Any", "Struct in " + structURL, "Value 1", "SourceContext"}},
+		// Field and Option hold Anys; SourceContext holds nothing; the
+		// Struct's Values hold no Option.
+		"Option": {protowalk.NewTargets("google.protobuf.Option"), []string{"Type", "Field", "Option in field", "Any", "StringValue y in " + stringURL,
+			"Option first", "Any", "Struct in " + structURL}},
+	}
+	for name, tc := range tests {
+		var got []string
+		err := protowalk.Walker{Targets: tc.targets, Visit: func(m proto.Message, in *anypb.Any) error {
+			got = append(got, describe(m, in))
+			return nil
+		}}.Walk(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: visits (-want +got):\n%s", name, diff)
+		}
 	}
 }

@@ -6,8 +6,9 @@
 // the initialising goroutine and 300 page faults (docs/performance.md,
 // "Envoy Gateway at 200 hosts, again").
 //
-// Its init raises GOGC before those packages initialise, and Done, the
-// first thing main calls, gives Go's default back. Go initialises packages
+// Its init raises GOGC before those packages initialise, and Done, called
+// before the command runs (cmd/trustgate's restoreGC; translate instead
+// keeps the raised GOGC until it sets its own), gives Go's default back. Go initialises packages
 // in import-path order, each once its imports are (the Go specification,
 // "Package initialization"); this package imports only a few standard
 // packages, so it runs before google.golang.org/protobuf and everything

@@ -22,7 +22,7 @@ func init() {
 }
 
 // Done restores Go's default GOGC unless the environment set one. Call it
-// first in main.
+// once package initialisation is over, before the work.
 func Done() {
 	if !userSet {
 		debug.SetGCPercent(defaultGCPercent)

@@ -23,7 +23,7 @@ import (
 func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	sections := dumpSections(r)
-	scan := &keyScan{}
+	rd := &renderer{showSecrets: showSecrets}
 	// The layout json.Indent(.., "", "  ") gives the document: configs at
 	// depth 2, a section's entries at depth 4.
 	lists := make([]list, len(sections))
@@ -35,7 +35,7 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 		wrap := s.wrap
 		lists[i] = list{name: string(s.field), items: s.items, indent: "\n        ",
 			render: func(m proto.Message, buf *bytes.Buffer) error {
-				return renderEntry(m, wrap, showSecrets, scan, buf)
+				return rd.renderEntry(m, wrap, buf)
 			},
 			open: func(w *bufio.Writer, empty bool) {
 				if i > 0 {
@@ -69,22 +69,32 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 // resource. So the entry is rendered with an empty payload of the
 // resource's type, {"@type":"URL"}, and the resource's own fields, rendered
 // directly, go in after the type: the same bytes once indented.
-func renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buffer) error {
+func (rd *renderer) renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
 	name := nameOf(m)
-	if !showSecrets && scan.holdsKeys(m.ProtoReflect()) {
-		var err error
-		if m, err = redact(m); err != nil {
-			return err
+	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
+		whole := func(m proto.Message, out *bytes.Buffer) error { return e.renderEntryWhole(m, name, wrap, out) }
+		if renderSplit(m, out, whole, e.renderEntryElement) {
+			return nil
 		}
-	}
+		return whole(m, out)
+	})
+}
+
+// renderEntryElement renders an element of a resource's list at prefix.
+func (e jsonEncoder) renderEntryElement(m proto.Message, prefix string, out *bytes.Buffer) error {
+	return e.marshal(m, func(b []byte) error { return indentTo(out, b, prefix, "  ") })
+}
+
+// renderEntryWhole renders m's dump entry at depth 4 (see renderEntry).
+func (e jsonEncoder) renderEntryWhole(m proto.Message, name string, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
 	url := "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName())
-	return marshalJSON(m, func(fields []byte) error {
+	return e.marshal(m, func(fields []byte) error {
 		fields = bytes.TrimSpace(fields)
 		if len(fields) < 2 || fields[0] != '{' || fields[len(fields)-1] != '}' {
 			return fmt.Errorf("protojson rendered %s as %.20q, not an object", url, fields)
 		}
 		fields = bytes.TrimSpace(fields[1 : len(fields)-1])
-		return marshalJSON(wrap(name, &anypb.Any{TypeUrl: url}), func(entry []byte) error {
+		return e.marshal(wrap(name, &anypb.Any{TypeUrl: url}), func(entry []byte) error {
 			return spliceAny(out, entry, url, fields)
 		})
 	})

@@ -10,8 +10,11 @@
 // redacted as Envoy redacts them, by the protos' udpa.annotations.sensitive
 // option, unless asked for. `trustgate translate` streams both layouts
 // (WriteJSON, WriteConfigDumpJSON): the bytes of JSON and ConfigDumpJSON,
-// each resource rendered on its own by GOMAXPROCS workers and written in
-// order, without holding the document.
+// each resource rendered on its own by GOMAXPROCS workers (a long list, a
+// listener's chains, by parts: split.go) and written in order, without
+// holding the document, by an encoder of its own that writes protojson's
+// bytes (encode.go), reusing each repeated typed config's rendering and
+// redacting only a resource it finds a key in (anyjson.go).
 //
 // DebugHandler serves /debug/config for the server, and CheckSelected tells
 // a proxy's labels that no Gateway selects from an empty configuration.

@@ -33,8 +33,8 @@ func WriteJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 		{"endpoints", messages(r.Endpoints)},
 		{"secrets", messages(r.Secrets)},
 	}
-	scan := &keyScan{}
-	render := func(m proto.Message, buf *bytes.Buffer) error { return renderItem(m, showSecrets, scan, buf) }
+	rd := &renderer{showSecrets: showSecrets}
+	render := rd.renderItem
 	// Lists at depth 1 of the document, their items at depth 2.
 	lists := make([]list, len(sections))
 	for i, s := range sections {
@@ -72,19 +72,24 @@ func messages[T proto.Message](ms []T) []proto.Message {
 // renderItem renders one resource as an item of a list at depth 2 of the
 // document: what json.Marshal (which HTML-escapes a RawMessage while
 // compacting it) followed by json.Indent(.., "", "  ") makes of it.
-func renderItem(m proto.Message, showSecrets bool, scan *keyScan, out *bytes.Buffer) error {
-	if !showSecrets && scan.holdsKeys(m.ProtoReflect()) {
-		var err error
-		if m, err = redact(m); err != nil {
-			return err
+func (rd *renderer) renderItem(m proto.Message, out *bytes.Buffer) error {
+	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
+		whole := func(m proto.Message, out *bytes.Buffer) error { return e.renderEscaped(m, "    ", out) }
+		if renderSplit(m, out, whole, e.renderEscaped) {
+			return nil
 		}
-	}
-	return marshalJSON(m, func(b []byte) error {
+		return whole(m, out)
+	})
+}
+
+// renderEscaped renders m HTML-escaped and indented at prefix.
+func (e jsonEncoder) renderEscaped(m proto.Message, prefix string, out *bytes.Buffer) error {
+	return e.marshal(m, func(b []byte) error {
 		escaped := itemBuffers.Get().(*bytes.Buffer)
 		defer itemBuffers.Put(escaped)
 		escaped.Reset()
 		json.HTMLEscape(escaped, b)
-		return indentTo(out, escaped.Bytes(), "    ", "  ")
+		return indentTo(out, escaped.Bytes(), prefix, "  ")
 	})
 }
 
@@ -97,12 +102,21 @@ var (
 	scratch     = sync.Pool{New: func() any { return new([]byte) }}
 )
 
-// marshalJSON renders m with protojson as the dumps do (proto field
-// names) into a pooled buffer, and hands it to use.
-func marshalJSON(m proto.Message, use func([]byte) error) error {
+// marshal renders m as protojson does for the dumps (proto field names),
+// by the encoder, into a pooled buffer, and hands it to use. What the
+// encoder leaves (an error) protojson renders, or fails on with its own
+// error; a render watching for keys then counts as having met one, since
+// protojson does not say (render goes the way of the key scan).
+func (e jsonEncoder) marshal(m proto.Message, use func([]byte) error) error {
 	bp := scratch.Get().(*[]byte)
 	defer scratch.Put(bp)
-	b, err := protojson.MarshalOptions{UseProtoNames: true}.MarshalAppend((*bp)[:0], m)
+	b, err := e.message((*bp)[:0], m.ProtoReflect(), "")
+	if err != nil {
+		if e.keys != nil {
+			e.keys.Store(true)
+		}
+		b, err = protojson.MarshalOptions{UseProtoNames: true}.MarshalAppend(b[:0], m)
+	}
 	*bp = b
 	if err != nil {
 		return err

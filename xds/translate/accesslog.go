@@ -112,18 +112,24 @@ func requestAccessLogs(a *ir.AccessLog) ([]*accesslogv3.AccessLog, error) {
 	if a == nil {
 		return nil, nil
 	}
-	var f *corev3.SubstitutionFormatString
-	switch {
-	case a.Encoding == ir.AccessLogText && a.Text != "":
-		f = textFormat(a.Text)
-	case a.Encoding == ir.AccessLogText:
-		f = textFormat(requestLogText)
-	case a.JSON != nil:
-		f = jsonFormat(a.JSON)
-	default:
-		f = jsonFormat(requestLogJSON)
+	format := func() *corev3.SubstitutionFormatString {
+		switch {
+		case a.Encoding == ir.AccessLogText && a.Text != "":
+			return textFormat(a.Text)
+		case a.Encoding == ir.AccessLogText:
+			return textFormat(requestLogText)
+		case a.JSON != nil:
+			return jsonFormat(a.JSON)
+		}
+		return jsonFormat(requestLogJSON)
 	}
-	l, err := accessLogger(a.Path, f, nil)
+	// format is a function of these, and the logger of them and the path.
+	pairs := slices.Sorted(maps.Keys(a.JSON))
+	for i, k := range pairs {
+		pairs[i] = k + "\x00" + a.JSON[k]
+	}
+	key := fmt.Sprintf("request\x00%s\x00%q\x00%v\x00%q", a.Encoding, a.Text, a.JSON != nil, pairs)
+	l, err := accessLogger(a.Path, key, format, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -148,15 +154,17 @@ func connectionAccessLogs(a *ir.AccessLog) ([]*accesslogv3.AccessLog, error) {
 	if a == nil {
 		return nil, nil
 	}
-	f := jsonFormat(connectionLogJSON)
-	if a.Encoding == ir.AccessLogText {
-		f = textFormat(connectionLogText)
+	format := func() *corev3.SubstitutionFormatString {
+		if a.Encoding == ir.AccessLogText {
+			return textFormat(connectionLogText)
+		}
+		return jsonFormat(connectionLogJSON)
 	}
 	filter, err := refusedConnectionFilter()
 	if err != nil {
 		return nil, err
 	}
-	l, err := accessLogger(a.Path, f, filter)
+	l, err := accessLogger(a.Path, "connection\x00"+string(a.Encoding), format, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -180,20 +188,28 @@ func refusedConnectionFilter() (*accesslogv3.AccessLogFilter, error) {
 	}}}, nil
 }
 
-// accessLogger writes to path with format f: Envoy's stdout and stderr
+// accessLogger writes to path with format: Envoy's stdout and stderr
 // loggers for /dev/stdout and /dev/stderr, the file logger otherwise.
-func accessLogger(path string, f *corev3.SubstitutionFormatString, filter *accesslogv3.AccessLogFilter) (*accesslogv3.AccessLog, error) {
+// formatKey identifies the format among all formats: the logger's typed
+// config is built and packed once per path and format (toAnyOnce).
+func accessLogger(path, formatKey string, format func() *corev3.SubstitutionFormatString, filter *accesslogv3.AccessLogFilter) (*accesslogv3.AccessLog, error) {
 	var name string
-	var cfg validatable
+	var cfg func(*corev3.SubstitutionFormatString) validatable
 	switch path {
 	case "/dev/stdout":
-		name, cfg = stdoutAccessLog, &streamv3.StdoutAccessLog{AccessLogFormat: &streamv3.StdoutAccessLog_LogFormat{LogFormat: f}}
+		name, cfg = stdoutAccessLog, func(f *corev3.SubstitutionFormatString) validatable {
+			return &streamv3.StdoutAccessLog{AccessLogFormat: &streamv3.StdoutAccessLog_LogFormat{LogFormat: f}}
+		}
 	case "/dev/stderr":
-		name, cfg = stderrAccessLog, &streamv3.StderrAccessLog{AccessLogFormat: &streamv3.StderrAccessLog_LogFormat{LogFormat: f}}
+		name, cfg = stderrAccessLog, func(f *corev3.SubstitutionFormatString) validatable {
+			return &streamv3.StderrAccessLog{AccessLogFormat: &streamv3.StderrAccessLog_LogFormat{LogFormat: f}}
+		}
 	default:
-		name, cfg = wellknown.FileAccessLog, &filev3.FileAccessLog{Path: path, AccessLogFormat: &filev3.FileAccessLog_LogFormat{LogFormat: f}}
+		name, cfg = wellknown.FileAccessLog, func(f *corev3.SubstitutionFormatString) validatable {
+			return &filev3.FileAccessLog{Path: path, AccessLogFormat: &filev3.FileAccessLog_LogFormat{LogFormat: f}}
+		}
 	}
-	a, err := toAny(cfg)
+	a, err := toAnyOnce(path+"\x00"+formatKey, func() validatable { return cfg(format()) })
 	if err != nil {
 		return nil, fmt.Errorf("access log %s: %w", name, err)
 	}

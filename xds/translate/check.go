@@ -189,7 +189,7 @@ func (c *checker) validate(m validatable) {
 func (c *checker) walk(m proto.Message, visit func(proto.Message, *anypb.Any) error) {
 	// visit and badTypedConfig collect findings and return nil, so the
 	// walk covers everything; an error here is the walker's own.
-	if err := (protowalk.Walker{Visit: visit, BadAny: c.badTypedConfig}).Walk(m); err != nil {
+	if err := (protowalk.Walker{Visit: visit, BadAny: c.badTypedConfig, Targets: inspected}).Walk(m); err != nil {
 		c.fail("walking", err)
 	}
 }
@@ -197,12 +197,38 @@ func (c *checker) walk(m proto.Message, visit func(proto.Message, *anypb.Any) er
 // visit checks one message, in a stable order (protowalk's), so that
 // findings come out in the same order on every run. ValidateAll does not
 // look into an Any, so each typed config is validated here.
+//
+// An Any toAny packed is not unpacked: the findings of its payload, walked
+// by toAny (packed.go), are spliced in its place.
 func (c *checker) visit(m proto.Message, in *anypb.Any) error {
+	if a, ok := m.(*anypb.Any); ok {
+		return c.packedAny(a)
+	}
 	if v, ok := m.(validatable); ok && in != nil {
 		if err := v.ValidateAll(); err != nil {
 			c.fail(in.GetTypeUrl(), fmt.Errorf("%w: %w", ErrInvalid, err))
 		}
 	}
+	return c.inspect(m)
+}
+
+// inspected are the types inspect looks at: the walks skip what can hold
+// none of them (nor an Any, whose payload visit validates).
+var inspected = protowalk.NewTargets(
+	proto.MessageName(&matcherv3.RegexMatcher{}),
+	proto.MessageName(&corev3.HeaderValue{}),
+	proto.MessageName(&corev3.SubstitutionFormatString{}),
+	proto.MessageName(&tlsv3.SdsSecretConfig{}),
+	proto.MessageName(&hcmv3.Rds{}),
+	proto.MessageName(&routev3.RouteAction{}),
+	proto.MessageName(&routev3.WeightedCluster{}),
+	proto.MessageName(&tcpv3.TcpProxy{}),
+)
+
+// inspect checks what one message holds, as visit does, but its
+// validation when it is a typed config. Each type it looks at is in
+// inspected.
+func (c *checker) inspect(m proto.Message) error {
 	switch m := m.(type) {
 	case *matcherv3.RegexMatcher:
 		c.regex(m.GetRegex())
