@@ -123,13 +123,7 @@ func requestAccessLogs(a *ir.AccessLog) ([]*accesslogv3.AccessLog, error) {
 		}
 		return jsonFormat(requestLogJSON)
 	}
-	// format is a function of these, and the logger of them and the path.
-	pairs := slices.Sorted(maps.Keys(a.JSON))
-	for i, k := range pairs {
-		pairs[i] = k + "\x00" + a.JSON[k]
-	}
-	key := fmt.Sprintf("request\x00%s\x00%q\x00%v\x00%q", a.Encoding, a.Text, a.JSON != nil, pairs)
-	l, err := accessLogger(a.Path, key, format, nil)
+	l, err := accessLogger("request", a, format, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +158,7 @@ func connectionAccessLogs(a *ir.AccessLog) ([]*accesslogv3.AccessLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := accessLogger(a.Path, "connection\x00"+string(a.Encoding), format, filter)
+	l, err := accessLogger("connection", a, format, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -188,11 +182,18 @@ func refusedConnectionFilter() (*accesslogv3.AccessLogFilter, error) {
 	}}}, nil
 }
 
-// accessLogger writes to path with format: Envoy's stdout and stderr
-// loggers for /dev/stdout and /dev/stderr, the file logger otherwise.
-// formatKey identifies the format among all formats: the logger's typed
-// config is built and packed once per path and format (toAnyOnce).
-func accessLogger(path, formatKey string, format func() *corev3.SubstitutionFormatString, filter *accesslogv3.AccessLogFilter) (*accesslogv3.AccessLog, error) {
+// accessLogger writes a's entries of a kind (request or connection) with
+// format: Envoy's stdout and stderr loggers for /dev/stdout and
+// /dev/stderr, the file logger otherwise. The logger's typed config is a
+// function of the kind and a, so it is built and packed once per kind and
+// content key of a (toAnyOnce): a key of every field, not a hand-picked
+// few that a new field of ir.AccessLog could slip past.
+func accessLogger(kind string, a *ir.AccessLog, format func() *corev3.SubstitutionFormatString, filter *accesslogv3.AccessLogFilter) (*accesslogv3.AccessLog, error) {
+	path := a.Path
+	k, err := contentKey(a)
+	if err != nil {
+		return nil, err
+	}
 	var name string
 	var cfg func(*corev3.SubstitutionFormatString) validatable
 	switch path {
@@ -209,11 +210,11 @@ func accessLogger(path, formatKey string, format func() *corev3.SubstitutionForm
 			return &filev3.FileAccessLog{Path: path, AccessLogFormat: &filev3.FileAccessLog_LogFormat{LogFormat: f}}
 		}
 	}
-	a, err := toAnyOnce(path+"\x00"+formatKey, func() validatable { return cfg(format()) })
+	typed, err := toAnyOnce(kind+"\x00"+string(k[:]), func() validatable { return cfg(format()) })
 	if err != nil {
 		return nil, fmt.Errorf("access log %s: %w", name, err)
 	}
-	return &accesslogv3.AccessLog{Name: name, Filter: filter, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: a}}, nil
+	return &accesslogv3.AccessLog{Name: name, Filter: filter, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: typed}}, nil
 }
 
 // textFormat is a text format; a line without a newline gets one, as

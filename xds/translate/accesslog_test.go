@@ -272,3 +272,34 @@ func TestReadmeLogLines(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogMemoKeysEveryField: the logger's typed config is packed once
+// per content of the IR access log (toAnyOnce); access logs that differ in
+// any field get their own, whichever was packed first.
+func TestAccessLogMemoKeysEveryField(t *testing.T) {
+	logs := map[string]*ir.AccessLog{
+		"json default":     {Path: "/dev/stdout", Encoding: ir.AccessLogJSON},
+		"json other path":  {Path: "/var/log/a.log", Encoding: ir.AccessLogJSON},
+		"json fields":      {Path: "/dev/stdout", Encoding: ir.AccessLogJSON, JSON: map[string]string{"a": "%PROTOCOL%"}},
+		"json other value": {Path: "/dev/stdout", Encoding: ir.AccessLogJSON, JSON: map[string]string{"a": "%DURATION%"}},
+		"text default":     {Path: "/dev/stdout", Encoding: ir.AccessLogText},
+		"text own":         {Path: "/dev/stdout", Encoding: ir.AccessLogText, Text: "%PROTOCOL%"},
+		"text other":       {Path: "/dev/stdout", Encoding: ir.AccessLogText, Text: "%DURATION%"},
+	}
+	seen := map[string]string{}
+	for range 2 { // the second round takes every config from the memo
+		for name, a := range logs {
+			got, err := requestAccessLogs(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := string(got[0].GetTypedConfig().GetValue())
+			for other, ob := range seen {
+				if other != name && ob == b {
+					t.Errorf("%s and %s share one typed config", name, other)
+				}
+			}
+			seen[name] = b
+		}
+	}
+}
