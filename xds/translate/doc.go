@@ -5,7 +5,8 @@
 // I/O, clock or globals, every output sorted by name, so the same IR gives
 // byte-identical resources on every replica. (Three globals, memos that change
 // no result: the findings of the typed configs toAny packed, by Any and by
-// content, and the access logs' typed configs; packed.go, recent.go, any.go.) Check validates what Translate produced
+// content, and the access logs' typed configs; packed.go, recent.go,
+// any.go.) Check validates what Translate produced
 // (protoc-gen-validate rules, cross-resource references, RE2 regexes), and
 // Translate runs it on its own output so nothing invalid leaves the package.
 //

@@ -23,8 +23,9 @@ import (
 // nothing references any more drops its entry, and the first walk that meets
 // the Any takes its entry out (a typed config is walked once per build, as
 // part of its resource; an Any walked again, or one whose bytes changed
-// since it was packed, is unpacked as before). It is the package's one
-// global and changes no result: without it every Any is unpacked.
+// since it was packed, is unpacked as before). It is one of the package's
+// three globals (doc.go) and changes no result: without it every Any is
+// unpacked.
 
 // packedFindings maps weak.Pointer[anypb.Any] to *packedEntry.
 var packedFindings sync.Map
