@@ -21,13 +21,18 @@ import (
 // (at 1,000 hosts, a live heap of up to 29 MB, about 50 MB more RSS). A
 // large configuration would pay for 400 with much more memory (10,000
 // hosts: a peak RSS of 1.15 GB instead of 0.76 GB), so once a collection
-// finds more than oneShotLiveHeap live the default comes back: 400 then
-// costs at most four times that. serve keeps Go's default throughout; GOGC
-// in the environment wins, as for any Go program.
+// finds more than oneShotLiveHeap live GOGC comes down to largeGCPercent:
+// 400 then costs at most four times that. largeGCPercent is 200, not Go's
+// 100: at 10,000 hosts 7 collections instead of 9, 0.3-0.4 s less CPU of
+// 3.7-4.7 s and 0.2-0.6 s less wall time, for 30-70 MiB more peak RSS
+// (447-503 MiB against 415-460; main before the split render's fresh
+// buffers, 514-552); at 1,000 hosts no change in time, 10-15 MiB more
+// (docs/performance.md, "translate, fourth round"). serve keeps Go's
+// default throughout; GOGC in the environment wins, as for any Go program.
 const (
 	oneShotGCPercent = 400
 	oneShotLiveHeap  = 32 << 20
-	defaultGCPercent = 100
+	largeGCPercent   = 200
 )
 
 // tuneGCForOneShot sets oneShotGCPercent unless the user set GOGC, and
@@ -41,15 +46,15 @@ func tuneGCForOneShot() {
 }
 
 // watchLiveHeap runs after the next collection (a cleanup of an object
-// nothing references), restores the default GOGC if the live heap has
-// grown past oneShotLiveHeap, and otherwise waits for the one after.
+// nothing references), sets largeGCPercent if the live heap has grown past
+// oneShotLiveHeap, and otherwise waits for the one after.
 func watchLiveHeap() {
 	sentinel := new([16]byte) // not tiny: a tiny allocation may share its block and outlive a collection
 	runtime.AddCleanup(sentinel, func(struct{}) {
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > oneShotLiveHeap {
-			debug.SetGCPercent(defaultGCPercent)
+			debug.SetGCPercent(largeGCPercent)
 			return
 		}
 		watchLiveHeap()

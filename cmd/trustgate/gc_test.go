@@ -42,7 +42,7 @@ func TestTuneGCForOneShot(t *testing.T) {
 			t.Errorf("GOGC = %d, want the user's 150", got)
 		}
 	})
-	t.Run("400 while the live heap is small, 100 once it is large", func(t *testing.T) {
+	t.Run("400 while the live heap is small, 200 once it is large", func(t *testing.T) {
 		unsetGOGC(t)
 		debug.SetGCPercent(100)
 		tuneGCForOneShot()
@@ -59,13 +59,13 @@ func TestTuneGCForOneShot(t *testing.T) {
 			live[i] = 1 // touched, so that it counts as it would in a real heap
 		}
 		deadline := time.Now().Add(5 * time.Second)
-		for gcPercent() != defaultGCPercent && time.Now().Before(deadline) {
+		for gcPercent() != largeGCPercent && time.Now().Before(deadline) {
 			runtime.GC()
 			time.Sleep(10 * time.Millisecond)
 		}
 		runtime.KeepAlive(live)
-		if got := gcPercent(); got != defaultGCPercent {
-			t.Errorf("with %d MiB live GOGC = %d, want %d", len(live)>>20, got, defaultGCPercent)
+		if got := gcPercent(); got != largeGCPercent {
+			t.Errorf("with %d MiB live GOGC = %d, want %d", len(live)>>20, got, largeGCPercent)
 		}
 	})
 }
