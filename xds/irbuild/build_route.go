@@ -60,10 +60,10 @@ func (b *builder) httpRoutes(vs *model.VirtualService, s *serverRef) []*ir.Route
 // httpRoute builds the route of http entry i, match j.
 func (b *builder) httpRoute(vs *model.VirtualService, i, j int, m *model.HTTPMatchRequest) *ir.Route {
 	h := &vs.Spec.HTTP[i]
-	obj, path := &vs.Object, fmt.Sprintf("spec.http[%d]", i)
+	obj, path := &vs.Object, "spec.http["+strconv.Itoa(i)+"]"
 	r := &ir.Route{
 		Name:  routeName(vs, h, i, m, j),
-		Match: b.routeMatch(obj, fmt.Sprintf("%s.match[%d]", path, j), m),
+		Match: b.routeMatch(obj, path+".match["+strconv.Itoa(j)+"]", m),
 	}
 	var authority string
 	r.Headers, authority = b.headerOps(obj, path+".headers", h.Headers)
@@ -204,7 +204,7 @@ func (b *builder) httpDestinations(vs *model.VirtualService, path string, h *mod
 	var out []ir.WeightedCluster
 	for k := range h.Route {
 		d := &h.Route[k]
-		dpath := fmt.Sprintf("%s.route[%d]", path, k)
+		dpath := path + ".route[" + strconv.Itoa(k) + "]" // not Sprintf: once per destination per build
 		if len(h.Route) > 1 && d.Weight == 0 {
 			continue
 		}
