@@ -45,9 +45,9 @@ func (b *builder) httpRoutes(vs *model.VirtualService, s *serverRef) []*ir.Route
 				continue
 			}
 			if r := b.httpRoute(vs, i, j, m); r != nil {
-				path := fmt.Sprintf("spec.http[%d]", i)
+				path := "spec.http[" + strconv.Itoa(i) + "]" // not Sprintf: once per route per build
 				if len(h.Match) > 0 {
-					path += fmt.Sprintf(".match[%d]", j)
+					path += ".match[" + strconv.Itoa(j) + "]"
 				}
 				b.routeOrigin[r] = routeFrom{vs: vs, path: path}
 				out = append(out, r)
@@ -120,11 +120,19 @@ func (b *builder) routeMatch(obj *model.Object, path string, m *model.HTTPMatchR
 			rm.Headers = append(rm.Headers, ir.HeaderMatch{Name: pseudo.name, Match: b.stringMatch(obj, path+"."+pseudo.field, *pseudo.sm)})
 		}
 	}
-	rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".headers", m.Headers, false)...)
-	rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".withoutHeaders", m.WithoutHeaders, true)...)
+	// The length checks only skip work (a path and an iterator each) for
+	// the usual match without headers or query parameters.
+	if len(m.Headers) > 0 {
+		rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".headers", m.Headers, false)...)
+	}
+	if len(m.WithoutHeaders) > 0 {
+		rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".withoutHeaders", m.WithoutHeaders, true)...)
+	}
 	slices.SortStableFunc(rm.Headers, func(a, b ir.HeaderMatch) int { return strings.Compare(a.Name, b.Name) })
-	for _, name := range slices.Sorted(maps.Keys(m.QueryParams)) {
-		rm.QueryParams = append(rm.QueryParams, ir.QueryMatch{Name: name, Match: b.stringMatch(obj, path+".queryParams."+name, m.QueryParams[name])})
+	if len(m.QueryParams) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(m.QueryParams)) {
+			rm.QueryParams = append(rm.QueryParams, ir.QueryMatch{Name: name, Match: b.stringMatch(obj, path+".queryParams."+name, m.QueryParams[name])})
+		}
 	}
 	return rm
 }
