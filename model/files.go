@@ -81,7 +81,9 @@ func (l *loader) readFiles(o *Object, fields []fileField) {
 func gatewayFileFields(g *Gateway) []fileField {
 	var out []fileField
 	for i, s := range g.Spec.Servers {
-		if s.TLS == nil {
+		// Both users skip empty fields; a server with none set (the
+		// usual credentialName server) costs no paths, on every load.
+		if t := s.TLS; t == nil || t.ServerCertificate == "" && t.PrivateKey == "" && t.CACertificates == "" && t.CACrl == "" {
 			continue
 		}
 		p := fmt.Sprintf("spec.servers[%d].tls.", i)

@@ -73,7 +73,7 @@ func (o *Object) Ref() string {
 	if o.Metadata.Namespace == "" {
 		return o.Kind + " " + o.Metadata.Name
 	}
-	return fmt.Sprintf("%s %s/%s", o.Kind, o.Metadata.Namespace, o.Metadata.Name)
+	return o.Kind + " " + o.Metadata.Namespace + "/" + o.Metadata.Name // not Sprintf: called per object on every build
 }
 
 // Errorf makes a FieldError located at path inside this object.

@@ -146,6 +146,9 @@ func (c *Config) pickSecret(ns, name string) (*Secret, error) {
 	if len(cands) == 0 {
 		return nil, nil
 	}
+	if len(cands) == 1 { // the usual case, resolved once per referencing field on every build
+		return cands[0], nil
+	}
 	sort.SliceStable(cands, func(i, j int) bool { return rank(cands[i], ns) < rank(cands[j], ns) })
 	for _, s := range cands[1:] {
 		if !sameMaterial(cands[0], s) {

@@ -85,7 +85,7 @@ func checkDNSName(name string) error {
 	if len(name) > 253 {
 		return fmt.Errorf("host %q is longer than 253 characters", name)
 	}
-	for _, label := range strings.Split(name, ".") {
+	for label := range strings.SplitSeq(name, ".") { // no slice per host, on every load
 		if err := checkDNSLabel(label); err != nil {
 			return fmt.Errorf("host %q: %v", name, err)
 		}

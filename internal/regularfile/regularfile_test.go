@@ -1,11 +1,14 @@
 package regularfile
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -56,5 +59,29 @@ func TestRead(t *testing.T) {
 				t.Errorf("Read = %q, %v; want %q", r.b, r.err, tc.want)
 			}
 		})
+	}
+}
+
+// TestReadAllHint: the size hint only sizes the buffer; the content read is
+// all of it whatever the hint, as io.ReadAll would give.
+func TestReadAllHint(t *testing.T) {
+	content := strings.Repeat("0123456789", 100)
+	readers := map[string]func() io.Reader{
+		"plain":           func() io.Reader { return strings.NewReader(content) },
+		"one byte a read": func() io.Reader { return iotest.OneByteReader(strings.NewReader(content)) },
+		"data with EOF":   func() io.Reader { return iotest.DataErrReader(strings.NewReader(content)) },
+		"half at a time":  func() io.Reader { return iotest.HalfReader(strings.NewReader(content)) },
+	}
+	for name, reader := range readers {
+		for _, hint := range []int64{-1, 0, 1, 999, 1000, 1001, 5000} {
+			b, err := readAll(reader(), hint)
+			if err != nil || string(b) != content {
+				t.Errorf("%s, hint %d: got %d bytes, %v; want all %d", name, hint, len(b), err, len(content))
+			}
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := readAll(iotest.ErrReader(boom), 10); !errors.Is(err, boom) {
+		t.Errorf("a read error: got %v, want %v", err, boom)
 	}
 }

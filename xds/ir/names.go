@@ -1,7 +1,6 @@
 package ir
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -11,13 +10,13 @@ import (
 // hashing and the reference checks rely on them being stable.
 
 // ListenerName names the listener bound to a port.
-func ListenerName(port uint32) string { return "listener_" + strconv.FormatUint(uint64(port), 10) }
+func ListenerName(port uint32) string { return "listener_" + portString(port) }
 
 // ChainName names a filter chain: the port, the server's position-independent key
 // (gateway namespace/name and server index or port name) and, for passthrough
 // chains, the SNI hosts.
 func ChainName(port uint32, key string) string {
-	return fmt.Sprintf("%d/%s", port, key)
+	return portString(port) + "/" + key
 }
 
 // AnySNIChainName names the second filter chain of a TLS server whose
@@ -32,17 +31,23 @@ func AnySNIChainName(port uint32, key string) string {
 // Each TLS server gets its own (see Chain), so a client that passed one host's
 // TLS policy cannot reach another host by changing the Host header.
 func RouteConfigName(port uint32, key string) string {
-	return fmt.Sprintf("https.%d.%s", port, key)
+	return "https." + portString(port) + "." + key
 }
 
 // HTTPRouteConfigName names the shared route configuration of a plain-HTTP port.
-func HTTPRouteConfigName(port uint32) string { return fmt.Sprintf("http.%d", port) }
+func HTTPRouteConfigName(port uint32) string { return "http." + portString(port) }
 
 // ClusterName names the cluster for a destination host, port and subset, in
 // Istio's outbound|port|subset|host form so that operators recognise it.
 func ClusterName(host string, port uint32, subset string) string {
-	return fmt.Sprintf("outbound|%d|%s|%s", port, subset, host)
+	return "outbound|" + portString(port) + "|" + subset + "|" + host
 }
+
+// portString is a port in decimal, as %d prints it. The names above are
+// made by concatenation rather than fmt.Sprintf because a build makes them
+// for every host: at 10,000 hosts Sprintf's boxing of its arguments was a
+// measurable share of a reload's allocations.
+func portString(port uint32) string { return strconv.FormatUint(uint64(port), 10) }
 
 // CertSecretName names the SDS secret holding a certificate and private key.
 // Istio's own form ("kubernetes://<name>") is kept, qualified by namespace so

@@ -3,7 +3,6 @@ package irbuild
 import (
 	"github.com/trustgate/trustgate/xds/ir"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -160,7 +159,7 @@ func addMisdirected(ci *chainInfo, foreign []string) {
 	domains := foreign
 	catchAll := slices.ContainsFunc(ci.rc.VirtualHosts, func(vh *ir.VirtualHost) bool { return slices.Contains(vh.Domains, "*") })
 	if !catchAll {
-		domains = append([]string{"*"}, domains...)
+		domains = append(append(make([]string, 0, len(foreign)+1), "*"), foreign...) // one allocation
 	}
 	if len(domains) == 0 {
 		return
@@ -172,7 +171,7 @@ func addMisdirected(ci *chainInfo, foreign []string) {
 	}
 	ci.localRoutes = append(ci.localRoutes, r)
 	ci.rc.VirtualHosts = append(ci.rc.VirtualHosts, &ir.VirtualHost{Name: MisdirectedVirtualHost, Domains: domains, Routes: []*ir.Route{r}})
-	sort.Slice(ci.rc.VirtualHosts, func(i, j int) bool { return ci.rc.VirtualHosts[i].Name < ci.rc.VirtualHosts[j].Name })
+	slices.SortFunc(ci.rc.VirtualHosts, byVHostName) // as sort.Slice did: see byVHostName
 }
 
 // checkPassthroughTakeover rejects a passthrough chain whose server name is

@@ -127,7 +127,7 @@ func serverDesc(s *serverRef) string {
 // serverRef classifies server i of gw; nil (with an error) when unusable.
 func (b *builder) serverRef(gw *model.Gateway, i int) *serverRef {
 	srv := &gw.Spec.Servers[i]
-	s := &serverRef{gw: gw, srv: srv, index: i, path: fmt.Sprintf("spec.servers[%d]", i)}
+	s := &serverRef{gw: gw, srv: srv, index: i, path: "spec.servers[" + strconv.Itoa(i) + "]"}
 	id := srv.Name
 	if id == "" {
 		id = strconv.Itoa(i)

@@ -1,7 +1,9 @@
 package irbuild
 
 import (
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/ir"
@@ -58,7 +60,7 @@ func (b *builder) buildListener(g *portGroup) (*ir.Listener, []*chainInfo) {
 	if len(chains) == 0 {
 		return nil, nil
 	}
-	sort.Slice(chains, func(i, j int) bool { return chains[i].chain.Name < chains[j].chain.Name })
+	slices.SortFunc(chains, func(a, b *chainInfo) int { return strings.Compare(a.chain.Name, b.chain.Name) }) // as sort.Slice did: see byVHostName
 	l := &ir.Listener{Name: ir.ListenerName(g.port), Address: g.bind, Port: g.port}
 	for _, ci := range chains {
 		l.Chains = append(l.Chains, ci.chain)

@@ -45,9 +45,9 @@ func (b *builder) httpRoutes(vs *model.VirtualService, s *serverRef) []*ir.Route
 				continue
 			}
 			if r := b.httpRoute(vs, i, j, m); r != nil {
-				path := fmt.Sprintf("spec.http[%d]", i)
+				path := "spec.http[" + strconv.Itoa(i) + "]" // not Sprintf: once per route per build
 				if len(h.Match) > 0 {
-					path += fmt.Sprintf(".match[%d]", j)
+					path += ".match[" + strconv.Itoa(j) + "]"
 				}
 				b.routeOrigin[r] = routeFrom{vs: vs, path: path}
 				out = append(out, r)
@@ -60,10 +60,10 @@ func (b *builder) httpRoutes(vs *model.VirtualService, s *serverRef) []*ir.Route
 // httpRoute builds the route of http entry i, match j.
 func (b *builder) httpRoute(vs *model.VirtualService, i, j int, m *model.HTTPMatchRequest) *ir.Route {
 	h := &vs.Spec.HTTP[i]
-	obj, path := &vs.Object, fmt.Sprintf("spec.http[%d]", i)
+	obj, path := &vs.Object, "spec.http["+strconv.Itoa(i)+"]"
 	r := &ir.Route{
 		Name:  routeName(vs, h, i, m, j),
-		Match: b.routeMatch(obj, fmt.Sprintf("%s.match[%d]", path, j), m),
+		Match: b.routeMatch(obj, path+".match["+strconv.Itoa(j)+"]", m),
 	}
 	var authority string
 	r.Headers, authority = b.headerOps(obj, path+".headers", h.Headers)
@@ -120,11 +120,19 @@ func (b *builder) routeMatch(obj *model.Object, path string, m *model.HTTPMatchR
 			rm.Headers = append(rm.Headers, ir.HeaderMatch{Name: pseudo.name, Match: b.stringMatch(obj, path+"."+pseudo.field, *pseudo.sm)})
 		}
 	}
-	rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".headers", m.Headers, false)...)
-	rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".withoutHeaders", m.WithoutHeaders, true)...)
+	// The length checks only skip work (a path and an iterator each) for
+	// the usual match without headers or query parameters.
+	if len(m.Headers) > 0 {
+		rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".headers", m.Headers, false)...)
+	}
+	if len(m.WithoutHeaders) > 0 {
+		rm.Headers = append(rm.Headers, b.headerMatches(obj, path+".withoutHeaders", m.WithoutHeaders, true)...)
+	}
 	slices.SortStableFunc(rm.Headers, func(a, b ir.HeaderMatch) int { return strings.Compare(a.Name, b.Name) })
-	for _, name := range slices.Sorted(maps.Keys(m.QueryParams)) {
-		rm.QueryParams = append(rm.QueryParams, ir.QueryMatch{Name: name, Match: b.stringMatch(obj, path+".queryParams."+name, m.QueryParams[name])})
+	if len(m.QueryParams) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(m.QueryParams)) {
+			rm.QueryParams = append(rm.QueryParams, ir.QueryMatch{Name: name, Match: b.stringMatch(obj, path+".queryParams."+name, m.QueryParams[name])})
+		}
 	}
 	return rm
 }
@@ -204,7 +212,7 @@ func (b *builder) httpDestinations(vs *model.VirtualService, path string, h *mod
 	var out []ir.WeightedCluster
 	for k := range h.Route {
 		d := &h.Route[k]
-		dpath := fmt.Sprintf("%s.route[%d]", path, k)
+		dpath := path + ".route[" + strconv.Itoa(k) + "]" // not Sprintf: once per destination per build
 		if len(h.Route) > 1 && d.Weight == 0 {
 			continue
 		}

@@ -26,8 +26,8 @@ func (b *builder) downstreamTLS(s *serverRef, http bool) (*ir.DownstreamTLS, *ca
 	out := &ir.DownstreamTLS{
 		Mode:         ir.TLSMode(s.mode),
 		CipherSuites: t.CipherSuites,
-		MinVersion:   b.tlsVersion(obj, path+".minProtocolVersion", t.MinProtocolVersion),
-		MaxVersion:   b.tlsVersion(obj, path+".maxProtocolVersion", t.MaxProtocolVersion),
+		MinVersion:   b.tlsVersion(obj, path, ".minProtocolVersion", t.MinProtocolVersion),
+		MaxVersion:   b.tlsVersion(obj, path, ".maxProtocolVersion", t.MaxProtocolVersion),
 		CertSecrets:  b.serverCerts(s),
 	}
 	if http {
@@ -47,10 +47,15 @@ func (b *builder) downstreamTLS(s *serverRef, http bool) (*ir.DownstreamTLS, *ca
 
 // tlsVersion converts an Istio protocol version ("TLSV1_2") to Envoy's
 // ("TLSv1_2"); TLS_AUTO and "" are Envoy's default.
-func (b *builder) tlsVersion(obj *model.Object, path, v string) string {
+// The field's path is path+field, joined only for an error: most servers
+// set no version, and the join was two allocations per server per build.
+func (b *builder) tlsVersion(obj *model.Object, path, field, v string) string {
+	if v == "" {
+		return "" // unset: as before, no version and no error
+	}
 	out, ok := tlsVersions[strings.ToUpper(v)]
-	if !ok && v != "" {
-		b.errorf(obj, path, "unknown TLS version %q (TLS_AUTO, TLSV1_0 … TLSV1_3)", v)
+	if !ok {
+		b.errorf(obj, path+field, "unknown TLS version %q (TLS_AUTO, TLSV1_0 … TLSV1_3)", v)
 	}
 	return out
 }

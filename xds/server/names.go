@@ -87,12 +87,12 @@ func (s *nameSet) subsetOf(o *nameSet) bool {
 
 // namesSum hashes sorted, distinct names.
 func namesSum(sorted []string) [sha256.Size]byte {
-	h := sha256.New()
+	h := newFieldHash()
 	for _, n := range sorted {
-		writeField(h, []byte(n))
+		h.string(n)
 	}
 	var out [sha256.Size]byte
-	h.Sum(out[:0])
+	h.h.Sum(out[:0])
 	return out
 }
 
