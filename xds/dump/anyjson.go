@@ -2,11 +2,11 @@ package dump
 
 import (
 	"bytes"
-	"hash/maphash"
-	"sync"
 	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/trustgate/trustgate/internal/anymemo"
 )
 
 // renderer is one streamed render's state, shared by its workers: which
@@ -15,6 +15,10 @@ type renderer struct {
 	showSecrets bool
 	scan        keyScan
 	anys        anyJSON
+}
+
+func newRenderer(showSecrets bool) *renderer {
+	return &renderer{showSecrets: showSecrets, anys: newAnyJSON()}
 }
 
 // render renders m into out with do: unredacted when it holds nothing
@@ -53,22 +57,19 @@ func (rd *renderer) render(m proto.Message, out *bytes.Buffer, do func(jsonEncod
 // (docs/performance.md). Rendering is a pure function of the Any's type URL
 // and bytes, which are the key. A typed config is remembered from its
 // second meeting on, so that the configurations unique to a chain (its HCM)
-// are not held twice; the first meeting keeps only a hash and the Any's
-// own bytes, not a copy. A rendering is clean when an encoder watching for
-// keys met none in it; a watching encoder takes only clean ones, since it
-// must see every key it renders.
+// are not held twice; the first meeting keeps only the Any's own bytes, not
+// a copy. A rendering is clean when an encoder watching for keys met none
+// in it; a watching encoder takes only clean ones, since it must see every
+// key it renders.
 type anyJSON struct {
-	mu   sync.Mutex
-	seed maphash.Seed
-	by   map[uint64][]*renderedAny
+	m *anymemo.Memo[renderedAny]
 }
 
-// renderedAny is one typed config met: its type and bytes (the first Any's
-// own), and its rendering once met twice.
+func newAnyJSON() anyJSON { return anyJSON{m: anymemo.New[renderedAny](0)} }
+
+// renderedAny is a typed config's rendering once met twice.
 type renderedAny struct {
-	url   string
-	value []byte
-	json  []byte
+	json []byte
 	// clean: rendered by a watching encoder that met no key in it. A
 	// watching encoder taking an unclean one would print a key it never
 	// saw (TestWriteConfigDumpJSONRedacts: the same keyed TLS context in
@@ -76,52 +77,29 @@ type renderedAny struct {
 	clean bool
 }
 
-func (c *anyJSON) hash(url string, value []byte) uint64 {
-	c.mu.Lock()
-	if c.by == nil {
-		c.seed = maphash.MakeSeed()
-		c.by = map[uint64][]*renderedAny{}
-	}
-	seed := c.seed
-	c.mu.Unlock()
-	var h maphash.Hash
-	h.SetSeed(seed)
-	h.WriteString(url)
-	h.WriteByte(0)
-	h.Write(value)
-	return h.Sum64()
-}
+func (c anyJSON) hash(url string, value []byte) uint64 { return c.m.Hash(url, value) }
 
 // get returns the rendering of the typed config of type url and bytes
 // value, if it is remembered (and clean, if clean is asked for).
-func (c *anyJSON) get(h uint64, url string, value []byte, clean bool) []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range c.by[h] {
-		if r.url == url && bytes.Equal(r.value, value) {
-			if clean && !r.clean {
-				return nil
-			}
-			return r.json
-		}
+func (c anyJSON) get(h uint64, url string, value []byte, clean bool) []byte {
+	r, ok := c.m.Get(h, url, value)
+	if !ok || clean && !r.clean {
+		return nil
 	}
-	return nil
+	return r.json
 }
 
 // put records that the typed config rendered as json: the first time its
 // type and bytes only, the second its rendering too; clean, if the encoder
 // watched for keys and met none.
-func (c *anyJSON) put(h uint64, url string, value, json []byte, clean bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range c.by[h] {
-		if r.url == url && bytes.Equal(r.value, value) {
-			if r.json == nil {
-				r.json = bytes.Clone(json)
-			}
-			r.clean = r.clean || clean // the same bytes render the same
+func (c anyJSON) put(h uint64, url string, value, json []byte, clean bool) {
+	c.m.Update(h, url, value, func(r *renderedAny, again bool) {
+		if !again {
 			return
 		}
-	}
-	c.by[h] = append(c.by[h], &renderedAny{url: url, value: value})
+		if r.json == nil {
+			r.json = bytes.Clone(json)
+		}
+		r.clean = r.clean || clean // the same bytes render the same
+	})
 }

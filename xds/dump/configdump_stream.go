@@ -23,7 +23,7 @@ import (
 func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	sections := dumpSections(r)
-	rd := &renderer{showSecrets: showSecrets}
+	rd := newRenderer(showSecrets)
 	// The layout json.Indent(.., "", "  ") gives the document: configs at
 	// depth 2, a section's entries at depth 4.
 	lists := make([]list, len(sections))

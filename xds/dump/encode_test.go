@@ -150,7 +150,7 @@ func TestRenderReusesTypedConfigsByTypeAndBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd := &renderer{}
+	rd := newRenderer(false)
 	for i := range 3 {
 		err := jsonEncoder{anys: &rd.anys}.marshal(m, func(got []byte) error {
 			if d := cmp.Diff(indented(t, want), indented(t, got)); d != "" {
@@ -162,7 +162,7 @@ func TestRenderReusesTypedConfigsByTypeAndBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(rd.anys.by); n != 5 {
+	if n := rd.anys.m.Len(); n != 5 {
 		t.Errorf("%d typed configs remembered, want 5 (two of the six are the same)", n)
 	}
 }

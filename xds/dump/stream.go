@@ -33,7 +33,7 @@ func WriteJSON(w io.Writer, r *translate.Resources, showSecrets bool) error {
 		{"endpoints", messages(r.Endpoints)},
 		{"secrets", messages(r.Secrets)},
 	}
-	rd := &renderer{showSecrets: showSecrets}
+	rd := newRenderer(showSecrets)
 	render := rd.renderItem
 	// Lists at depth 1 of the document, their items at depth 2.
 	lists := make([]list, len(sections))

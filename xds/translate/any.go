@@ -41,7 +41,8 @@ func pack(msg validatable) (*anypb.Any, []finding, error) {
 		return nil, nil, fmt.Errorf("pack %s: %w", name, err)
 	}
 	a := &anypb.Any{TypeUrl: typeURLPrefix + string(name), Value: b}
-	if found, ok := recentPayloads.get(a.TypeUrl, b); ok {
+	h := recentPayloads.Hash(a.TypeUrl, b)
+	if found, ok := recentPayloads.Get(h, a.TypeUrl, b); ok {
 		keepPacked(a, found)
 		return a, found, nil
 	}
@@ -49,7 +50,7 @@ func pack(msg validatable) (*anypb.Any, []finding, error) {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	found := walkPayload(msg)
-	recentPayloads.put(a.TypeUrl, b, found)
+	recentPayloads.Update(h, a.TypeUrl, b, func(v *[]finding, _ bool) { *v = found })
 	keepPacked(a, found)
 	return a, found, nil
 }

@@ -24,5 +24,6 @@
 //
 // This package must not import model, nor anything that does I/O; it may
 // import ir, go-control-plane's Envoy protos and pkg/wellknown, protobuf, and
-// the leaves internal/envoyfmt, internal/re2size and internal/protowalk.
+// the leaves internal/envoyfmt, internal/re2size, internal/protowalk,
+// internal/rfc2253 and internal/anymemo.
 package translate

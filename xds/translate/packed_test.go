@@ -3,7 +3,6 @@ package translate
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"testing"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/trustgate/trustgate/internal/anymemo"
 	"github.com/trustgate/trustgate/xds/translate/translatetest"
 )
 
@@ -148,7 +148,7 @@ func TestCheckValidatesEveryTypedConfig(t *testing.T) {
 // validation is refused every time; the set starts again past recentMax.
 func TestToAnyRemembersPayloads(t *testing.T) {
 	first, second := problemHCM(t), problemHCM(t)
-	if _, ok := recentPayloads.get(first.GetTypeUrl(), first.GetValue()); !ok {
+	if _, ok := recentPayloads.Get(recentPayloads.Hash(first.GetTypeUrl(), first.GetValue()), first.GetTypeUrl(), first.GetValue()); !ok {
 		t.Fatal("the HCM toAny packed is not remembered")
 	}
 	f1, ok1 := takePacked(first)
@@ -164,12 +164,13 @@ func TestToAnyRemembersPayloads(t *testing.T) {
 			t.Error("toAny packed an HCM without a stat prefix")
 		}
 	}
-	m := &payloadMemo{seed: maphash.MakeSeed()}
+	m := anymemo.New[[]finding](recentMax)
 	for i := range recentMax + 1 {
-		m.put("u", []byte(fmt.Sprint(i)), nil)
+		v := []byte(fmt.Sprint(i))
+		m.Update(m.Hash("u", v), "u", v, func(*[]finding, bool) {})
 	}
-	if m.n != 1 {
-		t.Errorf("after recentMax+1 payloads the memo holds %d, want 1", m.n)
+	if n := m.Len(); n != 1 {
+		t.Errorf("after recentMax+1 payloads the memo holds %d, want 1", n)
 	}
 }
 
