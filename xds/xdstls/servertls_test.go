@@ -119,6 +119,19 @@ func (e *env) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(lockedWriter{e.logMu, e.logs}, nil))
 }
 
+// checkOneReloadError fails t unless the log holds exactly one failed
+// reload, and no key material.
+func (e *env) checkOneReloadError(t *testing.T) {
+	t.Helper()
+	logs := e.logText()
+	if n := strings.Count(logs, "does not load; keeping the previous one"); n != 1 {
+		t.Errorf("%d reload errors logged for one broken change, want 1:\n%s", n, logs)
+	}
+	if strings.Contains(logs, "PRIVATE KEY") {
+		t.Errorf("the log shows key material:\n%s", logs)
+	}
+}
+
 func (e *env) logText() string {
 	e.logMu.Lock()
 	defer e.logMu.Unlock()
@@ -262,13 +275,7 @@ func TestServerTLSReloads(t *testing.T) {
 			t.Fatalf("after a broken key: serial %s (%v), want the last good %s", got, err, second)
 		}
 	}
-	logs := e.logText()
-	if n := strings.Count(logs, "does not load; keeping the previous one"); n != 1 {
-		t.Errorf("%d reload errors logged for one broken change, want 1:\n%s", n, logs)
-	}
-	if strings.Contains(logs, "PRIVATE KEY") {
-		t.Errorf("the log shows key material:\n%s", logs)
-	}
+	e.checkOneReloadError(t)
 }
 
 func TestNewServerTLSRejects(t *testing.T) {
