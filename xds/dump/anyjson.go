@@ -31,16 +31,19 @@ func newRenderer(showSecrets bool) *renderer {
 // undone and m scanned, redacted and rendered as before. A set sensitive
 // field is what the key scan looks for; an Any that does not unmarshal,
 // the scan's other answer, fails the encoder.
-func (rd *renderer) render(m proto.Message, out *bytes.Buffer, do func(jsonEncoder, proto.Message, *bytes.Buffer) error) error {
+//
+// A resource rendered by parts (split.go) is undone whole: every part
+// added since the render began goes, the first is cut back.
+func (rd *renderer) render(m proto.Message, out *rendering, do func(jsonEncoder, proto.Message, *rendering) error) error {
 	if rd.showSecrets {
 		return do(jsonEncoder{anys: &rd.anys}, m, out)
 	}
 	var sawKey atomic.Bool
-	start := out.Len()
+	start := out.mark()
 	if err := do(jsonEncoder{anys: &rd.anys, keys: &sawKey}, m, out); err == nil && !sawKey.Load() {
 		return nil
 	}
-	out.Truncate(start)
+	out.rewind(start)
 	if rd.scan.holdsKeys(m.ProtoReflect()) {
 		var err error
 		if m, err = redact(m); err != nil {

@@ -34,8 +34,8 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 		md := s.dump.ProtoReflect().Descriptor()
 		wrap := s.wrap
 		lists[i] = list{name: string(s.field), items: s.items, indent: "\n        ",
-			render: func(m proto.Message, buf *bytes.Buffer) error {
-				return rd.renderEntry(m, wrap, buf)
+			render: func(m proto.Message, out *rendering) error {
+				return rd.renderEntry(m, wrap, out)
 			},
 			open: func(w *bufio.Writer, empty bool) {
 				if i > 0 {
@@ -69,14 +69,14 @@ func WriteConfigDumpJSON(w io.Writer, r *translate.Resources, showSecrets bool) 
 // resource. So the entry is rendered with an empty payload of the
 // resource's type, {"@type":"URL"}, and the resource's own fields, rendered
 // directly, go in after the type: the same bytes once indented.
-func (rd *renderer) renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, out *bytes.Buffer) error {
+func (rd *renderer) renderEntry(m proto.Message, wrap func(string, *anypb.Any) proto.Message, out *rendering) error {
 	name := nameOf(m)
-	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
+	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *rendering) error {
 		whole := func(m proto.Message, out *bytes.Buffer) error { return e.renderEntryWhole(m, name, wrap, out) }
 		if renderSplit(m, out, whole, e.renderEntryElement) {
 			return nil
 		}
-		return whole(m, out)
+		return whole(m, out.tail())
 	})
 }
 

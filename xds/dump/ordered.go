@@ -2,7 +2,6 @@ package dump
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"runtime"
 	"sync"
@@ -15,7 +14,7 @@ import (
 type list struct {
 	name   string // for errors
 	items  []proto.Message
-	render func(proto.Message, *bytes.Buffer) error
+	render func(proto.Message, *rendering) error
 	// open writes what comes before the first item, or the whole list
 	// when it is empty; close what comes after the last item.
 	open  func(w *bufio.Writer, empty bool)
@@ -47,21 +46,20 @@ func writeLists(w *bufio.Writer, lists []list) error {
 			}
 		}
 	}
-	err := renderOrdered(len(refs), func(k int, buf *bytes.Buffer) error {
+	err := renderOrdered(len(refs), func(k int, out *rendering) error {
 		r := refs[k]
-		if err := lists[r.list].render(lists[r.list].items[r.item], buf); err != nil {
+		if err := lists[r.list].render(lists[r.list].items[r.item], out); err != nil {
 			return fmt.Errorf("%s: %w", lists[r.list].name, err)
 		}
 		return nil
-	}, func(k int, b []byte) error {
+	}, func(k int, out *rendering) error {
 		r := refs[k]
 		advance(r.list)
 		if r.item > 0 {
 			w.WriteString(",")
 		}
 		w.WriteString(lists[r.list].indent)
-		_, err := w.Write(b)
-		return err
+		return out.writeTo(w)
 	})
 	if err != nil {
 		return err
@@ -84,15 +82,16 @@ const (
 
 // renderOrdered renders items 0..n-1 with render, by up to GOMAXPROCS
 // workers, and hands the results to emit in order. It stops at the first
-// error.
-func renderOrdered(n int, render func(int, *bytes.Buffer) error, emit func(int, []byte) error) error {
+// error. What runs ahead is counted over all of an item's parts.
+func renderOrdered(n int, render func(int, *rendering) error, emit func(int, *rendering) error) error {
 	if n == 0 {
 		return nil
 	}
 	workers := min(runtime.GOMAXPROCS(0), n)
 	type result struct {
-		buf *bytes.Buffer
-		err error
+		out  *rendering
+		size int
+		err  error
 	}
 	// Each item gets a buffered channel its worker fills once.
 	slots := make([]chan result, n)
@@ -111,13 +110,13 @@ func renderOrdered(n int, render func(int, *bytes.Buffer) error, emit func(int, 
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				buf := itemBuffers.Get().(*bytes.Buffer)
-				buf.Reset()
-				err := render(i, buf)
+				out := newRendering()
+				err := render(i, out)
+				size := out.len()
 				mu.Lock()
-				rendered += buf.Len()
+				rendered += size
 				mu.Unlock()
-				slots[i] <- result{buf: buf, err: err}
+				slots[i] <- result{out: out, size: size, err: err}
 			}
 		})
 	}
@@ -141,17 +140,17 @@ func renderOrdered(n int, render func(int, *bytes.Buffer) error, emit func(int, 
 	for i := range n {
 		res := <-slots[i]
 		if err = res.err; err == nil {
-			err = emit(i, res.buf.Bytes())
+			err = emit(i, res.out)
 		}
 		mu.Lock()
 		inFlight--
-		rendered -= res.buf.Len()
+		rendered -= res.size
 		if err != nil {
 			stopped = true
 		}
 		room.Broadcast()
 		mu.Unlock()
-		itemBuffers.Put(res.buf)
+		res.out.release()
 		if err != nil {
 			break
 		}

@@ -16,7 +16,9 @@ import (
 // cut to one placeholder element, the elements are rendered on every core
 // at the placeholder's indentation, and the placeholder is replaced by
 // them: the same bytes, since protojson renders a message nested or alone
-// alike and the indentation of an element depends only on its depth.
+// alike and the indentation of an element depends only on its depth. The
+// chunks stay parts of the rendering (rendering.go), written out as they
+// are, not copied into one buffer.
 
 // splitMin is the shortest list rendered by parts: below it the cost of
 // rendering twice the little around it is not worth saving.
@@ -31,13 +33,13 @@ const splitMarker = "trustgate-dump-split-placeholder-6a1f0c"
 // prefix before each of its lines but the first.
 type elementRenderer func(m proto.Message, prefix string, out *bytes.Buffer) error
 
-// renderSplit renders m into out with whole, its longest list's elements
-// with elem on every core. It returns false, having written nothing, when
-// m has no list to split or rendering a part fails: the caller then renders
-// m whole, which meets the failure again and reports it as rendering whole
-// always did (the first error in field order, which the parts rendered out
-// of order could not tell).
-func renderSplit(m proto.Message, out *bytes.Buffer, whole func(proto.Message, *bytes.Buffer) error, elem elementRenderer) bool {
+// renderSplit renders m onto out with whole, its longest list's elements
+// with elem on every core, as parts of out. It returns false, having
+// written nothing, when m has no list to split or rendering a part fails:
+// the caller then renders m whole, which meets the failure again and
+// reports it as rendering whole always did (the first error in field
+// order, which the parts rendered out of order could not tell).
+func renderSplit(m proto.Message, out *rendering, whole func(proto.Message, *bytes.Buffer) error, elem elementRenderer) bool {
 	pm := m.ProtoReflect()
 	fd, name := splitField(pm)
 	if fd == nil {
@@ -70,19 +72,14 @@ func renderSplit(m proto.Message, out *bytes.Buffer, whole func(proto.Message, *
 	if !ok {
 		return false // rendered whole by the caller, which reports the error
 	}
-	size := len(text.Bytes()) - (end - start)
 	for _, p := range parts {
 		if bytes.Contains(p.Bytes(), []byte(splitMarker)) {
 			return false // an element holds the marker: findPlaceholder could not tell it from the placeholder
 		}
-		size += p.Len()
 	}
-	growFresh(out, size)
-	out.Write(text.Bytes()[:start])
-	for _, p := range parts {
-		out.Write(p.Bytes())
-	}
-	out.Write(text.Bytes()[end:])
+	out.tail().Write(text.Bytes()[:start])
+	out.appendParts(parts)
+	out.tail().Write(text.Bytes()[end:])
 	return true
 }
 

@@ -62,7 +62,7 @@ func TestSplitRenderingEqualsWhole(t *testing.T) {
 	for name, in := range inputs {
 		l := in.r.Listeners[0]
 		e := jsonEncoder{}
-		if got := renderSplit(l, &bytes.Buffer{}, func(m proto.Message, out *bytes.Buffer) error { return e.renderEscaped(m, "    ", out) }, e.renderEscaped); got != in.split {
+		if got := renderSplit(l, newRendering(), func(m proto.Message, out *bytes.Buffer) error { return e.renderEscaped(m, "    ", out) }, e.renderEscaped); got != in.split {
 			t.Errorf("%s: renderSplit = %v, want %v", name, got, in.split)
 		}
 		for _, show := range []bool{false, true} {

@@ -72,13 +72,13 @@ func messages[T proto.Message](ms []T) []proto.Message {
 // renderItem renders one resource as an item of a list at depth 2 of the
 // document: what json.Marshal (which HTML-escapes a RawMessage while
 // compacting it) followed by json.Indent(.., "", "  ") makes of it.
-func (rd *renderer) renderItem(m proto.Message, out *bytes.Buffer) error {
-	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
+func (rd *renderer) renderItem(m proto.Message, out *rendering) error {
+	return rd.render(m, out, func(e jsonEncoder, m proto.Message, out *rendering) error {
 		whole := func(m proto.Message, out *bytes.Buffer) error { return e.renderEscaped(m, "    ", out) }
 		if renderSplit(m, out, whole, e.renderEscaped) {
 			return nil
 		}
-		return whole(m, out)
+		return whole(m, out.tail())
 	})
 }
 
