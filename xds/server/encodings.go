@@ -17,13 +17,38 @@ import (
 // the edit made anew. Entries are kept by generation (internal/gencache):
 // a good reload keeps what it used, a failed one keeps the last good one's
 // too. A nil *encodings works everything out afresh.
+//
+// Each group's marshal of each type is kept too (marshal.go): a type whose
+// list of messages is unchanged is served as it was, and in a changed list
+// a message where it was before keeps its bytes without a lookup.
 type encodings struct {
-	refs *refs.Memo
-	wire *gencache.Cache[types.Resource, []byte]
+	refs  *refs.Memo
+	wire  *gencache.Cache[types.Resource, []byte]
+	types *gencache.Cache[typeKey, *marshalled]
 }
 
 func newEncodings() *encodings {
-	return &encodings{refs: refs.NewMemo(), wire: gencache.New[types.Resource, []byte]()}
+	return &encodings{refs: refs.NewMemo(), wire: gencache.New[types.Resource, []byte](),
+		types: gencache.New[typeKey, *marshalled]()}
+}
+
+// lastMarshal is what marshalType made of the group's type last (nil: none,
+// or no encodings).
+func (e *encodings) lastMarshal(group, typeURL string) *marshalled {
+	if e == nil {
+		return nil
+	}
+	m, _ := e.types.Get(typeKey{group, typeURL})
+	return m
+}
+
+// keepMarshal keeps m as the group's type's marshal for the next reload;
+// buildSnapshot keeps a group's types only once all of them passed its
+// checks.
+func (e *encodings) keepMarshal(group, typeURL string, m *marshalled) {
+	if e != nil {
+		e.types.Put(typeKey{group, typeURL}, m)
+	}
 }
 
 // marshal returns r's deterministic marshal (cache.MarshalResource).
@@ -55,6 +80,7 @@ func (e *encodings) commit() {
 	if e != nil {
 		e.refs.Commit()
 		e.wire.Commit()
+		e.types.Commit()
 	}
 }
 
@@ -62,5 +88,6 @@ func (e *encodings) abort() {
 	if e != nil {
 		e.refs.Abort()
 		e.wire.Abort()
+		e.types.Abort()
 	}
 }
