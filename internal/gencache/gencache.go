@@ -35,6 +35,22 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 	return v, ok
 }
 
+// Keep marks the entries under ks used by this load, as Get would, under
+// one lock: entries that live as long as another does (a listener's filter
+// chains) are kept when that one is found.
+func (c *Cache[K, V]) Keep(ks []K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range ks {
+		if _, ok := c.cur[k]; ok {
+			continue
+		}
+		if v, ok := c.prev[k]; ok {
+			c.cur[k] = v
+		}
+	}
+}
+
 // Put keeps v under k in this load's generation.
 func (c *Cache[K, V]) Put(k K, v V) {
 	c.mu.Lock()
