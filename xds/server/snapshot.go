@@ -61,11 +61,25 @@ func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snaps
 		resource.EndpointType: asResources(r.Endpoints),
 		resource.SecretType:   asResources(r.Secrets),
 	}
-	if err := checkNames(byType); err != nil {
-		return nil, err
+	last := make([]*marshalled, len(servedTypes))
+	checked := enc != nil
+	for i, typeURL := range servedTypes {
+		last[i] = enc.lastMarshal(group, typeURL)
+		checked = checked && last[i].sameList(byType[typeURL])
 	}
-	if err := checkRefs(r, enc.memo()); err != nil {
-		return nil, err
+	if checked {
+		// Every type is the very list of messages of the last snapshot the
+		// group built (keepMarshal keeps a group's types together, and only
+		// once they passed), and the checks are functions of the messages
+		// alone: they passed. Their references stay in the memo.
+		enc.memo().Keep(r.Listeners, r.Clusters)
+	} else {
+		if err := checkNames(byType); err != nil {
+			return nil, err
+		}
+		if err := checkRefs(r, enc.memo()); err != nil {
+			return nil, err
+		}
 	}
 	s := &snapshot{
 		served:   &cache.Snapshot{},
@@ -74,7 +88,7 @@ func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snaps
 	var over []error
 	made := make([]*marshalled, len(servedTypes))
 	for i, typeURL := range servedTypes {
-		m, err := marshalType(typeURL, byType[typeURL], enc.lastMarshal(group, typeURL), enc)
+		m, err := marshalType(typeURL, byType[typeURL], last[i], enc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", typeURL, err)
 		}

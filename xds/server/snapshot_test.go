@@ -268,3 +268,30 @@ func mustSnapshot(t *testing.T, r *translate.Resources) *snapshot {
 	}
 	return s
 }
+
+// TestUncheckedReloadKeepsReferences: a reload of the very messages of the
+// group's last snapshot skips the checks, but keeps their references in the
+// memo, so that a later change to the listener walks only what changed.
+func TestUncheckedReloadKeepsReferences(t *testing.T) {
+	base := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true})
+	enc := newEncodings()
+	for range 3 { // checked, then taken as checked twice
+		r := *base
+		if _, err := buildSnapshot("g", &r, enc); err != nil {
+			t.Fatal(err)
+		}
+		enc.commit()
+	}
+	l := proto.Clone(base.Listeners[0]).(*listenerv3.Listener)
+	l.FilterChains = base.Listeners[0].FilterChains // the same chains, in a new listener
+	l.StatPrefix = "edited"
+	r := *base
+	r.Listeners = []*listenerv3.Listener{l}
+	before := enc.refs.Stats().Misses
+	if _, err := buildSnapshot("g", &r, enc); err != nil {
+		t.Fatal(err)
+	}
+	if got := enc.refs.Stats().Misses - before; got != 1 {
+		t.Errorf("%d messages walked, want 1 (the new listener; its %d chains were known)", got, len(l.FilterChains))
+	}
+}

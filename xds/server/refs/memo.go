@@ -79,6 +79,26 @@ func (m *Memo) Collect(listeners []*listenerv3.Listener, clusters []*clusterv3.C
 	return Refs{Routes: sorted(w.routes), Endpoints: sorted(endpoints), Secrets: sorted(w.secrets)}, nil
 }
 
+// Keep marks these listeners (with their filter chains) and clusters used
+// by this reload, as Collect would, for a reload that takes their
+// references as already checked: otherwise the next Commit drops them and
+// the reload after it walks them all again.
+func (m *Memo) Keep(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster) {
+	if m == nil {
+		return
+	}
+	for _, l := range listeners {
+		if f, ok := m.found.Get(l); ok {
+			m.found.Keep(f.chains)
+		}
+	}
+	ks := make([]proto.Message, len(clusters))
+	for i, c := range clusters {
+		ks[i] = c
+	}
+	m.found.Keep(ks)
+}
+
 // add records msg's references into w, from the memo or by walking msg
 // (filter chains inside it each looked up on their own).
 func (m *Memo) add(w walker, msg proto.Message) error {
