@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/trustgate/trustgate/xds/sendlimit"
-	"github.com/trustgate/trustgate/xds/server/refs"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -72,12 +71,12 @@ func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snaps
 		// group built (keepMarshal keeps a group's types together, and only
 		// once they passed), and the checks are functions of the messages
 		// alone: they passed. Their references stay in the memo.
-		enc.memo().Keep(r.Listeners, r.Clusters)
+		enc.keepRefs(group, r.Listeners, r.Clusters)
 	} else {
 		if err := checkNames(byType); err != nil {
 			return nil, err
 		}
-		if err := checkRefs(r, enc.memo()); err != nil {
+		if err := checkRefs(group, r, enc); err != nil {
 			return nil, err
 		}
 	}
@@ -166,9 +165,10 @@ func checkNames(byType map[string][]types.Resource) error {
 // connection on it); an unreferenced one is sent for nothing (for a secret,
 // a private key sent to a proxy that has no use for it). go-control-plane's
 // Snapshot.Consistent checks the first two the same way but walks every
-// resource on every reload; the memo (encodings.go) walks only new ones.
-func checkRefs(r *translate.Resources, memo *refs.Memo) error {
-	want, err := memo.Collect(r.Listeners, r.Clusters)
+// resource on every reload; the encodings walk only new ones
+// (encodings.collect).
+func checkRefs(group string, r *translate.Resources, enc *encodings) error {
+	want, err := enc.collect(group, r.Listeners, r.Clusters)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}

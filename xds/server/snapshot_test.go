@@ -295,3 +295,24 @@ func TestUncheckedReloadKeepsReferences(t *testing.T) {
 		t.Errorf("%d messages walked, want 1 (the new listener; its %d chains were known)", got, len(l.FilterChains))
 	}
 }
+
+// TestRefsReuseNeedsListenersAndClusters: a group's references are taken
+// from its last reload only when both its listeners and its clusters are
+// the very same messages: with the listeners unchanged, an EDS cluster
+// added whose endpoints are not defined is still rejected.
+func TestRefsReuseNeedsListenersAndClusters(t *testing.T) {
+	base := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true})
+	enc := newEncodings()
+	if _, err := buildSnapshot("g", base, enc); err != nil {
+		t.Fatal(err)
+	}
+	enc.commit()
+	extra := proto.Clone(base.Clusters[0]).(*clusterv3.Cluster)
+	extra.Name = "extra"
+	extra.GetEdsClusterConfig().ServiceName = "extra"
+	r := *base
+	r.Clusters = append(slices.Clone(base.Clusters), extra)
+	if _, err := buildSnapshot("g", &r, enc); !errors.Is(err, ErrInconsistent) {
+		t.Errorf("error %v, want ErrInconsistent (endpoints of cluster %q not defined)", err, extra.Name)
+	}
+}
