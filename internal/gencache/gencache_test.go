@@ -41,6 +41,30 @@ func TestGenerations(t *testing.T) {
 	}
 }
 
+// TestKeep: Keep marks entries used without counting lookups; a key it
+// does not hold stays absent.
+func TestKeep(t *testing.T) {
+	c := gencache.New[string, int]()
+	c.Put("a", 1)
+	c.Put("b", 2)
+	c.Commit()
+	c.Keep([]string{"a", "z"})
+	c.Commit() // used a only
+	if _, ok := c.Get("b"); ok {
+		t.Error("b, not kept, survived the commit")
+	}
+	if v, ok := c.Get("a"); !ok || v != 1 {
+		t.Errorf("Get(a) = %d, %v after Keep", v, ok)
+	}
+	if _, ok := c.Get("z"); ok {
+		t.Error("Keep made an entry for a key it did not hold")
+	}
+	want := gencache.Stats{Entries: 1, Hits: 1, Misses: 2}
+	if d := cmp.Diff(want, c.Stats()); d != "" {
+		t.Errorf("Stats (-want +got):\n%s", d)
+	}
+}
+
 // TestNilCommitAbort: a nil cache (no cache) can be committed and aborted.
 func TestNilCommitAbort(t *testing.T) {
 	var c *gencache.Cache[string, int]

@@ -264,7 +264,7 @@ func compileGroup(cfg Config, key string, l map[string]string, enc *encodings) (
 	if err != nil {
 		return nil, inGroup(key, err)
 	}
-	s, err := buildSnapshot(r, enc)
+	s, err := buildSnapshot(key, r, enc)
 	if err != nil {
 		return nil, inGroup(key, err)
 	}

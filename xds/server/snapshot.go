@@ -3,12 +3,10 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"slices"
-	"strings"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -16,7 +14,6 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/trustgate/trustgate/xds/sendlimit"
-	"github.com/trustgate/trustgate/xds/server/refs"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -45,13 +42,14 @@ type snapshot struct {
 	resources *translate.Resources
 }
 
-// buildSnapshot checks r and turns it into a snapshot. It fails, changing
-// nothing, when names are empty or duplicated, when the RDS, EDS and SDS
-// names do not match the listeners' and clusters' references exactly
-// (checkRefs), or when the
-// resources of a type do not fit in one response (sendlimit: gRPC would fail
-// the send with ResourceExhausted and end the stream).
-func buildSnapshot(r *translate.Resources, enc *encodings) (*snapshot, error) {
+// buildSnapshot checks r, one group's resources, and turns it into a
+// snapshot. It fails, changing nothing, when names are empty or duplicated,
+// when the RDS, EDS and SDS names do not match the listeners' and clusters'
+// references exactly (checkRefs), or when the resources of a type do not
+// fit in one response (sendlimit: gRPC would fail the send with
+// ResourceExhausted and end the stream). enc keeps, by group, what each
+// type's marshal made (marshal.go); nil works everything out afresh.
+func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snapshot, error) {
 	if r == nil {
 		return nil, errors.New("the configuration compiled to no resources (Compile returned nil)")
 	}
@@ -62,30 +60,49 @@ func buildSnapshot(r *translate.Resources, enc *encodings) (*snapshot, error) {
 		resource.EndpointType: asResources(r.Endpoints),
 		resource.SecretType:   asResources(r.Secrets),
 	}
-	if err := checkNames(byType); err != nil {
-		return nil, err
+	last := make([]*marshalled, len(servedTypes))
+	checked := enc != nil
+	for i, typeURL := range servedTypes {
+		last[i] = enc.lastMarshal(group, typeURL)
+		checked = checked && last[i].sameList(byType[typeURL])
 	}
-	if err := checkRefs(r, enc.memo()); err != nil {
-		return nil, err
+	if checked {
+		// Every type is the very list of messages of the last snapshot the
+		// group built (keepMarshal keeps a group's types together, and only
+		// once they passed), and the checks are functions of the messages
+		// alone: they passed. Their references stay in the memo.
+		enc.keepRefs(group, r.Listeners, r.Clusters)
+	} else {
+		if err := checkNames(byType); err != nil {
+			return nil, err
+		}
+		if err := checkRefs(group, r, enc); err != nil {
+			return nil, err
+		}
 	}
 	s := &snapshot{
 		served:   &cache.Snapshot{},
 		versions: map[string]string{}, names: map[string][]string{}, resources: r,
 	}
 	var over []error
-	for _, typeURL := range servedTypes {
-		res, version, names, err := marshalType(byType[typeURL], enc)
+	made := make([]*marshalled, len(servedTypes))
+	for i, typeURL := range servedTypes {
+		m, err := marshalType(typeURL, byType[typeURL], last[i], enc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", typeURL, err)
 		}
-		if o := sendlimit.CheckType(typeURL, wireItems(res)); o != nil {
-			over = append(over, o)
+		if m.over != nil {
+			over = append(over, m.over)
 		}
-		s.served.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(version, res)
-		s.versions[typeURL], s.names[typeURL] = version, names
+		s.served.Resources[cache.GetResponseType(typeURL)] = m.res
+		s.versions[typeURL], s.names[typeURL] = m.res.Version, m.sorted
+		made[i] = m
 	}
 	if err := errors.Join(over...); err != nil {
 		return nil, err
+	}
+	for i, typeURL := range servedTypes {
+		enc.keepMarshal(group, typeURL, made[i])
 	}
 	return s, nil
 }
@@ -126,7 +143,7 @@ func asResources[M types.Resource](ms []M) []types.Resource {
 func checkNames(byType map[string][]types.Resource) error {
 	var errs []error
 	for _, typeURL := range servedTypes {
-		seen := map[string]bool{}
+		seen := make(map[string]bool, len(byType[typeURL])) // grown entry by entry, rehashed about 14 times at 10,000
 		for _, r := range byType[typeURL] {
 			name := cache.GetResourceName(r)
 			switch {
@@ -148,9 +165,10 @@ func checkNames(byType map[string][]types.Resource) error {
 // connection on it); an unreferenced one is sent for nothing (for a secret,
 // a private key sent to a proxy that has no use for it). go-control-plane's
 // Snapshot.Consistent checks the first two the same way but walks every
-// resource on every reload; the memo (encodings.go) walks only new ones.
-func checkRefs(r *translate.Resources, memo *refs.Memo) error {
-	want, err := memo.Collect(r.Listeners, r.Clusters)
+// resource on every reload; the encodings walk only new ones
+// (encodings.collect).
+func checkRefs(group string, r *translate.Resources, enc *encodings) error {
+	want, err := enc.collect(group, r.Listeners, r.Clusters)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}
@@ -186,32 +204,6 @@ func sameNames(kind string, want, have []string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// marshalType marshals every resource of one type once, in name order, and
-// derives the type's version from the bytes: SHA-256 over (name, bytes)
-// pairs, so equal content gives equal versions on any replica and any change
-// to any resource of the type changes the version.
-func marshalType(rs []types.Resource, enc *encodings) ([]types.Resource, string, []string, error) {
-	sorted := slices.Clone(rs)
-	slices.SortFunc(sorted, func(a, b types.Resource) int {
-		return strings.Compare(cache.GetResourceName(a), cache.GetResourceName(b))
-	})
-	h := newFieldHash()
-	out := make([]types.Resource, 0, len(sorted))
-	names := make([]string, 0, len(sorted))
-	for _, r := range sorted {
-		name := cache.GetResourceName(r)
-		b, err := enc.marshal(r)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("%q: %w", name, err)
-		}
-		h.string(name)
-		h.bytes(b)
-		out = append(out, newWireResource(name, b))
-		names = append(names, name)
-	}
-	return out, hex.EncodeToString(h.h.Sum(nil)), names, nil
 }
 
 // fieldHash is a SHA-256 of length-prefixed fields, so that ("ab","c") and

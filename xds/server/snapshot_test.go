@@ -70,7 +70,7 @@ func TestSnapshotVersions(t *testing.T) {
 			changed: []string{resource.EndpointType},
 		},
 	}
-	want, err := buildSnapshot(base, nil)
+	want, err := buildSnapshot("", base, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestSnapshotVersions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := fixture.Clone(base)
 			tc.edit(r)
-			got, err := buildSnapshot(r, nil)
+			got, err := buildSnapshot("", r, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +97,7 @@ func TestSnapshotVersions(t *testing.T) {
 }
 
 func TestSnapshotEmptyTypesHaveVersions(t *testing.T) {
-	s, err := buildSnapshot(&translate.Resources{}, nil)
+	s, err := buildSnapshot("", &translate.Resources{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestSnapshotEmptyTypesHaveVersions(t *testing.T) {
 // original message.
 func TestWireResources(t *testing.T) {
 	r := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true, UpstreamClientCert: true})
-	s, err := buildSnapshot(r, nil)
+	s, err := buildSnapshot("", r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestSnapshotRejects(t *testing.T) {
 	// good resources: the edits change only which messages are listed, so
 	// every unchanged message then comes from the memo.
 	warm := newEncodings()
-	if _, err := buildSnapshot(base, warm); err != nil {
+	if _, err := buildSnapshot("", base, warm); err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range tests {
@@ -206,7 +206,7 @@ func TestSnapshotRejects(t *testing.T) {
 					Secrets: slices.Clone(base.Secrets),
 				}
 				tc.edit(r)
-				_, err := buildSnapshot(r, enc)
+				_, err := buildSnapshot("", r, enc)
 				if err == nil {
 					t.Fatal("buildSnapshot accepted it")
 				}
@@ -216,7 +216,7 @@ func TestSnapshotRejects(t *testing.T) {
 			})
 		}
 	}
-	if _, err := buildSnapshot(nil, nil); err == nil {
+	if _, err := buildSnapshot("", nil, nil); err == nil {
 		t.Error("buildSnapshot(nil) succeeded")
 	}
 }
@@ -238,8 +238,8 @@ func TestEncodingsChangeNothing(t *testing.T) {
 	broken := &translate.Resources{Listeners: base.Listeners, Clusters: base.Clusters, Endpoints: base.Endpoints}
 	enc := newEncodings()
 	for i, r := range []*translate.Resources{base, edited, broken, base, edited} {
-		want, wantErr := buildSnapshot(r, nil)
-		got, err := buildSnapshot(r, enc)
+		want, wantErr := buildSnapshot("", r, nil)
+		got, err := buildSnapshot("", r, enc)
 		if (err != nil) != (wantErr != nil) {
 			t.Fatalf("step %d: error %v with encodings, %v without", i, err, wantErr)
 		}
@@ -262,9 +262,57 @@ func TestEncodingsChangeNothing(t *testing.T) {
 
 func mustSnapshot(t *testing.T, r *translate.Resources) *snapshot {
 	t.Helper()
-	s, err := buildSnapshot(r, nil)
+	s, err := buildSnapshot("", r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestUncheckedReloadKeepsReferences: a reload of the very messages of the
+// group's last snapshot skips the checks, but keeps their references in the
+// memo, so that a later change to the listener walks only what changed.
+func TestUncheckedReloadKeepsReferences(t *testing.T) {
+	base := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true})
+	enc := newEncodings()
+	for range 3 { // checked, then taken as checked twice
+		r := *base
+		if _, err := buildSnapshot("g", &r, enc); err != nil {
+			t.Fatal(err)
+		}
+		enc.commit()
+	}
+	l := proto.Clone(base.Listeners[0]).(*listenerv3.Listener)
+	l.FilterChains = base.Listeners[0].FilterChains // the same chains, in a new listener
+	l.StatPrefix = "edited"
+	r := *base
+	r.Listeners = []*listenerv3.Listener{l}
+	before := enc.refs.Stats().Misses
+	if _, err := buildSnapshot("g", &r, enc); err != nil {
+		t.Fatal(err)
+	}
+	if got := enc.refs.Stats().Misses - before; got != 1 {
+		t.Errorf("%d messages walked, want 1 (the new listener; its %d chains were known)", got, len(l.FilterChains))
+	}
+}
+
+// TestRefsReuseNeedsListenersAndClusters: a group's references are taken
+// from its last reload only when both its listeners and its clusters are
+// the very same messages: with the listeners unchanged, an EDS cluster
+// added whose endpoints are not defined is still rejected.
+func TestRefsReuseNeedsListenersAndClusters(t *testing.T) {
+	base := testResources(t, fixture.Spec{Prefixes: []string{"/"}, EDS: true})
+	enc := newEncodings()
+	if _, err := buildSnapshot("g", base, enc); err != nil {
+		t.Fatal(err)
+	}
+	enc.commit()
+	extra := proto.Clone(base.Clusters[0]).(*clusterv3.Cluster)
+	extra.Name = "extra"
+	extra.GetEdsClusterConfig().ServiceName = "extra"
+	r := *base
+	r.Clusters = append(slices.Clone(base.Clusters), extra)
+	if _, err := buildSnapshot("g", &r, enc); !errors.Is(err, ErrInconsistent) {
+		t.Errorf("error %v, want ErrInconsistent (endpoints of cluster %q not defined)", err, extra.Name)
+	}
 }

@@ -34,13 +34,15 @@ func testSnapshot(t *testing.T, rev string, names ...string) *snapshot {
 // typedSnapshot is a snapshot with, for every served type, the resources
 // contents gives (name -> content), at version rev.
 func typedSnapshot(rev string, contents func(typeURL string) map[string]string) *snapshot {
-	s := &snapshot{served: &cache.Snapshot{}}
+	s := &snapshot{served: &cache.Snapshot{}, names: map[string][]string{}}
 	for _, typeURL := range typeURLs {
 		var rs []types.Resource
-		for n, c := range contents(typeURL) {
+		byName := contents(typeURL)
+		for n, c := range byName {
 			rs = append(rs, newWireResource(n, []byte(c)))
 		}
 		s.served.Resources[cache.GetResponseType(typeURL)] = cache.NewResources(rev, rs)
+		s.names[typeURL] = slices.Sorted(maps.Keys(byName))
 	}
 	return s
 }

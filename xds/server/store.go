@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -99,6 +98,9 @@ type typeSnap struct {
 	// the changed resources, in name order: a SotW response to a stream
 	// holding prev (sotwSub.holdsPrev), shared by every such stream.
 	changedBody []byte
+	// spans are each resource's entries in body and deltaBody, in name
+	// order, for the next state to copy those of unchanged resources.
+	spans []entrySpans
 }
 
 func newCaches() *caches { return &caches{groups: map[string]*groupEntry{}} }
@@ -143,7 +145,7 @@ func (c *caches) set(_ context.Context, key string, s *snapshot) error {
 			next.types[i] = prev
 			continue
 		}
-		st, err := newTypeSnap(typeURL, rs, old.types[i])
+		st, err := newTypeSnap(typeURL, rs, s.names[typeURL], old.types[i])
 		if err != nil {
 			return fmt.Errorf("setting snapshot of group %q: %w", key, err)
 		}
@@ -159,11 +161,19 @@ func (c *caches) set(_ context.Context, key string, s *snapshot) error {
 	return nil
 }
 
-func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap, error) {
+// newTypeSnap makes a type's state of rs, whose names are names (sorted,
+// as buildSnapshot has them). A resource whose bytes are those prev served
+// keeps prev's Resource, and its encoded entries are copied from prev's
+// bodies rather than sized and marshalled again: a one-host edit at 10,000
+// hosts changes one route configuration of 10,000.
+func newTypeSnap(typeURL string, rs cache.Resources, names []string, prev *typeSnap) (*typeSnap, error) {
 	st := &typeSnap{typeURL: typeURL, version: rs.Version, resources: make(map[string]*discoveryv3.Resource, len(rs.Items))}
 	st.prev.Store(prev)
-	names := slices.Sorted(maps.Keys(rs.Items))
+	if len(names) != len(rs.Items) {
+		return nil, fmt.Errorf("%d names for %d resources", len(names), len(rs.Items))
+	}
 	list := make([]*discoveryv3.Resource, len(names))
+	from := make([]int, len(names)) // the position in prev whose entries are copied, or -1
 	bodyLen, deltaLen := 0, 0
 	for i, name := range names {
 		w, ok := rs.Items[name].Resource.(wireResource)
@@ -172,35 +182,45 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 		}
 		b := w.ProtoReflect().GetUnknown()
 		res := prev.get(name)
+		from[i] = -1
 		if res == nil || string(res.GetResource().GetValue()) != string(b) {
 			sum := sha256.Sum256(b) // cache.HashResource
 			res = &discoveryv3.Resource{Name: name, Version: hex.EncodeToString(sum[:]), Resource: &anypb.Any{TypeUrl: typeURL, Value: b}}
 			st.changed = append(st.changed, name)
+		} else {
+			from[i] = prev.position(i, name)
 		}
 		st.resources[name] = res
 		list[i] = res
+		if j := from[i]; j >= 0 {
+			bodyLen += prev.spans[j].body[1] - prev.spans[j].body[0]
+			deltaLen += prev.spans[j].delta[1] - prev.spans[j].delta[0]
+			continue
+		}
 		bodyLen += entrySize(res.GetResource())
 		deltaLen += entrySize(res)
 	}
 	// Sized up front: grown by append, the bodies of 10,000 route
 	// configurations were allocated about twice over on every reload.
 	st.body, st.deltaBody = make([]byte, 0, bodyLen), make([]byte, 0, deltaLen)
-	var offsets [][2]int
-	if byName(typeURL) {
-		offsets = make([][2]int, 0, len(names))
-	}
-	for _, res := range list {
-		start := len(st.body)
-		var err error
-		if st.body, err = appendEntry(st.body, res.GetResource()); err != nil {
-			return nil, err
+	st.spans = make([]entrySpans, len(list))
+	for i, res := range list {
+		sp := &st.spans[i]
+		sp.body[0], sp.delta[0] = len(st.body), len(st.deltaBody)
+		if j := from[i]; j >= 0 {
+			p := prev.spans[j]
+			st.body = append(st.body, prev.body[p.body[0]:p.body[1]]...)
+			st.deltaBody = append(st.deltaBody, prev.deltaBody[p.delta[0]:p.delta[1]]...)
+		} else {
+			var err error
+			if st.body, err = appendEntry(st.body, res.GetResource()); err != nil {
+				return nil, err
+			}
+			if st.deltaBody, err = appendEntry(st.deltaBody, res); err != nil {
+				return nil, err
+			}
 		}
-		if st.deltaBody, err = appendEntry(st.deltaBody, res); err != nil {
-			return nil, err
-		}
-		if byName(typeURL) {
-			offsets = append(offsets, [2]int{start, len(st.body)})
-		}
+		sp.body[1], sp.delta[1] = len(st.body), len(st.deltaBody)
 	}
 	if prev != nil {
 		for name := range prev.resources {
@@ -215,8 +235,8 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 	st.deltaBody = st.deltaBody[:len(st.deltaBody):len(st.deltaBody)]
 	if byName(typeURL) {
 		st.entries = make(map[string][]byte, len(names))
-		for i, o := range offsets {
-			st.entries[names[i]] = st.body[o[0]:o[1]:o[1]]
+		for i, sp := range st.spans {
+			st.entries[names[i]] = st.body[sp.body[0]:sp.body[1]:sp.body[1]]
 		}
 	}
 	if typeURL == resource.RouteType && prev != nil {
@@ -224,6 +244,22 @@ func newTypeSnap(typeURL string, rs cache.Resources, prev *typeSnap) (*typeSnap,
 		st.changedBody = b[:len(b):len(b)]
 	}
 	return st, nil
+}
+
+// entrySpans are where one resource's entries are in a typeSnap's body and
+// deltaBody.
+type entrySpans struct{ body, delta [2]int }
+
+// position is the index of name in st.sorted, or -1; i is where it
+// usually is (the same names as the last state's, at the same places).
+func (st *typeSnap) position(i int, name string) int {
+	if i < len(st.sorted) && st.sorted[i] == name {
+		return i
+	}
+	if j, ok := slices.BinarySearch(st.sorted, name); ok {
+		return j
+	}
+	return -1
 }
 
 // byName reports whether SotW responses of a type may carry some of its

@@ -1,9 +1,14 @@
 package server
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/protobuf/proto"
@@ -101,5 +106,41 @@ func TestSotwWildcardRecord(t *testing.T) {
 	install(t, c, testSnapshot(t, "v2", "a", "b"))
 	if n := len(s.follow()); n != 1 {
 		t.Errorf("%d responses to a new version, want 1", n)
+	}
+}
+
+// TestTypeSnapCopiesUnchangedEntries: a type's state made from the last one
+// (unchanged resources' entries copied from its bodies) holds the same bytes
+// as one made afresh, when resources changed, moved (a name added before
+// them), were added and were removed.
+func TestTypeSnapCopiesUnchangedEntries(t *testing.T) {
+	state := func(prev *typeSnap, contents map[string]string) *typeSnap {
+		t.Helper()
+		var rs []types.Resource
+		for n, c := range contents {
+			rs = append(rs, newWireResource(n, []byte(c)))
+		}
+		st, err := newTypeSnap(resource.RouteType, cache.NewResources("v", rs), slices.Sorted(maps.Keys(contents)), prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	first := state(nil, map[string]string{"b": "b1", "c": "c1", "d": "d1", "e": "e1"})
+	next := map[string]string{"a": "a1", "b": "b1", "c": "c2", "e": "e1", "f": "f1"}
+	got, want := state(first, next), state(nil, next)
+	if string(got.body) != string(want.body) {
+		t.Error("body differs from one made afresh")
+	}
+	if string(got.deltaBody) != string(want.deltaBody) {
+		t.Error("deltaBody differs from one made afresh")
+	}
+	for name, w := range want.entries {
+		if string(got.entries[name]) != string(w) {
+			t.Errorf("entry %q differs from one made afresh", name)
+		}
+	}
+	if d := cmp.Diff([]string{"a", "c", "d", "f"}, got.changed); d != "" {
+		t.Errorf("changed (-want +got):\n%s", d)
 	}
 }

@@ -28,13 +28,18 @@ type Memo struct {
 	found *gencache.Cache[proto.Message, *found]
 }
 
-// found is one message's references.
+// found is one message's references, and the filter chains below it that
+// were looked up on their own.
 type found struct {
 	routes, secrets []string
+	chains          []proto.Message
 }
 
 // NewMemo returns an empty memo.
 func NewMemo() *Memo { return &Memo{found: gencache.New[proto.Message, *found]()} }
+
+// Stats are the memo's counts, for tests.
+func (m *Memo) Stats() gencache.Stats { return m.found.Stats() }
 
 // Commit ends a good reload: only the messages it looked up are kept.
 func (m *Memo) Commit() {
@@ -74,6 +79,26 @@ func (m *Memo) Collect(listeners []*listenerv3.Listener, clusters []*clusterv3.C
 	return Refs{Routes: sorted(w.routes), Endpoints: sorted(endpoints), Secrets: sorted(w.secrets)}, nil
 }
 
+// Keep marks these listeners (with their filter chains) and clusters used
+// by this reload, as Collect would, for a reload that takes their
+// references as already checked: otherwise the next Commit drops them and
+// the reload after it walks them all again.
+func (m *Memo) Keep(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster) {
+	if m == nil {
+		return
+	}
+	for _, l := range listeners {
+		if f, ok := m.found.Get(l); ok {
+			m.found.Keep(f.chains)
+		}
+	}
+	ks := make([]proto.Message, len(clusters))
+	for i, c := range clusters {
+		ks[i] = c
+	}
+	m.found.Keep(ks)
+}
+
 // add records msg's references into w, from the memo or by walking msg
 // (filter chains inside it each looked up on their own).
 func (m *Memo) add(w walker, msg proto.Message) error {
@@ -84,6 +109,11 @@ func (m *Memo) add(w walker, msg proto.Message) error {
 			return err
 		}
 		m.found.Put(msg, f)
+	} else {
+		// Kept with their listener: otherwise a reload that finds the
+		// listener drops them, and the next change to the listener (a
+		// host added) walks every chain again.
+		m.found.Keep(f.chains)
 	}
 	for _, r := range f.routes {
 		w.routes[r] = true
@@ -98,11 +128,13 @@ func (m *Memo) add(w walker, msg proto.Message) error {
 // the memo.
 func (m *Memo) walk(root proto.Message) (*found, error) {
 	own := walker{routes: map[string]bool{}, secrets: map[string]bool{}}
+	var chains []proto.Message
 	err := protowalk.Walker{Visit: func(msg proto.Message, in *anypb.Any) error {
 		if fc, ok := msg.(*listenerv3.FilterChain); ok && msg != root {
 			if err := m.add(own, fc); err != nil {
 				return fmt.Errorf("filter chain %q: %w", fc.GetName(), err)
 			}
+			chains = append(chains, fc)
 			return protowalk.ErrSkipChildren
 		}
 		return own.visit(msg, in)
@@ -110,5 +142,5 @@ func (m *Memo) walk(root proto.Message) (*found, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &found{routes: sorted(own.routes), secrets: sorted(own.secrets)}, nil
+	return &found{routes: sorted(own.routes), secrets: sorted(own.secrets), chains: chains}, nil
 }

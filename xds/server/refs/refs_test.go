@@ -185,3 +185,36 @@ func TestMemoByIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoKeepsChainsOfAKnownListener: a reload that finds a listener in
+// the memo keeps its filter chains too, so that when the listener changes
+// later (a host added), only the new chain is walked, not every chain
+// again.
+func TestMemoKeepsChainsOfAKnownListener(t *testing.T) {
+	pki, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fixture.Resources(fixture.Spec{PKI: pki, Prefixes: []string{"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.Listeners[0]
+	memo := refs.NewMemo()
+	for range 3 { // walked, then found twice
+		if _, err := memo.Collect(r.Listeners, nil); err != nil {
+			t.Fatal(err)
+		}
+		memo.Commit()
+	}
+	added := proto.Clone(l.GetFilterChains()[0]).(*listenerv3.FilterChain)
+	added.Name = "added"
+	next := &listenerv3.Listener{Name: l.GetName(), FilterChains: append(slices.Clone(l.GetFilterChains()), added)}
+	before := memo.Stats().Misses
+	if _, err := memo.Collect([]*listenerv3.Listener{next}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := memo.Stats().Misses - before; got != 2 {
+		t.Errorf("%d messages walked, want 2 (the new listener and its new chain; %d chains were known)", got, len(l.GetFilterChains()))
+	}
+}
