@@ -16,6 +16,7 @@ import (
 
 	"github.com/trustgate/trustgate/xds/server/internal/fixture"
 	"github.com/trustgate/trustgate/xds/server/refs"
+	"github.com/trustgate/trustgate/xds/translate"
 )
 
 func TestCollect(t *testing.T) {
@@ -114,14 +115,7 @@ func TestCollectUnknownAny(t *testing.T) {
 // place, which the server never does) and walks the new one; a failed walk
 // is not kept; Commit drops what the last call did not use.
 func TestMemoByIdentity(t *testing.T) {
-	pki, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := fixture.Resources(fixture.Spec{PKI: pki, Prefixes: []string{"/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := oneRouteResources(t)
 	l := r.Listeners[0]
 	known := l.GetFilterChains()[0]
 	memo := refs.NewMemo()
@@ -191,14 +185,7 @@ func TestMemoByIdentity(t *testing.T) {
 // later (a host added), only the new chain is walked, not every chain
 // again.
 func TestMemoKeepsChainsOfAKnownListener(t *testing.T) {
-	pki, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := fixture.Resources(fixture.Spec{PKI: pki, Prefixes: []string{"/"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := oneRouteResources(t)
 	l := r.Listeners[0]
 	memo := refs.NewMemo()
 	for range 3 { // walked, then found twice
@@ -217,4 +204,18 @@ func TestMemoKeepsChainsOfAKnownListener(t *testing.T) {
 	if got := memo.Stats().Misses - before; got != 2 {
 		t.Errorf("%d messages walked, want 2 (the new listener and its new chain; %d chains were known)", got, len(l.GetFilterChains()))
 	}
+}
+
+// oneRouteResources are the fixture's resources for one route on "/".
+func oneRouteResources(t *testing.T) *translate.Resources {
+	t.Helper()
+	pki, err := fixture.NewPKI(t.TempDir(), "ca", "gw.example.com", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fixture.Resources(fixture.Spec{PKI: pki, Prefixes: []string{"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
