@@ -116,7 +116,9 @@ func TestRedactionRetryAcrossParts(t *testing.T) {
 				whole  func(jsonEncoder, proto.Message, *bytes.Buffer) error
 			}{
 				"config dump entry": {
-					func(rd *renderer, m proto.Message, out *rendering) error { return rd.renderEntry(m, listeners.wrap, out) },
+					func(rd *renderer, m proto.Message, out *rendering) error {
+						return rd.renderEntry(m, listeners.wrap, out)
+					},
 					func(e jsonEncoder, m proto.Message, out *bytes.Buffer) error {
 						return e.renderEntryWhole(m, nameOf(m), listeners.wrap, out)
 					},
