@@ -13,6 +13,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/benchcpu"
 )
 
 // report is what a run measured. Durations are in milliseconds.
@@ -25,10 +27,13 @@ type report struct {
 	// client's time from dialling to ACKing every type's current version.
 	Connect latencies `json:"connect"`
 	// ConnectMs is the whole connect phase; ConnectCPUMs the server's CPU
-	// during it; ConnectBytes what the clients received.
-	ConnectMs    float64 `json:"connect_ms"`
-	ConnectCPUMs float64 `json:"connect_server_cpu_ms"`
-	ConnectBytes int64   `json:"connect_bytes"`
+	// during it, ConnectClientsCPUMs this process's (the clients', which
+	// share the machine's cores with the server); ConnectBytes what the
+	// clients received.
+	ConnectMs           float64 `json:"connect_ms"`
+	ConnectCPUMs        float64 `json:"connect_server_cpu_ms"`
+	ConnectClientsCPUMs float64 `json:"connect_clients_cpu_ms"`
+	ConnectBytes        int64   `json:"connect_bytes"`
 	// Resident memory of the server before the clients (once settled, as
 	// RSSSettled, with -rss-wait), with them (measured half a second after
 	// the connect phase), and its peak.
@@ -199,7 +204,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 	errs := make([]error, c.clients)
 	sem := make(chan struct{}, c.parallel)
 	deadline := deadlineOf(ctx)
-	start := time.Now()
+	start, cpu := time.Now(), benchcpu.Used()
 	var waiting sync.WaitGroup
 	for i := range clients {
 		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, rc)
@@ -214,7 +219,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 		})
 	}
 	waiting.Wait()
-	rep.ConnectMs = ms(time.Since(start))
+	rep.ConnectMs, rep.ConnectClientsCPUMs = ms(time.Since(start)), ms(benchcpu.Used()-cpu)
 	if err := firstErrors(errs); err != nil {
 		return nil, err
 	}

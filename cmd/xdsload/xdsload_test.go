@@ -92,8 +92,8 @@ func TestMeasure(t *testing.T) {
 			if err != nil {
 				t.Fatalf("measure: %v", err)
 			}
-			if rep.Connect.Max <= 0 || rep.ConnectBytes <= 0 {
-				t.Errorf("connect figures missing: %+v, %d bytes", rep.Connect, rep.ConnectBytes)
+			if rep.Connect.Max <= 0 || rep.ConnectBytes <= 0 || rep.ConnectClientsCPUMs <= 0 {
+				t.Errorf("connect figures missing: %+v, %d bytes, clients' CPU %.1f ms", rep.Connect, rep.ConnectBytes, rep.ConnectClientsCPUMs)
 			}
 			if len(rep.Changes) != c.changes {
 				t.Fatalf("%d changes reported, want %d", len(rep.Changes), c.changes)

@@ -28,14 +28,6 @@ const (
 	// state was shared within groups: docs/performance.md). A proxy sends
 	// little (requests and ACKs); a large request takes a few more reads.
 	readBufferSize = 8 << 10
-	// writeBufferSize is how much gRPC gathers before a write(2). gRPC's
-	// default is 32 KiB; a full sync at 1,000 hosts is about 2.8 MB, so a
-	// reconnect storm of 1,000 proxies spent two thirds of the server's CPU
-	// in write(2) (a profile, docs/performance.md). 64 KiB halves those
-	// calls, and the buffer is taken from gRPC's pool for each flush and
-	// returned after it (shared write buffers are gRPC's default), so an
-	// idle proxy holds none of it.
-	writeBufferSize = 64 << 10
 	// handshakeTimeout bounds a connection that never completes its TLS
 	// and HTTP/2 handshakes (gRPC's default waits 120s).
 	handshakeTimeout = 10 * time.Second
@@ -48,7 +40,6 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		grpc.MaxSendMsgSize(maxSendMsgSize),
 		grpc.MaxConcurrentStreams(maxStreams),
 		grpc.ReadBufferSize(readBufferSize),
-		grpc.WriteBufferSize(writeBufferSize),
 		grpc.ConnectionTimeout(handshakeTimeout),
 		// Clients may ping every 15s at most, even with no stream open;
 		// more often gets a GOAWAY (the bootstrap's keepalive is 30s).
