@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustgate/trustgate/internal/benchcpu"
+	"github.com/trustgate/trustgate/internal/cputime"
 )
 
 // report is what a run measured. Durations are in milliseconds.
@@ -204,7 +204,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 	errs := make([]error, c.clients)
 	sem := make(chan struct{}, c.parallel)
 	deadline := deadlineOf(ctx)
-	start, cpu := time.Now(), benchcpu.Used()
+	start, cpu := time.Now(), cputime.Self()
 	var waiting sync.WaitGroup
 	for i := range clients {
 		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, rc)
@@ -219,7 +219,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 		})
 	}
 	waiting.Wait()
-	rep.ConnectMs, rep.ConnectClientsCPUMs = ms(time.Since(start)), ms(benchcpu.Used()-cpu)
+	rep.ConnectMs, rep.ConnectClientsCPUMs = ms(time.Since(start)), ms(cputime.Self()-cpu)
 	if err := firstErrors(errs); err != nil {
 		return nil, err
 	}

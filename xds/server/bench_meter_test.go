@@ -16,7 +16,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/stats"
 
-	"github.com/trustgate/trustgate/internal/benchcpu"
+	"github.com/trustgate/trustgate/internal/cputime"
 )
 
 type goal struct {
@@ -97,7 +97,7 @@ func newMeter() *meter {
 func (m *meter) arm(g goal, want int) chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.goal, m.want, m.since, m.nacks, m.cpu0 = g, want, time.Now(), nil, benchcpu.Used()
+	m.goal, m.want, m.since, m.nacks, m.cpu0 = g, want, time.Now(), nil, cputime.Self()
 	m.cur = round{responses: map[string]int{}, rounds: 1}
 	m.done = make(chan struct{})
 	for rec := range m.open {
@@ -121,7 +121,7 @@ func (m *meter) wait(b *testing.B, done chan struct{}) round {
 	if len(m.cur.latencies) < m.want {
 		b.Fatalf("timed out: %d of %d streams reached %+v", len(m.cur.latencies), m.want, m.goal)
 	}
-	m.cur.cpu = benchcpu.Used() - m.cpu0
+	m.cur.cpu = cputime.Self() - m.cpu0
 	return m.cur
 }
 
@@ -129,7 +129,7 @@ func (m *meter) wait(b *testing.B, done chan struct{}) round {
 func (m *meter) current() round {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.cur.cpu = benchcpu.Used() - m.cpu0
+	m.cur.cpu = cputime.Self() - m.cpu0
 	return m.cur
 }
 
