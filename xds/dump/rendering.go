@@ -98,20 +98,6 @@ func (r *rendering) writeTo(w io.Writer) error {
 	return nil
 }
 
-// bytes returns the rendering as one slice: the tail itself when it is
-// the only part, else a copy (for tests and the rare caller that needs one
-// slice).
-func (r *rendering) bytes() []byte {
-	if len(r.parts) == 1 {
-		return r.tail().Bytes()
-	}
-	out := make([]byte, 0, r.len())
-	for _, p := range r.parts {
-		out = append(out, p.buf.Bytes()...)
-	}
-	return out
-}
-
 // release gives the pooled parts back; the rendering is not used after.
 func (r *rendering) release() {
 	for _, p := range r.parts {

@@ -154,3 +154,16 @@ func TestRedactionRetryAcrossParts(t *testing.T) {
 		})
 	}
 }
+
+// bytes returns the rendering as one slice: the tail itself when it is
+// the only part, else a copy.
+func (r *rendering) bytes() []byte {
+	if len(r.parts) == 1 {
+		return r.tail().Bytes()
+	}
+	out := make([]byte, 0, r.len())
+	for _, p := range r.parts {
+		out = append(out, p.buf.Bytes()...)
+	}
+	return out
+}

@@ -1,10 +1,6 @@
 package server
 
 import (
-	"slices"
-
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
@@ -22,81 +18,65 @@ import (
 // a good reload keeps what it used, a failed one keeps the last good one's
 // too. A nil *encodings works everything out afresh.
 //
-// Each group's marshal of each type is kept too (marshal.go): a type whose
-// list of messages is unchanged is served as it was, and in a changed list
-// a message where it was before keeps its bytes without a lookup.
-//
-// And each group's last references (collected): a reload whose listeners
-// and clusters are the very messages of the group's last one (a route
-// edited) takes their references as they were.
+// And each group's last good snapshot (lastGood): each type's marshal, so
+// that a type whose list of messages is unchanged is served as it was, and
+// in a changed list a message where it was before keeps its bytes without a
+// lookup (marshal.go); and the references of its listeners and clusters, so
+// that a reload whose listeners and clusters are the very messages of that
+// snapshot's (a route edited) takes their references as they were.
 type encodings struct {
-	refs      *refs.Memo
-	wire      *gencache.Cache[types.Resource, []byte]
-	types     *gencache.Cache[typeKey, *marshalled]
-	collected *gencache.Cache[string, *collected]
+	refs   *refs.Memo
+	wire   *gencache.Cache[types.Resource, []byte]
+	groups *gencache.Cache[string, *lastGood]
 }
 
-// collected is one group's references, and the lists they were collected
-// from (held, so that their messages stay alive: see marshalled.in).
-type collected struct {
-	listeners []*listenerv3.Listener
-	clusters  []*clusterv3.Cluster
-	want      refs.Refs
+// lastGood is what buildSnapshot made of a group whose snapshot passed
+// every check: each type's marshal, in servedTypes' order (each holding its
+// list of messages, so pointer identity cannot be fooled by a reused
+// address), and the references of the listeners and clusters among them.
+type lastGood struct {
+	types []*marshalled
+	refs  refs.Refs
 }
 
 func newEncodings() *encodings {
 	return &encodings{refs: refs.NewMemo(), wire: gencache.New[types.Resource, []byte](),
-		types: gencache.New[typeKey, *marshalled](), collected: gencache.New[string, *collected]()}
+		groups: gencache.New[string, *lastGood]()}
 }
 
-// collect returns the references of a group's listeners and clusters
-// (refs.Memo.Collect; refs.Collect without encodings). Lists of the very
-// messages of the group's last call are answered as that call was, their
-// memo entries kept (Memo.Keep), as references are a function of the
-// messages alone.
-func (e *encodings) collect(group string, ls []*listenerv3.Listener, cs []*clusterv3.Cluster) (refs.Refs, error) {
-	if e == nil {
-		return refs.Collect(ls, cs)
-	}
-	if last, ok := e.collected.Get(group); ok && slices.Equal(last.listeners, ls) && slices.Equal(last.clusters, cs) {
-		e.refs.Keep(ls, cs)
-		return last.want, nil
-	}
-	want, err := e.refs.Collect(ls, cs)
-	if err != nil {
-		return refs.Refs{}, err
-	}
-	e.collected.Put(group, &collected{listeners: ls, clusters: cs, want: want})
-	return want, nil
-}
-
-// keepRefs keeps the references of a group's listeners and clusters for a
-// reload that took them as checked (buildSnapshot), as collect would have.
-func (e *encodings) keepRefs(group string, ls []*listenerv3.Listener, cs []*clusterv3.Cluster) {
-	if e == nil {
-		return
-	}
-	e.collected.Get(group)
-	e.refs.Keep(ls, cs)
-}
-
-// lastMarshal is what marshalType made of the group's type last (nil: none,
-// or no encodings).
-func (e *encodings) lastMarshal(group, typeURL string) *marshalled {
+// memo is the references' memo (nil without encodings: refs.Memo then
+// collects afresh).
+func (e *encodings) memo() *refs.Memo {
 	if e == nil {
 		return nil
 	}
-	m, _ := e.types.Get(typeKey{group, typeURL})
-	return m
+	return e.refs
 }
 
-// keepMarshal keeps m as the group's type's marshal for the next reload;
-// buildSnapshot keeps a group's types only once all of them passed its
-// checks.
-func (e *encodings) keepMarshal(group, typeURL string, m *marshalled) {
-	if e != nil {
-		e.types.Put(typeKey{group, typeURL}, m)
+// lastGood is the group's last good snapshot's (nil: none, or no
+// encodings).
+func (e *encodings) lastGood(group string) *lastGood {
+	if e == nil {
+		return nil
 	}
+	g, _ := e.groups.Get(group)
+	return g
+}
+
+// keepGood keeps g as the group's last good snapshot's, for the next
+// reload; buildSnapshot keeps it only once every check passed.
+func (e *encodings) keepGood(group string, g *lastGood) {
+	if e != nil {
+		e.groups.Put(group, g)
+	}
+}
+
+// last is g's marshal of the type at servedTypes[i] (nil: none).
+func (g *lastGood) last(i int) *marshalled {
+	if g == nil {
+		return nil
+	}
+	return g.types[i]
 }
 
 // marshal returns r's deterministic marshal (cache.MarshalResource).
@@ -120,8 +100,7 @@ func (e *encodings) commit() {
 	if e != nil {
 		e.refs.Commit()
 		e.wire.Commit()
-		e.types.Commit()
-		e.collected.Commit()
+		e.groups.Commit()
 	}
 }
 
@@ -129,7 +108,6 @@ func (e *encodings) abort() {
 	if e != nil {
 		e.refs.Abort()
 		e.wire.Abort()
-		e.types.Abort()
-		e.collected.Abort()
+		e.groups.Abort()
 	}
 }

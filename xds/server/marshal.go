@@ -12,10 +12,6 @@ import (
 	"github.com/trustgate/trustgate/xds/sendlimit"
 )
 
-// typeKey names one group's resources of one type: what marshalType did
-// for it last is kept under it (encodings.types).
-type typeKey struct{ group, typeURL string }
-
 // marshalled is one type's resources marshalled: what a snapshot serves of
 // the type, and what the next reload of the same group starts from. It is
 // read-only once made; snapshots share it.

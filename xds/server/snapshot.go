@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/trustgate/trustgate/xds/sendlimit"
+	"github.com/trustgate/trustgate/xds/server/refs"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -47,8 +48,9 @@ type snapshot struct {
 // when the RDS, EDS and SDS names do not match the listeners' and clusters'
 // references exactly (checkRefs), or when the resources of a type do not
 // fit in one response (sendlimit: gRPC would fail the send with
-// ResourceExhausted and end the stream). enc keeps, by group, what each
-// type's marshal made (marshal.go); nil works everything out afresh.
+// ResourceExhausted and end the stream). enc keeps each group's last good
+// snapshot (lastGood) and what each resource's marshal and references were;
+// nil works everything out afresh.
 func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snapshot, error) {
 	if r == nil {
 		return nil, errors.New("the configuration compiled to no resources (Compile returned nil)")
@@ -60,23 +62,26 @@ func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snaps
 		resource.EndpointType: asResources(r.Endpoints),
 		resource.SecretType:   asResources(r.Secrets),
 	}
-	last := make([]*marshalled, len(servedTypes))
-	checked := enc != nil
+	good := enc.lastGood(group)
+	same := make(map[string]bool, len(servedTypes))
+	all := true
 	for i, typeURL := range servedTypes {
-		last[i] = enc.lastMarshal(group, typeURL)
-		checked = checked && last[i].sameList(byType[typeURL])
+		same[typeURL] = good.last(i).sameList(byType[typeURL])
+		all = all && same[typeURL]
 	}
-	if checked {
-		// Every type is the very list of messages of the last snapshot the
-		// group built (keepMarshal keeps a group's types together, and only
-		// once they passed), and the checks are functions of the messages
-		// alone: they passed. Their references stay in the memo.
-		enc.keepRefs(group, r.Listeners, r.Clusters)
-	} else {
+	// With every type the very list of messages of the group's last good
+	// snapshot (all), the checks, functions of the messages alone, passed.
+	if !all {
 		if err := checkNames(byType); err != nil {
 			return nil, err
 		}
-		if err := checkRefs(group, r, enc); err != nil {
+	}
+	want, err := references(r, good, same[resource.ListenerType] && same[resource.ClusterType], enc.memo())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInconsistent, err)
+	}
+	if !all {
+		if err := checkRefs(r, want); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +92,7 @@ func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snaps
 	var over []error
 	made := make([]*marshalled, len(servedTypes))
 	for i, typeURL := range servedTypes {
-		m, err := marshalType(typeURL, byType[typeURL], last[i], enc)
+		m, err := marshalType(typeURL, byType[typeURL], good.last(i), enc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", typeURL, err)
 		}
@@ -101,9 +106,7 @@ func buildSnapshot(group string, r *translate.Resources, enc *encodings) (*snaps
 	if err := errors.Join(over...); err != nil {
 		return nil, err
 	}
-	for i, typeURL := range servedTypes {
-		enc.keepMarshal(group, typeURL, made[i])
-	}
+	enc.keepGood(group, &lastGood{types: made, refs: want})
 	return s, nil
 }
 
@@ -158,20 +161,29 @@ func checkNames(byType map[string][]types.Resource) error {
 	return errors.Join(errs...)
 }
 
+// references are the references of r's listeners and clusters: those of
+// the group's last good snapshot when its listeners and clusters are the
+// very messages of that snapshot's (unchanged; references are a function of
+// the messages alone, and their memo entries are kept), else collected
+// through the memo, which walks only messages it has not seen.
+func references(r *translate.Resources, good *lastGood, unchanged bool, memo *refs.Memo) (refs.Refs, error) {
+	if unchanged {
+		memo.Keep(r.Listeners, r.Clusters)
+		return good.refs, nil
+	}
+	return memo.Collect(r.Listeners, r.Clusters)
+}
+
 // checkRefs requires the route configurations, endpoint assignments and
 // secrets to be exactly those the listeners and clusters reference over
-// ADS. A missing one keeps a listener or cluster warming until
+// ADS (want). A missing one keeps a listener or cluster warming until
 // initial_fetch_timeout (for a secret, Envoy then resets every TLS
 // connection on it); an unreferenced one is sent for nothing (for a secret,
 // a private key sent to a proxy that has no use for it). go-control-plane's
 // Snapshot.Consistent checks the first two the same way but walks every
-// resource on every reload; the encodings walk only new ones
-// (encodings.collect).
-func checkRefs(group string, r *translate.Resources, enc *encodings) error {
-	want, err := enc.collect(group, r.Listeners, r.Clusters)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInconsistent, err)
-	}
+// resource on every reload; the references come from the memo
+// (references).
+func checkRefs(r *translate.Resources, want refs.Refs) error {
 	return errors.Join(
 		sameNames("route configuration", want.Routes, namesOf(r.Routes)),
 		sameNames("endpoint assignment", want.Endpoints, namesOf(r.Endpoints)),
