@@ -17,8 +17,9 @@ import (
 // Limits that keep a hostile document from exhausting memory: YAML aliases
 // let a few lines expand to billions of nodes ("billion laughs").
 const (
-	// maxNodes bounds the nodes visited while decoding one file, counting
-	// every expansion of an alias.
+	// maxNodes bounds the nodes visited while decoding a file of up to
+	// half a million bytes, counting every expansion of an alias; a larger
+	// file may have twice as many nodes as bytes (nodeLimit).
 	maxNodes = 1_000_000
 	// maxDecodeErrors bounds the errors reported for one document.
 	maxDecodeErrors = 100
@@ -49,11 +50,12 @@ type decoder struct {
 	empty   map[string]bool
 	errs    []decodeErr
 	nodes   *int // shared by the documents of one file
+	limit   int  // the file's nodeLimit
 	aborted bool
 }
 
-func newDecoder(nodes *int) *decoder {
-	return &decoder{lines: map[string]int{}, empty: map[string]bool{}, nodes: nodes}
+func newDecoder(nodes *int, limit int) *decoder {
+	return &decoder{lines: map[string]int{}, empty: map[string]bool{}, nodes: nodes, limit: limit}
 }
 
 // errorf records a value of the wrong type.
@@ -77,14 +79,22 @@ func (d *decoder) add(e decodeErr) {
 	d.errs = append(d.errs, e)
 }
 
-// count counts a visited node and aborts past maxNodes.
+// nodeLimit bounds the nodes of a text of size bytes: maxNodes, or twice
+// the size. Without aliases YAML has at most about one node per byte ("{a,b}"
+// is a mapping, two keys and two null values in five bytes), so the bound
+// stops aliases, not size: a 10,000-host configuration in one file has more
+// than a million nodes. With it no alias makes a file cost more than one of
+// twice its size without aliases.
+func nodeLimit(size int) int { return max(maxNodes, 2*size) }
+
+// count counts a visited node and aborts past the limit.
 func (d *decoder) count(n *yaml.Node, path string) bool {
 	if d.aborted {
 		return false
 	}
 	*d.nodes++
-	if *d.nodes > maxNodes {
-		d.errorc(CodeTooLarge, n.Line, path, "file expands to more than %d nodes (recursive YAML aliases?); giving up", maxNodes)
+	if *d.nodes > d.limit {
+		d.errorc(CodeTooLarge, n.Line, path, "file expands to more than %d nodes (recursive YAML aliases?); giving up", d.limit)
 		d.aborted = true
 		return false
 	}

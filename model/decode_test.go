@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -325,6 +326,35 @@ func TestLoadAliasBomb(t *testing.T) {
 	}
 }
 
+// TestLoadAliasBombInLargeFile: a large file's bound (twice its size) still
+// stops aliases: the bomb above, padded past a megabyte, cold and through
+// the document cache.
+func TestLoadAliasBombInLargeFile(t *testing.T) {
+	var headers []string
+	for i := range 100 {
+		headers = append(headers, fmt.Sprintf("h%d: {exact: x}", i))
+	}
+	text := vsHead + "  hosts: [a.example.com]\n  http:\n  - &r\n    match:\n    - &mm\n      headers: {" + strings.Join(headers, ", ") + "}\n" +
+		strings.Repeat("    - *mm\n", 99) +
+		"    route: [{destination: {host: h}}]\n" +
+		strings.Repeat("  - *r\n", 999) +
+		strings.Repeat("# padding\n", 60_000)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"case.yaml": text})
+	opts := LoadOptions{Paths: []string{filepath.Join(dir, "case.yaml")}}
+	want := fmt.Sprintf("file expands to more than %d nodes (recursive YAML aliases?); giving up", 2*len(text))
+	for name, load := range map[string]func() (*Config, error){
+		"cold":      func() (*Config, error) { return Load(opts) },
+		"via cache": func() (*Config, error) { return LoadWith(opts, NewCache()) },
+	} {
+		_, err := load()
+		errs := errorLines(err, dir)
+		if len(errs) != 1 || !strings.HasSuffix(errs[0], want) {
+			t.Errorf("%s: errors %q, want one ending %q", name, errs, want)
+		}
+	}
+}
+
 func TestLoadTooManyErrors(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(gwHead + "  servers: []\n")
@@ -354,5 +384,38 @@ func TestErrorsUnwrap(t *testing.T) {
 	list.Add(o.ErrorAt("spec", err))
 	if !errors.Is(list.Err(), ErrSecretNotFound) {
 		t.Errorf("errors.Is(%v, ErrSecretNotFound) = false", list.Err())
+	}
+}
+
+// TestLoadLargeFileWithoutAliases: the bound on nodes stops aliases, not
+// size. A file of 1.2 million nodes and no alias (400 VirtualServices of
+// 3,000 hosts each; a 10,000-host configuration with its policies in one
+// file has as many) loads, cold and through the document cache, whose path
+// counts nodes apart.
+func TestLoadLargeFileWithoutAliases(t *testing.T) {
+	hosts := strings.TrimSuffix(strings.Repeat("a, ", 3000), ", ")
+	var b strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&b, "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs%d, namespace: web}\nspec:\n  hosts: [%s]\n", i, hosts)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"case.yaml": b.String()})
+	opts := LoadOptions{Paths: []string{filepath.Join(dir, "case.yaml")}}
+	cache := NewCache()
+	for _, load := range []struct {
+		name string
+		fn   func() (*Config, error)
+	}{
+		{"cold", func() (*Config, error) { return Load(opts) }},
+		{"filling the cache", func() (*Config, error) { return LoadWith(opts, cache) }},
+		{"from the cache", func() (*Config, error) { return LoadWith(opts, cache) }},
+	} {
+		cfg, err := load.fn()
+		if err != nil {
+			t.Fatalf("%s: %v", load.name, errorLines(err, dir))
+		}
+		if len(cfg.VirtualServices) != 400 {
+			t.Fatalf("%s: %d VirtualServices, want 400", load.name, len(cfg.VirtualServices))
+		}
 	}
 }

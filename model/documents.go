@@ -26,7 +26,7 @@ import (
 func LoadDocuments(docs [][]byte) (*Config, error) {
 	l := &loader{cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map)}, noPositions: true}
 	for i, data := range docs {
-		l.nodes = 0
+		l.nodes, l.limit = 0, nodeLimit(len(data))
 		var doc yaml.Node
 		if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 			if errors.Is(err, io.EOF) {

@@ -43,8 +43,8 @@ type loader struct {
 	cfg  *Config
 	errs Errors
 	// nodes counts the YAML nodes decoded from the current file, against
-	// maxNodes.
-	nodes int
+	// limit, its nodeLimit.
+	nodes, limit int
 	// docs counts the documents of the current file; syntaxErrs its YAML
 	// syntax errors; skip is how many documents loadDocumentsParallel
 	// loaded.
@@ -128,7 +128,7 @@ func (l *loader) loadFile(file string) {
 		l.fileErr(file, 0, "the file is empty%s; a half-written file reads this way, so it is refused. To remove its objects, delete the file", blankNote(data))
 		return
 	}
-	l.nodes, l.docs, l.syntaxErrs = 0, 0, 0
+	l.nodes, l.limit, l.docs, l.syntaxErrs = 0, nodeLimit(len(data)), 0, 0
 	if l.cache != nil && l.loadFileCached(file, data) {
 		return
 	}
@@ -157,7 +157,7 @@ func (l *loader) loadFile(file string) {
 // go on (see syntaxError), else nil.
 func (l *loader) loadDocuments(file string, data []byte, offset int) (rest []byte, restOffset int) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for l.nodes <= maxNodes {
+	for l.nodes <= l.limit {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
@@ -224,7 +224,7 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 		l.errs.Add(&FieldError{File: file, Line: head.kindLine, Object: head.ref(), Path: "kind", Msg: unknownKindMsg(head.apiVersion, head.kind), Code: CodeUnknownKind})
 		return
 	}
-	obj, d := decodeObject(file, root, ctor, &l.nodes)
+	obj, d := decodeObject(file, root, ctor, &l.nodes, l.limit)
 	meta := obj.Meta()
 	if l.noPositions {
 		meta.Pos = Position{Empty: d.empty}
@@ -242,9 +242,9 @@ func (l *loader) loadObject(file string, root *yaml.Node, inList bool) {
 // decodeObject decodes root into a new object of ctor's type, counting its
 // nodes in *nodes: the namespace defaults to "default" and the position is
 // root's in file. The decoder holds the lines and findings.
-func decodeObject(file string, root *yaml.Node, ctor func() object, nodes *int) (object, *decoder) {
+func decodeObject(file string, root *yaml.Node, ctor func() object, nodes *int, limit int) (object, *decoder) {
 	obj := ctor()
-	d := newDecoder(nodes)
+	d := newDecoder(nodes, limit)
 	d.decode(root, reflect.ValueOf(obj).Elem(), "")
 	meta := obj.Meta()
 	if meta.Metadata.Namespace == "" {
@@ -269,7 +269,7 @@ func (l *loader) loadList(file string, root *yaml.Node) {
 			return
 		}
 		for _, item := range items.Content {
-			if l.nodes > maxNodes {
+			if l.nodes > l.limit {
 				return // reported by the decoder that crossed the limit
 			}
 			if item = deref(item); !isNull(item) {

@@ -28,9 +28,9 @@ type docSlot struct {
 // nothing) a file that anything but plain objects of the kept kinds could
 // make read differently: what splitDocuments declines, a document of only
 // comments past the first, a document that is not one object of a kept
-// kind (a List, a ConfigMap, an unknown kind, a syntax error), or more than
-// maxNodes nodes. The uncached path then loads the file, with its own
-// messages.
+// kind (a List, a ConfigMap, an unknown kind, a syntax error), or more
+// nodes than its nodeLimit. The uncached path then loads the file, with its
+// own messages.
 func (l *loader) loadFileCached(file string, data []byte) bool {
 	pieces, ok := splitDocuments(data)
 	if !ok {
@@ -64,7 +64,9 @@ func (l *loader) loadFileCached(file string, data []byte) bool {
 	for _, s := range slots {
 		nodes += s.entry.nodes
 	}
-	if nodes > maxNodes {
+	// A document that hit the limit has counted past it: the file is over
+	// it too. One from the cache was complete, decoded under any limit.
+	if nodes > l.limit {
 		return false
 	}
 	for _, s := range slots {
@@ -104,7 +106,7 @@ func (l *loader) decodeMisses(file string, data []byte, slots []docSlot, miss []
 			return false
 		}
 		for j, doc := range r.docs {
-			e := decodeKept(file, doc, slots[owner[i][j]].p.line-1)
+			e := decodeKept(file, doc, slots[owner[i][j]].p.line-1, l.limit)
 			if e == nil {
 				return false
 			}
@@ -116,7 +118,7 @@ func (l *loader) decodeMisses(file string, data []byte, slots []docSlot, miss []
 
 // decodeKept decodes a document holding one object of a kind the cache
 // keeps; nil for any other document.
-func decodeKept(file string, doc *yaml.Node, base int) *docEntry {
+func decodeKept(file string, doc *yaml.Node, base, limit int) *docEntry {
 	if len(doc.Content) == 0 {
 		return nil
 	}
@@ -133,7 +135,7 @@ func decodeKept(file string, doc *yaml.Node, base int) *docEntry {
 		return nil
 	}
 	nodes := 0
-	obj, d := decodeObject(file, root, ctor, &nodes)
+	obj, d := decodeObject(file, root, ctor, &nodes, limit)
 	return &docEntry{obj: obj, line: root.Line, lines: d.lines, empty: d.empty, errs: d.errs, nodes: nodes, base: base, file: file}
 }
 

@@ -102,7 +102,8 @@ func (l *loader) decodeMesh(cm *ConfigMap, text string) *MeshConfig {
 		return mc
 	}
 	shiftLines(&doc, cm.Pos.LineOf(meshPath))
-	d := newDecoder(&l.nodes)
+	nodes := 0
+	d := newDecoder(&nodes, nodeLimit(len(text)))
 	d.decode(doc.Content[0], reflect.ValueOf(mc).Elem(), meshPath)
 	maps.Copy(cm.Pos.Lines, d.lines) // so that Validate's errors find their lines
 	var ignored []string

@@ -154,7 +154,7 @@ func (l *loader) loadDocumentsParallel(file string, data []byte) int {
 		for _, doc := range r.docs {
 			loaded++
 			l.loadDocument(file, doc, loaded)
-			if l.nodes > maxNodes {
+			if l.nodes > l.limit {
 				return -1 // reported by the decoder that crossed the limit
 			}
 		}

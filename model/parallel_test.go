@@ -160,7 +160,7 @@ func TestParallelPathTaken(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			defer setChunkBytes(1)()
-			l := &loader{cfg: &Config{Files: map[string][]byte{}}}
+			l := &loader{cfg: &Config{Files: map[string][]byte{}}, limit: nodeLimit(len(tc.content))}
 			if got := l.loadDocumentsParallel("f.yaml", []byte(tc.content)); got != tc.want {
 				t.Errorf("loadDocumentsParallel = %d, want %d", got, tc.want)
 			}
