@@ -44,6 +44,27 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadWithPolicies is BenchmarkLoad on the workload with each
+// host's policies and backends (scalecfg.Options.Policies): a
+// DestinationRule and a ServiceEntry per backend, a ClientCertificatePolicy
+// and an AuthorizationPolicy per server, all servers on one Gateway.
+// Lookups that scan every object of a kind once per host show here as
+// super-linear growth from 1,000 to 10,000 hosts.
+func BenchmarkLoadWithPolicies(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			_, opts := scaleDir(b, scalecfg.Options{Hosts: n, PerGateway: n, Routes: 2, Policies: true})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := compile.Load(opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkTranslate measures IR -> Envoy resources (with ValidateAll and the
 // reference checks) alone, and reports the wire size of each resource type.
 func BenchmarkTranslate(b *testing.B) {

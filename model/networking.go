@@ -26,6 +26,11 @@ type Server struct {
 	Name  string             `json:"name,omitempty"`
 }
 
+// SectionNames are the names a policy's targetRef.sectionName picks the
+// server by: its name and its port's name, each "" when unset (an empty
+// sectionName stands for every server, not for an unnamed one).
+func (s *Server) SectionNames() [2]string { return [2]string{s.Name, s.Port.Name} }
+
 // Port is a Gateway server port.
 type Port struct {
 	Number     uint32 `json:"number"`

@@ -46,10 +46,14 @@ type validator struct {
 	c        *Config
 	errs     Errors
 	gateways map[string]*Gateway // by "namespace/name"
+	// gwSections and caPolicies index what the policies' checks look up
+	// (validate_clientcert.go), built on first use.
+	gwSections map[*Gateway]*gatewaySections
+	caPolicies map[string]bool // "namespace/name#section" given a clientCA
 }
 
 func newValidator(c *Config) *validator {
-	v := &validator{c: c, gateways: map[string]*Gateway{}}
+	v := &validator{c: c, gateways: map[string]*Gateway{}, gwSections: map[*Gateway]*gatewaySections{}}
 	for _, g := range c.Gateways {
 		k := g.Metadata.Namespace + "/" + g.Metadata.Name
 		if _, dup := v.gateways[k]; !dup {

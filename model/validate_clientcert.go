@@ -26,19 +26,59 @@ func policyKey(p *ClientCertificatePolicy) (gateway, section string) {
 	return ns + "/" + ref.Name, ref.SectionName
 }
 
-// serverInSection reports whether server s is named by sectionName (its
-// name or its port's name); an empty section names every server.
-func serverInSection(s *Server, section string) bool {
-	return section == "" || s.Name == section || s.Port.Name == section
+// gatewaySections are a Gateway's servers by the sections a policy may
+// name, built once per Gateway: a policy per server of a Gateway of 10,000
+// servers scanned them all for each policy (docs/performance.md).
+type gatewaySections struct {
+	all       []*Server            // sectionName "": every server
+	bySection map[string][]*Server // each of Server.SectionNames, in order
+}
+
+// sections returns g's servers by section.
+func (v *validator) sections(g *Gateway) *gatewaySections {
+	if gs := v.gwSections[g]; gs != nil {
+		return gs
+	}
+	gs := &gatewaySections{bySection: map[string][]*Server{}}
+	for i := range g.Spec.Servers {
+		s := &g.Spec.Servers[i]
+		gs.all = append(gs.all, s)
+		for _, n := range s.SectionNames() {
+			if l := gs.bySection[n]; n != "" && (len(l) == 0 || l[len(l)-1] != s) {
+				gs.bySection[n] = append(l, s)
+			}
+		}
+	}
+	v.gwSections[g] = gs
+	return gs
+}
+
+// inSection are g's servers a sectionName names: all for "".
+func (v *validator) inSection(g *Gateway, section string) []*Server {
+	if section == "" {
+		return v.sections(g).all
+	}
+	return v.sections(g).bySection[section]
 }
 
 // policyClientCA reports whether some ClientCertificatePolicy gives server
-// s of g a client CA.
+// s of g a client CA: one naming g as a whole or one of s's sections.
 func (v *validator) policyClientCA(g *Gateway, s *Server) bool {
-	for _, p := range v.c.ClientCertificatePolicies {
-		gw, section := policyKey(p)
-		if p.Spec.ClientCA != "" && p.Spec.TargetRef.Kind == "Gateway" &&
-			gw == g.Metadata.Namespace+"/"+g.Metadata.Name && serverInSection(s, section) {
+	if v.caPolicies == nil {
+		v.caPolicies = map[string]bool{}
+		for _, p := range v.c.ClientCertificatePolicies {
+			if p.Spec.ClientCA != "" && p.Spec.TargetRef.Kind == "Gateway" {
+				gw, section := policyKey(p)
+				v.caPolicies[gw+"#"+section] = true
+			}
+		}
+	}
+	gw := g.Metadata.Namespace + "/" + g.Metadata.Name
+	if v.caPolicies[gw+"#"] {
+		return true
+	}
+	for _, n := range s.SectionNames() {
+		if n != "" && v.caPolicies[gw+"#"+n] {
 			return true
 		}
 	}
@@ -82,25 +122,23 @@ func sectionDesc(section string) string {
 // the servers it governs ask for client certificates.
 func (v *validator) policyServers(p *ClientCertificatePolicy, g *Gateway) {
 	o, section := &p.Object, p.Spec.TargetRef.SectionName
-	var mutual, named []*Server
-	var names []string
-	for i := range g.Spec.Servers {
-		s := &g.Spec.Servers[i]
-		for _, n := range []string{s.Name, s.Port.Name} {
-			if n != "" {
-				names = append(names, n)
-			}
-		}
-		if !serverInSection(s, section) {
-			continue
-		}
-		named = append(named, s)
+	named := v.inSection(g, section)
+	var mutual []*Server
+	for _, s := range named {
 		if m := tlsMode(s); m == "MUTUAL" || m == "OPTIONAL_MUTUAL" {
 			mutual = append(mutual, s)
 		}
 	}
 	switch {
 	case len(named) == 0:
+		var names []string
+		for i := range g.Spec.Servers {
+			for _, n := range g.Spec.Servers[i].SectionNames() {
+				if n != "" {
+					names = append(names, n)
+				}
+			}
+		}
 		v.errorf(o, "spec.targetRef.sectionName", "sectionName %q names no server of Gateway %s (server or port names: %s)",
 			section, g.Metadata.Namespace+"/"+g.Metadata.Name, strings.Join(names, ", "))
 		return

@@ -29,12 +29,13 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&o.PerGateway, "per-gateway", 50, "servers (listeners) per Gateway")
 	fs.IntVar(&o.Routes, "routes", 1, "routes per host: 1 or 2")
 	fs.IntVar(&o.Rev, "rev", 0, "revision of host 0's first route (a one-route edit)")
+	fs.BoolVar(&o.Policies, "policies", false, "per host also a DestinationRule and ServiceEntry per backend, a ClientCertificatePolicy and an AuthorizationPolicy (not with -gateway-api)")
 	gatewayAPI := fs.Bool("gateway-api", false, "also write gatewayapi.yaml for egctl x translate")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *dir == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "Usage: gencfg -dir DIR [-hosts N] [-per-gateway 50] [-routes 1|2] [-rev N] [-gateway-api]")
+		fmt.Fprintln(stderr, "Usage: gencfg -dir DIR [-hosts N] [-per-gateway 50] [-routes 1|2] [-rev N] [-policies | -gateway-api]")
 		return 2
 	}
 	if err := os.MkdirAll(*dir, 0o750); err != nil {

@@ -3,6 +3,7 @@ package scalecfg
 import (
 	"bufio"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,9 @@ func GatewayAPI(w io.Writer, o Options, secrets string) error {
 	o, err := o.withDefaults()
 	if err != nil {
 		return err
+	}
+	if o.Policies {
+		return errors.New("the Gateway API workload has no per-host policies: write it without Policies")
 	}
 	crt, key, ca, err := readPKI(secrets)
 	if err != nil {

@@ -23,6 +23,13 @@ type Options struct {
 	// Rev changes host 0's first route (its prefix, or a header it adds)
 	// and nothing else: successive revisions are one-route edits.
 	Rev int
+	// Policies gives every host what a production gateway has per host: a
+	// DestinationRule and a ServiceEntry for each backend, a
+	// ClientCertificatePolicy naming the host's server (its client CA and an
+	// allow-list of one common name) and an AuthorizationPolicy naming it
+	// (a DENY of /admin paths); the servers then name no CA themselves.
+	// Only the Istio input has them (GatewayAPI refuses the option).
+	Policies bool
 }
 
 // Selector is the Gateways' selector: the node labels of the one proxy

@@ -71,6 +71,50 @@ func TestWorkloadLoads(t *testing.T) {
 	}
 }
 
+// TestPoliciesWorkload: with Policies every host's chain gets the RBAC of
+// its two policies (its DENY, then its allow-list) and its client CA from
+// its ClientCertificatePolicy, and every backend's cluster its
+// DestinationRule's connection limit; the Gateway API workload refuses it.
+func TestPoliciesWorkload(t *testing.T) {
+	dir := t.TempDir()
+	opts := scalecfg.Options{Hosts: 7, PerGateway: 3, Routes: 2, Policies: true}
+	if err := scalecfg.Write(dir, opts, false); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cfg.Compile(scalecfg.Selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Listeners) != 1 || len(res.Listeners[0].GetFilterChains()) != 7 {
+		t.Fatalf("%d listeners, want 1 with 7 chains", len(res.Listeners))
+	}
+	for _, fc := range res.Listeners[0].GetFilterChains() {
+		text := string(mustJSON(t, fc))
+		host := strings.TrimPrefix(fc.GetName(), "443/edge.")
+		host = host[strings.Index(host, ".")+1:]
+		for _, want := range []string{"envoy.filters.http.rbac", "/admin", "CN=client-" + strings.TrimPrefix(host, "h"), "client-ca"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("chain %s lacks %q", fc.GetName(), want)
+			}
+		}
+	}
+	if len(res.Clusters) != 14 {
+		t.Fatalf("%d clusters, want 14", len(res.Clusters))
+	}
+	for _, c := range res.Clusters {
+		if got := c.GetCircuitBreakers().GetThresholds()[0].GetMaxConnections().GetValue(); got != 100 {
+			t.Errorf("cluster %s: max connections %d, want 100 (its DestinationRule)", c.GetName(), got)
+		}
+	}
+	if err := scalecfg.GatewayAPI(io.Discard, opts, filepath.Join(dir, scalecfg.SecretsDir)); err == nil {
+		t.Error("GatewayAPI wrote a workload with Policies; want an error")
+	}
+}
+
 // TestGatewayAPI: the Gateway API workload has the kinds egctl reads, one
 // listener, HTTPRoute and Service per host.
 func TestGatewayAPI(t *testing.T) {

@@ -33,7 +33,9 @@ type builder struct {
 	warnings map[string]*model.FieldError
 	secrets  map[string]*ir.Secret
 	clusters map[string]*clusterEntry
+	look     *lookups             // DestinationRules and ServiceEntries by host
 	vsIdx    *virtualServiceIndex // built on first use
+	targets  chainTargets         // set once every chain is built
 	// vhostServers are the servers each VirtualService's virtual host
 	// comes through, for messages.
 	vhostServers map[*ir.VirtualHost][]*serverRef
@@ -85,6 +87,7 @@ func BuildWithFindings(cfg *model.Config, node Node) (*ir.Proxy, []*model.FieldE
 		routeOrigin:  map[*ir.Route]routeFrom{},
 		destPolicy:   map[string]destPolicy{},
 	}
+	b.look = newLookups(cfg, b.gatewayApplies)
 	groups := b.portGroups()
 	var listeners []*ir.Listener
 	var chains []*chainInfo
@@ -95,6 +98,7 @@ func BuildWithFindings(cfg *model.Config, node Node) (*ir.Proxy, []*model.FieldE
 			chains = append(chains, cs...)
 		}
 	}
+	b.targets = indexTargets(chains)
 	b.applyCertPolicies(chains)
 	b.applyAuthorizationPolicies(chains)
 	b.finishChains(chains)

@@ -85,7 +85,7 @@ func (b *builder) policyChains(ap *model.AuthorizationPolicy, chains []*chainInf
 			if gw == nil || !b.gatewayApplies(gw) {
 				continue
 			}
-			for _, ci := range targetChains(chains, gw, ref.SectionName) {
+			for _, ci := range b.targetChains(gw, ref.SectionName) {
 				if !seen[ci] {
 					seen[ci] = true
 					out = append(out, ci)
@@ -103,10 +103,8 @@ func (b *builder) policyChains(ap *model.AuthorizationPolicy, chains []*chainInf
 	if ap.Metadata.Namespace == rootNamespace {
 		return chains
 	}
-	for _, gw := range b.cfg.Gateways {
-		if gw.Metadata.Namespace == ap.Metadata.Namespace && b.gatewayApplies(gw) {
-			return chains
-		}
+	if b.look.nsApplies[ap.Metadata.Namespace] {
+		return chains
 	}
 	return nil
 }

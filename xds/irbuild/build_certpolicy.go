@@ -23,7 +23,7 @@ func (b *builder) applyCertPolicies(chains []*chainInfo) {
 	picks := map[*chainInfo]*policyPick{}
 	for _, p := range b.cfg.ClientCertificatePolicies {
 		section := p.Spec.TargetRef.SectionName != ""
-		for _, ci := range b.certPolicyTargets(p, chains) {
+		for _, ci := range b.certPolicyTargets(p) {
 			pk := picks[ci]
 			if pk == nil {
 				pk = &policyPick{}
@@ -62,59 +62,69 @@ func (b *builder) targetGateway(obj *model.Object, path string, ref model.Policy
 	if ns == "" {
 		ns = obj.Metadata.Namespace
 	}
-	for _, gw := range b.cfg.Gateways {
-		if gw.Metadata.Namespace == ns && gw.Metadata.Name == ref.Name {
-			if ref.SectionName != "" && !hasSection(gw, ref.SectionName) {
-				b.errorf(obj, path+".sectionName", "%s has no server named %q (server name or port name)", gw.Ref(), ref.SectionName)
-				return nil
-			}
-			return gw
+	gw := b.look.gateways[ns+"/"+ref.Name]
+	if gw == nil {
+		b.errorf(obj, path+".name", "Gateway %s/%s not found", ns, ref.Name)
+		return nil
+	}
+	if ref.SectionName != "" && !b.look.sections[gwSection{gw, ref.SectionName}] {
+		b.errorf(obj, path+".sectionName", "%s has no server named %q (server name or port name)", gw.Ref(), ref.SectionName)
+		return nil
+	}
+	return gw
+}
+
+// gwSection is what a policy's targetRef picks: a Gateway's servers in
+// section (a server or port name; "" for every server).
+type gwSection struct {
+	gw      *model.Gateway
+	section string
+}
+
+// chainTargets are the chains of each gwSection, in chain order, each once:
+// found by a scan of every chain, one per policy, 10,000 hosts with a
+// policy each took seconds (docs/performance.md).
+type chainTargets map[gwSection][]*chainInfo
+
+// indexTargets files each chain under every gwSection one of its servers
+// is in: the Gateway's whole ("") and each of model.Server.SectionNames.
+func indexTargets(chains []*chainInfo) chainTargets {
+	t := chainTargets{}
+	add := func(k gwSection, ci *chainInfo) {
+		// A chain's keys are added together: a repeat is the last entry.
+		if l := t[k]; len(l) == 0 || l[len(l)-1] != ci {
+			t[k] = append(l, ci)
 		}
 	}
-	b.errorf(obj, path+".name", "Gateway %s/%s not found", ns, ref.Name)
-	return nil
-}
-
-// hasSection reports whether some server of gw is named section.
-func hasSection(gw *model.Gateway, section string) bool {
-	for i := range gw.Spec.Servers {
-		if serverInSection(&gw.Spec.Servers[i], section) {
-			return true
-		}
-	}
-	return false
-}
-
-// serverInSection reports whether a server is the one a sectionName names:
-// by its name or its port's name; an empty section names every server.
-func serverInSection(s *model.Server, section string) bool {
-	return section == "" || s.Name == section || s.Port.Name == section
-}
-
-// targetChains are the chains of gw's servers in section ("" for all).
-func targetChains(chains []*chainInfo, gw *model.Gateway, section string) []*chainInfo {
-	var out []*chainInfo
 	for _, ci := range chains {
 		for _, s := range ci.servers {
-			if s.gw == gw && serverInSection(s.srv, section) {
-				out = append(out, ci)
-				break
+			add(gwSection{s.gw, ""}, ci)
+			for _, name := range s.srv.SectionNames() {
+				if name != "" {
+					add(gwSection{s.gw, name}, ci)
+				}
 			}
 		}
 	}
-	return out
+	return t
+}
+
+// targetChains are the chains of gw's servers in section ("" for all); the
+// slice is shared, not to be changed.
+func (b *builder) targetChains(gw *model.Gateway, section string) []*chainInfo {
+	return b.targets[gwSection{gw, section}]
 }
 
 // certPolicyTargets are the TLS-terminating chains a ClientCertificatePolicy
 // applies to on this proxy.
-func (b *builder) certPolicyTargets(p *model.ClientCertificatePolicy, chains []*chainInfo) []*chainInfo {
+func (b *builder) certPolicyTargets(p *model.ClientCertificatePolicy) []*chainInfo {
 	ref := p.Spec.TargetRef
 	gw := b.targetGateway(&p.Object, "spec.targetRef", ref)
 	if gw == nil || !b.gatewayApplies(gw) {
 		return nil
 	}
 	var out []*chainInfo
-	for _, ci := range targetChains(chains, gw, ref.SectionName) {
+	for _, ci := range b.targetChains(gw, ref.SectionName) {
 		if ci.chain.TLS != nil {
 			out = append(out, ci)
 		} else if ref.SectionName != "" {

@@ -75,20 +75,6 @@ func (b *builder) addCluster(c *ir.Cluster, obj *model.Object, path string) stri
 	return c.Name
 }
 
-// serviceEntry is the first ServiceEntry (any namespace, configuration
-// order) listing host exactly; cluster names carry no namespace, so the
-// choice must not depend on the referrer.
-func (b *builder) serviceEntry(host string) *model.ServiceEntry {
-	for _, se := range b.cfg.ServiceEntries {
-		for _, h := range se.Spec.Hosts {
-			if strings.EqualFold(h, host) {
-				return se
-			}
-		}
-	}
-	return nil
-}
-
 // destinationPort is the destination's port number, or the only port of
 // its ServiceEntry.
 func destinationPort(d model.Destination, se *model.ServiceEntry) (uint32, bool) {

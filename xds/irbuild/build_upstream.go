@@ -8,44 +8,6 @@ import (
 	"github.com/trustgate/trustgate/xds/ir"
 )
 
-// destinationRule is the DestinationRule for host: an exact host beats a
-// wildcard one ("*.a.com"), a longer wildcard a shorter one; among equals,
-// one in the referrer's namespace, then one in the host's own namespace
-// (for "svc.ns.svc.cluster.local" hosts), then the first in configuration
-// order.
-func (b *builder) destinationRule(host, refNS string) *model.DestinationRule {
-	host = strings.ToLower(host)
-	hostNS := ""
-	if parts := strings.Split(host, "."); len(parts) >= 3 && parts[2] == "svc" {
-		hostNS = parts[1]
-	}
-	var best *model.DestinationRule
-	bestSpec, bestNS := -1, 3
-	for _, dr := range b.cfg.DestinationRules {
-		drHost := strings.ToLower(dr.Spec.Host)
-		spec := 0
-		switch {
-		case drHost == host:
-			spec = 1 << 20
-		case strings.HasPrefix(drHost, "*") && hostCovers(drHost, host):
-			spec = len(drHost)
-		default:
-			continue
-		}
-		nsRank := 2
-		switch dr.Metadata.Namespace {
-		case refNS:
-			nsRank = 0
-		case hostNS:
-			nsRank = 1
-		}
-		if spec > bestSpec || (spec == bestSpec && nsRank < bestNS) {
-			best, bestSpec, bestNS = dr, spec, nsRank
-		}
-	}
-	return best
-}
-
 // findSubset returns the named subset of dr and its field path.
 func findSubset(dr *model.DestinationRule, name string) (*model.Subset, string) {
 	if dr == nil || name == "" {
