@@ -39,13 +39,15 @@ func UnservedHosts(cfg *model.Config) []*model.FieldError {
 // they were about 25 parses (a lower-casing and a cut) per host at 10,000
 // hosts in Gateways of 50.
 type gatewayIndex struct {
-	all    []*model.Gateway
-	byName map[[2]string][]int // positions in all
-	hosts  [][]serverHost      // hosts[i]: every server host of all[i], in order
+	all     []*model.Gateway
+	byName  map[[2]string][]int // positions in all
+	hosts   [][]serverHost      // hosts[i]: every server host of all[i], in order
+	hostIdx []hostIndex         // hostIdx[i] indexes hosts[i]
 }
 
 func indexGateways(cfg *model.Config) gatewayIndex {
-	idx := gatewayIndex{all: cfg.Gateways, byName: map[[2]string][]int{}, hosts: make([][]serverHost, len(cfg.Gateways))}
+	idx := gatewayIndex{all: cfg.Gateways, byName: map[[2]string][]int{}, hosts: make([][]serverHost, len(cfg.Gateways)),
+		hostIdx: make([]hostIndex, len(cfg.Gateways))}
 	for i, gw := range cfg.Gateways {
 		k := [2]string{gw.Metadata.Namespace, gw.Metadata.Name}
 		idx.byName[k] = append(idx.byName[k], i)
@@ -88,13 +90,10 @@ func (idx gatewayIndex) named(vs *model.VirtualService) []*model.Gateway {
 // serves host to vs.
 func (idx gatewayIndex) servedBy(at []int, vs *model.VirtualService, host string) bool {
 	for _, i := range at {
-		for _, h := range idx.hosts[i] {
-			if !admitsNamespace(h, vs.Metadata.Namespace, idx.all[i].Metadata.Namespace) {
-				continue
-			}
-			if _, ok := intersectHost(h.host, host); ok {
-				return true
-			}
+		none := idx.hostIdx[i].eachMeeting(idx.hosts[i], host, vs.Metadata.Namespace, idx.all[i].Metadata.Namespace,
+			func(string) bool { return false })
+		if !none {
+			return true
 		}
 	}
 	return false

@@ -34,14 +34,15 @@ func (k serverKind) portClass() string {
 
 // serverRef is one server of a Gateway that applies to the proxy.
 type serverRef struct {
-	gw    *model.Gateway
-	srv   *model.Server
-	index int
-	path  string // "spec.servers[i]"
-	key   string // "<gw-namespace>.<gw-name>.<server name or index>"
-	kind  serverKind
-	mode  string // upper-case TLS mode for TLS kinds
-	hosts []serverHost
+	gw      *model.Gateway
+	srv     *model.Server
+	index   int
+	path    string // "spec.servers[i]"
+	key     string // "<gw-namespace>.<gw-name>.<server name or index>"
+	kind    serverKind
+	mode    string // upper-case TLS mode for TLS kinds
+	hosts   []serverHost
+	hostIdx hostIndex // of hosts
 }
 
 // serverHost is a Gateway server host: the namespace restriction of its

@@ -89,17 +89,74 @@ func admitsNamespace(h serverHost, vsNS, gwNS string) bool {
 // sorted and deduplicated; empty when the VirtualService does not apply.
 func vsDomains(vs *model.VirtualService, s *serverRef) []string {
 	var out []string
-	for _, sh := range s.hosts {
-		if !admitsNamespace(sh, vs.Metadata.Namespace, s.gw.Metadata.Namespace) {
-			continue
-		}
-		for _, h := range vs.Spec.Hosts {
-			if d, ok := intersectHost(sh.host, strings.ToLower(h)); ok {
-				out = append(out, d)
+	eachDomain(vs, s, func(d, _ string) { out = append(out, d) })
+	return sortedUnique(out)
+}
+
+// eachDomain calls f with each domain d a VirtualService host h
+// (lower-cased) yields through a server host that admits the VirtualService's
+// namespace: their intersection (intersectHost). The order of the calls is
+// not defined. An exact VirtualService host meets only the server's equal
+// host and its wildcards, found in the server's index (hostIndex).
+func eachDomain(vs *model.VirtualService, s *serverRef, f func(d, h string)) {
+	for _, h := range vs.Spec.Hosts {
+		h = strings.ToLower(h)
+		s.hostIdx.eachMeeting(s.hosts, h, vs.Metadata.Namespace, s.gw.Metadata.Namespace, func(d string) bool {
+			f(d, h)
+			return true
+		})
+	}
+}
+
+// hostIndexMin is the number of hosts from which a list of server hosts
+// is indexed: a server (or Gateway) of 10,000 hosts met each of 10,000
+// VirtualServices host by host.
+const hostIndexMin = 8
+
+// hostIndex indexes a list of server hosts on first use: its exact hosts
+// by name, and its wildcards.
+type hostIndex struct {
+	byHost map[string][]serverHost
+	wild   []serverHost
+}
+
+// eachMeeting calls f with the intersection d of host h (lower-cased) and
+// each host of list (which x indexes) that admits a VirtualService of
+// namespace vsNS on a Gateway of namespace gwNS, until f returns false;
+// it reports whether f never did.
+func (x *hostIndex) eachMeeting(list []serverHost, h, vsNS, gwNS string, f func(d string) bool) bool {
+	exact, wild := x.meeting(list, h)
+	for _, hosts := range [2][]serverHost{exact, wild} {
+		for _, sh := range hosts {
+			if !admitsNamespace(sh, vsNS, gwNS) {
+				continue
+			}
+			if d, ok := intersectHost(sh.host, h); ok && !f(d) {
+				return false
 			}
 		}
 	}
-	return sortedUnique(out)
+	return true
+}
+
+// meeting returns the hosts of list (which x indexes) that may intersect
+// host h (lower-cased), in two parts: all of them for a wildcard h or a
+// short list; otherwise the hosts equal to h, and the wildcards.
+func (x *hostIndex) meeting(list []serverHost, h string) (exact, wild []serverHost) {
+	if len(list) < hostIndexMin || strings.Contains(h, "*") {
+		return list, nil
+	}
+	if x.byHost == nil {
+		x.byHost = map[string][]serverHost{}
+		for _, sh := range list {
+			if strings.Contains(sh.host, "*") {
+				x.wild = append(x.wild, sh)
+			} else {
+				x.byHost[sh.host] = append(x.byHost[sh.host], sh)
+			}
+		}
+	}
+	return x.byHost[h], x.wild
 }
 
 // boundVirtualServices are the VirtualServices, in Istio's order (see

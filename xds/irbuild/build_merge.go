@@ -46,21 +46,14 @@ type domainHost struct {
 // sorted by domain.
 func vsDomainHosts(vs *model.VirtualService, s *serverRef) []domainHost {
 	best := map[string]string{}
-	for _, sh := range s.hosts {
-		if !admitsNamespace(sh, vs.Metadata.Namespace, s.gw.Metadata.Namespace) {
-			continue
+	// The order of eachDomain does not matter: two hosts yielding one
+	// domain with equal rank are equal (an exact host yields itself; two
+	// wildcards of one length covering one host are the same suffix).
+	eachDomain(vs, s, func(d, h string) {
+		if prev, seen := best[d]; !seen || hostRank(h) > hostRank(prev) {
+			best[d] = h
 		}
-		for _, h := range vs.Spec.Hosts {
-			h = strings.ToLower(h)
-			d, ok := intersectHost(sh.host, h)
-			if !ok {
-				continue
-			}
-			if prev, seen := best[d]; !seen || hostRank(h) > hostRank(prev) {
-				best[d] = h
-			}
-		}
-	}
+	})
 	out := make([]domainHost, 0, len(best))
 	for _, d := range sortedUnique(mapKeys(best)) {
 		out = append(out, domainHost{domain: d, host: best[d]})

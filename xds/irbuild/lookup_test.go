@@ -162,3 +162,55 @@ func TestTargetIndexAgreesWithScan(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainsAgreeWithScan checks vsDomains and vsDomainHosts, which look a
+// VirtualService's exact hosts up in a large server's index, against the
+// scan of every server host with every VirtualService host, on random
+// servers of 1 to 20 hosts (with namespace prefixes and wildcards) and
+// VirtualServices of 1 to 4 hosts, in any case.
+func TestDomainsAgreeWithScan(t *testing.T) {
+	hosts := []string{"a.example.com", "A.example.com", "b.example.com", "x.a.example.com", "*.example.com",
+		"*.a.example.com", "*", "c.other.org", "*.other.org", "10.0.0.1"}
+	prefixes := []string{"", "web/", "./", "*/", "other/"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 500 {
+		gw := &model.Gateway{}
+		gw.Metadata.Namespace = "edge"
+		s := &serverRef{gw: gw}
+		for range 1 + rng.IntN(20) {
+			s.hosts = append(s.hosts, parseServerHost(prefixes[rng.IntN(len(prefixes))]+hosts[rng.IntN(len(hosts))]))
+		}
+		vs := &model.VirtualService{}
+		vs.Metadata.Namespace = []string{"web", "edge", "other"}[rng.IntN(3)]
+		for range 1 + rng.IntN(4) {
+			vs.Spec.Hosts = append(vs.Spec.Hosts, hosts[rng.IntN(len(hosts))])
+		}
+		var wantDomains []string
+		best := map[string]string{}
+		for _, sh := range s.hosts {
+			if !admitsNamespace(sh, vs.Metadata.Namespace, gw.Metadata.Namespace) {
+				continue
+			}
+			for _, h := range vs.Spec.Hosts {
+				h = strings.ToLower(h)
+				if d, ok := intersectHost(sh.host, h); ok {
+					wantDomains = append(wantDomains, d)
+					if prev, seen := best[d]; !seen || hostRank(h) > hostRank(prev) {
+						best[d] = h
+					}
+				}
+			}
+		}
+		wantDomains = sortedUnique(wantDomains)
+		var wantHosts []domainHost
+		for _, d := range wantDomains {
+			wantHosts = append(wantHosts, domainHost{domain: d, host: best[d]})
+		}
+		if got := vsDomains(vs, s); !slices.Equal(got, wantDomains) {
+			t.Fatalf("round %d: vsDomains = %q, the scan gives %q (server %v, VirtualService %q)", round, got, wantDomains, s.hosts, vs.Spec.Hosts)
+		}
+		if got := vsDomainHosts(vs, s); !slices.Equal(got, wantHosts) && len(got)+len(wantHosts) > 0 {
+			t.Fatalf("round %d: vsDomainHosts = %v, the scan gives %v", round, got, wantHosts)
+		}
+	}
+}
