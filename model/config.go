@@ -1,6 +1,9 @@
 package model
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Config is every object loaded from the configuration paths and the secrets
 // directory, in load order (files sorted by path, documents in file order).
@@ -32,9 +35,11 @@ type Config struct {
 	ShortNames    ShortNameRule
 	ClusterDomain string
 
-	// materials caches each secret's material (material.go); set by the
-	// loaders, shared by the copies ResolveShortNames makes.
+	// materials caches each secret's material (material.go) and secretIdx
+	// indexes Secrets by name (secret_index.go); set by the loaders, shared
+	// by the copies ResolveShortNames makes.
 	materials *sync.Map
+	secretIdx *atomic.Pointer[secretIndex]
 }
 
 // LoadOptions says what to load.

@@ -24,7 +24,7 @@ import (
 // who may write a Gateway have trustgate read and ship any file it can
 // (its service-account token, say) to a proxy. credentialName is the way.
 func LoadDocuments(docs [][]byte) (*Config, error) {
-	l := &loader{cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map)}, noPositions: true}
+	l := &loader{cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map), secretIdx: newSecretIndex()}, noPositions: true}
 	for i, data := range docs {
 		l.nodes, l.limit = 0, nodeLimit(len(data))
 		var doc yaml.Node

@@ -24,7 +24,7 @@ import (
 func Load(opts LoadOptions) (*Config, error) { return load(opts, nil) }
 
 func load(opts LoadOptions, cache *Cache) (*Config, error) {
-	l := &loader{cache: cache, cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map), SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
+	l := &loader{cache: cache, cfg: &Config{Files: map[string][]byte{}, materials: new(sync.Map), secretIdx: newSecretIndex(), SecretsDirs: opts.SecretsDirs, ShortNames: opts.ShortNames, ClusterDomain: opts.ClusterDomain}}
 	files := l.collect(opts.Paths)
 	for _, f := range files {
 		l.loadFile(f)

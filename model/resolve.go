@@ -138,8 +138,8 @@ func rank(s *Secret, ns string) int {
 // none, or an error if several visible ones differ in content.
 func (c *Config) pickSecret(ns, name string) (*Secret, error) {
 	var cands []*Secret
-	for _, s := range c.Secrets {
-		if s.Metadata.Name == name && visible(s, ns) {
+	for _, s := range c.secretsNamed(name) {
+		if visible(s, ns) {
 			cands = append(cands, s)
 		}
 	}
