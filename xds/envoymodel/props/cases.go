@@ -32,14 +32,16 @@ func (c *checker) port(port uint32) {
 	for _, s := range servers {
 		names = append(names, concrete(s)...)
 	}
-	names = dedupe(append(names, c.in.routeNames(servers)...))
+	ow := newOwners(servers)
+	names = dedupe(append(names, c.in.routeNames(ow)...))
+	nr := newNear(names)
 	snis := []string{""}
 	if tls {
 		snis = append(dedupe(append([]string{}, names...)), "unknown.invalid", "")
 	}
 	for _, sni := range snis {
-		hosts := c.hostsFor(sni, tls, names, port)
-		own := owner(servers, sni)
+		hosts := c.hostsFor(sni, tls, names, nr, port)
+		own := ow.of(sni)
 		v := c.values(own)
 		for _, cl := range append([]Client{{}}, c.clientsFor(own)...) {
 			for _, resumed := range []bool{false, true} {
@@ -54,7 +56,7 @@ func (c *checker) port(port uint32) {
 					if !tls && cl.Name != "" {
 						continue
 					}
-					c.requests(servers, probe{conn: conn, cert: cl.Name}, hosts, v)
+					c.requests(ow, probe{conn: conn, cert: cl.Name}, hosts, v)
 				}
 			}
 		}
@@ -64,14 +66,11 @@ func (c *checker) port(port uint32) {
 // routeNames are the names VirtualService hosts stand for that some server
 // of the port serves: a route's exact host under a server's wildcard is
 // probed by its own name, not only by the wildcard's stand-in.
-func (in *Intent) routeNames(servers []*Server) []string {
+func (in *Intent) routeNames(ow *owners) []string {
 	var out []string
 	for _, name := range concreteNames(in.RouteHosts) {
-		for _, s := range servers {
-			if owner([]*Server{s}, name) != nil {
-				out = append(out, name)
-				break
-			}
+		if ow.of(name) != nil {
+			out = append(out, name)
 		}
 	}
 	return out
@@ -104,7 +103,7 @@ func (c *checker) values(s *Server) values {
 }
 
 // requests checks every request variant on one connection.
-func (c *checker) requests(servers []*Server, p probe, hosts []string, v values) {
+func (c *checker) requests(ow *owners, p probe, hosts []string, v values) {
 	for _, host := range hosts {
 		for _, path := range v.paths {
 			for _, method := range v.methods {
@@ -117,7 +116,7 @@ func (c *checker) requests(servers []*Server, p probe, hosts []string, v values)
 					if t.ClientCertificate == envoymodel.CertValidated {
 						c.validated++
 					}
-					c.check(servers, q, t)
+					c.check(ow, q, t)
 				}
 			}
 		}

@@ -153,32 +153,6 @@ func (in *Intent) servers(port uint32) []*Server {
 	return out
 }
 
-// owner is the server of a port that a name belongs to: an exact host,
-// then the longest wildcard, then "*" (Envoy's filter-chain and virtual
-// host order, and Istio's server host semantics).
-func owner(servers []*Server, name string) *Server {
-	name = strings.ToLower(name)
-	var best *Server
-	bestLen := -1
-	for _, s := range servers {
-		for _, h := range s.Hosts {
-			n := -1
-			switch {
-			case h == name:
-				n = 1 << 20
-			case h == "*":
-				n = 0
-			case strings.HasPrefix(h, "*.") && strings.HasSuffix(name, h[1:]) && len(name) > len(h)-1:
-				n = len(h)
-			}
-			if n > bestLen {
-				best, bestLen = s, n
-			}
-		}
-	}
-	return best
-}
-
 // concrete are names a server's hosts stand for.
 func concrete(s *Server) []string { return concreteNames(s.Hosts) }
 

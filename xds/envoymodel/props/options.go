@@ -74,7 +74,7 @@ func ScopeOf(roots []*x509.Certificate) string {
 // hostsFor are the Host headers sent on one SNI's connections: with no
 // bound every name of the port in three spellings; bounded, the SNI's own
 // name in those spellings and the nearest other names.
-func (c *checker) hostsFor(sni string, tls bool, names []string, port uint32) []string {
+func (c *checker) hostsFor(sni string, tls bool, names []string, nr *near, port uint32) []string {
 	spell := func(n string) []string { return []string{n, strings.ToUpper(n), hostPort(n, port)} }
 	if c.opts.OtherHosts == 0 || !tls {
 		hosts := append([]string{}, names...)
@@ -91,46 +91,7 @@ func (c *checker) hostsFor(sni string, tls bool, names []string, port uint32) []
 			hosts = append(hosts, spell(n)...)
 		}
 	}
-	return append(append(hosts, nearest(names, sni, own, c.opts.OtherHosts)...), "unknown.invalid")
-}
-
-// nearest are up to k names other than sni: most shared trailing labels
-// first, then in the order of the list starting after sni's own place, so
-// that every name is someone's neighbour.
-func nearest(names []string, sni string, own, k int) []string {
-	type cand struct {
-		name         string
-		shared, dist int
-	}
-	var cs []cand
-	for i, n := range names {
-		if n == sni {
-			continue
-		}
-		dist := (i - own + len(names)) % len(names)
-		cs = append(cs, cand{n, sharedLabels(n, sni), dist})
-	}
-	sort.SliceStable(cs, func(i, j int) bool {
-		if cs[i].shared != cs[j].shared {
-			return cs[i].shared > cs[j].shared
-		}
-		return cs[i].dist < cs[j].dist
-	})
-	var out []string
-	for i := 0; i < len(cs) && i < k; i++ {
-		out = append(out, cs[i].name)
-	}
-	return out
-}
-
-// sharedLabels counts the trailing DNS labels two names share.
-func sharedLabels(a, b string) int {
-	x, y := strings.Split(a, "."), strings.Split(b, ".")
-	n := 0
-	for n < len(x) && n < len(y) && x[len(x)-1-n] == y[len(y)-1-n] {
-		n++
-	}
-	return n
+	return append(append(hosts, nr.nearest(names, sni, own, c.opts.OtherHosts)...), "unknown.invalid")
 }
 
 // hostPort is a name with a port.

@@ -9,12 +9,12 @@ import (
 )
 
 // check evaluates every property on one probe's trace.
-func (c *checker) check(servers []*Server, p probe, t *envoymodel.Trace) {
-	own := owner(servers, p.conn.SNI)
+func (c *checker) check(ow *owners, p probe, t *envoymodel.Trace) {
+	own := ow.of(p.conn.SNI)
 	if !p.conn.TLS {
-		own = owner(servers, hostOnly(p.req.Authority))
+		own = ow.of(hostOnly(p.req.Authority))
 	}
-	host := owner(servers, hostOnly(p.req.Authority))
+	host := ow.of(hostOnly(p.req.Authority))
 	if own != nil && t.ClientCertificate == envoymodel.CertValidated {
 		c.verified[own] = true
 	}
