@@ -304,17 +304,22 @@ func TestLoadAccepts(t *testing.T) {
 	}
 }
 
-func TestLoadAliasBomb(t *testing.T) {
-	// 1000 routes alias one route whose 100 matches alias one match of 100
-	// headers: 10^7 header matches from a few kilobytes.
+// aliasBomb is a VirtualService whose 1000 routes alias one route whose 100
+// matches alias one match of 100 headers: 10^7 header matches from a few
+// kilobytes.
+func aliasBomb() string {
 	var headers []string
 	for i := range 100 {
 		headers = append(headers, fmt.Sprintf("h%d: {exact: x}", i))
 	}
-	text := vsHead + "  hosts: [a.example.com]\n  http:\n  - &r\n    match:\n    - &mm\n      headers: {" + strings.Join(headers, ", ") + "}\n" +
+	return vsHead + "  hosts: [a.example.com]\n  http:\n  - &r\n    match:\n    - &mm\n      headers: {" + strings.Join(headers, ", ") + "}\n" +
 		strings.Repeat("    - *mm\n", 99) +
 		"    route: [{destination: {host: h}}]\n" +
 		strings.Repeat("  - *r\n", 999)
+}
+
+func TestLoadAliasBomb(t *testing.T) {
+	text := aliasBomb()
 	start := time.Now()
 	_, errs := loadText(t, text)
 	if d := time.Since(start); d > 20*time.Second {
@@ -330,15 +335,7 @@ func TestLoadAliasBomb(t *testing.T) {
 // stops aliases: the bomb above, padded past a megabyte, cold and through
 // the document cache.
 func TestLoadAliasBombInLargeFile(t *testing.T) {
-	var headers []string
-	for i := range 100 {
-		headers = append(headers, fmt.Sprintf("h%d: {exact: x}", i))
-	}
-	text := vsHead + "  hosts: [a.example.com]\n  http:\n  - &r\n    match:\n    - &mm\n      headers: {" + strings.Join(headers, ", ") + "}\n" +
-		strings.Repeat("    - *mm\n", 99) +
-		"    route: [{destination: {host: h}}]\n" +
-		strings.Repeat("  - *r\n", 999) +
-		strings.Repeat("# padding\n", 60_000)
+	text := aliasBomb() + strings.Repeat("# padding\n", 60_000)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"case.yaml": text})
 	opts := LoadOptions{Paths: []string{filepath.Join(dir, "case.yaml")}}

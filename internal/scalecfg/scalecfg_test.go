@@ -14,6 +14,7 @@ import (
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/scalecfg"
 	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/xds/translate"
 )
 
 // TestWorkloadLoads: the Istio workload loads, and its one proxy group gets
@@ -33,19 +34,7 @@ func TestWorkloadLoads(t *testing.T) {
 			if err := scalecfg.Write(dir, tc.opts, true); err != nil {
 				t.Fatal(err)
 			}
-			load := func() *compile.Output {
-				t.Helper()
-				cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := cfg.Compile(scalecfg.Selector)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return &compile.Output{Resources: out}
-			}
-			before := load().Resources
+			before := compileDir(t, dir)
 			if len(before.Listeners) != 1 || len(before.Listeners[0].GetFilterChains()) != tc.chains {
 				t.Fatalf("%d listeners, want 1 with %d chains", len(before.Listeners), tc.chains)
 			}
@@ -57,7 +46,7 @@ func TestWorkloadLoads(t *testing.T) {
 			if err := scalecfg.ReplaceFile(filepath.Join(dir, scalecfg.IstioFile), func(w io.Writer) error { return scalecfg.Istio(w, rev) }); err != nil {
 				t.Fatal(err)
 			}
-			after := load().Resources
+			after := compileDir(t, dir)
 			changed := 0
 			for i := range after.Routes {
 				if !bytes.Equal(mustJSON(t, before.Routes[i]), mustJSON(t, after.Routes[i])) {
@@ -81,14 +70,7 @@ func TestPoliciesWorkload(t *testing.T) {
 	if err := scalecfg.Write(dir, opts, false); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := cfg.Compile(scalecfg.Selector)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := compileDir(t, dir)
 	if len(res.Listeners) != 1 || len(res.Listeners[0].GetFilterChains()) != 7 {
 		t.Fatalf("%d listeners, want 1 with 7 chains", len(res.Listeners))
 	}
@@ -150,6 +132,20 @@ func TestGatewayAPI(t *testing.T) {
 	if listeners != 120 {
 		t.Errorf("%d listeners, want 120", listeners)
 	}
+}
+
+// compileDir loads the workload written in dir and compiles its proxy group.
+func compileDir(t *testing.T, dir string) *translate.Resources {
+	t.Helper()
+	cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cfg.Compile(scalecfg.Selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 func mustJSON(t *testing.T, m proto.Message) []byte {
