@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/trustgate/trustgate/internal/benchcpu"
@@ -19,13 +20,15 @@ import (
 // the loader's cache, compile, build and check the snapshot, install), with
 // no proxy connected, at N hosts of the gencfg workload: "edit" after one
 // host's route changed (the file rewritten outside the timer), "same" with
-// nothing changed.
+// nothing changed; under "policies", the workload with each host's
+// policies and backends (scalecfg.Options.Policies).
 func BenchmarkServerReload(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		for _, change := range []string{"edit", "same"} {
+		for _, change := range []string{"edit", "same", "policies/edit", "policies/same"} {
+			o := scalecfg.Options{Hosts: n, Policies: strings.HasPrefix(change, "policies/")}
 			b.Run(fmt.Sprintf("hosts=%d/%s", n, change), func(b *testing.B) {
 				dir := b.TempDir()
-				if err := scalecfg.Write(dir, scalecfg.Options{Hosts: n}, false); err != nil {
+				if err := scalecfg.Write(dir, o, false); err != nil {
 					b.Fatal(err)
 				}
 				log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -42,10 +45,11 @@ func BenchmarkServerReload(b *testing.B) {
 				b.ResetTimer()
 				cpu := benchcpu.Start(b)
 				for i := 0; i < b.N; i++ {
-					if change == "edit" {
+					if strings.HasSuffix(change, "edit") {
 						b.StopTimer()
 						cpu.Pause(b)
-						writeRev(b, dir, n, i+1)
+						o.Rev = i + 1
+						writeRev(b, dir, o)
 						b.StartTimer()
 						cpu.Resume(b)
 					}
@@ -59,11 +63,11 @@ func BenchmarkServerReload(b *testing.B) {
 	}
 }
 
-// writeRev writes the workload's YAML at revision rev (host 0's route).
-func writeRev(b *testing.B, dir string, n, rev int) {
+// writeRev writes the workload's YAML at revision o.Rev (host 0's route).
+func writeRev(b *testing.B, dir string, o scalecfg.Options) {
 	b.Helper()
 	path := filepath.Join(dir, scalecfg.IstioFile)
-	if err := scalecfg.WriteFile(path, func(w io.Writer) error { return scalecfg.Istio(w, scalecfg.Options{Hosts: n, Rev: rev}) }); err != nil {
+	if err := scalecfg.WriteFile(path, func(w io.Writer) error { return scalecfg.Istio(w, o) }); err != nil {
 		b.Fatal(err)
 	}
 }
