@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trustgate/trustgate/model"
+	"github.com/trustgate/trustgate/xds/ir"
 )
 
 // linearDestinationRule is the rule destinationRule implements, as a scan
@@ -211,6 +212,52 @@ func TestDomainsAgreeWithScan(t *testing.T) {
 		}
 		if got := vsDomainHosts(vs, s); !slices.Equal(got, wantHosts) && len(got)+len(wantHosts) > 0 {
 			t.Fatalf("round %d: vsDomainHosts = %v, the scan gives %v", round, got, wantHosts)
+		}
+	}
+}
+
+// TestCoveredNamesAgreeWithScan checks foreignNames, which looks the
+// port's server names up by the wildcard domains covering them, against
+// testing every other chain's names with hostCovers, on random chains.
+func TestCoveredNamesAgreeWithScan(t *testing.T) {
+	pool := []string{"a.example.com", "b.example.com", "x.a.example.com", "*.example.com", "*.a.example.com",
+		"*", "*.com", "c.other.org", "*.other.org", "example.com", "*x.example.com", "a.", "*."}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for round := range 300 {
+		var chains []*chainInfo
+		for range 1 + rng.IntN(8) {
+			ci := &chainInfo{chain: &ir.Chain{}, rc: &ir.RouteConfig{}}
+			for range rng.IntN(3) {
+				ci.chain.ServerNames = append(ci.chain.ServerNames, pool[rng.IntN(len(pool))])
+			}
+			vh := &ir.VirtualHost{}
+			for range 1 + rng.IntN(3) {
+				vh.Domains = append(vh.Domains, pool[rng.IntN(len(pool))])
+			}
+			ci.rc.VirtualHosts = []*ir.VirtualHost{vh}
+			chains = append(chains, ci)
+		}
+		names := newCoveredNames(chains)
+		for i, ci := range chains {
+			var want []string
+			for _, d := range ci.rc.VirtualHosts[0].Domains {
+				if !strings.HasPrefix(d, "*") {
+					continue
+				}
+				for _, o := range chains {
+					if o == ci {
+						continue
+					}
+					for _, n := range o.chain.ServerNames {
+						if hostCovers(d, n) {
+							want = append(want, n)
+						}
+					}
+				}
+			}
+			if got, want := foreignNames(ci, names), sortedUnique(want); !slices.Equal(got, want) {
+				t.Fatalf("round %d, chain %d: foreignNames = %q, the scan gives %q", round, i, got, want)
+			}
 		}
 	}
 }
