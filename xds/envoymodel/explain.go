@@ -229,7 +229,7 @@ func (r *run) setFilterState(label string, values []*sfsv3.FilterStateValue) {
 	for _, v := range values {
 		fs := v.GetFormatString()
 		text, _ := formatText(fs)
-		val := r.m.formats[text].evalWith(ctx, fs.GetOmitEmptyValues())
+		val := r.m.compiledFormat(text).evalWith(ctx, fs.GetOmitEmptyValues())
 		if val == "" && v.GetSkipIfEmpty() {
 			r.step("filter-state", "", "%s: %s not set (%q formats to nothing)", label, v.GetObjectKey(), text)
 			continue

@@ -128,15 +128,24 @@ func addrField(f func(*Connection) (netip.Addr, uint32), withPort bool) func(*fo
 
 // compileFormat parses a format string once.
 func (m *Model) compileFormat(s string) error {
-	if _, ok := m.formats[s]; ok {
+	if m.compiledFormat(s) != nil {
 		return nil
 	}
 	f, err := parseFormat(s)
 	if err != nil {
 		return err
 	}
+	m.compiled.Lock()
 	m.formats[s] = f
+	m.compiled.Unlock()
 	return nil
+}
+
+// compiledFormat is the format compileFormat parsed, nil if none.
+func (m *Model) compiledFormat(s string) *format {
+	m.compiled.RLock()
+	defer m.compiled.RUnlock()
+	return m.formats[s]
 }
 
 // parseFormat splits a format string into literals and commands.

@@ -169,7 +169,7 @@ func (m *Model) evaluateHeaders(o headerOps, h *headerMap, ctx *formatContext) [
 		if raw == "" && len(opt.GetHeader().GetRawValue()) > 0 {
 			raw = string(opt.GetHeader().GetRawValue())
 		}
-		value := m.formats[raw].eval(ctx)
+		value := m.compiledFormat(raw).eval(ctx)
 		if value == "" && !opt.GetKeepEmptyValue() {
 			notes = append(notes, fmt.Sprintf("did not add %s: %q formats to nothing", key, raw))
 			continue

@@ -30,8 +30,13 @@ type Model struct {
 	routes    map[string]*routev3.RouteConfiguration
 	clusters  map[string]*clusterv3.Cluster
 	secrets   map[string]*tlsv3.Secret
-	regexes   map[string]*regexp.Regexp
-	formats   map[string]*format
+	// compiled guards regexes and formats: most are compiled by New, but a
+	// server's SAN matchers and some header formats on their first
+	// handshake or request, and Explain may run on several goroutines
+	// (props checks on every core).
+	compiled sync.RWMutex
+	regexes  map[string]*regexp.Regexp
+	formats  map[string]*format
 	// sigs, validations, peers and chains memoize (memo.go).
 	sigs        *sigMemo
 	validations sync.Map // *tlsv3.DownstreamTlsContext -> validationMemo

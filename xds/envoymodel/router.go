@@ -129,7 +129,7 @@ func (r *run) rewritePath(rm *routev3.RouteMatch, a *routev3.RouteAction, h *hea
 	case a.GetRegexRewrite() != nil:
 		rr := a.GetRegexRewrite()
 		only := removeQueryAndFragment(path)
-		out := r.m.regexes[bareKey+rr.GetPattern().GetRegex()].ReplaceAllString(only, re2Substitution(rr.GetSubstitution()))
+		out := r.m.compiledRegex(bareKey+rr.GetPattern().GetRegex()).ReplaceAllString(only, re2Substitution(rr.GetSubstitution()))
 		if out != "" {
 			h.set(":path", out+path[len(only):])
 		}

@@ -14,15 +14,25 @@ import (
 // match (source/common/common/regex.cc, CompiledGoogleReMatcher::match uses
 // RE2::FullMatch); Go's regexp implements RE2's syntax.
 func (m *Model) compileRegex(pattern string) error {
-	if _, ok := m.regexes[pattern]; ok {
+	if m.compiledRegex(pattern) != nil {
 		return nil
 	}
 	re, err := regexp.Compile(`\A(?:` + pattern + `)\z`)
 	if err != nil {
 		return fmt.Errorf("regex %q: %w", pattern, err)
 	}
+	m.compiled.Lock()
 	m.regexes[pattern] = re
+	m.compiled.Unlock()
 	return nil
+}
+
+// compiledRegex is the pattern compileRegex (or compileBare, under bareKey)
+// compiled, nil if none.
+func (m *Model) compiledRegex(key string) *regexp.Regexp {
+	m.compiled.RLock()
+	defer m.compiled.RUnlock()
+	return m.regexes[key]
 }
 
 // bareKey prefixes the cache key of an unanchored pattern (for rewrites,
@@ -31,21 +41,23 @@ const bareKey = "\x00bare:"
 
 // compileBareRegex compiles a pattern unanchored.
 func (m *Model) compileBareRegex(pattern string) error {
-	if _, ok := m.regexes[bareKey+pattern]; ok {
+	if m.compiledRegex(bareKey+pattern) != nil {
 		return nil
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return fmt.Errorf("regex %q: %w", pattern, err)
 	}
+	m.compiled.Lock()
 	m.regexes[bareKey+pattern] = re
+	m.compiled.Unlock()
 	return nil
 }
 
 // fullMatch reports whether the whole of s matches a compiled pattern.
 func (m *Model) fullMatch(pattern, s string) bool {
-	re, ok := m.regexes[pattern]
-	if !ok {
+	re := m.compiledRegex(pattern)
+	if re == nil {
 		// Every pattern is compiled by New; reaching here is a model bug.
 		panic(fmt.Sprintf("envoymodel: regex %q was not compiled", pattern))
 	}

@@ -30,14 +30,12 @@ func (v *Validation) Accepts(chain []*x509.Certificate, now time.Time) (bool, st
 		h.Write(c.Raw)
 	}
 	key := fmt.Sprintf("%x|%d", h.Sum(nil), now.UnixNano())
-	if r, ok := v.memo[key]; ok {
-		return r.ok, r.why
+	if r, ok := v.memo.Load(key); ok {
+		a := r.(acceptance)
+		return a.ok, a.why
 	}
 	ok, why := v.accepts(chain, now)
-	if v.memo == nil {
-		v.memo = map[string]acceptance{}
-	}
-	v.memo[key] = acceptance{ok, why}
+	v.memo.Store(key, acceptance{ok, why})
 	return ok, why
 }
 

@@ -39,25 +39,38 @@ func (c *checker) port(port uint32) {
 	if tls {
 		snis = append(dedupe(append([]string{}, names...)), "unknown.invalid", "")
 	}
-	for _, sni := range snis {
-		hosts := c.hostsFor(sni, tls, names, nr, port)
-		own := ow.of(sni)
-		v := c.values(own)
-		for _, cl := range append([]Client{{}}, c.clientsFor(own)...) {
-			for _, resumed := range []bool{false, true} {
-				if resumed && (cl.Name == "" || !tls) {
+	pt := portProbes{port: port, tls: tls, names: names, owners: ow, near: nr}
+	c.each(len(snis), func(sub *checker, i int) { sub.sni(pt, snis[i]) })
+}
+
+// portProbes is what every SNI of one port probes with.
+type portProbes struct {
+	port   uint32
+	tls    bool
+	names  []string
+	owners *owners
+	near   *near
+}
+
+// sni generates and checks every probe of one SNI (none: "") of a port.
+func (c *checker) sni(pt portProbes, sni string) {
+	hosts := c.hostsFor(sni, pt.tls, pt.names, pt.near, pt.port)
+	own := pt.owners.of(sni)
+	v := c.values(own)
+	for _, cl := range append([]Client{{}}, c.clientsFor(own)...) {
+		for _, resumed := range []bool{false, true} {
+			if resumed && (cl.Name == "" || !pt.tls) {
+				continue
+			}
+			for _, src := range v.sources {
+				conn := envoymodel.Connection{Port: pt.port, TLS: pt.tls, SNI: sni, ClientChain: cl.Chain, Resumed: resumed, SourceIP: src}
+				if pt.tls {
+					conn.ALPN = []string{"h2", "http/1.1"}
+				}
+				if !pt.tls && cl.Name != "" {
 					continue
 				}
-				for _, src := range v.sources {
-					conn := envoymodel.Connection{Port: port, TLS: tls, SNI: sni, ClientChain: cl.Chain, Resumed: resumed, SourceIP: src}
-					if tls {
-						conn.ALPN = []string{"h2", "http/1.1"}
-					}
-					if !tls && cl.Name != "" {
-						continue
-					}
-					c.requests(ow, probe{conn: conn, cert: cl.Name}, hosts, v)
-				}
+				c.requests(pt.owners, probe{conn: conn, cert: cl.Name}, hosts, v)
 			}
 		}
 	}

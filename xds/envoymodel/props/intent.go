@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/trustgate/trustgate/model"
 )
@@ -45,9 +46,10 @@ type Validation struct {
 	IstioSANs []string
 	SPKI      []string
 	Hash      []string
-	// memo remembers Accepts' verdicts by chain and time: a Check asks
-	// about the same few chains thousands of times.
-	memo map[string]acceptance
+	// memo remembers Accepts' verdicts (acceptance) by chain and time: a
+	// Check asks about the same few chains thousands of times, from every
+	// core (checker.each).
+	memo sync.Map
 }
 
 // Intent is what a configuration promises one proxy group.
@@ -253,7 +255,8 @@ func serverCA(cfg *model.Config, gw *model.Gateway, tls *model.ServerTLSSettings
 
 // setMaterial parses a CA bundle and CRLs.
 func (v *Validation) setMaterial(ca, crl []byte) error {
-	v.Roots, v.CRLs, v.memo = nil, nil, nil
+	v.Roots, v.CRLs = nil, nil
+	v.memo.Clear()
 	for blk, rest := pem.Decode(ca); blk != nil; blk, rest = pem.Decode(rest) {
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {

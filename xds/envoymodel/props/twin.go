@@ -319,6 +319,6 @@ func (tw *twins) intent(in *Intent) {
 				v.CRLs[i] = t
 			}
 		}
-		v.memo = nil
+		v.memo.Clear()
 	}
 }
