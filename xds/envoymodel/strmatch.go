@@ -27,7 +27,7 @@ func (m *Model) compileRegex(pattern string) error {
 	return nil
 }
 
-// compiledRegex is the pattern compileRegex (or compileBare, under bareKey)
+// compiledRegex is the pattern compileRegex (or compileBareRegex, under bareKey)
 // compiled, nil if none.
 func (m *Model) compiledRegex(key string) *regexp.Regexp {
 	m.compiled.RLock()
