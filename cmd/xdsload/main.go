@@ -47,6 +47,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/trustgate/trustgate/internal/scalecfg"
 )
 
 // Bounds of a run.
@@ -59,6 +61,7 @@ type config struct {
 	trustgate  string
 	hosts      int
 	routes     int
+	policies   bool // each host's policies and backends too (scalecfg.Options.Policies)
 	clients    int
 	delta      bool
 	changes    int
@@ -83,6 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.trustgate, "trustgate", "bin/trustgate", "the trustgate binary to run as the server")
 	fs.IntVar(&c.hosts, "hosts", 100, "mTLS hosts in the configuration")
 	fs.IntVar(&c.routes, "routes", 1, "routes per host: 1 or 2")
+	fs.BoolVar(&c.policies, "policies", false, "give every host its DestinationRule, ServiceEntry, ClientCertificatePolicy and AuthorizationPolicy (gencfg -policies)")
 	fs.IntVar(&c.clients, "clients", 100, "ADS clients (at most 20000)")
 	fs.BoolVar(&c.delta, "delta", false, "speak incremental (delta) ADS instead of state-of-the-world")
 	fs.IntVar(&c.changes, "changes", 3, "changes to make, one after the other (at most 100)")
@@ -151,7 +155,7 @@ func load(ctx context.Context, c config, log io.Writer) (*report, error) {
 		defer func() { _ = os.RemoveAll(tmp) }() // a temporary directory: nothing to do if it stays
 		dir = tmp
 	}
-	w, err := newWorkload(dir, c.hosts, c.routes)
+	w, err := newWorkload(dir, scalecfg.Options{Hosts: c.hosts, Routes: c.routes, Policies: c.policies})
 	if err != nil {
 		return nil, err
 	}

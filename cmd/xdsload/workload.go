@@ -14,9 +14,9 @@ type workload struct {
 	config, secrets string
 }
 
-func newWorkload(dir string, hosts, routes int) (*workload, error) {
+func newWorkload(dir string, o scalecfg.Options) (*workload, error) {
 	w := &workload{
-		opts:    scalecfg.Options{Hosts: hosts, Routes: routes},
+		opts:    o,
 		config:  filepath.Join(dir, scalecfg.IstioFile),
 		secrets: filepath.Join(dir, scalecfg.SecretsDir),
 	}

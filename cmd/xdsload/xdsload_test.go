@@ -14,6 +14,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/trustgate/trustgate/compile"
+	"github.com/trustgate/trustgate/internal/scalecfg"
 	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
@@ -80,7 +81,7 @@ func TestMeasure(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			w, err := newWorkload(t.TempDir(), 5, 2)
+			w, err := newWorkload(t.TempDir(), scalecfg.Options{Hosts: 5, Routes: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
