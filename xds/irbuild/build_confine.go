@@ -89,7 +89,7 @@ func (o *sniOwners) owner(name string) *chainInfo {
 // chain does not serve at all.
 func confineHosts(chains []*chainInfo) {
 	owners := newSNIOwners(chains)
-	names := newCoveredNames(chains)
+	names := serverNames(chains)
 	for _, ci := range chains {
 		if ci.rc == nil || ci.chain.TLS == nil {
 			continue
@@ -119,61 +119,34 @@ func keepOwnDomains(ci *chainInfo, owners *sniOwners) {
 // can: an equal exact domain was dropped by keepOwnDomains). Names no domain
 // covers fall to the "*" 421 anyway and are left out, so that a port of many
 // exact servers does not grow quadratically.
-func foreignNames(ci *chainInfo, names *coveredNames) []string {
+func foreignNames(ci *chainInfo, names *domainIndex[*chainInfo]) []string {
 	var out []string
 	for _, vh := range ci.rc.VirtualHosts {
 		for _, d := range vh.Domains {
 			if !strings.HasPrefix(d, "*") {
 				continue
 			}
-			for _, e := range names.coveredBy(d) {
-				if e.chain != ci {
-					out = append(out, e.name)
+			names.covered(d, func(n string, o *chainInfo) {
+				if o != ci {
+					out = append(out, n)
 				}
-			}
+			})
 		}
 	}
 	return sortedUnique(out)
 }
 
-// namedChain is a server name and the chain that has it.
-type namedChain struct {
-	name  string
-	chain *chainInfo
-}
-
-// coveredNames indexes the server names of a port's chains by the domains
-// that cover them (hostCovers): testing every name against each chain's
-// wildcard domains made a port of 10,000 wildcard servers quadratic.
-type coveredNames struct {
-	all       []namedChain            // "*" covers every name
-	byPattern map[string][]namedChain // the name itself, and "*" + each suffix from one of its dots past the first character
-}
-
-func newCoveredNames(chains []*chainInfo) *coveredNames {
-	x := &coveredNames{byPattern: map[string][]namedChain{}}
+// serverNames indexes the server names of a port's chains, each with its
+// chain: testing every name against each chain's wildcard domains made a
+// port of 10,000 wildcard servers quadratic.
+func serverNames(chains []*chainInfo) *domainIndex[*chainInfo] {
+	x := newDomainIndex[*chainInfo]()
 	for _, ci := range chains {
 		for _, n := range ci.chain.ServerNames {
-			e := namedChain{n, ci}
-			x.all = append(x.all, e)
-			x.byPattern[n] = append(x.byPattern[n], e)
-			for i := 1; i < len(n); i++ {
-				if n[i] == '.' {
-					x.byPattern["*"+n[i:]] = append(x.byPattern["*"+n[i:]], e)
-				}
-			}
+			x.add(n, ci)
 		}
 	}
 	return x
-}
-
-// coveredBy are the names domain d covers, a name twice when d both is
-// and covers it (the caller deduplicates).
-func (x *coveredNames) coveredBy(d string) []namedChain {
-	if d == "*" {
-		return x.all
-	}
-	return x.byPattern[d]
 }
 
 // MisdirectedVirtualHost names the virtual host of a TLS server's route

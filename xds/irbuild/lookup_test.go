@@ -217,7 +217,8 @@ func TestDomainsAgreeWithScan(t *testing.T) {
 }
 
 // TestCoveredNamesAgreeWithScan checks foreignNames, which looks the
-// port's server names up by the wildcard domains covering them, against
+// port's server names up in a domainIndex by the wildcard domains covering
+// them, against
 // testing every other chain's names with hostCovers, on random chains.
 func TestCoveredNamesAgreeWithScan(t *testing.T) {
 	pool := []string{"a.example.com", "b.example.com", "x.a.example.com", "*.example.com", "*.a.example.com",
@@ -237,7 +238,7 @@ func TestCoveredNamesAgreeWithScan(t *testing.T) {
 			ci.rc.VirtualHosts = []*ir.VirtualHost{vh}
 			chains = append(chains, ci)
 		}
-		names := newCoveredNames(chains)
+		names := serverNames(chains)
 		for i, ci := range chains {
 			var want []string
 			for _, d := range ci.rc.VirtualHosts[0].Domains {

@@ -39,22 +39,22 @@ func (c *checker) port(port uint32) {
 	if tls {
 		snis = append(dedupe(append([]string{}, names...)), "unknown.invalid", "")
 	}
-	pt := portProbes{port: port, tls: tls, names: names, owners: ow, near: nr}
+	pt := portProbes{port: port, tls: tls, owners: ow, near: nr}
 	c.each(len(snis), func(sub *checker, i int) { sub.sni(pt, snis[i]) })
 }
 
-// portProbes is what every SNI of one port probes with.
+// portProbes is what every SNI of one port probes with: the port's names
+// are near's.
 type portProbes struct {
 	port   uint32
 	tls    bool
-	names  []string
 	owners *owners
 	near   *near
 }
 
 // sni generates and checks every probe of one SNI (none: "") of a port.
 func (c *checker) sni(pt portProbes, sni string) {
-	hosts := c.hostsFor(sni, pt.tls, pt.names, pt.near, pt.port)
+	hosts := c.hostsFor(pt, sni)
 	own := pt.owners.of(sni)
 	v := c.values(own)
 	for _, cl := range append([]Client{{}}, c.clientsFor(own)...) {

@@ -58,14 +58,14 @@ func (o *owners) of(name string) *Server {
 // it (nearest) from the names' trailing labels, indexed once: sorting all
 // the port's names for each SNI made a port of 10,000 names quadratic.
 type near struct {
-	n int
+	names []string // the port's names, in order
 	// bySuffix holds, for every name's last j labels (j >= 1), the
 	// positions of the names ending in them, ascending.
 	bySuffix map[string][]int
 }
 
 func newNear(names []string) *near {
-	x := &near{n: len(names), bySuffix: map[string][]int{}}
+	x := &near{names: names, bySuffix: map[string][]int{}}
 	for i, name := range names {
 		for j := len(name); j >= 0; j-- {
 			if j == 0 || name[j-1] == '.' {
@@ -82,11 +82,12 @@ func newNear(names []string) *near {
 // sni's own place, so that every name is someone's neighbour. It walks
 // from the longest suffix of sni to the whole list, each level's positions
 // in that order, and passes over those taken at a deeper level.
-func (x *near) nearest(names []string, sni string, own, k int) []string {
-	if x.n == 0 || k <= 0 {
+func (x *near) nearest(sni string, own, k int) []string {
+	n := len(x.names)
+	if n == 0 || k <= 0 {
 		return nil
 	}
-	start := ((own % x.n) + x.n) % x.n
+	start := ((own % n) + n) % n
 	var levels [][]int // sni's suffixes, longest first; nil stands for all names
 	for j := 0; j <= len(sni); j++ {
 		if j == 0 || sni[j-1] == '.' {
@@ -99,7 +100,7 @@ func (x *near) nearest(names []string, sni string, own, k int) []string {
 	for li, positions := range levels {
 		count := len(positions)
 		if li == len(levels)-1 {
-			count = x.n
+			count = n
 		}
 		if count == 0 {
 			continue
@@ -111,7 +112,7 @@ func (x *near) nearest(names []string, sni string, own, k int) []string {
 		for step := 0; step < count && len(out) < k; step++ {
 			var p int
 			if positions == nil {
-				p = (start + step) % x.n
+				p = (start + step) % n
 			} else {
 				p = positions[(first+step)%count]
 			}
@@ -119,7 +120,7 @@ func (x *near) nearest(names []string, sni string, own, k int) []string {
 				continue
 			}
 			taken[p] = true
-			out = append(out, names[p])
+			out = append(out, x.names[p])
 		}
 		if len(out) == k {
 			break

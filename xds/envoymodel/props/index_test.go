@@ -102,7 +102,7 @@ func TestIndexesAgreeWithScans(t *testing.T) {
 		for _, sni := range append(pool, "unknown.invalid", "q.c.other.org") {
 			own := slices.Index(names, sni)
 			for k := range 5 {
-				if got, want := nr.nearest(names, sni, own, k), sortNearest(names, sni, own, k); !slices.Equal(got, want) {
+				if got, want := nr.nearest(sni, own, k), sortNearest(names, sni, own, k); !slices.Equal(got, want) {
 					t.Fatalf("round %d: nearest(%q, %q, own %d, k %d) = %q, the sort gives %q", round, names, sni, own, k, got, want)
 				}
 			}

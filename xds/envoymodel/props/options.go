@@ -74,9 +74,10 @@ func ScopeOf(roots []*x509.Certificate) string {
 // hostsFor are the Host headers sent on one SNI's connections: with no
 // bound every name of the port in three spellings; bounded, the SNI's own
 // name in those spellings and the nearest other names.
-func (c *checker) hostsFor(sni string, tls bool, names []string, nr *near, port uint32) []string {
+func (c *checker) hostsFor(pt portProbes, sni string) []string {
+	names, port := pt.near.names, pt.port
 	spell := func(n string) []string { return []string{n, strings.ToUpper(n), hostPort(n, port)} }
-	if c.opts.OtherHosts == 0 || !tls {
+	if c.opts.OtherHosts == 0 || !pt.tls {
 		hosts := append([]string{}, names...)
 		for _, n := range names {
 			hosts = append(hosts, strings.ToUpper(n), hostPort(n, port))
@@ -91,7 +92,7 @@ func (c *checker) hostsFor(sni string, tls bool, names []string, nr *near, port 
 			hosts = append(hosts, spell(n)...)
 		}
 	}
-	return append(append(hosts, nr.nearest(names, sni, own, c.opts.OtherHosts)...), "unknown.invalid")
+	return append(append(hosts, pt.near.nearest(sni, own, c.opts.OtherHosts)...), "unknown.invalid")
 }
 
 // hostPort is a name with a port.
