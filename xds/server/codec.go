@@ -18,10 +18,29 @@ import (
 // field's entries wherever they are (the resources come after the nonce).
 //
 // With gRPC's own codec the same message is correct, one copy per stream.
-type sharedCodec struct{ encoding.CodecV2 }
+//
+// It decodes a SotW request through requestNames, which shares the decoded
+// names of requests that repeat a recent request's names.
+type sharedCodec struct {
+	encoding.CodecV2
+	names *requestNames
+}
 
 func newSharedCodec() grpc.ServerOption {
-	return grpc.ForceServerCodecV2(sharedCodec{encoding.GetCodecV2(proto.Name)})
+	return grpc.ForceServerCodecV2(sharedCodec{encoding.GetCodecV2(proto.Name), newRequestNames()})
+}
+
+// Unmarshal implements encoding.CodecV2.
+func (c sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	req, ok := v.(*discoveryv3.DiscoveryRequest)
+	if !ok {
+		return c.CodecV2.Unmarshal(data, v)
+	}
+	// As gRPC's proto codec does: one buffer, freed once decoded (the
+	// decoded strings are copies).
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return c.names.unmarshal(buf.ReadOnlyData(), req)
 }
 
 // Marshal implements encoding.CodecV2.

@@ -76,7 +76,7 @@ func (d *deltaRoutes) take(t *testing.T) (sent, removed []string) {
 // server's codec.
 func deltaWire(t *testing.T, d *discoveryv3.DeltaDiscoveryResponse) *discoveryv3.DeltaDiscoveryResponse {
 	t.Helper()
-	data, err := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}.Marshal(d)
+	data, err := sharedCodec{CodecV2: encoding.GetCodecV2(grpcproto.Name)}.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestDeltaWholeTypeShared(t *testing.T) {
 	install(t, c, routeSnapshot("v1", map[string]string{"a": "a1", "b": "b1"}))
 	st := c.entry(testKey).state.Load().types[routeIdx]
 	whole := newDeltaStream(c.entry(testKey)).request(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.RouteType})
-	data, err := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}.Marshal(whole)
+	data, err := sharedCodec{CodecV2: encoding.GetCodecV2(grpcproto.Name)}.Marshal(whole)
 	if err != nil {
 		t.Fatal(err)
 	}

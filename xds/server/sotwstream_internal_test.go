@@ -319,7 +319,7 @@ func TestSotwStreamsInterleaved(t *testing.T) {
 // codec.
 func wire(t *testing.T, d *discoveryv3.DiscoveryResponse) *discoveryv3.DiscoveryResponse {
 	t.Helper()
-	codec := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}
+	codec := sharedCodec{CodecV2: encoding.GetCodecV2(grpcproto.Name)}
 	data, err := codec.Marshal(d)
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,7 @@ func TestSharedCodec(t *testing.T) {
 		t.Fatal("no response")
 	}
 	d := o.resp
-	codec := sharedCodec{encoding.GetCodecV2(grpcproto.Name)}
+	codec := sharedCodec{CodecV2: encoding.GetCodecV2(grpcproto.Name)}
 	for name, m := range map[string]proto.Message{"shared response": d, "request": routeRequest("v1", "a")} {
 		t.Run(name, func(t *testing.T) {
 			got, err := codec.Marshal(m)

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"bytes"
+	"hash/maphash"
+	"slices"
+	"sync"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// requestNames decodes SotW requests, sharing the decoded resource names
+// of requests whose names are byte for byte those of a recent request. A
+// SotW ACK repeats every name of its type (Envoy's GrpcMuxImpl::sendDiscoveryRequest
+// sends the watch's whole resource set each time), and every proxy of a
+// group names the same ones: at 1,000 hosts each ACK of the route type
+// names 1,000 route configurations, and decoding them (a string each, its
+// UTF-8 checked) was a third of the server's CPU in a route change reaching
+// 1,000 proxies. A request whose names field was seen recently is decoded
+// without it, and gets the slice decoded then.
+//
+// The result is the message proto.Unmarshal makes of the bytes: the names
+// are the same bytes, which decoded without error then, and a repeated
+// field's order is that of its entries wherever the other fields fall.
+//
+// The shared slices are read-only: nothing that reads a request may change
+// its ResourceNames (sotwSub.subscribe clones before deleting the
+// wildcard; the interner sorts a copy).
+type requestNames struct {
+	hash func([]byte) uint64 // maphash with a seed of its own (tests: colliding)
+	mu   sync.Mutex
+	// byHash holds the recent names fields by a hash of their bytes; fifo
+	// is their order of arrival, for eviction, and size their bytes.
+	byHash map[uint64]*namesEntry
+	fifo   []uint64
+	size   int
+}
+
+// namesEntry is one names field: its bytes (every record of field 3, tags
+// included) and what they decode to. Immutable once made.
+type namesEntry struct {
+	raw   []byte
+	names []string
+}
+
+const (
+	// minSharedNamesBytes is the size of a names field below which it is
+	// decoded each time: a few names cost less than the lookup.
+	minSharedNamesBytes = 512
+	// maxSharedNamesBytes bounds the recent names fields' bytes. Each
+	// group asks for a few lists (routes, endpoints, secrets); a list of
+	// 10,000 route names is about 350 KB. An entry also holds its decoded
+	// strings, about as much again.
+	maxSharedNamesBytes = 16 << 20
+)
+
+func newRequestNames() *requestNames {
+	seed := maphash.MakeSeed()
+	return &requestNames{hash: func(b []byte) uint64 { return maphash.Bytes(seed, b) }, byHash: map[uint64]*namesEntry{}}
+}
+
+// unmarshal decodes b into req as proto.Unmarshal does.
+func (rn *requestNames) unmarshal(b []byte, req *discoveryv3.DiscoveryRequest) error {
+	start, end, ok := namesField(b)
+	if !ok || end-start < minSharedNamesBytes || end-start > maxSharedNamesBytes/4 {
+		return proto.Unmarshal(b, req)
+	}
+	raw := b[start:end]
+	h := rn.hash(raw)
+	if e := rn.lookup(h, raw); e != nil {
+		rest := make([]byte, 0, len(b)-len(raw))
+		rest = append(append(rest, b[:start]...), b[end:]...)
+		if err := proto.Unmarshal(rest, req); err != nil {
+			return err
+		}
+		req.ResourceNames = e.names
+		return nil
+	}
+	if err := proto.Unmarshal(b, req); err != nil {
+		return err
+	}
+	// Clipped, so that an append to a request's names cannot write into
+	// another's.
+	req.ResourceNames = slices.Clip(req.ResourceNames)
+	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: req.ResourceNames})
+	return nil
+}
+
+// namesField finds the top-level records of field 3 (resource_names) in
+// b: ok when there are some, all of them length-delimited and next to each
+// other, and b parses as records up to its end (else proto.Unmarshal
+// decodes it whole, and reports what is wrong).
+func namesField(b []byte) (start, end int, ok bool) {
+	const names = 3 // DiscoveryRequest.resource_names
+	start, end = -1, -1
+	for at := 0; at < len(b); {
+		num, typ, n := protowire.ConsumeTag(b[at:])
+		if n < 0 {
+			return 0, 0, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[at+n:])
+		if m < 0 {
+			return 0, 0, false
+		}
+		if num == names {
+			if typ != protowire.BytesType || (start >= 0 && end != at) {
+				return 0, 0, false // another wire type, or records apart
+			}
+			if start < 0 {
+				start = at
+			}
+			end = at + n + m
+		}
+		at += n + m
+	}
+	return start, end, start >= 0
+}
+
+func (rn *requestNames) lookup(h uint64, raw []byte) *namesEntry {
+	rn.mu.Lock()
+	e := rn.byHash[h]
+	rn.mu.Unlock()
+	if e == nil || !bytes.Equal(e.raw, raw) {
+		return nil
+	}
+	return e
+}
+
+// add keeps e, dropping the oldest entries past maxSharedNamesBytes.
+func (rn *requestNames) add(h uint64, e *namesEntry) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if old := rn.byHash[h]; old != nil {
+		rn.size -= len(old.raw) // a collision, or another stream got here first
+	} else {
+		rn.fifo = append(rn.fifo, h)
+	}
+	rn.byHash[h] = e
+	rn.size += len(e.raw)
+	for rn.size > maxSharedNamesBytes && len(rn.fifo) > 0 {
+		oldest := rn.fifo[0]
+		rn.fifo = rn.fifo[1:]
+		if o := rn.byHash[oldest]; o != nil {
+			rn.size -= len(o.raw)
+			delete(rn.byHash, oldest)
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+)
+
+// requestRecords is a DiscoveryRequest written record by record, so that a
+// test can order, split and spoil them as a peer may.
+type requestRecords struct {
+	names  [][]byte // each a whole record of field 3
+	others [][]byte // the other fields' records
+}
+
+func nameRecord(name string) []byte {
+	b := protowire.AppendTag(nil, 3, protowire.BytesType)
+	return protowire.AppendString(b, name)
+}
+
+func randomRequest(r *rand.Rand, names []string) requestRecords {
+	var rr requestRecords
+	for _, n := range names {
+		rr.names = append(rr.names, nameRecord(n))
+	}
+	if r.IntN(8) == 0 { // field 3 as a varint: proto.Unmarshal keeps it as unknown
+		rr.names = append(rr.names, protowire.AppendVarint(protowire.AppendTag(nil, 3, protowire.VarintType), 1))
+	}
+	add := func(m proto.Message) { // m's records, marshalled apart
+		b, err := proto.Marshal(m)
+		if err != nil {
+			panic(err)
+		}
+		for len(b) > 0 {
+			_, _, n := protowire.ConsumeField(b)
+			rr.others = append(rr.others, b[:n])
+			b = b[n:]
+		}
+	}
+	add(&discoveryv3.DiscoveryRequest{
+		VersionInfo:   fmt.Sprint("v", r.IntN(3)),
+		TypeUrl:       "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+		ResponseNonce: fmt.Sprint(r.IntN(5)),
+	})
+	if r.IntN(2) == 0 {
+		add(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: fmt.Sprint("node-", r.IntN(3)), Cluster: "gw"}})
+	}
+	if r.IntN(4) == 0 {
+		add(&discoveryv3.DiscoveryRequest{ErrorDetail: &status.Status{Code: 3, Message: "rejected"}})
+	}
+	if r.IntN(4) == 0 { // a field this version does not know
+		rr.others = append(rr.others, protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 7))
+	}
+	return rr
+}
+
+// bytes lays the records out: the names together at position at among the
+// other records, or, with apart, the last name after the other records.
+func (rr requestRecords) bytes(at int, apart bool) []byte {
+	at = min(at, len(rr.others))
+	var b []byte
+	for _, o := range rr.others[:at] {
+		b = append(b, o...)
+	}
+	names := rr.names
+	if apart && len(names) > 1 {
+		names = names[:len(names)-1]
+	}
+	for _, n := range names {
+		b = append(b, n...)
+	}
+	for _, o := range rr.others[at:] {
+		b = append(b, o...)
+	}
+	if apart && len(rr.names) > 1 {
+		b = append(b, rr.names[len(rr.names)-1]...)
+	}
+	return b
+}
+
+func manyNames(prefix string, n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%04d.example.com:443", prefix, i)
+	}
+	return names
+}
+
+// checkDecodes decodes b through rn and through proto.Unmarshal, and fails
+// t unless the two agree: both errors, or the same message.
+func checkDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discoveryv3.DiscoveryRequest {
+	t.Helper()
+	want, got := &discoveryv3.DiscoveryRequest{}, &discoveryv3.DiscoveryRequest{}
+	wantErr := proto.Unmarshal(b, want)
+	gotErr := rn.unmarshal(b, got)
+	if (wantErr == nil) != (gotErr == nil) {
+		t.Fatalf("%s: error %v, proto.Unmarshal's %v", what, gotErr, wantErr)
+	}
+	if wantErr != nil {
+		return nil
+	}
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Fatalf("%s: decoded otherwise than by proto.Unmarshal (-proto.Unmarshal +requestNames):\n%s", what, diff)
+	}
+	return got
+}
+
+// TestRequestNamesDecodeAsProto: whatever the bytes, a request decodes to
+// what proto.Unmarshal makes of them: the names of a recent request
+// reused only for the same bytes, in any layout of the records, with
+// unknown fields, invalid UTF-8 and truncation; also when every names
+// field has the same hash (each lookup then finds another list's entry).
+func TestRequestNamesDecodeAsProto(t *testing.T) {
+	for _, colliding := range []bool{false, true} {
+		t.Run(fmt.Sprint("colliding=", colliding), func(t *testing.T) {
+			rn := newRequestNames()
+			if colliding {
+				rn.hash = func([]byte) uint64 { return 1 }
+			}
+			r := rand.New(rand.NewPCG(1, 2))
+			lists := [][]string{manyNames("a", 40), manyNames("b", 40), manyNames("a", 41), manyNames("a", 3)}
+			// The same names in another order, and with one byte changed.
+			swapped := append([]string(nil), lists[0]...)
+			swapped[0], swapped[1] = swapped[1], swapped[0]
+			changed := append([]string(nil), lists[0]...)
+			changed[39] = changed[39][:len(changed[39])-1] + "4"
+			badUTF8 := append([]string(nil), lists[0]...)
+			badUTF8[7] = "\xff\xfe"
+			lists = append(lists, swapped, changed, badUTF8)
+			shared := 0
+			for i := range 600 {
+				names := lists[r.IntN(len(lists))]
+				rr := randomRequest(r, names)
+				b := rr.bytes(r.IntN(len(rr.others)+1), r.IntN(5) == 0)
+				if r.IntN(10) == 0 {
+					b = b[:r.IntN(len(b))] // truncated
+				}
+				kept := map[*string]bool{}
+				for _, e := range rn.byHash {
+					kept[&e.names[0]] = true
+				}
+				if got := checkDecodes(t, rn, b, fmt.Sprintf("request %d", i)); got != nil && len(got.ResourceNames) > 0 && kept[&got.ResourceNames[0]] {
+					shared++
+				}
+			}
+			// One hash keeps one list at a time: the next request of
+			// another list replaces it.
+			if least := map[bool]int{false: 200, true: 50}[colliding]; shared < least {
+				t.Errorf("%d of 600 requests reused a recent request's names, fewer than %d", shared, least)
+			}
+			if rn.size > maxSharedNamesBytes {
+				t.Errorf("entries hold %d bytes, over %d", rn.size, maxSharedNamesBytes)
+			}
+		})
+	}
+}
+
+// TestRequestNamesShared: the second request with a recent request's
+// names gets the slice decoded for the first (the point of it), clipped so
+// that an append cannot write into it; small and different lists do not.
+func TestRequestNamesShared(t *testing.T) {
+	rn := newRequestNames()
+	r := rand.New(rand.NewPCG(3, 4))
+	names := manyNames("host", 100)
+	first := checkDecodes(t, rn, randomRequest(r, names).bytes(1, false), "first")
+	second := checkDecodes(t, rn, randomRequest(r, names).bytes(3, false), "second")
+	if &first.ResourceNames[0] != &second.ResourceNames[0] {
+		t.Error("a request repeating a recent one's names decoded them again")
+	}
+	if cap(second.ResourceNames) != len(second.ResourceNames) {
+		t.Errorf("shared names have room to append: cap %d, len %d", cap(second.ResourceNames), len(second.ResourceNames))
+	}
+	other := checkDecodes(t, rn, randomRequest(r, manyNames("host", 101)).bytes(0, false), "other")
+	if &first.ResourceNames[0] == &other.ResourceNames[0] {
+		t.Error("other names got the first request's slice")
+	}
+	small := manyNames("h", 2)
+	a := checkDecodes(t, rn, randomRequest(r, small).bytes(0, false), "small")
+	b := checkDecodes(t, rn, randomRequest(r, small).bytes(0, false), "small again")
+	if &a.ResourceNames[0] == &b.ResourceNames[0] {
+		t.Error("a list under minSharedNamesBytes was kept")
+	}
+}
+
+// TestRequestNamesBounded: many distinct lists keep at most
+// maxSharedNamesBytes of them, the most recent.
+func TestRequestNamesBounded(t *testing.T) {
+	rn := newRequestNames()
+	r := rand.New(rand.NewPCG(5, 6))
+	var last *discoveryv3.DiscoveryRequest
+	long := strings.Repeat("x", 100)
+	for i := range 200 { // 200 lists of 110 KB
+		last = checkDecodes(t, rn, randomRequest(r, manyNames(fmt.Sprint(long, i), 1000)).bytes(0, false), fmt.Sprint("list ", i))
+		if rn.size > maxSharedNamesBytes {
+			t.Fatalf("after %d lists the entries hold %d bytes, over %d", i+1, rn.size, maxSharedNamesBytes)
+		}
+	}
+	if len(rn.byHash) != len(rn.fifo) {
+		t.Errorf("%d entries, %d in the eviction order", len(rn.byHash), len(rn.fifo))
+	}
+	again := checkDecodes(t, rn, randomRequest(r, manyNames(fmt.Sprint(long, 199), 1000)).bytes(0, false), "the last list again")
+	if &last.ResourceNames[0] != &again.ResourceNames[0] {
+		t.Error("the most recent list was evicted")
+	}
+}
+
+// TestCodecDecodesRequestsThroughNames: the server's codec decodes a SotW
+// request through its requestNames, and other messages as gRPC's codec.
+func TestCodecDecodesRequestsThroughNames(t *testing.T) {
+	codec := sharedCodec{CodecV2: encoding.GetCodecV2(grpcproto.Name), names: newRequestNames()}
+	req := &discoveryv3.DiscoveryRequest{TypeUrl: "t", ResourceNames: manyNames("x", 50)}
+	data, err := codec.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [2]*discoveryv3.DiscoveryRequest
+	for i := range got {
+		got[i] = &discoveryv3.DiscoveryRequest{}
+		if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(data.Materialize())}, got[i]); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(req, got[i], protocmp.Transform()); diff != "" {
+			t.Fatalf("decoded (-sent +got):\n%s", diff)
+		}
+	}
+	if &got[0].ResourceNames[0] != &got[1].ResourceNames[0] {
+		t.Error("the codec does not share a repeated request's names")
+	}
+	delta := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: "t", ResourceNamesSubscribe: []string{"a"}}
+	data, err = codec.Marshal(delta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotDelta := &discoveryv3.DeltaDiscoveryRequest{}
+	if err := codec.Unmarshal(data, gotDelta); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(delta, gotDelta, protocmp.Transform()); diff != "" {
+		t.Fatalf("delta request decoded (-sent +got):\n%s", diff)
+	}
+}
