@@ -21,6 +21,7 @@ type ads struct {
 	ctx      context.Context // ends every stream
 	caches   *caches
 	cb       *callbacks
+	names    *requestNames // the codec's
 	sotwIDs  atomic.Int64 // SotW and delta streams are numbered apart
 	deltaIDs atomic.Int64
 }
@@ -151,9 +152,11 @@ func (a *ads) StreamAggregatedResources(gs discoveryv3.AggregatedDiscoveryServic
 		setNode: func(req *discoveryv3.DiscoveryRequest, node *corev3.Node) { req.Node = node },
 		handle:  func(req *discoveryv3.DiscoveryRequest) error { return a.cb.sotwRequest(k, req) },
 		open: func(node *corev3.Node) adsStream[*discoveryv3.DiscoveryRequest, *sotwOut] {
-			return newSotwStream(a.caches.entry(a.cb.proxies.groupOf(k)), func(version string) map[string]bool {
+			s := newSotwStream(a.caches.entry(a.cb.proxies.groupOf(k)), func(version string) map[string]bool {
 				return a.cb.proxies.ackedSecretNames(node.GetId(), a.cb.proxies.groupOf(k), version)
 			})
+			s.names = a.names
+			return s
 		},
 		send: func(o *sotwOut) error {
 			a.cb.sotwResponse(k, o.resp, o.names)

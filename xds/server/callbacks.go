@@ -22,6 +22,7 @@ type callbacks struct {
 	ctx     context.Context
 	groups  *groups
 	proxies *proxies
+	names   *requestNames // the requests' names decoded once (reqnames.go)
 	metrics *metrics
 	log     *slog.Logger
 }

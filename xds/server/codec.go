@@ -26,8 +26,8 @@ type sharedCodec struct {
 	names *requestNames
 }
 
-func newSharedCodec() grpc.ServerOption {
-	return grpc.ForceServerCodecV2(sharedCodec{encoding.GetCodecV2(proto.Name), newRequestNames()})
+func newSharedCodec(names *requestNames) grpc.ServerOption {
+	return grpc.ForceServerCodecV2(sharedCodec{encoding.GetCodecV2(proto.Name), names})
 }
 
 // Unmarshal implements encoding.CodecV2.

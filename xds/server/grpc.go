@@ -34,7 +34,7 @@ const (
 )
 
 // grpcOptions are the server's own gRPC options followed by the caller's.
-func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
+func grpcOptions(g *guard, names *requestNames, extra []grpc.ServerOption) []grpc.ServerOption {
 	return append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgSize),
 		grpc.MaxSendMsgSize(maxSendMsgSize),
@@ -47,6 +47,6 @@ func grpcOptions(g *guard, extra []grpc.ServerOption) []grpc.ServerOption {
 		// Ping idle connections so a vanished proxy's stream is noticed.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.ChainStreamInterceptor(g.intercept),
-		newSharedCodec(), // shared SotW responses go out uncopied (codec.go)
+		newSharedCodec(names), // shared SotW responses go out uncopied (codec.go)
 	}, extra...)
 }

@@ -22,7 +22,7 @@ func TestQuickSumIsNotTrusted(t *testing.T) {
 	}
 	sub := &sotwSub{names: ab, held: emptyNames}
 	ab.quick = quickSumOf(asked) // as if the two lists' sums collided
-	sub.subscribe(asked, &in)
+	sub.subscribe(asked, &in, nil)
 	if sub.names == ab || !sub.names.has("c") {
 		t.Fatalf("subscribe(%v) kept %v", asked, sub.names.names)
 	}

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -36,13 +37,21 @@ type requestNames struct {
 	byHash map[uint64]*namesEntry
 	fifo   []uint64
 	size   int
+	// byFirst holds the same entries by the address of their first name,
+	// which identifies a slice handed out: while the entry is held, no
+	// other array can have that address.
+	byFirst map[*string]*namesEntry
 }
 
 // namesEntry is one names field: its bytes (every record of field 3, tags
-// included) and what they decode to. Immutable once made.
+// included), what they decode to and their quickSumOf; immutable once
+// made, but for equals.
 type namesEntry struct {
 	raw   []byte
 	names []string
+	quick quickSum
+	// equals is the last nameSet the names were found to be exactly.
+	equals atomic.Pointer[nameSet]
 }
 
 const (
@@ -58,7 +67,8 @@ const (
 
 func newRequestNames() *requestNames {
 	seed := maphash.MakeSeed()
-	return &requestNames{hash: func(b []byte) uint64 { return maphash.Bytes(seed, b) }, byHash: map[uint64]*namesEntry{}}
+	return &requestNames{hash: func(b []byte) uint64 { return maphash.Bytes(seed, b) },
+		byHash: map[uint64]*namesEntry{}, byFirst: map[*string]*namesEntry{}}
 }
 
 // unmarshal decodes b into req as proto.Unmarshal does.
@@ -84,8 +94,48 @@ func (rn *requestNames) unmarshal(b []byte, req *discoveryv3.DiscoveryRequest) e
 	// Clipped, so that an append to a request's names cannot write into
 	// another's.
 	req.ResourceNames = slices.Clip(req.ResourceNames)
-	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: req.ResourceNames})
+	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: req.ResourceNames, quick: quickSumOf(req.ResourceNames)})
 	return nil
+}
+
+// entry returns the entry whose slice names is, if it is held.
+func (rn *requestNames) entry(names []string) *namesEntry {
+	if rn == nil || len(names) == 0 {
+		return nil
+	}
+	rn.mu.Lock()
+	e := rn.byFirst[&names[0]]
+	rn.mu.Unlock()
+	if e == nil || len(e.names) != len(names) {
+		return nil
+	}
+	return e
+}
+
+// quickOf is quickSumOf(names), kept for the names of a held entry: every
+// ACK of a type repeats its names, and their hashes were a fifth of the
+// server's CPU in a route change reaching 1,000 proxies.
+func (rn *requestNames) quickOf(names []string) quickSum {
+	if e := rn.entry(names); e != nil {
+		return e.quick
+	}
+	return quickSumOf(names)
+}
+
+// holds is set.holds(names, quick), remembered for the names of a held
+// entry: the set and the entry's names are both immutable.
+func (rn *requestNames) holds(set *nameSet, names []string, quick quickSum) bool {
+	e := rn.entry(names)
+	if e != nil && set != nil && e.equals.Load() == set {
+		return true
+	}
+	if !set.holds(names, quick) {
+		return false
+	}
+	if e != nil {
+		e.equals.Store(set)
+	}
+	return true
 }
 
 // namesField finds the top-level records of field 3 (resource_names) in
@@ -133,18 +183,21 @@ func (rn *requestNames) add(h uint64, e *namesEntry) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if old := rn.byHash[h]; old != nil {
-		rn.size -= len(old.raw) // a collision, or another stream got here first
+		// A collision, or another stream got here first: e takes old's
+		// place, in fifo too.
+		rn.size -= len(old.raw)
+		delete(rn.byFirst, &old.names[0])
 	} else {
 		rn.fifo = append(rn.fifo, h)
 	}
-	rn.byHash[h] = e
+	rn.byHash[h], rn.byFirst[&e.names[0]] = e, e
 	rn.size += len(e.raw)
 	for rn.size > maxSharedNamesBytes && len(rn.fifo) > 0 {
 		oldest := rn.fifo[0]
 		rn.fifo = rn.fifo[1:]
-		if o := rn.byHash[oldest]; o != nil {
-			rn.size -= len(o.raw)
-			delete(rn.byHash, oldest)
-		}
+		o := rn.byHash[oldest]
+		rn.size -= len(o.raw)
+		delete(rn.byHash, oldest)
+		delete(rn.byFirst, &o.names[0])
 	}
 }

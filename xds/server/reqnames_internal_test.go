@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,8 +208,8 @@ func TestRequestNamesBounded(t *testing.T) {
 			t.Fatalf("after %d lists the entries hold %d bytes, over %d", i+1, rn.size, maxSharedNamesBytes)
 		}
 	}
-	if len(rn.byHash) != len(rn.fifo) {
-		t.Errorf("%d entries, %d in the eviction order", len(rn.byHash), len(rn.fifo))
+	if len(rn.byHash) != len(rn.fifo) || len(rn.byHash) != len(rn.byFirst) {
+		t.Errorf("%d entries, %d in the eviction order, %d by first name", len(rn.byHash), len(rn.fifo), len(rn.byFirst))
 	}
 	again := checkDecodes(t, rn, randomRequest(r, manyNames(fmt.Sprint(long, 199), 1000)).bytes(0, false), "the last list again")
 	if &last.ResourceNames[0] != &again.ResourceNames[0] {
@@ -249,5 +250,56 @@ func TestCodecDecodesRequestsThroughNames(t *testing.T) {
 	}
 	if diff := cmp.Diff(delta, gotDelta, protocmp.Transform()); diff != "" {
 		t.Fatalf("delta request decoded (-sent +got):\n%s", diff)
+	}
+}
+
+// TestRequestNamesQuickAndHolds: the quick sum and set membership kept for
+// a shared slice answer as quickSumOf and nameSet.holds do, for the slice,
+// a part of it, a copy, another set and after the entry is gone.
+func TestRequestNamesQuickAndHolds(t *testing.T) {
+	rn := newRequestNames()
+	r := rand.New(rand.NewPCG(7, 8))
+	names := manyNames("h", 100)
+	b := randomRequest(r, names).bytes(0, false)
+	checkDecodes(t, rn, b, "first")
+	shared := checkDecodes(t, rn, b, "second").ResourceNames
+	if rn.entry(shared) == nil {
+		t.Fatal("the shared slice has no entry")
+	}
+	var in interner
+	set, other := in.of(names), in.of(names[:99])
+	for _, tc := range []struct {
+		name  string
+		names []string
+		set   *nameSet
+	}{
+		{"shared, no set", shared, nil}, // before any set is remembered
+		{"shared", shared, set},
+		{"shared, other set", shared, other},
+		{"shared again", shared, set},
+		{"a prefix of it", shared[:99], other},
+		{"a prefix of it, its whole set", shared[:99], set},
+		{"a copy", slices.Clone(shared), set},
+	} {
+		q := rn.quickOf(tc.names)
+		if want := quickSumOf(tc.names); q != want {
+			t.Errorf("%s: quick sum %v, want %v", tc.name, q, want)
+		}
+		if got, want := rn.holds(tc.set, tc.names, q), tc.set.holds(tc.names, q); got != want {
+			t.Errorf("%s: holds %v, nameSet.holds %v", tc.name, got, want)
+		}
+	}
+	var nilNames *requestNames // a stream without the codec's
+	if nilNames.quickOf(shared) != quickSumOf(shared) || !nilNames.holds(set, shared, quickSumOf(shared)) {
+		t.Error("a nil requestNames does not answer as quickSumOf and holds")
+	}
+	for i := range 200 { // push the entry out
+		checkDecodes(t, rn, randomRequest(r, manyNames(fmt.Sprint(strings.Repeat("y", 100), i), 1000)).bytes(0, false), "filler")
+	}
+	if rn.entry(shared) != nil {
+		t.Error("an evicted entry is still found by its first name")
+	}
+	if rn.quickOf(shared) != quickSumOf(shared) || !rn.holds(set, shared, quickSumOf(shared)) {
+		t.Error("the evicted entry's names do not answer as quickSumOf and holds")
 	}
 }

@@ -119,9 +119,10 @@ func (s *Server) Serve(ctx context.Context, xdsLis, adminLis net.Listener) error
 	xdsLis = conns
 	gd := &guard{auth: s.opts.Authorizer, metrics: s.metrics, log: s.log,
 		conns: conns, maxStreams: int64(s.opts.MaxStreams), refusals: newRateLog(s.log, 10*time.Second)}
-	g := grpc.NewServer(grpcOptions(gd, s.opts.GRPCServerOptions)...)
-	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, metrics: s.metrics, log: s.log}
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, &ads{ctx: ctx, caches: s.caches, cb: cb})
+	names := newRequestNames() // the codec decodes, the streams ask it of names decoded
+	g := grpc.NewServer(grpcOptions(gd, names, s.opts.GRPCServerOptions)...)
+	cb := &callbacks{ctx: ctx, groups: s.groups, proxies: s.proxies, names: names, metrics: s.metrics, log: s.log}
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, &ads{ctx: ctx, caches: s.caches, cb: cb, names: names})
 
 	wg.Go(func() { errs <- ignoreClosed(g.Serve(xdsLis)) })
 	var admin *http.Server

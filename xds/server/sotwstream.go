@@ -51,6 +51,9 @@ type sotwStream struct {
 	// ackedSecrets returns the secrets this proxy was seen to ACK at a
 	// version of its group's secrets (proxies.go, ackedSecretNames).
 	ackedSecrets func(version string) map[string]bool
+	// names knows the quick sums of names the codec decoded (nil: each
+	// is worked out).
+	names *requestNames
 }
 
 // sotwSub is a SotW stream's record of one type. names and held point to
@@ -99,12 +102,12 @@ func (s *sotwStream) request(req *discoveryv3.DiscoveryRequest) *sotwOut {
 	case sub == nil:
 		sub = &sotwSub{legacy: true, wildcard: len(req.GetResourceNames()) == 0, names: emptyNames, held: emptyNames}
 		s.subs[idx] = sub
-		sub.subscribe(req.GetResourceNames(), &s.entry.names)
+		sub.subscribe(req.GetResourceNames(), &s.entry.names, s.names)
 		s.resume(idx, sub, req, st)
 	case sub.nonce != "" && req.GetResponseNonce() != sub.nonce:
 		return nil // stale: it answers an older response (sotw/v3 ads.go)
 	default:
-		sub.subscribe(req.GetResourceNames(), &s.entry.names)
+		sub.subscribe(req.GetResourceNames(), &s.entry.names, s.names)
 	}
 	sub.version = req.GetVersionInfo()
 	if req.GetErrorDetail() != nil {
@@ -148,7 +151,7 @@ func (s *sotwStream) changed(next *groupState) []*sotwOut {
 // Subscription.SetResourceSubscription (pkg/server/stream/v3): an empty
 // request keeps a legacy wildcard until the first names; "*" asks for all;
 // otherwise the stream no longer holds what it no longer asks for.
-func (sub *sotwSub) subscribe(names []string, in *interner) {
+func (sub *sotwSub) subscribe(names []string, in *interner, rn *requestNames) {
 	if sub.legacy {
 		if len(names) == 0 {
 			return
@@ -160,7 +163,7 @@ func (sub *sotwSub) subscribe(names []string, in *interner) {
 		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == wildcardName })
 	}
 	set := sub.names
-	if !set.holds(names, quickSumOf(names)) {
+	if !rn.holds(set, names, rn.quickOf(names)) {
 		set = in.of(names)
 	}
 	if !wild {

@@ -353,7 +353,7 @@ func TestSotwSubscribeQuickSum(t *testing.T) {
 		{[]string{"b", "a"}, []string{"a", "b"}},
 	}
 	for _, tc := range tests {
-		sub.subscribe(tc.names, &s.entry.names)
+		sub.subscribe(tc.names, &s.entry.names, nil)
 		if got := slices.Sorted(maps.Keys(sub.names.names)); !slices.Equal(got, tc.want) {
 			t.Errorf("after a request naming %v the stream asks for %v, want %v", tc.names, got, tc.want)
 		}

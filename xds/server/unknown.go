@@ -21,7 +21,7 @@ func (c *callbacks) unknownNames(k streamKey, n *corev3.Node, typeURL string, na
 	if shortTypes[typeURL] == "" || len(names) == 0 && !sotw {
 		return
 	}
-	if sotw && c.proxies.askedAgain(k, typeURL, names) {
+	if sotw && c.proxies.askedAgain(k, typeURL, names, c.names.quickOf(names)) {
 		// The names of the previous request, which were counted then: an
 		// ACK repeats every name of its type, and looking each up again
 		// was a twentieth of the server's CPU in a reconnect storm.
@@ -53,8 +53,8 @@ func (c *callbacks) unknownNames(k streamKey, n *corev3.Node, typeURL string, na
 
 // askedAgain reports whether a SotW request names what the stream's
 // previous request of the type did, and records its names otherwise.
-func (p *proxies) askedAgain(k streamKey, typeURL string, names []string) bool {
-	q := quickSumOf(names)
+// q is quickSumOf(names).
+func (p *proxies) askedAgain(k streamKey, typeURL string, names []string, q quickSum) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s, ok := p.streams[k]
