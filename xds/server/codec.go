@@ -19,7 +19,7 @@ import (
 //
 // With gRPC's own codec the same message is correct, one copy per stream.
 //
-// It decodes a SotW request through requestNames, which shares the decoded
+// It decodes ADS requests through requestNames, which shares the decoded
 // names of requests that repeat a recent request's names.
 type sharedCodec struct {
 	encoding.CodecV2
@@ -32,15 +32,20 @@ func newSharedCodec(names *requestNames) grpc.ServerOption {
 
 // Unmarshal implements encoding.CodecV2.
 func (c sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	req, ok := v.(*discoveryv3.DiscoveryRequest)
-	if !ok {
+	var names *[]string // the request's field 3
+	switch r := v.(type) {
+	case *discoveryv3.DiscoveryRequest:
+		names = &r.ResourceNames
+	case *discoveryv3.DeltaDiscoveryRequest:
+		names = &r.ResourceNamesSubscribe
+	default:
 		return c.CodecV2.Unmarshal(data, v)
 	}
 	// As gRPC's proto codec does: one buffer, freed once decoded (the
 	// decoded strings are copies).
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return c.names.unmarshal(buf.ReadOnlyData(), req)
+	return c.names.unmarshal(buf.ReadOnlyData(), v.(protobuf.Message), names)
 }
 
 // Marshal implements encoding.CodecV2.

@@ -7,28 +7,32 @@ import (
 	"sync"
 	"sync/atomic"
 
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
-// requestNames decodes SotW requests, sharing the decoded resource names
+// requestNames decodes ADS requests, sharing the decoded resource names
 // of requests whose names are byte for byte those of a recent request. A
-// SotW ACK repeats every name of its type (Envoy's GrpcMuxImpl::sendDiscoveryRequest
-// sends the watch's whole resource set each time), and every proxy of a
-// group names the same ones: at 1,000 hosts each ACK of the route type
-// names 1,000 route configurations, and decoding them (a string each, its
-// UTF-8 checked) was a third of the server's CPU in a route change reaching
-// 1,000 proxies. A request whose names field was seen recently is decoded
-// without it, and gets the slice decoded then.
+// SotW ACK repeats every name of its type (Envoy's
+// GrpcMuxImpl::sendDiscoveryRequest, in
+// source/extensions/config_subscription/grpc/grpc_mux_impl.cc, clears the
+// request's names and adds every watch's resources each time), and every
+// proxy of a group names the same ones: at 1,000 hosts each ACK of the
+// route type names 1,000 route configurations, and decoding them (a string
+// each, its UTF-8 checked) was a third of the server's CPU in a route
+// change reaching 1,000 proxies. In a reconnect storm every proxy's first
+// request of a type, SotW or delta, names them too. A request whose names
+// field was seen recently is decoded without it, and gets the slice decoded
+// then. Field 3 is the names in both kinds of request: resource_names of a
+// DiscoveryRequest, resource_names_subscribe of a DeltaDiscoveryRequest.
 //
 // The result is the message proto.Unmarshal makes of the bytes: the names
 // are the same bytes, which decoded without error then, and a repeated
 // field's order is that of its entries wherever the other fields fall.
 //
 // The shared slices are read-only: nothing that reads a request may change
-// its ResourceNames (sotwSub.subscribe clones before deleting the
-// wildcard; the interner sorts a copy).
+// its names (sotwSub.subscribe clones before deleting the wildcard; the
+// interner sorts a copy; deltaSub.update builds lists of its own).
 type requestNames struct {
 	hash func([]byte) uint64 // maphash with a seed of its own (tests: colliding)
 	mu   sync.Mutex
@@ -71,8 +75,9 @@ func newRequestNames() *requestNames {
 		byHash: map[uint64]*namesEntry{}, byFirst: map[*string]*namesEntry{}}
 }
 
-// unmarshal decodes b into req as proto.Unmarshal does.
-func (rn *requestNames) unmarshal(b []byte, req *discoveryv3.DiscoveryRequest) error {
+// unmarshal decodes b into req as proto.Unmarshal does; names is req's
+// field 3.
+func (rn *requestNames) unmarshal(b []byte, req proto.Message, names *[]string) error {
 	start, end, ok := namesField(b)
 	if !ok || end-start < minSharedNamesBytes || end-start > maxSharedNamesBytes/4 {
 		return proto.Unmarshal(b, req)
@@ -85,7 +90,7 @@ func (rn *requestNames) unmarshal(b []byte, req *discoveryv3.DiscoveryRequest) e
 		if err := proto.Unmarshal(rest, req); err != nil {
 			return err
 		}
-		req.ResourceNames = e.names
+		*names = e.names
 		return nil
 	}
 	if err := proto.Unmarshal(b, req); err != nil {
@@ -93,8 +98,8 @@ func (rn *requestNames) unmarshal(b []byte, req *discoveryv3.DiscoveryRequest) e
 	}
 	// Clipped, so that an append to a request's names cannot write into
 	// another's.
-	req.ResourceNames = slices.Clip(req.ResourceNames)
-	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: req.ResourceNames, quick: quickSumOf(req.ResourceNames)})
+	*names = slices.Clip(*names)
+	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: *names, quick: quickSumOf(*names)})
 	return nil
 }
 
@@ -138,12 +143,12 @@ func (rn *requestNames) holds(set *nameSet, names []string, quick quickSum) bool
 	return true
 }
 
-// namesField finds the top-level records of field 3 (resource_names) in
+// namesField finds the top-level records of field 3 (the names) in
 // b: ok when there are some, all of them length-delimited and next to each
 // other, and b parses as records up to its end (else proto.Unmarshal
 // decodes it whole, and reports what is wrong).
 func namesField(b []byte) (start, end int, ok bool) {
-	const names = 3 // DiscoveryRequest.resource_names
+	const names = 3 // resource_names, resource_names_subscribe
 	start, end = -1, -1
 	for at := 0; at < len(b); {
 		num, typ, n := protowire.ConsumeTag(b[at:])

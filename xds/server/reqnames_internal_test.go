@@ -31,7 +31,13 @@ func nameRecord(name string) []byte {
 	return protowire.AppendString(b, name)
 }
 
+// randomRequest writes a SotW request naming names; with delta, a delta
+// request subscribing to them.
 func randomRequest(r *rand.Rand, names []string) requestRecords {
+	return randomKindRequest(r, names, false)
+}
+
+func randomKindRequest(r *rand.Rand, names []string, delta bool) requestRecords {
 	var rr requestRecords
 	for _, n := range names {
 		rr.names = append(rr.names, nameRecord(n))
@@ -50,16 +56,26 @@ func randomRequest(r *rand.Rand, names []string) requestRecords {
 			b = b[n:]
 		}
 	}
-	add(&discoveryv3.DiscoveryRequest{
-		VersionInfo:   fmt.Sprint("v", r.IntN(3)),
-		TypeUrl:       "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
-		ResponseNonce: fmt.Sprint(r.IntN(5)),
-	})
-	if r.IntN(2) == 0 {
-		add(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: fmt.Sprint("node-", r.IntN(3)), Cluster: "gw"}})
-	}
-	if r.IntN(4) == 0 {
-		add(&discoveryv3.DiscoveryRequest{ErrorDetail: &status.Status{Code: 3, Message: "rejected"}})
+	const routes = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+	node := &corev3.Node{Id: fmt.Sprint("node-", r.IntN(3)), Cluster: "gw"}
+	rejected := &status.Status{Code: 3, Message: "rejected"}
+	if delta {
+		add(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: routes, ResponseNonce: fmt.Sprint(r.IntN(5)),
+			ResourceNamesUnsubscribe: []string{fmt.Sprint("gone-", r.IntN(3))}})
+		if r.IntN(2) == 0 {
+			add(&discoveryv3.DeltaDiscoveryRequest{Node: node, InitialResourceVersions: map[string]string{"a": "1", "b": "2"}})
+		}
+		if r.IntN(4) == 0 {
+			add(&discoveryv3.DeltaDiscoveryRequest{ErrorDetail: rejected})
+		}
+	} else {
+		add(&discoveryv3.DiscoveryRequest{VersionInfo: fmt.Sprint("v", r.IntN(3)), TypeUrl: routes, ResponseNonce: fmt.Sprint(r.IntN(5))})
+		if r.IntN(2) == 0 {
+			add(&discoveryv3.DiscoveryRequest{Node: node})
+		}
+		if r.IntN(4) == 0 {
+			add(&discoveryv3.DiscoveryRequest{ErrorDetail: rejected})
+		}
 	}
 	if r.IntN(4) == 0 { // a field this version does not know
 		rr.others = append(rr.others, protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 7))
@@ -99,23 +115,45 @@ func manyNames(prefix string, n int) []string {
 	return names
 }
 
-// checkDecodes decodes b through rn and through proto.Unmarshal, and fails
-// t unless the two agree: both errors, or the same message.
+// checkDecodes decodes b, a SotW request, through rn and through
+// proto.Unmarshal, and fails t unless the two agree: both errors, or the
+// same message.
 func checkDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discoveryv3.DiscoveryRequest {
 	t.Helper()
-	want, got := &discoveryv3.DiscoveryRequest{}, &discoveryv3.DiscoveryRequest{}
+	got := &discoveryv3.DiscoveryRequest{}
+	if !decodesAsProto(t, rn, b, got, &got.ResourceNames, what) {
+		return nil
+	}
+	return got
+}
+
+// checkDeltaDecodes is checkDecodes for a delta request.
+func checkDeltaDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discoveryv3.DeltaDiscoveryRequest {
+	t.Helper()
+	got := &discoveryv3.DeltaDiscoveryRequest{}
+	if !decodesAsProto(t, rn, b, got, &got.ResourceNamesSubscribe, what) {
+		return nil
+	}
+	return got
+}
+
+// decodesAsProto decodes b into got (names: its field 3) through rn, and
+// fails t unless proto.Unmarshal agrees; it reports whether b decoded.
+func decodesAsProto(t *testing.T, rn *requestNames, b []byte, got proto.Message, names *[]string, what string) bool {
+	t.Helper()
+	want := got.ProtoReflect().New().Interface()
 	wantErr := proto.Unmarshal(b, want)
-	gotErr := rn.unmarshal(b, got)
+	gotErr := rn.unmarshal(b, got, names)
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("%s: error %v, proto.Unmarshal's %v", what, gotErr, wantErr)
 	}
 	if wantErr != nil {
-		return nil
+		return false
 	}
 	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 		t.Fatalf("%s: decoded otherwise than by proto.Unmarshal (-proto.Unmarshal +requestNames):\n%s", what, diff)
 	}
-	return got
+	return true
 }
 
 // TestRequestNamesDecodeAsProto: whatever the bytes, a request decodes to
@@ -123,6 +161,9 @@ func checkDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discov
 // reused only for the same bytes, in any layout of the records, with
 // unknown fields, invalid UTF-8 and truncation; also when every names
 // field has the same hash (each lookup then finds another list's entry).
+//
+// SotW and delta requests share the entries: their field 3 is the names in
+// both.
 func TestRequestNamesDecodeAsProto(t *testing.T) {
 	for _, colliding := range []bool{false, true} {
 		t.Run(fmt.Sprint("colliding=", colliding), func(t *testing.T) {
@@ -143,7 +184,8 @@ func TestRequestNamesDecodeAsProto(t *testing.T) {
 			shared := 0
 			for i := range 600 {
 				names := lists[r.IntN(len(lists))]
-				rr := randomRequest(r, names)
+				delta := r.IntN(3) == 0
+				rr := randomKindRequest(r, names, delta)
 				b := rr.bytes(r.IntN(len(rr.others)+1), r.IntN(5) == 0)
 				if r.IntN(10) == 0 {
 					b = b[:r.IntN(len(b))] // truncated
@@ -152,7 +194,15 @@ func TestRequestNamesDecodeAsProto(t *testing.T) {
 				for _, e := range rn.byHash {
 					kept[&e.names[0]] = true
 				}
-				if got := checkDecodes(t, rn, b, fmt.Sprintf("request %d", i)); got != nil && len(got.ResourceNames) > 0 && kept[&got.ResourceNames[0]] {
+				var decoded []string
+				if delta {
+					if got := checkDeltaDecodes(t, rn, b, fmt.Sprintf("delta request %d", i)); got != nil {
+						decoded = got.ResourceNamesSubscribe
+					}
+				} else if got := checkDecodes(t, rn, b, fmt.Sprintf("request %d", i)); got != nil {
+					decoded = got.ResourceNames
+				}
+				if len(decoded) > 0 && kept[&decoded[0]] {
 					shared++
 				}
 			}
@@ -217,8 +267,9 @@ func TestRequestNamesBounded(t *testing.T) {
 	}
 }
 
-// TestCodecDecodesRequestsThroughNames: the server's codec decodes a SotW
-// request through its requestNames, and other messages as gRPC's codec.
+// TestCodecDecodesRequestsThroughNames: the server's codec decodes SotW
+// and delta requests through its requestNames, and other messages as
+// gRPC's codec.
 func TestCodecDecodesRequestsThroughNames(t *testing.T) {
 	codec := sharedCodec{CodecV2: encoding.GetCodecV2(grpcproto.Name), names: newRequestNames()}
 	req := &discoveryv3.DiscoveryRequest{TypeUrl: "t", ResourceNames: manyNames("x", 50)}
@@ -239,7 +290,8 @@ func TestCodecDecodesRequestsThroughNames(t *testing.T) {
 	if &got[0].ResourceNames[0] != &got[1].ResourceNames[0] {
 		t.Error("the codec does not share a repeated request's names")
 	}
-	delta := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: "t", ResourceNamesSubscribe: []string{"a"}}
+	// A delta request subscribing to the same names gets them too.
+	delta := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: "t", ResourceNamesSubscribe: req.ResourceNames}
 	data, err = codec.Marshal(delta)
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +302,19 @@ func TestCodecDecodesRequestsThroughNames(t *testing.T) {
 	}
 	if diff := cmp.Diff(delta, gotDelta, protocmp.Transform()); diff != "" {
 		t.Fatalf("delta request decoded (-sent +got):\n%s", diff)
+	}
+	if &got[0].ResourceNames[0] != &gotDelta.ResourceNamesSubscribe[0] {
+		t.Error("the codec does not share the names with a delta request")
+	}
+	// Other messages decode as gRPC's codec does.
+	node := &corev3.Node{Id: "n"}
+	data, err = codec.Marshal(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotNode := &corev3.Node{}
+	if err := codec.Unmarshal(data, gotNode); err != nil || !proto.Equal(node, gotNode) {
+		t.Fatalf("a Node decoded as %v, %v", gotNode, err)
 	}
 }
 
