@@ -22,7 +22,7 @@ type ads struct {
 	caches   *caches
 	cb       *callbacks
 	names    *requestNames // the codec's
-	sotwIDs  atomic.Int64 // SotW and delta streams are numbered apart
+	sotwIDs  atomic.Int64  // SotW and delta streams are numbered apart
 	deltaIDs atomic.Int64
 }
 
