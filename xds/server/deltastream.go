@@ -90,8 +90,15 @@ func (s *deltaStream) changed(next *groupState) []*discoveryv3.DeltaDiscoveryRes
 // respond compares the stream's record with st and returns the response,
 // if there is a difference (or always); the stream's record becomes st.
 func (s *deltaStream) respond(sub *deltaSub, st *typeSnap, always bool) *discoveryv3.DeltaDiscoveryResponse {
-	resources, removed := sub.diff(st)
-	if len(resources) == 0 && len(removed) == 0 && !always {
+	var (
+		resources []*discoveryv3.Resource
+		removed   []string
+	)
+	whole := sub.takesWhole(st)
+	if !whole {
+		resources, removed = sub.diff(st)
+	}
+	if !whole && len(resources) == 0 && len(removed) == 0 && !always {
 		if sub.own == nil || sub.ownIsView() {
 			sub.base, sub.fresh, sub.own = st, nil, nil // the same record
 		}
@@ -103,13 +110,35 @@ func (s *deltaStream) respond(sub *deltaSub, st *typeSnap, always bool) *discove
 		Resources: resources, RemovedResources: removed, TypeUrl: st.typeURL,
 		SystemVersionInfo: st.version, Nonce: strconv.FormatInt(s.nonce, 10),
 	}
-	if len(resources) > 0 && len(resources) == len(st.resources) {
+	if whole || len(resources) > 0 && len(resources) == len(st.resources) {
 		// The whole type, in name order as deltaBody: its shared bytes
 		// go out as they are (codec.go).
 		r.Resources = nil
 		r.ProtoReflect().SetUnknown(st.deltaBody)
 	}
 	return r
+}
+
+// takesWhole reports whether the stream holds nothing of the type and
+// subscribes to every resource of st: then diff would list them all, one by
+// one (a slice per stream of a thousand routes in a reconnect storm), and
+// the response is the whole type's shared bytes.
+func (sub *deltaSub) takesWhole(st *typeSnap) bool {
+	if sub.own != nil || sub.base != nil || len(st.sorted) == 0 {
+		return false
+	}
+	if sub.wildcard {
+		return true
+	}
+	if sub.names.len() < len(st.sorted) {
+		return false
+	}
+	for _, name := range st.sorted {
+		if !sub.names.has(name) {
+			return false
+		}
+	}
+	return true
 }
 
 // ownIsView reports, when nothing differs from the type's state, whether
@@ -222,18 +251,7 @@ func (sub *deltaSub) update(subscribe, unsubscribe []string, in *interner) {
 	}
 	// The new names are worked out as a list and interned: a stream
 	// subscribing to what others of its group did builds no set.
-	var added []string
-	for _, n := range subscribe {
-		switch {
-		case n == wildcardName:
-			sub.wildcard = true
-		case !sub.names.has(n):
-			if sub.own == nil && !sub.wildcard && sub.base.has(n) {
-				sub.fresh = append(sub.fresh, n) // base holds it; the stream was not sent it
-			}
-			added = append(added, n)
-		}
-	}
+	added := sub.added(subscribe)
 	var removed map[string]bool
 	for _, n := range unsubscribe {
 		if n == wildcardName {
@@ -259,6 +277,10 @@ func (sub *deltaSub) update(subscribe, unsubscribe []string, in *interner) {
 	if len(added) == 0 && len(removed) == 0 {
 		return
 	}
+	if sub.names.len() == 0 && len(removed) == 0 {
+		sub.names = in.of(added) // a first subscription: the added names are all
+		return
+	}
 	names := make([]string, 0, sub.names.len()+len(added))
 	for n := range sub.names.names {
 		if !removed[n] {
@@ -271,6 +293,33 @@ func (sub *deltaSub) update(subscribe, unsubscribe []string, in *interner) {
 		}
 	}
 	sub.names = in.of(names)
+}
+
+// added returns the names of subscribe the stream did not subscribe to,
+// setting the wildcard if "*" is one, and notes in fresh those base holds
+// that the stream was not sent. A first subscription without "*" adds
+// every name: that is subscribe itself, which is only read (interning
+// copies what it keeps), not a copy per stream of a thousand names.
+func (sub *deltaSub) added(subscribe []string) []string {
+	all := sub.names.len() == 0 && !slices.Contains(subscribe, wildcardName)
+	var added []string
+	if all {
+		added = subscribe
+	}
+	for _, n := range subscribe {
+		switch {
+		case n == wildcardName:
+			sub.wildcard = true
+		case !sub.names.has(n):
+			if sub.own == nil && !sub.wildcard && sub.base.has(n) {
+				sub.fresh = append(sub.fresh, n) // base holds it; the stream was not sent it
+			}
+			if !all {
+				added = append(added, n)
+			}
+		}
+	}
+	return added
 }
 
 // needsOwn reports whether a change would make the stream's record differ
