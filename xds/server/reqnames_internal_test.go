@@ -121,7 +121,7 @@ func manyNames(prefix string, n int) []string {
 func checkDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discoveryv3.DiscoveryRequest {
 	t.Helper()
 	got := &discoveryv3.DiscoveryRequest{}
-	if !decodesAsProto(t, rn, b, got, &got.ResourceNames, what) {
+	if !decodesAsProto(t, rn, b, decodeTarget{got, &got.ResourceNames}, what) {
 		return nil
 	}
 	return got
@@ -131,26 +131,32 @@ func checkDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discov
 func checkDeltaDecodes(t *testing.T, rn *requestNames, b []byte, what string) *discoveryv3.DeltaDiscoveryRequest {
 	t.Helper()
 	got := &discoveryv3.DeltaDiscoveryRequest{}
-	if !decodesAsProto(t, rn, b, got, &got.ResourceNamesSubscribe, what) {
+	if !decodesAsProto(t, rn, b, decodeTarget{got, &got.ResourceNamesSubscribe}, what) {
 		return nil
 	}
 	return got
 }
 
-// decodesAsProto decodes b into got (names: its field 3) through rn, and
-// fails t unless proto.Unmarshal agrees; it reports whether b decoded.
-func decodesAsProto(t *testing.T, rn *requestNames, b []byte, got proto.Message, names *[]string, what string) bool {
+// decodeTarget is a request to decode into, and its field 3.
+type decodeTarget struct {
+	msg   proto.Message
+	names *[]string
+}
+
+// decodesAsProto decodes b into got through rn, and fails t unless
+// proto.Unmarshal agrees; it reports whether b decoded.
+func decodesAsProto(t *testing.T, rn *requestNames, b []byte, got decodeTarget, what string) bool {
 	t.Helper()
-	want := got.ProtoReflect().New().Interface()
+	want := got.msg.ProtoReflect().New().Interface()
 	wantErr := proto.Unmarshal(b, want)
-	gotErr := rn.unmarshal(b, got, names)
+	gotErr := rn.unmarshal(b, got.msg, got.names)
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("%s: error %v, proto.Unmarshal's %v", what, gotErr, wantErr)
 	}
 	if wantErr != nil {
 		return false
 	}
-	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+	if diff := cmp.Diff(want, got.msg, protocmp.Transform()); diff != "" {
 		t.Fatalf("%s: decoded otherwise than by proto.Unmarshal (-proto.Unmarshal +requestNames):\n%s", what, diff)
 	}
 	return true
