@@ -37,7 +37,7 @@ type requestNames struct {
 	hash func([]byte) uint64 // maphash with a seed of its own (tests: colliding)
 	mu   sync.Mutex
 	// byHash holds the recent names fields by a hash of their bytes; fifo
-	// is their order of arrival, for eviction, and size their bytes.
+	// is their order of arrival, for eviction, and size their entryCost.
 	byHash map[uint64]*namesEntry
 	fifo   []uint64
 	size   int
@@ -53,6 +53,7 @@ type requestNames struct {
 type namesEntry struct {
 	raw   []byte
 	names []string
+	cost  int // what it holds (entryCost)
 	quick quickSum
 	// equals is the last nameSet the names were found to be exactly.
 	equals atomic.Pointer[nameSet]
@@ -62,12 +63,22 @@ const (
 	// minSharedNamesBytes is the size of a names field below which it is
 	// decoded each time: a few names cost less than the lookup.
 	minSharedNamesBytes = 512
-	// maxSharedNamesBytes bounds the recent names fields' bytes. Each
-	// group asks for a few lists (routes, endpoints, secrets); a list of
-	// 10,000 route names is about 350 KB. An entry also holds its decoded
-	// strings, about as much again.
-	maxSharedNamesBytes = 16 << 20
+	// maxSharedNamesCost bounds what the recent names fields hold, by
+	// entryCost. Each group asks for a few lists (routes, endpoints,
+	// secrets); a list of 10,000 route names costs about 1 MB.
+	maxSharedNamesCost = 16 << 20
+	// nameOverhead is what a decoded name holds besides its bytes: its
+	// string header in the slice and its allocation's rounding. Counting
+	// it keeps a list of many one-byte names (three bytes each on the
+	// wire) from holding ten times its size.
+	nameOverhead = 32
 )
+
+// entryCost is what an entry holds: its bytes, the names' bytes again and
+// each name's overhead.
+func entryCost(raw []byte, names []string) int {
+	return 2*len(raw) + nameOverhead*len(names)
+}
 
 func newRequestNames() *requestNames {
 	seed := maphash.MakeSeed()
@@ -79,7 +90,7 @@ func newRequestNames() *requestNames {
 // field 3.
 func (rn *requestNames) unmarshal(b []byte, req proto.Message, names *[]string) error {
 	start, end, ok := namesField(b)
-	if !ok || end-start < minSharedNamesBytes || end-start > maxSharedNamesBytes/4 {
+	if !ok || end-start < minSharedNamesBytes || 2*(end-start) > maxSharedNamesCost/4 {
 		return proto.Unmarshal(b, req)
 	}
 	raw := b[start:end]
@@ -96,10 +107,16 @@ func (rn *requestNames) unmarshal(b []byte, req proto.Message, names *[]string) 
 	if err := proto.Unmarshal(b, req); err != nil {
 		return err
 	}
+	// A list over the guard's bound is refused after decoding (guard.go):
+	// not kept.
+	cost := entryCost(raw, *names)
+	if len(*names) > maxRequestNames || cost > maxSharedNamesCost/4 {
+		return nil
+	}
 	// Clipped, so that an append to a request's names cannot write into
 	// another's.
 	*names = slices.Clip(*names)
-	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: *names, quick: quickSumOf(*names)})
+	rn.add(h, &namesEntry{raw: bytes.Clone(raw), names: *names, cost: cost, quick: quickSumOf(*names)})
 	return nil
 }
 
@@ -183,25 +200,25 @@ func (rn *requestNames) lookup(h uint64, raw []byte) *namesEntry {
 	return e
 }
 
-// add keeps e, dropping the oldest entries past maxSharedNamesBytes.
+// add keeps e, dropping the oldest entries past maxSharedNamesCost.
 func (rn *requestNames) add(h uint64, e *namesEntry) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if old := rn.byHash[h]; old != nil {
 		// A collision, or another stream got here first: e takes old's
 		// place, in fifo too.
-		rn.size -= len(old.raw)
+		rn.size -= old.cost
 		delete(rn.byFirst, &old.names[0])
 	} else {
 		rn.fifo = append(rn.fifo, h)
 	}
 	rn.byHash[h], rn.byFirst[&e.names[0]] = e, e
-	rn.size += len(e.raw)
-	for rn.size > maxSharedNamesBytes && len(rn.fifo) > 0 {
+	rn.size += e.cost
+	for rn.size > maxSharedNamesCost && len(rn.fifo) > 0 {
 		oldest := rn.fifo[0]
 		rn.fifo = rn.fifo[1:]
 		o := rn.byHash[oldest]
-		rn.size -= len(o.raw)
+		rn.size -= o.cost
 		delete(rn.byHash, oldest)
 		delete(rn.byFirst, &o.names[0])
 	}

@@ -217,8 +217,8 @@ func TestRequestNamesDecodeAsProto(t *testing.T) {
 			if least := map[bool]int{false: 200, true: 50}[colliding]; shared < least {
 				t.Errorf("%d of 600 requests reused a recent request's names, fewer than %d", shared, least)
 			}
-			if rn.size > maxSharedNamesBytes {
-				t.Errorf("entries hold %d bytes, over %d", rn.size, maxSharedNamesBytes)
+			if rn.size > maxSharedNamesCost {
+				t.Errorf("entries cost %d, over %d", rn.size, maxSharedNamesCost)
 			}
 		})
 	}
@@ -252,7 +252,7 @@ func TestRequestNamesShared(t *testing.T) {
 }
 
 // TestRequestNamesBounded: many distinct lists keep at most
-// maxSharedNamesBytes of them, the most recent.
+// maxSharedNamesCost of them, the most recent.
 func TestRequestNamesBounded(t *testing.T) {
 	rn := newRequestNames()
 	r := rand.New(rand.NewPCG(5, 6))
@@ -260,8 +260,8 @@ func TestRequestNamesBounded(t *testing.T) {
 	long := strings.Repeat("x", 100)
 	for i := range 200 { // 200 lists of 110 KB
 		last = checkDecodes(t, rn, randomRequest(r, manyNames(fmt.Sprint(long, i), 1000)).bytes(0, false), fmt.Sprint("list ", i))
-		if rn.size > maxSharedNamesBytes {
-			t.Fatalf("after %d lists the entries hold %d bytes, over %d", i+1, rn.size, maxSharedNamesBytes)
+		if rn.size > maxSharedNamesCost {
+			t.Fatalf("after %d lists the entries cost %d, over %d", i+1, rn.size, maxSharedNamesCost)
 		}
 	}
 	if len(rn.byHash) != len(rn.fifo) || len(rn.byHash) != len(rn.byFirst) {
@@ -270,6 +270,37 @@ func TestRequestNamesBounded(t *testing.T) {
 	again := checkDecodes(t, rn, randomRequest(r, manyNames(fmt.Sprint(long, 199), 1000)).bytes(0, false), "the last list again")
 	if &last.ResourceNames[0] != &again.ResourceNames[0] {
 		t.Error("the most recent list was evicted")
+	}
+}
+
+// TestRequestNamesCountsWhatTheyHold: a list of many one-character names
+// (three bytes each on the wire) costs each name's overhead, not its three
+// bytes, so the bound holds for what the entries hold; a list over the
+// guard's bound on names is not kept at all.
+func TestRequestNamesCountsWhatTheyHold(t *testing.T) {
+	rn := newRequestNames()
+	r := rand.New(rand.NewPCG(13, 14))
+	tiny := make([]string, 20_000)
+	for i := range tiny {
+		tiny[i] = string(rune('a' + i%26))
+	}
+	b := randomRequest(r, tiny).bytes(0, false)
+	checkDecodes(t, rn, b, "tiny names")
+	if want := nameOverhead * len(tiny); rn.size < want {
+		t.Errorf("a list of %d names costs %d, less than their overhead %d", len(tiny), rn.size, want)
+	}
+	many := make([]string, maxRequestNames+1)
+	for i := range many {
+		many[i] = "n"
+	}
+	rn = newRequestNames()
+	b = randomRequest(r, many).bytes(0, false)
+	first := checkDecodes(t, rn, b, "over the guard's bound")
+	if len(rn.byHash) != 0 {
+		t.Errorf("a list of %d names, over the guard's %d, was kept", len(many), maxRequestNames)
+	}
+	if again := checkDecodes(t, rn, b, "over the guard's bound, again"); &again.ResourceNames[0] == &first.ResourceNames[0] {
+		t.Error("a list over the guard's bound was shared")
 	}
 }
 
