@@ -26,6 +26,16 @@ import (
 // then. Field 3 is the names in both kinds of request: resource_names of a
 // DiscoveryRequest, resource_names_subscribe of a DeltaDiscoveryRequest.
 //
+// Envoy lists the names watch by watch (each watch's in a std::set's
+// order), its watches in the order they were last updated
+// (GrpcMuxWatchImpl::updateResources puts an updated watch first, in
+// grpc_mux_impl.h): a stream's ACKs repeat its own list byte for byte, and
+// proxies of one group with the same history send the same list. Proxies
+// whose lists differ in order each have an entry, or miss when more lists
+// than maxSharedNamesCost holds arrive between two ACKs of one stream: a
+// miss costs one copy of the names' bytes besides the decoding it always
+// cost.
+//
 // The result is the message proto.Unmarshal makes of the bytes: the names
 // are the same bytes, which decoded without error then, and a repeated
 // field's order is that of its entries wherever the other fields fall.
