@@ -175,9 +175,30 @@ func (rn *requestNames) holds(set *nameSet, names []string, quick quickSum) bool
 // other, and b parses as records up to its end (else proto.Unmarshal
 // decodes it whole, and reports what is wrong).
 func namesField(b []byte) (start, end int, ok bool) {
-	const names = 3 // resource_names, resource_names_subscribe
+	const (
+		names = 3 // resource_names, resource_names_subscribe
+		// namesTag is a names record's tag as proto encoders write it: one
+		// byte, which no other field's tag starts with (a longer tag's
+		// first byte has its high bit set).
+		namesTag = names<<3 | byte(protowire.BytesType)
+	)
 	start, end = -1, -1
 	for at := 0; at < len(b); {
+		if b[at] == namesTag { // a name: its length and bytes, without the general path
+			l, n := protowire.ConsumeVarint(b[at+1:])
+			if n < 0 || l > uint64(len(b)-at-1-n) {
+				return 0, 0, false
+			}
+			if start >= 0 && end != at {
+				return 0, 0, false // records apart
+			}
+			if start < 0 {
+				start = at
+			}
+			at += 1 + n + int(l)
+			end = at
+			continue
+		}
 		num, typ, n := protowire.ConsumeTag(b[at:])
 		if n < 0 {
 			return 0, 0, false

@@ -192,6 +192,11 @@ func TestRequestNamesDecodeAsProto(t *testing.T) {
 				names := lists[r.IntN(len(lists))]
 				delta := r.IntN(3) == 0
 				rr := randomKindRequest(r, names, delta)
+				if r.IntN(6) == 0 { // a name's tag written in two bytes, as a peer may
+					i := []int{0, len(names) - 1}[r.IntN(2)] // the last is the one laid apart
+					long := protowire.AppendVarint([]byte{0x80 | 3<<3 | byte(protowire.BytesType), 0}, uint64(len(names[i])))
+					rr.names[i] = append(long, names[i]...)
+				}
 				b := rr.bytes(r.IntN(len(rr.others)+1), r.IntN(5) == 0)
 				if r.IntN(10) == 0 {
 					b = b[:r.IntN(len(b))] // truncated
@@ -212,9 +217,24 @@ func TestRequestNamesDecodeAsProto(t *testing.T) {
 					shared++
 				}
 			}
+			// The same request twice, its last name laid apart with its tag
+			// written long (the general path), then with a short tag.
+			for _, tag := range [][]byte{{0x80 | 3<<3 | byte(protowire.BytesType), 0}, {3<<3 | byte(protowire.BytesType)}} {
+				rr := randomRequest(r, lists[1])
+				last := lists[1][len(lists[1])-1]
+				rr.names[len(rr.names)-1] = append(protowire.AppendVarint(slices.Clone(tag), uint64(len(last))), last...)
+				b := rr.bytes(0, true)
+				checkDecodes(t, rn, b, "a name apart")
+				checkDecodes(t, rn, b, "a name apart, again")
+			}
+			// Cut at every byte of the last names and what follows.
+			b := randomRequest(r, lists[0]).bytes(0, false)
+			for cut := len(b) - 120; cut < len(b); cut++ {
+				checkDecodes(t, rn, b[:cut], fmt.Sprintf("cut at %d of %d", cut, len(b)))
+			}
 			// One hash keeps one list at a time: the next request of
 			// another list replaces it.
-			if least := map[bool]int{false: 200, true: 50}[colliding]; shared < least {
+			if least := map[bool]int{false: 200, true: 20}[colliding]; shared < least {
 				t.Errorf("%d of 600 requests reused a recent request's names, fewer than %d", shared, least)
 			}
 			if rn.size > maxSharedNamesCost {
@@ -403,5 +423,18 @@ func TestRequestNamesQuickAndHolds(t *testing.T) {
 	}
 	if rn.quickOf(shared) != quickSumOf(shared) || !rn.holds(set, shared, quickSumOf(shared)) {
 		t.Error("the evicted entry's names do not answer as quickSumOf and holds")
+	}
+}
+
+// BenchmarkNamesField finds the names of an ACK naming 1,000 route
+// configurations.
+func BenchmarkNamesField(b *testing.B) {
+	r := rand.New(rand.NewPCG(15, 16))
+	req := randomRequest(r, manyNames("host", 1000)).bytes(1, false)
+	b.SetBytes(int64(len(req)))
+	for b.Loop() {
+		if _, _, ok := namesField(req); !ok {
+			b.Fatal("no names")
+		}
 	}
 }
