@@ -24,7 +24,7 @@ func scaleDir(b *testing.B, o scalecfg.Options) (string, model.LoadOptions) {
 	if err := scalecfg.Write(dir, o, false); err != nil {
 		b.Fatal(err)
 	}
-	return dir, model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}}
+	return dir, scalecfg.LoadOptions(dir)
 }
 
 // rewrite writes the workload's YAML at revision rev (host 0's route).

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/trustgate/trustgate/certs"
+	"github.com/trustgate/trustgate/model"
 )
 
 // Options shape the workload.
@@ -46,6 +47,11 @@ const (
 	// CAName is the client CA's secret (certs.DefaultCASecretName).
 	CAName = "client-ca"
 )
+
+// LoadOptions load the Istio input and secrets Write put in dir.
+func LoadOptions(dir string) model.LoadOptions {
+	return model.LoadOptions{Paths: []string{filepath.Join(dir, IstioFile)}, SecretsDirs: []string{filepath.Join(dir, SecretsDir)}}
+}
 
 func (o Options) withDefaults() (Options, error) {
 	if o.PerGateway == 0 {

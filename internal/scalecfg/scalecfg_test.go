@@ -13,7 +13,6 @@ import (
 
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/scalecfg"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/translate"
 )
 
@@ -137,7 +136,7 @@ func TestGatewayAPI(t *testing.T) {
 // compileDir loads the workload written in dir and compiles its proxy group.
 func compileDir(t *testing.T, dir string) *translate.Resources {
 	t.Helper()
-	cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
+	cfg, err := compile.Load(scalecfg.LoadOptions(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/trustgate/trustgate/internal/benchcpu"
 	"github.com/trustgate/trustgate/internal/scalecfg"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/source/file"
 	"github.com/trustgate/trustgate/xds/server"
 )
@@ -32,7 +31,7 @@ func BenchmarkServerReload(b *testing.B) {
 					b.Fatal(err)
 				}
 				log := slog.New(slog.NewTextHandler(io.Discard, nil))
-				opts := model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}}
+				opts := scalecfg.LoadOptions(dir)
 				srv, err := server.New(server.Options{Loader: file.Loader(opts, log), Logger: log})
 				if err != nil {
 					b.Fatal(err)

@@ -3,12 +3,10 @@ package dump_test
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"testing"
 
 	"github.com/trustgate/trustgate/compile"
 	"github.com/trustgate/trustgate/internal/scalecfg"
-	"github.com/trustgate/trustgate/model"
 	"github.com/trustgate/trustgate/xds/dump"
 )
 
@@ -22,7 +20,7 @@ func BenchmarkWriteConfigDumpJSON(b *testing.B) {
 			if err := scalecfg.Write(dir, scalecfg.Options{Hosts: n}, false); err != nil {
 				b.Fatal(err)
 			}
-			cfg, err := compile.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
+			cfg, err := compile.Load(scalecfg.LoadOptions(dir))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -14,15 +14,20 @@ import (
 // match (source/common/common/regex.cc, CompiledGoogleReMatcher::match uses
 // RE2::FullMatch); Go's regexp implements RE2's syntax.
 func (m *Model) compileRegex(pattern string) error {
-	if m.compiledRegex(pattern) != nil {
+	return m.compileRegexAs(pattern, pattern, `\A(?:`+pattern+`)\z`)
+}
+
+// compileRegexAs compiles expr, written from pattern, under key once.
+func (m *Model) compileRegexAs(key, pattern, expr string) error {
+	if m.compiledRegex(key) != nil {
 		return nil
 	}
-	re, err := regexp.Compile(`\A(?:` + pattern + `)\z`)
+	re, err := regexp.Compile(expr)
 	if err != nil {
 		return fmt.Errorf("regex %q: %w", pattern, err)
 	}
 	m.compiled.Lock()
-	m.regexes[pattern] = re
+	m.regexes[key] = re
 	m.compiled.Unlock()
 	return nil
 }
@@ -41,17 +46,7 @@ const bareKey = "\x00bare:"
 
 // compileBareRegex compiles a pattern unanchored.
 func (m *Model) compileBareRegex(pattern string) error {
-	if m.compiledRegex(bareKey+pattern) != nil {
-		return nil
-	}
-	re, err := regexp.Compile(pattern)
-	if err != nil {
-		return fmt.Errorf("regex %q: %w", pattern, err)
-	}
-	m.compiled.Lock()
-	m.regexes[bareKey+pattern] = re
-	m.compiled.Unlock()
-	return nil
+	return m.compileRegexAs(bareKey+pattern, pattern, pattern)
 }
 
 // fullMatch reports whether the whole of s matches a compiled pattern.

@@ -32,12 +32,15 @@ func newSharedCodec(names *requestNames) grpc.ServerOption {
 
 // Unmarshal implements encoding.CodecV2.
 func (c sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	var names *[]string // the request's field 3
+	var (
+		req   protobuf.Message
+		names *[]string // req's field 3
+	)
 	switch r := v.(type) {
 	case *discoveryv3.DiscoveryRequest:
-		names = &r.ResourceNames
+		req, names = r, &r.ResourceNames
 	case *discoveryv3.DeltaDiscoveryRequest:
-		names = &r.ResourceNamesSubscribe
+		req, names = r, &r.ResourceNamesSubscribe
 	default:
 		return c.CodecV2.Unmarshal(data, v)
 	}
@@ -45,7 +48,7 @@ func (c sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	// decoded strings are copies).
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return c.names.unmarshal(buf.ReadOnlyData(), v.(protobuf.Message), names)
+	return c.names.unmarshal(buf.ReadOnlyData(), req, names)
 }
 
 // Marshal implements encoding.CodecV2.

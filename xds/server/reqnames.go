@@ -154,12 +154,19 @@ func (rn *requestNames) quickOf(names []string) quickSum {
 	return quickSumOf(names)
 }
 
-// holds is set.holds(names, quick), remembered for the names of a held
-// entry: the set and the entry's names are both immutable.
-func (rn *requestNames) holds(set *nameSet, names []string, quick quickSum) bool {
+// holds is set.holds(names, quickSumOf(names)), remembered for the names
+// of a held entry (with their sum): the set and the entry's names are both
+// immutable.
+func (rn *requestNames) holds(set *nameSet, names []string) bool {
 	e := rn.entry(names)
 	if e != nil && set != nil && e.equals.Load() == set {
 		return true
+	}
+	var quick quickSum
+	if e != nil {
+		quick = e.quick
+	} else {
+		quick = quickSumOf(names)
 	}
 	if !set.holds(names, quick) {
 		return false

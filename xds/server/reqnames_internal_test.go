@@ -407,12 +407,12 @@ func TestRequestNamesQuickAndHolds(t *testing.T) {
 		if want := quickSumOf(tc.names); q != want {
 			t.Errorf("%s: quick sum %v, want %v", tc.name, q, want)
 		}
-		if got, want := rn.holds(tc.set, tc.names, q), tc.set.holds(tc.names, q); got != want {
+		if got, want := rn.holds(tc.set, tc.names), tc.set.holds(tc.names, q); got != want {
 			t.Errorf("%s: holds %v, nameSet.holds %v", tc.name, got, want)
 		}
 	}
 	var nilNames *requestNames // a stream without the codec's
-	if nilNames.quickOf(shared) != quickSumOf(shared) || !nilNames.holds(set, shared, quickSumOf(shared)) {
+	if nilNames.quickOf(shared) != quickSumOf(shared) || !nilNames.holds(set, shared) {
 		t.Error("a nil requestNames does not answer as quickSumOf and holds")
 	}
 	for i := range 200 { // push the entry out
@@ -421,7 +421,7 @@ func TestRequestNamesQuickAndHolds(t *testing.T) {
 	if rn.entry(shared) != nil {
 		t.Error("an evicted entry is still found by its first name")
 	}
-	if rn.quickOf(shared) != quickSumOf(shared) || !rn.holds(set, shared, quickSumOf(shared)) {
+	if rn.quickOf(shared) != quickSumOf(shared) || !rn.holds(set, shared) {
 		t.Error("the evicted entry's names do not answer as quickSumOf and holds")
 	}
 }

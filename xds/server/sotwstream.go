@@ -163,7 +163,7 @@ func (sub *sotwSub) subscribe(names []string, in *interner, rn *requestNames) {
 		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == wildcardName })
 	}
 	set := sub.names
-	if !rn.holds(set, names, rn.quickOf(names)) {
+	if !rn.holds(set, names) {
 		set = in.of(names)
 	}
 	if !wild {

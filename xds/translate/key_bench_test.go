@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/trustgate/trustgate/internal/scalecfg"
@@ -16,7 +15,7 @@ func BenchmarkContentKey(b *testing.B) {
 	if err := scalecfg.Write(dir, scalecfg.Options{Hosts: 1000}, false); err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := model.Load(model.LoadOptions{Paths: []string{filepath.Join(dir, scalecfg.IstioFile)}, SecretsDirs: []string{filepath.Join(dir, scalecfg.SecretsDir)}})
+	cfg, err := model.Load(scalecfg.LoadOptions(dir))
 	if err != nil {
 		b.Fatal(err)
 	}
