@@ -34,6 +34,12 @@ type report struct {
 	ConnectCPUMs        float64 `json:"connect_server_cpu_ms"`
 	ConnectClientsCPUMs float64 `json:"connect_clients_cpu_ms"`
 	ConnectBytes        int64   `json:"connect_bytes"`
+	// Minor page faults during the connect phase, the server's and the
+	// clients', and the clients' peak resident memory: what the clients
+	// hold of the responses in flight, touched for the first time.
+	ConnectFaults        int64 `json:"connect_server_faults"`
+	ConnectClientsFaults int64 `json:"connect_clients_faults"`
+	ClientsPeakRSS       int64 `json:"clients_rss_peak"`
 	// Resident memory of the server before the clients (once settled, as
 	// RSSSettled, with -rss-wait), with them (measured half a second after
 	// the connect phase), and its peak.
@@ -90,6 +96,7 @@ type round struct {
 	ReloadMs   float64   `json:"reload_ms"` // /debug/reload's duration
 	Bytes      int64     `json:"bytes"`     // received by all clients
 	CPUMs      float64   `json:"server_cpu_ms"`
+	Faults     int64     `json:"server_faults"` // minor page faults
 	RSS        int64     `json:"rss_after"`
 }
 
@@ -132,6 +139,7 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 		return nil, err
 	}
 	rep.ConnectCPUMs = ms(connected.cpu - before.cpu)
+	rep.ConnectFaults = connected.faults - before.faults
 	rep.RSSConnected = connected.rss
 	rep.RSSPerClientKiB = float64(connected.rss-before.rss) / float64(c.clients) / 1024
 	if rep.HeapConnected, err = srv.heapInuse(ctx); err != nil {
@@ -204,7 +212,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 	errs := make([]error, c.clients)
 	sem := make(chan struct{}, c.parallel)
 	deadline := deadlineOf(ctx)
-	start, cpu := time.Now(), cputime.Self()
+	start, cpu, self := time.Now(), cputime.Self(), selfUsage()
 	var waiting sync.WaitGroup
 	for i := range clients {
 		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, rc)
@@ -220,6 +228,8 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 	}
 	waiting.Wait()
 	rep.ConnectMs, rep.ConnectClientsCPUMs = ms(time.Since(start)), ms(cputime.Self()-cpu)
+	now := selfUsage()
+	rep.ConnectClientsFaults, rep.ClientsPeakRSS = now.faults-self.faults, now.hwm
 	if err := firstErrors(errs); err != nil {
 		return nil, err
 	}
@@ -280,7 +290,7 @@ func change(ctx context.Context, c config, w *workload, srv *serverProc, clients
 	if err != nil {
 		return r, err
 	}
-	r.CPUMs, r.RSS = ms(after.cpu-before.cpu), after.rss
+	r.CPUMs, r.RSS, r.Faults = ms(after.cpu-before.cpu), after.rss, after.faults-before.faults
 	for _, cl := range clients {
 		r.Bytes += cl.received()
 	}

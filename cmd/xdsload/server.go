@@ -198,6 +198,10 @@ func (s *serverProc) versions(ctx context.Context) (map[string]string, reloadSta
 type usage struct {
 	cpu      time.Duration // user + system
 	rss, hwm int64         // resident now and at its peak, bytes
+	// faults counts minor page faults: first touches of memory, which on
+	// some virtual machines cost more than the work that touches it
+	// (docs/performance.md, "Sitting F").
+	faults int64
 }
 
 // clockTick is the unit of /proc/PID/stat's times (USER_HZ, 100 on Linux).
@@ -214,12 +218,13 @@ func (s *serverProc) usage() (usage, error) {
 	if len(f) < 13 {
 		return usage{}, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
+	minflt, err0 := strconv.ParseInt(f[7], 10, 64)
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
+	if err := errors.Join(err0, err1, err2); err != nil {
 		return usage{}, err
 	}
-	u := usage{cpu: time.Duration(utime+stime) * clockTick}
+	u := usage{cpu: time.Duration(utime+stime) * clockTick, faults: minflt}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return usage{}, err
@@ -238,6 +243,16 @@ func (s *serverProc) usage() (usage, error) {
 		}
 	}
 	return u, nil
+}
+
+// selfUsage is this process's (the clients') minor page faults and peak
+// resident memory.
+func selfUsage() usage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err) // RUSAGE_SELF with a valid pointer cannot fail
+	}
+	return usage{faults: ru.Minflt, hwm: ru.Maxrss << 10} // Linux: ru_maxrss in KiB
 }
 
 // stop ends the server (SIGTERM, then SIGKILL after 10s) and waits for it.
