@@ -41,6 +41,15 @@
 //   - Kubernetes Service destinations ("name.ns.svc.cluster.local", or a
 //     short name, expanded with Istio's namespace rule) are served over EDS
 //     from the Service's ready EndpointSlice endpoints.
+//   - Of client-go, only the REST, dynamic and metadata clients and the
+//     informer cache: the typed groups read and written (Services,
+//     EndpointSlices, Secrets, Events, Leases) through REST clients with a
+//     scheme of their three groups, and the status writer's election is
+//     client-go's algorithm on that client (clients.go, elect.go). client-go's
+//     typed clients, informer factories and leader election link every
+//     generated client of every API group: half of the binary's packages
+//     and about 10 ms of every start of it, `translate` included
+//     (internal/layers keeps them out).
 //
 // This package must not import go-control-plane; it feeds xds/server
 // through server.Config only.

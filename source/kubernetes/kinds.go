@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 
 	"github.com/trustgate/trustgate/model"
 )
@@ -56,7 +56,7 @@ type servedKind struct {
 
 // discover returns the kinds the API server serves, each at its preferred
 // version, and the kinds it does not serve (their CRD is not installed).
-func discover(d discovery.DiscoveryInterface) (served []servedKind, missing []string, err error) {
+func discover(resources func(groupVersion string) (*metav1.APIResourceList, error)) (served []servedKind, missing []string, err error) {
 	cache := map[string]map[string]bool{} // group/version -> resources
 	for _, kd := range kinds {
 		found := false
@@ -65,7 +65,7 @@ func discover(d discovery.DiscoveryInterface) (served []servedKind, missing []st
 			res, ok := cache[gv]
 			if !ok {
 				res = map[string]bool{}
-				list, err := d.ServerResourcesForGroupVersion(gv)
+				list, err := resources(gv)
 				switch {
 				case apierrors.IsNotFound(err):
 				case err != nil:

@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 )
 
 // StatusOptions configure the status writer's election.
@@ -19,8 +17,9 @@ type StatusOptions struct {
 	Identity string
 	// LeaseNamespace and LeaseName name the coordination.k8s.io Lease.
 	LeaseNamespace, LeaseName string
-	// LeaseDuration, RenewDeadline and RetryPeriod are client-go's leader
-	// election timings; zero takes 15 s, 10 s and 2 s.
+	// LeaseDuration, RenewDeadline and RetryPeriod are the election's
+	// timings, client-go's leader election's (elect.go); zero takes 15 s,
+	// 10 s and 2 s.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 }
 
@@ -50,30 +49,13 @@ func (s *Source) RunStatus(ctx context.Context, opts StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Namespace: opts.LeaseNamespace, Name: opts.LeaseName},
-		Client:     s.coord,
-		LockConfig: resourcelock.ResourceLockConfig{Identity: opts.Identity},
-	}
 	loads := s.subscribe()
 	for ctx.Err() == nil {
-		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-			Lock: lock, ReleaseOnCancel: true, Name: opts.LeaseName,
-			LeaseDuration: opts.LeaseDuration, RenewDeadline: opts.RenewDeadline, RetryPeriod: opts.RetryPeriod,
-			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(ctx context.Context) {
-					s.log.Info("writing status: this replica holds the lease", "lease", opts.LeaseNamespace+"/"+opts.LeaseName, "identity", opts.Identity)
-					s.lead(ctx, loads)
-				},
-				OnStoppedLeading: func() {
-					s.log.Info("not writing status: lease released or lost", "identity", opts.Identity)
-				},
-			},
-		})
-		if err != nil {
-			return err
-		}
-		le.Run(ctx) // returns when ctx ends or the lease is lost
+		newElection(s.coord, opts).run(ctx, func(ctx context.Context) {
+			s.log.Info("writing status: this replica holds the lease", "lease", opts.LeaseNamespace+"/"+opts.LeaseName, "identity", opts.Identity)
+			s.lead(ctx, loads)
+			s.log.Info("not writing status: lease released or lost", "identity", opts.Identity)
+		}) // returns when ctx ends or the lease is lost
 	}
 	return nil
 }
@@ -104,7 +86,9 @@ func (s *Source) event(ctx context.Context, u *unstructured.Unstructured, reason
 		Source:         corev1.EventSource{Component: "trustgate"},
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
-	if _, err := s.core.Events(u.GetNamespace()).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+	err := s.core.Post().Namespace(u.GetNamespace()).Resource("events").
+		VersionedParams(&metav1.CreateOptions{}, paramCodec).Body(ev).Do(ctx).Error()
+	if err != nil {
 		s.log.Warn("recording event", "object", fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName()), "error", err)
 	}
 }

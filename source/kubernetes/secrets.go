@@ -72,7 +72,9 @@ func (s *Source) readSecrets(ctx context.Context, w wanted) ([]*model.Secret, er
 			docs = append(docs, c.doc)
 			continue
 		}
-		sec, err := s.core.Secrets(h.key.Namespace).Get(ctx, h.key.Name, metav1.GetOptions{})
+		sec := &corev1.Secret{}
+		err := s.core.Get().Namespace(h.key.Namespace).Resource("secrets").Name(h.key.Name).
+			VersionedParams(&metav1.GetOptions{}, paramCodec).Do(ctx).Into(sec)
 		switch {
 		case apierrors.IsNotFound(err):
 			continue // deleted since the informer saw it; its event follows

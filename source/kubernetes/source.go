@@ -12,16 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	discoveryv1client "k8s.io/client-go/kubernetes/typed/discovery/v1"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
@@ -73,12 +66,11 @@ func (o Options) withDefaults() Options {
 type Source struct {
 	opts Options
 	log  *slog.Logger
-	// Only the typed clients used: the full clientset and its informer
-	// factory link every API group into the binary.
-	core      corev1client.CoreV1Interface
-	coord     coordinationv1client.CoordinationV1Interface
-	slices    discoveryv1client.DiscoveryV1Interface
-	discovery discovery.DiscoveryInterface
+	// REST clients of the typed groups read and written (clients.go): core
+	// (also asked for discovery), discovery.k8s.io, coordination.k8s.io.
+	core      *rest.RESTClient
+	coord     *rest.RESTClient
+	slices    *rest.RESTClient
 	dynamic   dynamic.Interface
 	metadata  metadata.Interface
 	secretSel labels.Selector
@@ -109,19 +101,15 @@ func New(cfg *rest.Config, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret label selector %q: %w", opts.SecretSelector, err)
 	}
-	core, err := corev1client.NewForConfig(cfg)
+	core, err := restFor(cfg, corev1.SchemeGroupVersion, "/api")
 	if err != nil {
 		return nil, err
 	}
-	coord, err := coordinationv1client.NewForConfig(cfg)
+	coord, err := restFor(cfg, coordinationGV, "/apis")
 	if err != nil {
 		return nil, err
 	}
-	slices, err := discoveryv1client.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	slices, err := restFor(cfg, discoveryv1.SchemeGroupVersion, "/apis")
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +122,7 @@ func New(cfg *rest.Config, opts Options) (*Source, error) {
 		return nil, err
 	}
 	return &Source{
-		opts: opts, log: opts.Logger, core: core, coord: coord, slices: slices, discovery: disc,
+		opts: opts, log: opts.Logger, core: core, coord: coord, slices: slices,
 		dynamic: dyn, metadata: meta, secretSel: sel,
 		objects: map[string][]cache.SharedIndexInformer{}, changes: make(chan struct{}, 1),
 		data: secretCache{}, outcome: &Outcome{}, compiled: compile.NewCache(),
@@ -144,7 +132,7 @@ func New(cfg *rest.Config, opts Options) (*Source, error) {
 // Start discovers the served kinds, starts the informers and waits until
 // their caches are filled, so the first load sees every object.
 func (s *Source) Start(ctx context.Context) error {
-	served, missing, err := discover(s.discovery)
+	served, missing, err := discover(func(gv string) (*metav1.APIResourceList, error) { return serverResources(ctx, s.core, gv) })
 	if err != nil {
 		return err
 	}
@@ -154,40 +142,36 @@ func (s *Source) Start(ctx context.Context) error {
 	s.kinds = served
 	var synced []cache.InformerSynced
 	for _, ns := range s.opts.Namespaces {
-		df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.dynamic, 0, ns, nil)
+		var started []cache.SharedIndexInformer
 		for _, k := range served {
-			inf := df.ForResource(k.GVR).Informer()
+			inf := dynamicInformer(s.dynamic, k.GVR, ns)
 			if _, err := inf.AddEventHandler(s.objectHandler()); err != nil {
 				return err
 			}
 			s.objects[k.GVR.String()] = append(s.objects[k.GVR.String()], inf)
-			synced = append(synced, inf.HasSynced)
+			started = append(started, inf)
 		}
-		mf := metadatainformer.NewFilteredSharedInformerFactory(s.metadata, 0, ns, func(o *metav1.ListOptions) {
-			o.LabelSelector = s.secretSel.String()
-		})
-		sec := mf.ForResource(secretsGVR).Informer()
+		sec := metadataInformer(s.metadata, secretsGVR, ns, s.secretSel.String())
 		if _, err := sec.AddEventHandler(s.secretHandler()); err != nil {
 			return err
 		}
 		s.secrets = append(s.secrets, sec)
-		synced = append(synced, sec.HasSynced)
+		started = append(started, sec)
 
-		svc := cache.NewSharedIndexInformer(cache.NewListWatchFromClient(s.core.RESTClient(), "services", ns, fields.Everything()),
-			&corev1.Service{}, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
-		eps := cache.NewSharedIndexInformer(cache.NewListWatchFromClient(s.slices.RESTClient(), "endpointslices", ns, fields.Everything()),
-			&discoveryv1.EndpointSlice{}, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+		svc := typedInformer(s.core, corev1.SchemeGroupVersion.WithResource("services"), ns, &corev1.Service{})
+		eps := typedInformer(s.slices, discoveryv1.SchemeGroupVersion.WithResource("endpointslices"), ns, &discoveryv1.EndpointSlice{})
 		for _, inf := range []cache.SharedIndexInformer{svc, eps} {
 			if _, err := inf.AddEventHandler(s.serviceHandler()); err != nil {
 				return err
 			}
-			synced = append(synced, inf.HasSynced)
-			go inf.RunWithContext(ctx)
+			started = append(started, inf)
 		}
 		s.services = append(s.services, svc)
 		s.endpoints = append(s.endpoints, eps)
-		df.Start(ctx.Done())
-		mf.Start(ctx.Done())
+		for _, inf := range started {
+			synced = append(synced, inf.HasSynced)
+			go inf.RunWithContext(ctx)
+		}
 	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return errors.New("kubernetes: informer caches did not sync before shutdown")
