@@ -73,7 +73,7 @@ func (e *election) acquire(ctx context.Context) bool {
 		if e.tryAcquireOrRenew(ctx) {
 			return true
 		}
-		wait := e.opts.RetryPeriod + time.Duration(rand.Float64()*1.2*float64(e.opts.RetryPeriod))
+		wait := e.opts.RetryPeriod + time.Duration(rand.Float64()*1.2*float64(e.opts.RetryPeriod)) //nolint:gosec // G404: spreads the replicas' tries, guards nothing
 		if !sleep(ctx, wait) {
 			return false
 		}

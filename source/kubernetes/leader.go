@@ -36,6 +36,19 @@ func (o StatusOptions) withDefaults() (StatusOptions, error) {
 	if o.RetryPeriod == 0 {
 		o.RetryPeriod = 2 * time.Second
 	}
+	// client-go's NewLeaderElector's checks, on the duration the other
+	// replicas read: the Lease holds whole seconds, so a leader must give up
+	// (RenewDeadline) before the truncated duration has passed, or two
+	// replicas would write at once.
+	switch {
+	case o.RetryPeriod < 0 || o.RenewDeadline < 0:
+		return o, errors.New("status writer: RenewDeadline and RetryPeriod must be positive")
+	case o.LeaseDuration.Truncate(time.Second) <= o.RenewDeadline:
+		return o, fmt.Errorf("status writer: the Lease's duration (%s, in whole seconds) must be longer than RenewDeadline (%s)",
+			o.LeaseDuration.Truncate(time.Second), o.RenewDeadline)
+	case o.RenewDeadline <= time.Duration(1.2*float64(o.RetryPeriod)):
+		return o, fmt.Errorf("status writer: RenewDeadline (%s) must be longer than 1.2 times RetryPeriod (%s)", o.RenewDeadline, o.RetryPeriod)
+	}
 	return o, nil
 }
 
