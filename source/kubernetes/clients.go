@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,21 +30,28 @@ import (
 // lister and informer: 487 of the binary's 932 packages, about 10 ms of
 // every start of the binary, `translate` included (docs/performance.md,
 // "Sitting F"). internal/layers keeps them out.
-var (
-	typedScheme = func() *runtime.Scheme {
-		s := runtime.NewScheme()
-		for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, discoveryv1.AddToScheme, coordinationv1.AddToScheme} {
-			if err := add(s); err != nil {
-				panic(err) // registering generated types cannot fail
-			}
+var typed = sync.OnceValue(newTypedCodecs)
+
+// typedCodecs are the scheme of the typed groups, its codec factory, and
+// the parameter codec that puts list, get and create options into query
+// parameters. Made on first use: a command that never reaches the API
+// does not register the groups at start.
+type typedCodecs struct {
+	scheme *runtime.Scheme
+	codecs serializer.CodecFactory
+	params runtime.ParameterCodec
+}
+
+func newTypedCodecs() typedCodecs {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, discoveryv1.AddToScheme, coordinationv1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err) // registering generated types cannot fail
 		}
-		metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
-		return s
-	}()
-	typedCodecs = serializer.NewCodecFactory(typedScheme)
-	// paramCodec encodes list, get and create options into query parameters.
-	paramCodec = runtime.NewParameterCodec(typedScheme)
-)
+	}
+	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	return typedCodecs{scheme: s, codecs: serializer.NewCodecFactory(s), params: runtime.NewParameterCodec(s)}
+}
 
 // coordinationGV is the Lease's group version.
 var coordinationGV = coordinationv1.SchemeGroupVersion
@@ -54,7 +62,7 @@ func restFor(cfg *rest.Config, gv schema.GroupVersion, apiPath string) (*rest.RE
 	c := rest.CopyConfig(cfg)
 	c.GroupVersion = &gv
 	c.APIPath = apiPath
-	c.NegotiatedSerializer = rest.CodecFactoryForGeneratedClient(typedScheme, typedCodecs).WithoutConversion()
+	c.NegotiatedSerializer = rest.CodecFactoryForGeneratedClient(typed().scheme, typed().codecs).WithoutConversion()
 	if c.UserAgent == "" {
 		c.UserAgent = rest.DefaultKubernetesUserAgent()
 	}

@@ -217,7 +217,7 @@ func (e *election) release() {
 func (e *election) get(ctx context.Context) (*coordinationv1.Lease, error) {
 	l := &coordinationv1.Lease{}
 	err := e.client.Get().Namespace(e.opts.LeaseNamespace).Resource("leases").Name(e.opts.LeaseName).
-		VersionedParams(&metav1.GetOptions{}, paramCodec).Do(ctx).Into(l)
+		VersionedParams(&metav1.GetOptions{}, typed().params).Do(ctx).Into(l)
 	return l, err
 }
 
@@ -228,7 +228,7 @@ func (e *election) create(ctx context.Context, spec coordinationv1.LeaseSpec) (*
 	}
 	out := &coordinationv1.Lease{}
 	err := e.client.Post().Namespace(e.opts.LeaseNamespace).Resource("leases").
-		VersionedParams(&metav1.CreateOptions{}, paramCodec).Body(l).Do(ctx).Into(out)
+		VersionedParams(&metav1.CreateOptions{}, typed().params).Body(l).Do(ctx).Into(out)
 	return out, err
 }
 
@@ -239,7 +239,7 @@ func (e *election) update(ctx context.Context, from *coordinationv1.Lease, spec 
 	l.Spec = spec
 	out := &coordinationv1.Lease{}
 	err := e.client.Put().Namespace(e.opts.LeaseNamespace).Resource("leases").Name(e.opts.LeaseName).
-		VersionedParams(&metav1.UpdateOptions{}, paramCodec).Body(l).Do(ctx).Into(out)
+		VersionedParams(&metav1.UpdateOptions{}, typed().params).Body(l).Do(ctx).Into(out)
 	return out, err
 }
 

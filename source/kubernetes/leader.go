@@ -100,7 +100,7 @@ func (s *Source) event(ctx context.Context, u *unstructured.Unstructured, reason
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
 	err := s.core.Post().Namespace(u.GetNamespace()).Resource("events").
-		VersionedParams(&metav1.CreateOptions{}, paramCodec).Body(ev).Do(ctx).Error()
+		VersionedParams(&metav1.CreateOptions{}, typed().params).Body(ev).Do(ctx).Error()
 	if err != nil {
 		s.log.Warn("recording event", "object", fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName()), "error", err)
 	}

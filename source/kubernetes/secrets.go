@@ -74,7 +74,7 @@ func (s *Source) readSecrets(ctx context.Context, w wanted) ([]*model.Secret, er
 		}
 		sec := &corev1.Secret{}
 		err := s.core.Get().Namespace(h.key.Namespace).Resource("secrets").Name(h.key.Name).
-			VersionedParams(&metav1.GetOptions{}, paramCodec).Do(ctx).Into(sec)
+			VersionedParams(&metav1.GetOptions{}, typed().params).Do(ctx).Into(sec)
 		switch {
 		case apierrors.IsNotFound(err):
 			continue // deleted since the informer saw it; its event follows
