@@ -33,17 +33,21 @@ import (
 // this replica still holds as the API server has it (client-go's checks
 // the last record it saw, which an outage can leave stale).
 type election struct {
-	client   *rest.RESTClient
-	opts     StatusOptions
-	identity string
+	client *rest.RESTClient
+	opts   StatusOptions
 
 	lease        *coordinationv1.Lease // as last read or written
 	observed     coordinationv1.LeaseSpec
 	observedTime time.Time // this replica's clock when observed last changed
 }
 
-func newElection(client *rest.RESTClient, opts StatusOptions) *election {
-	return &election{client: client, opts: opts, identity: opts.Identity}
+// elect takes part in the election until ctx ends, running lead whenever
+// this replica holds the Lease (RunStatus, and the tests' RunElection);
+// opts are withDefaults' checked ones.
+func elect(ctx context.Context, client *rest.RESTClient, opts StatusOptions, lead func(context.Context)) {
+	for ctx.Err() == nil {
+		(&election{client: client, opts: opts}).run(ctx, lead) // returns when ctx ends or the Lease is lost
+	}
 }
 
 // run waits until this replica holds the Lease, then runs lead with a
@@ -120,7 +124,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (e *election) leader() bool {
-	return e.observed.HolderIdentity != nil && *e.observed.HolderIdentity == e.identity
+	return e.observed.HolderIdentity != nil && *e.observed.HolderIdentity == e.opts.Identity
 }
 
 // valid: the observed Lease has not expired on this replica's clock.
@@ -141,8 +145,8 @@ func (e *election) observe(l *coordinationv1.Lease) {
 func (e *election) tryAcquireOrRenew(ctx context.Context) bool {
 	now := metav1.NewMicroTime(time.Now())
 	want := coordinationv1.LeaseSpec{
-		HolderIdentity:       &e.identity,
-		LeaseDurationSeconds: ptrTo(int32(e.opts.LeaseDuration / time.Second)),
+		HolderIdentity:       &e.opts.Identity,
+		LeaseDurationSeconds: new(int32(e.opts.LeaseDuration / time.Second)),
 		AcquireTime:          &now,
 		RenewTime:            &now,
 	}
@@ -182,7 +186,7 @@ func (e *election) tryAcquireOrRenew(ctx context.Context) bool {
 		if e.observed.LeaseTransitions != nil {
 			n = *e.observed.LeaseTransitions
 		}
-		want.LeaseTransitions = ptrTo(n + 1)
+		want.LeaseTransitions = new(n + 1)
 	}
 	if l, err = e.update(ctx, l, want); err != nil {
 		return false
@@ -200,12 +204,12 @@ func (e *election) release() {
 	defer cancel()
 	for ctx.Err() == nil {
 		l, err := e.get(ctx)
-		if err != nil || l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != e.identity {
+		if err != nil || l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != e.opts.Identity {
 			return // gone, unreadable, or not ours to release
 		}
 		now := metav1.NewMicroTime(time.Now())
 		_, err = e.update(ctx, l, coordinationv1.LeaseSpec{
-			HolderIdentity: ptrTo(""), LeaseDurationSeconds: ptrTo(int32(1)),
+			HolderIdentity: new(""), LeaseDurationSeconds: new(int32(1)),
 			AcquireTime: &now, RenewTime: &now, LeaseTransitions: l.Spec.LeaseTransitions,
 		})
 		if !apierrors.IsConflict(err) {
@@ -248,5 +252,3 @@ func (e *election) update(ctx context.Context, from *coordinationv1.Lease, spec 
 func sameSpec(a, b coordinationv1.LeaseSpec) bool {
 	return equality.Semantic.DeepEqual(a, b)
 }
-
-func ptrTo[T any](v T) *T { return &v }

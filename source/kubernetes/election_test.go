@@ -143,8 +143,8 @@ func TestElectionStepsDownWhenTheLeaseIsTaken(t *testing.T) {
 	for range 50 {
 		taken := lease(t, ns)
 		now := metav1.NewMicroTime(time.Now())
-		taken.Spec.HolderIdentity = ptrTo("intruder")
-		taken.Spec.LeaseDurationSeconds = ptrTo(int32(60))
+		taken.Spec.HolderIdentity = new("intruder")
+		taken.Spec.LeaseDurationSeconds = new(int32(60))
 		taken.Spec.AcquireTime, taken.Spec.RenewTime = &now, &now
 		if _, err = api.Client.CoordinationV1().Leases(ns).Update(context.Background(), taken, metav1.UpdateOptions{}); !apierrors.IsConflict(err) {
 			break
@@ -174,8 +174,8 @@ func TestElectionWaitsOutAnotherHoldersLease(t *testing.T) {
 	old := metav1.NewMicroTime(time.Now().Add(-time.Hour))
 	_, err := api.Client.CoordinationV1().Leases(ns).Create(context.Background(), &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: leaseName},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptrTo("ghost"), LeaseDurationSeconds: ptrTo(int32(2)),
-			AcquireTime: &old, RenewTime: &old, LeaseTransitions: ptrTo(int32(4))},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: new("ghost"), LeaseDurationSeconds: new(int32(2)),
+			AcquireTime: &old, RenewTime: &old, LeaseTransitions: new(int32(4))},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -192,8 +192,6 @@ func TestElectionWaitsOutAnotherHoldersLease(t *testing.T) {
 		t.Errorf("lease transitions %v, want 5 (the ghost's 4 and a's)", got.LeaseTransitions)
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 func deref(s *string) string {
 	if s == nil {

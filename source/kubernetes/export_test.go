@@ -17,8 +17,6 @@ func RunElection(ctx context.Context, cfg *rest.Config, opts StatusOptions, lead
 	if err != nil {
 		return err
 	}
-	for ctx.Err() == nil {
-		newElection(coord, opts).run(ctx, lead)
-	}
+	elect(ctx, coord, opts, lead)
 	return nil
 }

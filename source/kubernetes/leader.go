@@ -63,13 +63,11 @@ func (s *Source) RunStatus(ctx context.Context, opts StatusOptions) error {
 		return err
 	}
 	loads := s.subscribe()
-	for ctx.Err() == nil {
-		newElection(s.coord, opts).run(ctx, func(ctx context.Context) {
-			s.log.Info("writing status: this replica holds the lease", "lease", opts.LeaseNamespace+"/"+opts.LeaseName, "identity", opts.Identity)
-			s.lead(ctx, loads)
-			s.log.Info("not writing status: lease released or lost", "identity", opts.Identity)
-		}) // returns when ctx ends or the lease is lost
-	}
+	elect(ctx, s.coord, opts, func(ctx context.Context) {
+		s.log.Info("writing status: this replica holds the lease", "lease", opts.LeaseNamespace+"/"+opts.LeaseName, "identity", opts.Identity)
+		s.lead(ctx, loads)
+		s.log.Info("not writing status: lease released or lost", "identity", opts.Identity)
+	})
 	return nil
 }
 
