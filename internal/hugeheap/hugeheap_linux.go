@@ -1,0 +1,97 @@
+//go:build linux
+
+package hugeheap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// modeFile says which mappings the kernel backs with transparent huge pages:
+// "always [madvise] never", the selected one in brackets.
+const modeFile = "/sys/kernel/mm/transparent_hugepage/enabled"
+
+// Reserve grows the heap by n bytes of huge-page-advised address space and
+// gives them back to the runtime free, so that the next n bytes the program
+// allocates come from huge pages. It reports whether it did: not where the
+// kernel's mode is "always" (the heap has them already) or "never", where
+// the kernel has no such mode, or where GODEBUG sets disablethp. It touches
+// none of the n bytes. Call it first thing, before setting a memory limit:
+// the allocation it makes would count against one.
+func Reserve(n int) (bool, error) {
+	if n <= 0 || !madviseMode(modeFile) || disabledByGODEBUG(os.Getenv("GODEBUG")) {
+		return false, nil
+	}
+	// No collection for the allocation below, only the one that frees it.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	// An object of the heap as it is, to find the arena it grew in so far.
+	early := uintptr(unsafe.Pointer(new([64]byte)))
+	// A large allocation from a fresh mapping is not cleared: the runtime
+	// knows its pages are zero (mspan.needzero), so nothing is touched.
+	b := make([]byte, n)
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	// Where the new memory did not follow on from the arena in use, the
+	// runtime mapped that arena's rest too (runtime.(*mheap).grow), free
+	// and below b: advised as well, or the first allocations would take it
+	// in small pages.
+	arena := early &^ (heapArenaBytes - 1)
+	err := madvise(arena, heapArenaBytes)
+	if errors.Is(err, unix.ENOMEM) {
+		// Part of the arena is not mapped: the rest is advised all the
+		// same (mm/madvise.c, madvise_walk_vmas), and that is all of it
+		// the heap uses.
+		err = nil
+	}
+	err = errors.Join(err, madvise(base, uintptr(n)))
+	// b is dead from here: the collection frees it. Returning its pages
+	// as released keeps them out of the retained memory a memory limit or
+	// the scavenger would act on. Untouched, they cost the scavenger one
+	// madvise per 4 MiB chunk.
+	debug.FreeOSMemory()
+	if err != nil {
+		return false, fmt.Errorf("huge pages for the heap: %w", err)
+	}
+	return true, nil
+}
+
+// heapArenaBytes is the size and alignment of the runtime's heap arenas on
+// 64-bit Linux (runtime/malloc.go, heapArenaBytes): the address space is
+// reserved an arena at a time, so an arena is mapped whole, in parts
+// readable and writable and parts not yet.
+const heapArenaBytes = 64 << 20
+
+// madvise advises the n bytes at addr MADV_HUGEPAGE. The addresses are the
+// heap's, not a Go slice's: the system call takes them as they are.
+func madvise(addr, n uintptr) error {
+	if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, n, unix.MADV_HUGEPAGE); e != 0 {
+		return fmt.Errorf("madvise(%#x, %d MiB, MADV_HUGEPAGE): %w", addr, n>>20, e)
+	}
+	return nil
+}
+
+// madviseMode reports whether the kernel's transparent huge pages are in
+// "madvise" mode; false where the file is missing (no such support).
+func madviseMode(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), "[madvise]")
+}
+
+// disabledByGODEBUG reports whether GODEBUG sets disablethp to anything
+// but 0: the runtime then advises every heap mapping against huge pages
+// (runtime.sysMapOS), which this package must not undo. The last setting
+// wins, as in the runtime's own parsing.
+func disabledByGODEBUG(godebug string) bool {
+	on := false
+	for _, kv := range strings.Split(godebug, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(kv), "disablethp="); ok {
+			on = v != "" && v != "0"
+		}
+	}
+	return on
+}
