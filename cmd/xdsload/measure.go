@@ -40,6 +40,9 @@ type report struct {
 	ConnectFaults        int64 `json:"connect_server_faults"`
 	ConnectClientsFaults int64 `json:"connect_clients_faults"`
 	ClientsPeakRSS       int64 `json:"clients_rss_peak"`
+	// ClientsHugePages: the clients' heap was backed by transparent huge
+	// pages (-huge-pages, internal/hugeheap).
+	ClientsHugePages bool `json:"clients_huge_pages"`
 	// Resident memory of the server before the clients (once settled, as
 	// RSSSettled, with -rss-wait), with them (measured half a second after
 	// the connect phase), and its peak.

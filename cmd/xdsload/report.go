@@ -41,7 +41,11 @@ func (r *report) text(w io.Writer) error {
 	fmt.Fprintf(tw, "%s ADS, %d hosts, %d clients (%d connecting at once)\n", r.Protocol, r.Hosts, r.Clients, r.Parallel)
 	fmt.Fprintf(tw, "connect\tall %.0f ms\tper client p50 %.0f p90 %.0f p99 %.0f max %.0f ms\tserver CPU %.0f ms\t%.1f MiB sent\tclients CPU %.0f ms\n",
 		r.ConnectMs, r.Connect.P50, r.Connect.P90, r.Connect.P99, r.Connect.Max, r.ConnectCPUMs, mib(r.ConnectBytes), r.ConnectClientsCPUMs)
-	fmt.Fprintf(tw, "page faults\tserver %d\tclients %d\tclients' peak RSS %.1f MiB\n", r.ConnectFaults, r.ConnectClientsFaults, mib(r.ClientsPeakRSS))
+	pages := "4 KiB pages"
+	if r.ClientsHugePages {
+		pages = "huge pages"
+	}
+	fmt.Fprintf(tw, "page faults\tserver %d\tclients %d\tclients' peak RSS %.1f MiB (%s)\n", r.ConnectFaults, r.ConnectClientsFaults, mib(r.ClientsPeakRSS), pages)
 	fmt.Fprintf(tw, "server RSS\tbefore %.1f MiB\tconnected %.1f MiB\tpeak %.1f MiB\t%.1f KiB per client\n",
 		mib(r.RSSBefore), mib(r.RSSConnected), mib(r.RSSPeak), r.RSSPerClientKiB)
 	if r.RSSSettled > 0 {

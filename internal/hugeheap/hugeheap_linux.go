@@ -21,11 +21,25 @@ const modeFile = "/sys/kernel/mm/transparent_hugepage/enabled"
 // gives them back to the runtime free, so that the next n bytes the program
 // allocates come from huge pages. It reports whether it did: not where the
 // kernel's mode is "always" (the heap has them already) or "never", where
-// the kernel has no such mode, or where GODEBUG sets disablethp. It touches
-// none of the n bytes. Call it first thing, before setting a memory limit:
-// the allocation it makes would count against one.
+// the kernel has no such mode, where GODEBUG sets disablethp, or where the
+// kernel does not overcommit; and it reserves at most a quarter of the
+// machine's memory (reservable). It touches none of the n bytes. Call it
+// first thing, before setting a memory limit: the allocation it makes
+// would count against one.
 func Reserve(n int) (bool, error) {
-	if n <= 0 || !madviseMode(modeFile) || disabledByGODEBUG(os.Getenv("GODEBUG")) {
+	if !madviseMode(modeFile) || disabledByGODEBUG(os.Getenv("GODEBUG")) {
+		return false, nil
+	}
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return false, fmt.Errorf("huge pages for the heap: sysinfo: %w", err)
+	}
+	overcommit, err := os.ReadFile(overcommitFile)
+	if err != nil {
+		return false, fmt.Errorf("huge pages for the heap: %w", err)
+	}
+	n = reservable(n, uint64(si.Totalram)*uint64(si.Unit), strings.TrimSpace(string(overcommit)))
+	if n <= 0 {
 		return false, nil
 	}
 	// No collection for the allocation below, only the one that frees it.
@@ -41,7 +55,7 @@ func Reserve(n int) (bool, error) {
 	// and below b: advised as well, or the first allocations would take it
 	// in small pages.
 	arena := early &^ (heapArenaBytes - 1)
-	err := madvise(arena, heapArenaBytes)
+	err = madvise(arena, heapArenaBytes)
 	if errors.Is(err, unix.ENOMEM) {
 		// Part of the arena is not mapped: the rest is advised all the
 		// same (mm/madvise.c, madvise_walk_vmas), and that is all of it
@@ -73,6 +87,23 @@ func madvise(addr, n uintptr) error {
 		return fmt.Errorf("madvise(%#x, %d MiB, MADV_HUGEPAGE): %w", addr, n>>20, e)
 	}
 	return nil
+}
+
+// overcommitFile holds the kernel's overcommit mode: 0 heuristic, 1
+// always, 2 never (Documentation/mm/overcommit-accounting.rst).
+const overcommitFile = "/proc/sys/vm/overcommit_memory"
+
+// reservable is how much of n bytes Reserve may allocate on a machine of
+// ram bytes: none where the kernel does not overcommit (mode 2: the
+// reservation counts whole against the commit limit, untouched or not),
+// and at most a quarter of the memory otherwise, far below what the
+// heuristic mode refuses in one request (the memory and swap) so that the
+// allocation cannot fail: the runtime ends the process when it does.
+func reservable(n int, ram uint64, overcommit string) int {
+	if overcommit == "2" || n <= 0 {
+		return 0
+	}
+	return int(min(uint64(n), ram/4))
 }
 
 // madviseMode reports whether the kernel's transparent huge pages are in

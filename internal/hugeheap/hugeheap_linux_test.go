@@ -68,6 +68,28 @@ func TestDisabledByGODEBUG(t *testing.T) {
 	}
 }
 
+func TestReservable(t *testing.T) {
+	const gib = 1 << 30
+	for _, c := range []struct {
+		n          int
+		ram        uint64
+		overcommit string
+		want       int
+	}{
+		{n: gib, ram: 24 * gib, overcommit: "0", want: gib},
+		{n: gib, ram: 24 * gib, overcommit: "1", want: gib},
+		{n: 8 * gib, ram: 24 * gib, overcommit: "0", want: 6 * gib},
+		{n: gib, ram: 2 * gib, overcommit: "0", want: gib / 2},
+		{n: gib, ram: 24 * gib, overcommit: "2", want: 0},
+		{n: 0, ram: 24 * gib, overcommit: "0", want: 0},
+		{n: -1, ram: 24 * gib, overcommit: "0", want: 0},
+	} {
+		if got := reservable(c.n, c.ram, c.overcommit); got != c.want {
+			t.Errorf("reservable(%d, %d, %q) = %d, want %d", c.n, c.ram, c.overcommit, got, c.want)
+		}
+	}
+}
+
 func TestMadviseMode(t *testing.T) {
 	dir := t.TempDir()
 	for content, want := range map[string]bool{
