@@ -97,6 +97,7 @@ func newCheckCmd() *cobra.Command {
 	output := outputFlag(cmd, "text", "text", "json")
 	expiry := cmd.Flags().Duration("expiry-warning", 30*24*time.Hour, "warn about certificates and CRLs expiring within this `duration`")
 	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
+		reserveHugeHeap(cmd)
 		if err := checkEnum("output", *output, "text", "json"); err != nil {
 			return err
 		}

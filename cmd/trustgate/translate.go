@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trustgate/trustgate/compile"
-	"github.com/trustgate/trustgate/internal/hugeheap"
 	"github.com/trustgate/trustgate/labelset"
 	"github.com/trustgate/trustgate/xds/dump"
 )
@@ -31,9 +30,7 @@ func newTranslateCmd() *cobra.Command {
 	enumFlag(cmd, "layout", string(dump.LayoutConfigDump), string(dump.LayoutResources))
 	showSecrets := fs.Bool("show-secrets", false, "print private keys instead of \"[redacted]\"")
 	cmd.RunE = action(func(cmd *cobra.Command, args []string) error {
-		if _, err := hugeheap.Reserve(oneShotHugeHeap); err != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", err)
-		}
+		reserveHugeHeap(cmd)
 		tuneGCForOneShot()
 		if err := checkEnum("output", *output, "json", "yaml"); err != nil {
 			return err
