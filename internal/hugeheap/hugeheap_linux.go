@@ -27,8 +27,9 @@ const modeFile = "/sys/kernel/mm/transparent_hugepage/enabled"
 // first thing, before setting a memory limit: the allocation it makes
 // would count against one.
 func Reserve(n int) (bool, error) {
-	if !madviseMode(modeFile) || disabledByGODEBUG(os.Getenv("GODEBUG")) {
-		return false, nil
+	mode, err := os.ReadFile(modeFile)
+	if err != nil || !madviseMode(mode) || disabledByGODEBUG(os.Getenv("GODEBUG")) {
+		return false, nil // no such support, another mode, or turned off
 	}
 	var si unix.Sysinfo_t
 	if err := unix.Sysinfo(&si); err != nil {
@@ -44,12 +45,14 @@ func Reserve(n int) (bool, error) {
 	}
 	// No collection for the allocation below, only the one that frees it.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	// An object of the heap as it is, to find the arena it grew in so far.
-	early := uintptr(unsafe.Pointer(new([64]byte)))
+	// overcommit's bytes are an object of the heap as it is (read into a
+	// slice os.ReadFile returns, so never on the stack), to find the arena
+	// the heap grew in so far.
+	early := uintptr(unsafe.Pointer(unsafe.SliceData(overcommit))) //nolint:gosec // G103: an address for madvise, never turned back into a pointer
 	// A large allocation from a fresh mapping is not cleared: the runtime
 	// knows its pages are zero (mspan.needzero), so nothing is touched.
 	b := make([]byte, n)
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(b))) //nolint:gosec // G103: as early
 	// Where the new memory did not follow on from the arena in use, the
 	// runtime mapped that arena's rest too (runtime.(*mheap).grow), free
 	// and below b: advised as well, or the first allocations would take it
@@ -106,11 +109,9 @@ func reservable(n int, ram uint64, overcommit string) int {
 	return int(min(uint64(n), ram/4))
 }
 
-// madviseMode reports whether the kernel's transparent huge pages are in
-// "madvise" mode; false where the file is missing (no such support).
-func madviseMode(path string) bool {
-	b, err := os.ReadFile(path)
-	return err == nil && strings.Contains(string(b), "[madvise]")
+// madviseMode reports whether modeFile's contents select "madvise".
+func madviseMode(mode []byte) bool {
+	return strings.Contains(string(mode), "[madvise]")
 }
 
 // disabledByGODEBUG reports whether GODEBUG sets disablethp to anything
