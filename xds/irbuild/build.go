@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -43,6 +44,10 @@ type builder struct {
 	routeOrigin map[*ir.Route]routeFrom
 	// destPolicy is what routes to each cluster take from its policy.
 	destPolicy map[string]destPolicy
+	// workers is how many forks build a port's servers (build_parallel.go);
+	// rec, set in a fork, records its registrations for the merge.
+	workers int
+	rec     *registrations
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -75,6 +80,12 @@ func Build(cfg *model.Config, node Node) (*ir.Proxy, error) {
 // order, for machine-readable reports. They are not in the IR, which imports
 // nothing of the model.
 func BuildWithFindings(cfg *model.Config, node Node) (*ir.Proxy, []*model.FieldError, error) {
+	return buildWithWorkers(cfg, node, runtime.GOMAXPROCS(0))
+}
+
+// buildWithWorkers is BuildWithFindings with the servers of a port built on
+// up to workers forks (1: one after the other).
+func buildWithWorkers(cfg *model.Config, node Node, workers int) (*ir.Proxy, []*model.FieldError, error) {
 	if cfg == nil {
 		return nil, nil, errors.New("irbuild.Build: nil config")
 	}
@@ -86,6 +97,7 @@ func BuildWithFindings(cfg *model.Config, node Node) (*ir.Proxy, []*model.FieldE
 		vhostServers: map[*ir.VirtualHost][]*serverRef{},
 		routeOrigin:  map[*ir.Route]routeFrom{},
 		destPolicy:   map[string]destPolicy{},
+		workers:      workers,
 	}
 	b.look = newLookups(cfg, b.gatewayApplies)
 	groups := b.portGroups()

@@ -64,6 +64,10 @@ type backend struct {
 // references that resolve a host differently (DestinationRules preferred by
 // namespace) are a conflict.
 func (b *builder) addCluster(c *ir.Cluster, obj *model.Object, path string) string {
+	if b.rec != nil { // a fork: the merge registers it (build_parallel.go)
+		b.rec.clusters = append(b.rec.clusters, clusterEntry{cluster: c, obj: obj, path: path})
+		return c.Name
+	}
 	prev, ok := b.clusters[c.Name]
 	if !ok {
 		b.clusters[c.Name] = &clusterEntry{cluster: c, obj: obj, path: path}

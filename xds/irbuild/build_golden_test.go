@@ -83,6 +83,12 @@ func buildCase(t *testing.T, pki *irPKI, in string) []byte {
 		if diff := cmp.Diff(p, again); diff != "" || fmt.Sprint(err) != fmt.Sprint(err2) {
 			t.Errorf("labels %v: a second Build differs (-first +second):\n%s%v\n%v", labels, diff, err, err2)
 		}
+		for _, workers := range []int{1, 3} { // the servers of a port one after the other, and on three forks
+			pw, _, errw := irbuild.BuildWithWorkers(cfg, irbuild.Node{ID: "test", Labels: labels}, workers)
+			if diff := cmp.Diff(p, pw); diff != "" || fmt.Sprint(err) != fmt.Sprint(errw) {
+				t.Errorf("labels %v: Build on %d workers differs (-Build +workers):\n%s%v\n%v", labels, workers, diff, err, errw)
+			}
+		}
 		gp := goldenProxy{Labels: labels, Errors: pki.lines(err)}
 		if err == nil {
 			gp.IR = pki.summarize(t, p)

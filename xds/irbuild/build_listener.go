@@ -49,9 +49,7 @@ func (b *builder) buildListener(g *portGroup) (*ir.Listener, []*chainInfo) {
 	if g.servers[0].kind == kindHTTP {
 		chains = append(chains, b.plainHTTPChain(g))
 	} else {
-		for _, s := range g.servers {
-			chains = append(chains, b.serverChains(g, s)...)
-		}
+		chains = b.allServerChains(g)
 	}
 	b.checkPassthroughSNI(g, chains)
 	b.checkPassthroughTakeover(g, chains)

@@ -50,6 +50,10 @@ func fileKey(paths ...string) string {
 // addSecret registers s once; a second secret of the same name must carry
 // the same bytes.
 func (b *builder) addSecret(obj *model.Object, path string, s *ir.Secret) string {
+	if b.rec != nil { // a fork: the merge registers it (build_parallel.go)
+		b.rec.secrets = append(b.rec.secrets, secretEntry{obj: obj, path: path, secret: s})
+		return s.Name
+	}
 	prev, ok := b.secrets[s.Name]
 	if !ok {
 		b.secrets[s.Name] = s
