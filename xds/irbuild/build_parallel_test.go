@@ -30,7 +30,7 @@ func TestParallelBuildEqualsSerial(t *testing.T) {
 		wantErr bool
 	}{
 		"a cluster resolved two ways from servers of different forks": {cfg: loadYAML(t, conflictAcrossServers(6)), node: ingress, wantErr: true},
-		"each host's policies, 120 hosts": {cfg: scale, node: Node{Labels: scalecfg.Selector}},
+		"each host's policies, 120 hosts":                             {cfg: scale, node: Node{Labels: scalecfg.Selector}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			serial, serialFindings, serialErr := buildWithWorkers(c.cfg, c.node, 1)
