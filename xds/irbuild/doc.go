@@ -4,6 +4,8 @@
 // returns a sorted *ir.Proxy or every user error it found, each at its file,
 // object and field. Selectors lists the proxy groups a configuration
 // describes; UnservedHosts reports VirtualService hosts no server serves.
+// A port's servers are built on every core (build_parallel.go); the result
+// is the same as building them one after the other.
 //
 // Pipeline position: model.Load -> model.Validate -> irbuild.Build (this
 // package) -> ir -> translate -> server. It is the only stage that reads both
