@@ -20,10 +20,13 @@
 // and the kernel backs each 2 MiB-aligned part of it with one huge page on
 // first touch.
 //
-// Not for long-running processes: the runtime's scavenger returns free
-// memory in pieces smaller than a huge page, which splits them, and a huge
-// page counts whole in the resident set. GODEBUG=disablethp=1, Go's own
-// switch, turns it off.
+// The cost is the risk the Go runtime stopped taking in Go 1.21.1
+// (golang/go#61718): where the kernel's defrag setting is "madvise", a
+// fault in advised memory may stall on compaction when memory is
+// fragmented. A command that exits can take it; a long-running process
+// should not, nor the growth of its resident set when khugepaged collapses
+// ranges the scavenger has partly returned (golang/go#64332).
+// GODEBUG=disablethp=1, Go's own switch, turns it off.
 //
 // It is a leaf: the standard library and golang.org/x/sys only.
 package hugeheap
