@@ -128,7 +128,24 @@ func (m *Model) filterChain(l *listener, s socket) (*chain, string) {
 		ch := got.(chainChoice)
 		return ch.c, ch.why
 	}
-	c, why := findFilterChain(l, s)
+	c, why := matchFilterChain(l, m.addrStage(l, s.port, s.local), s)
 	m.chains.Store(key, chainChoice{c: c, why: why})
 	return c, why
+}
+
+// addrKey is a listener and a destination port and address.
+type addrKey struct {
+	l     *listener
+	port  uint32
+	local netip.Addr
+}
+
+// addrStage is newAddrStage, once per listener, port and address.
+func (m *Model) addrStage(l *listener, port uint32, local netip.Addr) *addrStage {
+	key := addrKey{l: l, port: port, local: local}
+	if got, hit := m.stages.Load(key); hit {
+		return got.(*addrStage)
+	}
+	st, _ := m.stages.LoadOrStore(key, newAddrStage(l, port, local))
+	return st.(*addrStage)
 }

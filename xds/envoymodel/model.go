@@ -37,11 +37,12 @@ type Model struct {
 	compiled sync.RWMutex
 	regexes  map[string]*regexp.Regexp
 	formats  map[string]*format
-	// sigs, validations, peers and chains memoize (memo.go).
+	// sigs, validations, peers, chains and stages memoize (memo.go).
 	sigs        *sigMemo
 	validations sync.Map // *tlsv3.DownstreamTlsContext -> validationMemo
 	peers       sync.Map // client certificate DER -> *peerCert
 	chains      sync.Map // socketKey -> chainChoice
+	stages      sync.Map // addrKey -> *addrStage
 }
 
 // listener is one Listener resource, its filter chains parsed.
