@@ -215,7 +215,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 	errs := make([]error, c.clients)
 	sem := make(chan struct{}, c.parallel)
 	deadline := deadlineOf(ctx)
-	start, cpu, self := time.Now(), cputime.Self(), selfUsage()
+	start, self := time.Now(), cputime.SelfUsage()
 	var waiting sync.WaitGroup
 	for i := range clients {
 		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, rc)
@@ -230,9 +230,9 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 		})
 	}
 	waiting.Wait()
-	rep.ConnectMs, rep.ConnectClientsCPUMs = ms(time.Since(start)), ms(cputime.Self()-cpu)
-	now := selfUsage()
-	rep.ConnectClientsFaults, rep.ClientsPeakRSS = now.faults-self.faults, now.hwm
+	now := cputime.SelfUsage()
+	rep.ConnectMs, rep.ConnectClientsCPUMs = ms(time.Since(start)), ms(now.CPU-self.CPU)
+	rep.ConnectClientsFaults, rep.ClientsPeakRSS = now.MinorFaults-self.MinorFaults, now.PeakRSS
 	if err := firstErrors(errs); err != nil {
 		return nil, err
 	}

@@ -245,16 +245,6 @@ func (s *serverProc) usage() (usage, error) {
 	return u, nil
 }
 
-// selfUsage is this process's (the clients') minor page faults and peak
-// resident memory.
-func selfUsage() usage {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err) // RUSAGE_SELF with a valid pointer cannot fail
-	}
-	return usage{faults: ru.Minflt, hwm: ru.Maxrss << 10} // Linux: ru_maxrss in KiB
-}
-
 // stop ends the server (SIGTERM, then SIGKILL after 10s) and waits for it.
 func (s *serverProc) stop() error {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {

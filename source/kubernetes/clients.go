@@ -89,30 +89,30 @@ func serverResources(ctx context.Context, c *rest.RESTClient, groupVersion strin
 // factory.
 func dynamicInformer(c dynamic.Interface, gvr schema.GroupVersionResource, ns string) cache.SharedIndexInformer {
 	r := c.Resource(gvr).Namespace(ns)
-	return newInformer(&cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return r.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return r.Watch(ctx, o)
-		},
-	}, &unstructured.Unstructured{}, gvr)
+	return newInformer(listWatch(r.List, r.Watch, ""), &unstructured.Unstructured{}, gvr)
 }
 
 // metadataInformer watches the metadata of one resource of one namespace,
 // narrowed by a label selector, as client-go's metadatainformer does.
 func metadataInformer(c metadata.Interface, gvr schema.GroupVersionResource, ns, selector string) cache.SharedIndexInformer {
 	r := c.Resource(gvr).Namespace(ns)
-	return newInformer(&cache.ListWatch{
+	return newInformer(listWatch(r.List, r.Watch, selector), &metav1.PartialObjectMetadata{}, gvr)
+}
+
+// listWatch lists and watches with a client's List and Watch, narrowed by a
+// label selector ("": none).
+func listWatch[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error), selector string) *cache.ListWatch {
+	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = selector
-			return r.List(ctx, o)
+			return list(ctx, o)
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			o.LabelSelector = selector
-			return r.Watch(ctx, o)
+			return watchFn(ctx, o)
 		},
-	}, &metav1.PartialObjectMetadata{}, gvr)
+	}
 }
 
 // typedInformer watches one resource of one namespace of a typed group.

@@ -37,8 +37,7 @@ type election struct {
 	opts   StatusOptions
 
 	lease        *coordinationv1.Lease // as last read or written
-	observed     coordinationv1.LeaseSpec
-	observedTime time.Time // this replica's clock when observed last changed
+	observedTime time.Time             // this replica's clock when the Lease's spec last changed
 }
 
 // elect takes part in the election until ctx ends, running lead whenever
@@ -123,21 +122,30 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// spec is the Lease's spec as last read or written (none before).
+func (e *election) spec() coordinationv1.LeaseSpec {
+	if e.lease == nil {
+		return coordinationv1.LeaseSpec{}
+	}
+	return e.lease.Spec
+}
+
 func (e *election) leader() bool {
-	return e.observed.HolderIdentity != nil && *e.observed.HolderIdentity == e.opts.Identity
+	h := e.spec().HolderIdentity
+	return h != nil && *h == e.opts.Identity
 }
 
 // valid: the observed Lease has not expired on this replica's clock.
 func (e *election) valid(now time.Time) bool {
 	var seconds int32
-	if e.observed.LeaseDurationSeconds != nil {
-		seconds = *e.observed.LeaseDurationSeconds
+	if d := e.spec().LeaseDurationSeconds; d != nil {
+		seconds = *d
 	}
 	return e.observedTime.Add(time.Duration(seconds) * time.Second).After(now)
 }
 
 func (e *election) observe(l *coordinationv1.Lease) {
-	e.lease, e.observed, e.observedTime = l, l.Spec, time.Now()
+	e.lease, e.observedTime = l, time.Now()
 }
 
 // tryAcquireOrRenew takes or renews the Lease; true if this replica holds
@@ -151,8 +159,8 @@ func (e *election) tryAcquireOrRenew(ctx context.Context) bool {
 		RenewTime:            &now,
 	}
 	// 1. The leader updates the Lease it last wrote, without reading it.
-	if e.leader() && e.valid(now.Time) && e.lease != nil {
-		want.AcquireTime, want.LeaseTransitions = e.observed.AcquireTime, e.observed.LeaseTransitions
+	if e.leader() && e.valid(now.Time) {
+		want.AcquireTime, want.LeaseTransitions = e.lease.Spec.AcquireTime, e.lease.Spec.LeaseTransitions
 		if l, err := e.update(ctx, e.lease, want); err == nil {
 			e.observe(l)
 			return true
@@ -171,7 +179,7 @@ func (e *election) tryAcquireOrRenew(ctx context.Context) bool {
 		return false
 	}
 	// 3. Another holder's Lease stands until it expires on our clock.
-	if !sameSpec(l.Spec, e.observed) {
+	if !sameSpec(l.Spec, e.spec()) {
 		e.observe(l)
 	}
 	e.lease = l
@@ -180,11 +188,11 @@ func (e *election) tryAcquireOrRenew(ctx context.Context) bool {
 	}
 	// 4. Take it (one more transition) or renew it.
 	if e.leader() {
-		want.AcquireTime, want.LeaseTransitions = e.observed.AcquireTime, e.observed.LeaseTransitions
+		want.AcquireTime, want.LeaseTransitions = l.Spec.AcquireTime, l.Spec.LeaseTransitions
 	} else {
 		var n int32
-		if e.observed.LeaseTransitions != nil {
-			n = *e.observed.LeaseTransitions
+		if l.Spec.LeaseTransitions != nil {
+			n = *l.Spec.LeaseTransitions
 		}
 		want.LeaseTransitions = new(n + 1)
 	}

@@ -94,20 +94,7 @@ type addrStage struct {
 
 // newAddrStage runs the destination port and IP steps for l.
 func newAddrStage(l *listener, port uint32, local netip.Addr) *addrStage {
-	var withPort, noPort []*chain
-	for _, c := range l.chains {
-		switch c.match.GetDestinationPort().GetValue() {
-		case port:
-			withPort = append(withPort, c)
-		case 0:
-			noPort = append(noPort, c)
-		}
-	}
-	cands := noPort
-	if len(withPort) > 0 {
-		cands = withPort
-	}
-	cands, why := byDestinationIP(cands, socket{local: local, port: port})
+	cands, why := byDestinationIP(byDestinationPort(l.chains, port), socket{local: local, port: port})
 	st := &addrStage{cands: cands, why: why, byName: map[string][]*chain{}}
 	for _, c := range cands {
 		for _, k := range c.nameKeys() {
@@ -141,6 +128,24 @@ func matchFilterChain(l *listener, st *addrStage, s socket) (*chain, string) {
 		return miss(why)
 	}
 	return cands[0], ""
+}
+
+// byDestinationPort keeps the chains naming port, or, if none does, those
+// naming no port.
+func byDestinationPort(chains []*chain, port uint32) []*chain {
+	var withPort, noPort []*chain
+	for _, c := range chains {
+		switch c.match.GetDestinationPort().GetValue() {
+		case port:
+			withPort = append(withPort, c)
+		case 0:
+			noPort = append(noPort, c)
+		}
+	}
+	if len(withPort) > 0 {
+		return withPort
+	}
+	return noPort
 }
 
 // byDestinationIP keeps the chains whose prefix_ranges hold the local

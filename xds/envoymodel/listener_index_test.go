@@ -78,21 +78,9 @@ func nameOf(c *chain) string {
 }
 
 // findFilterChainScan is findFilterChain as it was before the server-name
-// index: every step a pass over the candidates.
+// index: every step after the port a pass over the candidates.
 func findFilterChainScan(l *listener, s socket) (*chain, string) {
-	var withPort, noPort []*chain
-	for _, c := range l.chains {
-		switch c.match.GetDestinationPort().GetValue() {
-		case s.port:
-			withPort = append(withPort, c)
-		case 0:
-			noPort = append(noPort, c)
-		}
-	}
-	cands := noPort
-	if len(withPort) > 0 {
-		cands = withPort
-	}
+	cands := byDestinationPort(l.chains, s.port)
 	for _, step := range []func([]*chain, socket) ([]*chain, string){byDestinationIP, byServerNameScan, byTransport, byALPN} {
 		var why string
 		cands, why = step(cands, s)

@@ -46,7 +46,7 @@ type secretEntry struct {
 // its own collections.
 func (b *builder) fork() *builder {
 	return &builder{
-		cfg: b.cfg, node: b.node, look: b.look, vsIdx: b.vsIndex(), workers: 1,
+		cfg: b.cfg, node: b.node, look: b.look, vsIdx: b.vsIndex(),
 		seenErrs: map[string]bool{}, warnings: map[string]*model.FieldError{},
 		vhostServers: map[*ir.VirtualHost][]*serverRef{},
 		routeOrigin:  map[*ir.Route]routeFrom{},
