@@ -125,3 +125,38 @@ func byServerNameScan(cands []*chain, s socket) ([]*chain, string) {
 	}
 	return nil, fmt.Sprintf("no filter chain matches SNI %q", s.sni)
 }
+
+// TestDestinationPortCommits: once a chain names the connection's port,
+// the chains naming no port are out, even when only they match the SNI; a
+// miss falls to the default chain ("instead of matching catch-all port 0,
+// the fallback filter chain is returned": FilterChainManagerImpl::
+// findFilterChain in source/common/listener_manager/
+// filter_chain_manager_impl.cc). The scan above shares this step, so it is
+// checked here on its own.
+func TestDestinationPortCommits(t *testing.T) {
+	l := &listener{chains: []*chain{
+		{name: "port-443", match: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(443), ServerNames: []string{"a.example.com"}}},
+		{name: "any-port", match: &listenerv3.FilterChainMatch{ServerNames: []string{"b.example.com"}}},
+	}}
+	local := netip.MustParseAddr("10.0.0.1")
+	for _, c := range []struct {
+		port     uint32
+		sni      string
+		fallback bool
+		want     string
+	}{
+		{port: 443, sni: "a.example.com", want: "port-443"},
+		{port: 443, sni: "b.example.com", want: "none"},
+		{port: 443, sni: "b.example.com", fallback: true, want: "default"},
+		{port: 444, sni: "b.example.com", want: "any-port"},
+	} {
+		l.fallback = nil
+		if c.fallback {
+			l.fallback = &chain{name: "default", match: &listenerv3.FilterChainMatch{}}
+		}
+		got, why := findFilterChain(l, socket{local: local, port: c.port, sni: c.sni, transport: "tls"})
+		if nameOf(got) != c.want {
+			t.Errorf("port %d, SNI %s, default %v: chain %s (%s), want %s", c.port, c.sni, c.fallback, nameOf(got), why, c.want)
+		}
+	}
+}
