@@ -41,6 +41,15 @@ type editState struct {
 	filePad [3]int
 	syntax  int // the file with a YAML syntax error, -1: none
 	now     time.Time
+	// drRev is the revision of each backend's DestinationRule (0: none);
+	// policyHost the host a ClientCertificatePolicy with identity
+	// headers names (-1: none); authz whether an AuthorizationPolicy
+	// allows only GETs. All three in f0: what a host's server reads
+	// besides its VirtualService, and what the passes after the servers
+	// change in them.
+	drRev      [3]int
+	policyHost int
+	authz      bool
 }
 
 func (s *editState) render(t *testing.T, dir string) {
@@ -70,6 +79,17 @@ func (s *editState) render(t *testing.T, dir string) {
 		}
 		fmt.Fprintf(&d, "    route: [{destination: {host: web-%d.internal, port: {number: %s}}}]\n", h.id%3, port)
 		files[h.file] = append(files[h.file], d.String())
+	}
+	for i, rev := range s.drRev {
+		if rev > 0 {
+			files[0] = append(files[0], fmt.Sprintf("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web-%d, namespace: edge}\nspec:\n  host: web-%d.internal\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: %d}}}\n", i, i, rev))
+		}
+	}
+	if s.policyHost >= 0 {
+		files[0] = append(files[0], fmt.Sprintf("apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: ids, namespace: edge}\nspec:\n  targetRef: {group: networking.istio.io, kind: Gateway, name: gw, sectionName: h%d}\n  identityHeaders: {subject: x-client-subject}\n", s.policyHost))
+	}
+	if s.authz {
+		files[0] = append(files[0], "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: gets, namespace: edge}\nspec:\n  targetRef: {group: networking.istio.io, kind: Gateway, name: gw}\n  action: ALLOW\n  rules: [{to: [{operation: {methods: [GET]}}]}]\n")
 	}
 	for i, docs := range files {
 		path := filepath.Join(dir, fmt.Sprintf("f%d.yaml", i))
@@ -106,7 +126,25 @@ func (s *editState) edit(t *testing.T, r *rand.Rand, secrets string) string {
 		return "fix every error"
 	}
 	h := s.hosts[r.IntN(len(s.hosts))]
-	switch r.IntN(11) {
+	switch r.IntN(14) {
+	case 11:
+		i := r.IntN(len(s.drRev))
+		if s.drRev[i] > 0 && r.IntN(3) == 0 {
+			s.drRev[i] = 0
+			return fmt.Sprintf("remove web-%d's DestinationRule", i)
+		}
+		s.drRev[i]++
+		return fmt.Sprintf("web-%d's DestinationRule, revision %d", i, s.drRev[i])
+	case 12:
+		if s.policyHost >= 0 && r.IntN(2) == 0 {
+			s.policyHost = -1
+			return "remove the identity-header policy"
+		}
+		s.policyHost = h.id
+		return fmt.Sprintf("identity headers on h%d", h.id)
+	case 13:
+		s.authz = !s.authz
+		return fmt.Sprintf("authorization policy: %v", s.authz)
 	case 0, 1:
 		h.rev++
 		return fmt.Sprintf("route of h%d", h.id)
@@ -183,7 +221,7 @@ func TestIncrementalEqualsCold(t *testing.T) {
 			if _, err := certs.Issue(secrets, certs.KindServer, certs.IssueOptions{Name: "wildcard", Hosts: []string{"*.example.com"}, Now: now}); err != nil {
 				t.Fatal(err)
 			}
-			s := &editState{syntax: -1, now: now}
+			s := &editState{syntax: -1, now: now, policyHost: -1}
 			for range 6 {
 				s.hosts = append(s.hosts, &editHost{id: s.next, file: s.next % 3})
 				s.next++
@@ -205,7 +243,7 @@ func TestIncrementalEqualsCold(t *testing.T) {
 			}
 			st := cache.Stats()
 			t.Logf("%d good loads, %d failed; cache %+v", good, bad, st)
-			if good < 10 || bad < 5 || st.Documents.Hits == 0 || st.Resources.Hits == 0 {
+			if good < 10 || bad < 5 || st.Documents.Hits == 0 || st.Servers.Hits == 0 || st.Resources.Hits == 0 {
 				t.Errorf("the edits exercised too little: %d good loads, %d failed; cache %+v", good, bad, st)
 			}
 		})

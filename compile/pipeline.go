@@ -165,7 +165,7 @@ func (c *Config) Build(node irbuild.Node) (*Output, error) {
 }
 
 func (c *Config) build(node irbuild.Node) (*Output, error) {
-	proxy, buildFindings, err := irbuild.BuildWithFindings(c.model, node)
+	proxy, buildFindings, err := irbuild.BuildWithMemo(c.model, node, c.settings.irbuildMemo())
 	if err != nil {
 		return nil, err
 	}

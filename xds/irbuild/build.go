@@ -48,6 +48,9 @@ type builder struct {
 	// rec, set in a fork, records its registrations for the merge.
 	workers int
 	rec     *registrations
+	// memoBuild, set when the build has a Memo, takes servers' chains
+	// from it (memo.go).
+	memoBuild *memoBuild
 }
 
 // clusterEntry is a built cluster and the reference that first built it, to
@@ -80,26 +83,22 @@ func Build(cfg *model.Config, node Node) (*ir.Proxy, error) {
 // order, for machine-readable reports. They are not in the IR, which imports
 // nothing of the model.
 func BuildWithFindings(cfg *model.Config, node Node) (*ir.Proxy, []*model.FieldError, error) {
-	return buildWithWorkers(cfg, node, runtime.GOMAXPROCS(0))
+	return buildWithWorkers(cfg, node, runtime.GOMAXPROCS(0), nil)
 }
 
-// buildWithWorkers is BuildWithFindings with the servers of a port built on
+// BuildWithMemo is BuildWithFindings taking what it can from m and keeping
+// what it builds there (see Memo); nil m: none.
+func BuildWithMemo(cfg *model.Config, node Node, m *Memo) (*ir.Proxy, []*model.FieldError, error) {
+	return buildWithWorkers(cfg, node, runtime.GOMAXPROCS(0), m)
+}
+
+// buildWithWorkers is BuildWithMemo with the servers of a port built on
 // up to workers forks (1: one after the other).
-func buildWithWorkers(cfg *model.Config, node Node, workers int) (*ir.Proxy, []*model.FieldError, error) {
+func buildWithWorkers(cfg *model.Config, node Node, workers int, m *Memo) (*ir.Proxy, []*model.FieldError, error) {
 	if cfg == nil {
 		return nil, nil, errors.New("irbuild.Build: nil config")
 	}
-	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
-	b := &builder{
-		cfg: cfg, node: node,
-		seenErrs: map[string]bool{}, warnings: map[string]*model.FieldError{},
-		secrets: map[string]*ir.Secret{}, clusters: map[string]*clusterEntry{},
-		vhostServers: map[*ir.VirtualHost][]*serverRef{},
-		routeOrigin:  map[*ir.Route]routeFrom{},
-		destPolicy:   map[string]destPolicy{},
-		workers:      workers,
-	}
-	b.look = newLookups(cfg, b.gatewayApplies)
+	b := newBuilder(cfg, node, workers, newMemoBuild(m, cfg, node))
 	groups := b.portGroups()
 	var listeners []*ir.Listener
 	var chains []*chainInfo
@@ -127,6 +126,23 @@ func buildWithWorkers(cfg *model.Config, node Node, workers int) (*ir.Proxy, []*
 		findings = append(findings, b.warnings[w])
 	}
 	return p, findings, nil
+}
+
+// newBuilder starts a build of cfg (as loaded) for node.
+func newBuilder(cfg *model.Config, node Node, workers int, mb *memoBuild) *builder {
+	cfg = cfg.ResolveShortNames() // Istio's rule, when configured
+	b := &builder{
+		cfg: cfg, node: node,
+		seenErrs: map[string]bool{}, warnings: map[string]*model.FieldError{},
+		secrets: map[string]*ir.Secret{}, clusters: map[string]*clusterEntry{},
+		vhostServers: map[*ir.VirtualHost][]*serverRef{},
+		routeOrigin:  map[*ir.Route]routeFrom{},
+		destPolicy:   map[string]destPolicy{},
+		workers:      workers,
+		memoBuild:    mb,
+	}
+	b.look = newLookups(cfg, b.gatewayApplies)
+	return b
 }
 
 // proxy assembles the sorted result.

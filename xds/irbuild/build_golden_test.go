@@ -83,10 +83,30 @@ func buildCase(t *testing.T, pki *irPKI, in string) []byte {
 		if diff := cmp.Diff(p, again); diff != "" || fmt.Sprint(err) != fmt.Sprint(err2) {
 			t.Errorf("labels %v: a second Build differs (-first +second):\n%s%v\n%v", labels, diff, err, err2)
 		}
+		node := irbuild.Node{ID: "test", Labels: labels}
 		for _, workers := range []int{1, 3} { // the servers of a port one after the other, and on three forks
-			pw, _, errw := irbuild.BuildWithWorkers(cfg, irbuild.Node{ID: "test", Labels: labels}, workers)
+			pw, _, errw := irbuild.BuildWithWorkers(cfg, node, workers, nil)
 			if diff := cmp.Diff(p, pw); diff != "" || fmt.Sprint(err) != fmt.Sprint(errw) {
 				t.Errorf("labels %v: Build on %d workers differs (-Build +workers):\n%s%v\n%v", labels, workers, diff, err, errw)
+			}
+			// With a memo: the first build fills it, the next take
+			// every server from it, and what it keeps stays as built.
+			memo := irbuild.NewMemo()
+			var firstMisses int
+			for round := range 3 {
+				pm, _, errm := irbuild.BuildWithWorkers(cfg, node, workers, memo)
+				if diff := cmp.Diff(p, pm); diff != "" || fmt.Sprint(err) != fmt.Sprint(errm) {
+					t.Errorf("labels %v: Build with a memo on %d workers, round %d, differs (-Build +memo):\n%s%v\n%v", labels, workers, round, diff, err, errm)
+				}
+				if err := irbuild.MemoPristine(memo, cfg, node); err != nil {
+					t.Errorf("labels %v, %d workers, round %d: %v", labels, workers, round, err)
+				}
+				st := memo.Stats()
+				if round == 0 {
+					firstMisses = st.Misses
+				} else if st.Misses != firstMisses || st.Hits != round*st.Entries {
+					t.Errorf("labels %v, %d workers, round %d: memo %+v, want no misses after the first build's %d and every entry hit", labels, workers, round, st, firstMisses)
+				}
 			}
 		}
 		gp := goldenProxy{Labels: labels, Errors: pki.lines(err)}

@@ -55,29 +55,59 @@ func (b *builder) fork() *builder {
 	}
 }
 
+// forkWrites are what a fork wrote: all that merge takes in.
+type forkWrites struct {
+	errs         model.Errors
+	warnings     map[string]*model.FieldError
+	rec          *registrations
+	destPolicy   map[string]destPolicy
+	vhostServers map[*ir.VirtualHost][]*serverRef
+	routeOrigin  map[*ir.Route]routeFrom
+}
+
+// writes are what fork f wrote.
+func (f *builder) writes() forkWrites {
+	return forkWrites{
+		errs: f.errs, warnings: f.warnings, rec: f.rec, destPolicy: f.destPolicy,
+		vhostServers: f.vhostServers, routeOrigin: f.routeOrigin,
+	}
+}
+
 // merge takes in what fork f wrote, as if b had built f's servers itself.
-func (b *builder) merge(f *builder) {
-	for _, e := range f.errs.List() {
+func (b *builder) merge(f *builder) { b.mergeWrites(f.writes()) }
+
+// mergeWrites takes in what a fork wrote.
+func (b *builder) mergeWrites(w forkWrites) {
+	b.mergeUnkeyed(w)
+	maps.Copy(b.vhostServers, w.vhostServers)
+	maps.Copy(b.routeOrigin, w.routeOrigin)
+}
+
+// mergeUnkeyed takes in what a fork wrote but what is keyed by its virtual
+// hosts and routes.
+func (b *builder) mergeUnkeyed(w forkWrites) {
+	for _, e := range w.errs.List() {
 		if k := e.Error(); !b.seenErrs[k] {
 			b.seenErrs[k] = true
 			b.errs.Add(e)
 		}
 	}
-	maps.Copy(b.warnings, f.warnings)
-	for _, c := range f.rec.clusters {
+	maps.Copy(b.warnings, w.warnings)
+	for _, c := range w.rec.clusters {
 		b.addCluster(c.cluster, c.obj, c.path)
 	}
-	for _, s := range f.rec.secrets {
+	for _, s := range w.rec.secrets {
 		b.addSecret(s.obj, s.path, s.secret)
 	}
-	maps.Copy(b.destPolicy, f.destPolicy)
-	maps.Copy(b.vhostServers, f.vhostServers)
-	maps.Copy(b.routeOrigin, f.routeOrigin)
+	maps.Copy(b.destPolicy, w.destPolicy)
 }
 
 // allServerChains builds the chains of g's TLS and TCP servers, in server
 // order, on up to b.workers forks.
 func (b *builder) allServerChains(g *portGroup) []*chainInfo {
+	if b.memoBuild != nil {
+		return b.memoServerChains(g)
+	}
 	n := len(g.servers)
 	w := min(b.workers, n)
 	if w <= 1 {

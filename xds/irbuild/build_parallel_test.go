@@ -33,7 +33,7 @@ func TestParallelBuildEqualsSerial(t *testing.T) {
 		"each host's policies, 120 hosts":                             {cfg: scale, node: Node{Labels: scalecfg.Selector}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			serial, serialFindings, serialErr := buildWithWorkers(c.cfg, c.node, 1)
+			serial, serialFindings, serialErr := buildWithWorkers(c.cfg, c.node, 1, nil)
 			if (serialErr != nil) != c.wantErr {
 				t.Fatalf("serial build: error %v, want an error: %v", serialErr, c.wantErr)
 			}
@@ -43,7 +43,7 @@ func TestParallelBuildEqualsSerial(t *testing.T) {
 				}
 			}
 			for _, w := range []int{2, 3, 4, 7} {
-				p, findings, err := buildWithWorkers(c.cfg, c.node, w)
+				p, findings, err := buildWithWorkers(c.cfg, c.node, w, nil)
 				if diff := cmp.Diff(serial, p); diff != "" {
 					t.Errorf("%d workers: IR differs (-serial +parallel):\n%s", w, diff)
 				}
