@@ -41,13 +41,14 @@ type editState struct {
 	filePad [3]int
 	syntax  int // the file with a YAML syntax error, -1: none
 	now     time.Time
-	// drRev is the revision of each backend's DestinationRule (0: none);
-	// policyHost the host a ClientCertificatePolicy with identity
-	// headers names (-1: none); authz whether an AuthorizationPolicy
-	// allows only GETs. All three in f0: what a host's server reads
-	// besides its VirtualService, and what the passes after the servers
-	// change in them.
+	// drRev is the revision of each backend's DestinationRule (0: none),
+	// seRev web-1's ServiceEntry's (its endpoint 10.0.0.seRev); policyHost
+	// the host a ClientCertificatePolicy with identity headers names (-1:
+	// none); authz whether an AuthorizationPolicy allows only GETs. All in
+	// f0: what a host's server reads besides its VirtualService (the memo's
+	// world, irbuild.Memo), and what the passes after the servers change.
 	drRev      [3]int
+	seRev      int
 	policyHost int
 	authz      bool
 }
@@ -84,6 +85,9 @@ func (s *editState) render(t *testing.T, dir string) {
 		if rev > 0 {
 			files[0] = append(files[0], fmt.Sprintf("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: web-%d, namespace: edge}\nspec:\n  host: web-%d.internal\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: %d}}}\n", i, i, rev))
 		}
+	}
+	if s.seRev > 0 {
+		files[0] = append(files[0], fmt.Sprintf("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: web-1, namespace: edge}\nspec:\n  hosts: [web-1.internal]\n  location: MESH_INTERNAL\n  resolution: STATIC\n  ports: [{number: 8080, name: http, protocol: HTTP}]\n  endpoints: [{address: 10.0.0.%d}]\n", s.seRev))
 	}
 	if s.policyHost >= 0 {
 		files[0] = append(files[0], fmt.Sprintf("apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: ids, namespace: edge}\nspec:\n  targetRef: {group: networking.istio.io, kind: Gateway, name: gw, sectionName: h%d}\n  identityHeaders: {subject: x-client-subject}\n", s.policyHost))
@@ -126,7 +130,14 @@ func (s *editState) edit(t *testing.T, r *rand.Rand, secrets string) string {
 		return "fix every error"
 	}
 	h := s.hosts[r.IntN(len(s.hosts))]
-	switch r.IntN(14) {
+	switch r.IntN(15) {
+	case 14:
+		if s.seRev > 0 && r.IntN(3) == 0 {
+			s.seRev = 0
+			return "remove web-1's ServiceEntry"
+		}
+		s.seRev++
+		return fmt.Sprintf("web-1's ServiceEntry, endpoint 10.0.0.%d", s.seRev)
 	case 11:
 		i := r.IntN(len(s.drRev))
 		if s.drRev[i] > 0 && r.IntN(3) == 0 {
