@@ -5,7 +5,10 @@
 // object and field. Selectors lists the proxy groups a configuration
 // describes; UnservedHosts reports VirtualService hosts no server serves.
 // A port's servers are built on every core (build_parallel.go); the result
-// is the same as building them one after the other.
+// is the same as building them one after the other. With a Memo held across
+// builds (BuildWithMemo; compile.Cache holds one), a server whose inputs are
+// unchanged is taken from the last build instead of built (memo.go), the
+// passes after the servers working on copies (passcopy.go).
 //
 // Pipeline position: model.Load -> model.Validate -> irbuild.Build (this
 // package) -> ir -> translate -> server. It is the only stage that reads both

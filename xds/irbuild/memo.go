@@ -17,7 +17,7 @@ import (
 // and takes the others' from the memo: at 10,000 hosts the servers' chains
 // were three quarters of a build. The caller holds it across loads
 // (compile.Cache); every build is the same with it as without it
-// (TestMemoEqualsCold, and compile's TestIncrementalEqualsCold).
+// (TestBuildGolden, and compile's TestIncrementalEqualsCold).
 //
 // A server's entry is reused only when nothing its build read changed:
 //
@@ -74,8 +74,9 @@ type serverKey struct {
 	port  uint32
 }
 
-// serverBuild is one server's memo entry: what its build read, and a copy
-// of what it built that no build changes.
+// serverBuild is one server's memo entry: what its build read, and what it
+// built, which no build changes (each takes copies, and shares the clusters
+// and secrets registered, which nothing changes once built).
 type serverBuild struct {
 	world      *world
 	candidates []*model.VirtualService
