@@ -66,19 +66,23 @@ func (m *Memo) Abort() {
 // Stats are the memo's counts, for tests and benchmarks.
 func (m *Memo) Stats() gencache.Stats { return m.entries.Stats() }
 
-// serverKey names one server of one proxy group.
+// serverKey names one server of one proxy group: its Gateway by
+// namespace and name (Validate rejects two of one name), its index there
+// and its port.
 type serverKey struct {
-	node  string // labelset.Key of the group's labels
-	gw    *model.Gateway
-	index int
-	port  uint32
+	node         string // labelset.Key of the group's labels
+	gwNS, gwName string
+	index        int
+	port         uint32
 }
 
-// serverBuild is one server's memo entry: what its build read, and what it
-// built, which no build changes (each takes copies, and shares the clusters
-// and secrets registered, which nothing changes once built).
+// serverBuild is one server's memo entry: what its build read (its Gateway,
+// its candidate VirtualServices, the world), and what it built, which no
+// build changes (each takes copies, and shares the clusters and secrets
+// registered, which nothing changes once built).
 type serverBuild struct {
 	world      *world
+	gw         *model.Gateway
 	candidates []*model.VirtualService
 	rec        *serverRecord
 }
@@ -153,6 +157,9 @@ type memoBuild struct {
 	memo  *Memo
 	world *world
 	node  string
+	// compared holds whether two objects are equal but for their places
+	// ([2]*model.Object -> bool; see movedOnly).
+	compared sync.Map
 }
 
 // newMemoBuild starts a build of cfg (as loaded) for node with m; nil
@@ -166,18 +173,23 @@ func newMemoBuild(m *Memo, cfg *model.Config, node Node) *memoBuild {
 
 // serverRecord builds s's chains on a fork of b, or takes them from the
 // memo. The record is the memo's, never changed: a build takes copies
-// (take).
-func (b *builder) serverRecord(g *portGroup, s *serverRef) *serverRecord {
+// (take), with moved maps the objects the record names to this build's.
+func (b *builder) serverRecord(g *portGroup, s *serverRef) (*serverRecord, moved) {
 	mb := b.memoBuild
-	k := serverKey{node: mb.node, gw: s.gw, index: s.index, port: g.port}
+	k := serverKey{node: mb.node, gwNS: s.gw.Metadata.Namespace, gwName: s.gw.Metadata.Name, index: s.index, port: g.port}
 	cands := b.vsIndex().candidates(s)
-	if e, ok := mb.memo.entries.Get(k); ok && e.world == mb.world && slices.Equal(e.candidates, cands) {
-		return e.rec
+	if e, ok := mb.memo.entries.Get(k); ok && e.world == mb.world {
+		if e.gw == s.gw && slices.Equal(e.candidates, cands) {
+			return e.rec, nil
+		}
+		if mv, ok := mb.movedOnly(e, s.gw, cands); ok {
+			return e.rec, mv
+		}
 	}
 	f := b.fork()
 	rec := &serverRecord{chains: f.serverChains(g, s), writes: f.writes(), server: s}
-	mb.memo.entries.Put(k, &serverBuild{world: mb.world, candidates: slices.Clone(cands), rec: rec})
-	return rec
+	mb.memo.entries.Put(k, &serverBuild{world: mb.world, gw: s.gw, candidates: slices.Clone(cands), rec: rec})
+	return rec, nil
 }
 
 // taken is a build's copy of a record's chains for the passes
@@ -188,29 +200,35 @@ type taken struct {
 	server *serverRef
 	chains []*chainInfo
 	re     remap
+	mv     moved
 }
 
-// take copies r's chains for server s of this build; the record stays
-// unchanged.
-func (r *serverRecord) take(s *serverRef) *taken {
-	t := &taken{rec: r, server: s, chains: make([]*chainInfo, len(r.chains))}
+// take copies r's chains for server s of this build, the objects mv maps
+// replaced; the record stays unchanged.
+func (r *serverRecord) take(s *serverRef, mv moved) *taken {
+	t := &taken{rec: r, server: s, chains: make([]*chainInfo, len(r.chains)), mv: mv}
 	for i, ci := range r.chains {
 		c := ci.passCopy(&t.re)
 		c.servers = r.rebind(c.servers, s)
+		mv.chain(c)
 		t.chains[i] = c
 	}
 	return t
 }
 
 // mergeTaken takes in the writes of t's record, as mergeWrites does,
-// keyed by t's copies and naming t's server.
+// keyed by t's copies and naming t's server and objects.
 func (b *builder) mergeTaken(t *taken) {
 	w := t.rec.writes
+	if t.mv != nil {
+		w.rec = t.mv.registrations(w.rec)
+	}
 	b.mergeUnkeyed(w)
 	for vh, refs := range w.vhostServers {
 		b.vhostServers[t.re.vhost(vh)] = t.rec.rebind(refs, t.server)
 	}
 	for rt, from := range w.routeOrigin {
+		from.vs = t.mv.vs(from.vs)
 		b.routeOrigin[t.re.route(rt)] = from
 	}
 }
@@ -240,7 +258,8 @@ func (b *builder) memoServerChains(g *portGroup) []*chainInfo {
 		lo, hi := i*n/w, (i+1)*n/w
 		wg.Go(func() {
 			for j := lo; j < hi; j++ {
-				recs[j] = b.serverRecord(g, g.servers[j]).take(g.servers[j])
+				rec, mv := b.serverRecord(g, g.servers[j])
+				recs[j] = rec.take(g.servers[j], mv)
 			}
 		})
 	}

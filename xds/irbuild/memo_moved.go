@@ -1,0 +1,128 @@
+package irbuild
+
+import (
+	"reflect"
+
+	"github.com/trustgate/trustgate/model"
+)
+
+// A document that moved in its file (lines inserted above it, a host
+// added to a Gateway above it in one file) is a new object to the document
+// cache, equal to the old one but for its place. What a server's build
+// gives depends on places only through the objects its record names, for
+// messages (the routes' origins, the first reference of a cluster or
+// secret, a passthrough chain's route, a client CA's reference), and through
+// its errors and warnings, which carry a file and line. So a record without
+// errors or warnings whose Gateway and VirtualServices only moved is taken
+// with those objects replaced by this build's (moved), as the build would
+// have named them.
+
+// moved maps a record's objects to this build's equal ones at other places;
+// nil: none moved.
+type moved = *movedObjects
+
+type movedObjects struct {
+	objects map[*model.Object]*model.Object
+	vss     map[*model.VirtualService]*model.VirtualService
+}
+
+// movedOnly reports whether e's Gateway and candidates are gw and cands but
+// for their places, and e's record has nothing a place is written into; if
+// so it returns what to replace.
+func (mb *memoBuild) movedOnly(e *serverBuild, gw *model.Gateway, cands []*model.VirtualService) (moved, bool) {
+	w := e.rec.writes
+	if len(w.errs.List()) > 0 || len(w.warnings) > 0 || len(e.candidates) != len(cands) {
+		return nil, false
+	}
+	if e.gw != gw && !mb.samePlaceless(&e.gw.Object, &gw.Object, e.gw, gw) {
+		return nil, false
+	}
+	mv := &movedObjects{
+		objects: map[*model.Object]*model.Object{&e.gw.Object: &gw.Object},
+		vss:     make(map[*model.VirtualService]*model.VirtualService, len(cands)),
+	}
+	for i, vs := range cands {
+		old := e.candidates[i]
+		if old != vs && !mb.samePlaceless(&old.Object, &vs.Object, old, vs) {
+			return nil, false
+		}
+		mv.objects[&old.Object], mv.vss[old] = &vs.Object, vs
+	}
+	return mv, true
+}
+
+// samePlaceless reports whether a and b (objects embedding oa and ob) are
+// equal but for their file, line and lines; each pair is compared once a
+// build.
+func (mb *memoBuild) samePlaceless(oa, ob *model.Object, a, b any) bool {
+	k := [2]*model.Object{oa, ob}
+	if v, ok := mb.compared.Load(k); ok {
+		return v.(bool)
+	}
+	pa, pb := oa.Pos, ob.Pos
+	same := pa.Empty == nil && pb.Empty == nil || reflect.DeepEqual(pa.Empty, pb.Empty)
+	if same {
+		// Compared with the places blanked on copies: the objects are
+		// shared and never changed.
+		ca, cb := reflect.New(reflect.TypeOf(a).Elem()), reflect.New(reflect.TypeOf(b).Elem())
+		ca.Elem().Set(reflect.ValueOf(a).Elem())
+		cb.Elem().Set(reflect.ValueOf(b).Elem())
+		blank := func(v reflect.Value) {
+			v.Elem().FieldByName("Object").FieldByName("Pos").Set(reflect.ValueOf(model.Position{}))
+		}
+		blank(ca)
+		blank(cb)
+		same = reflect.DeepEqual(ca.Interface(), cb.Interface())
+	}
+	mb.compared.Store(k, same)
+	return same
+}
+
+// object is o's replacement, or o.
+func (mv moved) object(o *model.Object) *model.Object {
+	if mv == nil {
+		return o
+	}
+	if n, ok := mv.objects[o]; ok {
+		return n
+	}
+	return o
+}
+
+// vs is vs's replacement, or vs.
+func (mv moved) vs(vs *model.VirtualService) *model.VirtualService {
+	if mv == nil {
+		return vs
+	}
+	if n, ok := mv.vss[vs]; ok {
+		return n
+	}
+	return vs
+}
+
+// chain replaces the objects a chain copy names.
+func (mv moved) chain(c *chainInfo) {
+	if mv == nil {
+		return
+	}
+	c.vs = mv.vs(c.vs)
+	if c.ca != nil && mv.objects[c.ca.obj] != nil {
+		ca := *c.ca
+		ca.obj = mv.object(ca.obj)
+		c.ca = &ca
+	}
+}
+
+// registrations are r with the objects replaced.
+func (mv moved) registrations(r *registrations) *registrations {
+	out := &registrations{clusters: make([]clusterEntry, len(r.clusters)), secrets: make([]secretEntry, len(r.secrets))}
+	for i, c := range r.clusters {
+		c.obj = mv.object(c.obj)
+		out.clusters[i] = c
+	}
+	for i, s := range r.secrets {
+		s.obj = mv.object(s.obj)
+		out.secrets[i] = s
+	}
+	return out
+}
