@@ -61,7 +61,10 @@ func (mb *memoBuild) samePlaceless(oa, ob *model.Object, a, b any) bool {
 	}
 	pa, pb := oa.Pos, ob.Pos
 	same := pa.Empty == nil && pb.Empty == nil || reflect.DeepEqual(pa.Empty, pb.Empty)
-	if same {
+	// The document cache moves a document by a shallow copy of its object
+	// (model's rebased): the spec's slices and maps are the very same, and
+	// only objects decoded apart need comparing in depth.
+	if same && !shallowSame(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()) {
 		// Compared with the places blanked on copies: the objects are
 		// shared and never changed.
 		ca, cb := reflect.New(reflect.TypeOf(a).Elem()), reflect.New(reflect.TypeOf(b).Elem())
@@ -125,4 +128,39 @@ func (mv moved) registrations(r *registrations) *registrations {
 		out.secrets[i] = s
 	}
 	return out
+}
+
+// shallowSame reports whether struct values a and b hold the same values
+// and the same slices, maps and pointers (not merely equal ones), but for
+// their places (model.Position): true only if they are equal.
+func shallowSame(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Struct:
+		if a.Type() == reflect.TypeFor[model.Position]() {
+			return true
+		}
+		for i := range a.NumField() {
+			if !shallowSame(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		return a.Len() == b.Len() && (a.Len() == 0 || a.Pointer() == b.Pointer())
+	case reflect.Map:
+		return a.Len() == b.Len() && (a.Len() == 0 || a.Pointer() == b.Pointer())
+	case reflect.Pointer:
+		return a.Pointer() == b.Pointer()
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return a.Uint() == b.Uint()
+	case reflect.Float32, reflect.Float64:
+		return a.Float() == b.Float()
+	}
+	return false // interfaces, arrays and the rest: compared deeply
 }
