@@ -22,11 +22,13 @@ import (
 // A server's entry is reused only when nothing its build read changed:
 //
 //   - the server itself: the entry is keyed by the proxy group's labels, its
-//     Gateway (the object: a Gateway edited is a new object, since the
-//     document cache hands back the same object only for the same text),
-//     its index there and its port;
+//     Gateway's name, its index there and its port, and holds the Gateway
+//     object (an edited Gateway is a new object: the document cache hands
+//     back the same object only for the same text at the same place);
 //   - the VirtualServices that can bind it (candidates: the same objects in
 //     the same order);
+//   - or, for a record without messages, a Gateway and VirtualServices
+//     equal to those but for their places (memo_moved.go);
 //   - everything else a server's build reads, as one world: the
 //     DestinationRules and ServiceEntries (the same objects), the Secrets,
 //     files and mesh configuration (equal values: secrets-directory entries
