@@ -150,3 +150,17 @@ func encodeFunc(t reflect.Type) func([]byte, unsafe.Pointer) ([]byte, error) {
 	err := fmt.Errorf("cannot key a %s (%s) by its content", t.Kind(), t)
 	return func([]byte, unsafe.Pointer) ([]byte, error) { return nil, err }
 }
+
+// contentKeys are the content keys of vs, worked out on every core; on
+// error, the first in vs's order and its index.
+func contentKeys[T any](vs []T) ([]key, int, error) {
+	keys := make([]key, len(vs))
+	errs := make([]error, len(vs))
+	runUnits(len(vs), func(i int) { keys[i], errs[i] = contentKey(vs[i]) })
+	for i, err := range errs {
+		if err != nil {
+			return nil, i, err
+		}
+	}
+	return keys, -1, nil
+}

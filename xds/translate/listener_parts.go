@@ -102,15 +102,17 @@ func (lp *listenerParts) assemble() error {
 // cache).
 func chainKeys(c *Cache, l *ir.Listener) ([]*chainPart, error) {
 	parts := make([]*chainPart, len(l.Chains))
-	for i, ch := range l.Chains {
+	for i := range parts {
 		parts[i] = &chainPart{}
-		if c == nil {
-			continue
-		}
-		k, err := contentKey(ch)
-		if err != nil {
-			return nil, err
-		}
+	}
+	if c == nil {
+		return parts, nil
+	}
+	keys, _, err := contentKeys(l.Chains)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
 		parts[i].key = k
 	}
 	return parts, nil

@@ -39,15 +39,6 @@ type built struct {
 
 func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 	var all []*built
-	add := func(kind, name string, v any, build func() ([]proto.Message, error)) error {
-		b, err := lookup(c, v, build)
-		if err != nil {
-			return fmt.Errorf("%s %q: %w", kind, name, err)
-		}
-		b.kind, b.name = kind, name
-		all = append(all, b)
-		return nil
-	}
 	for _, l := range p.Listeners {
 		b, err := lookupListener(c, l)
 		if err != nil {
@@ -56,20 +47,41 @@ func translate(p *ir.Proxy, c *Cache) (*Resources, error) {
 		b.kind, b.name = "listener", l.Name
 		all = append(all, b)
 	}
+	// Every other IR object is one resource (a cluster with its endpoints:
+	// two), keyed by its content: the keys are worked out on every core.
+	type object struct {
+		kind, name string
+		v          any
+		build      func() ([]proto.Message, error)
+	}
+	var objs []object
 	for _, rc := range p.RouteConfigs {
-		if err := add("route config", rc.Name, rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }); err != nil {
-			return nil, err
-		}
+		objs = append(objs, object{"route config", rc.Name, rc, func() ([]proto.Message, error) { return one(buildRouteConfig(rc)) }})
 	}
 	for _, cl := range p.Clusters {
-		if err := add("cluster", cl.Name, cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }); err != nil {
-			return nil, err
-		}
+		objs = append(objs, object{"cluster", cl.Name, cl, func() ([]proto.Message, error) { return clusterMsgs(buildCluster(cl)) }})
 	}
 	for _, s := range p.Secrets {
-		if err := add("secret", s.Name, s, func() ([]proto.Message, error) { return one(buildSecret(s)) }); err != nil {
-			return nil, err
+		objs = append(objs, object{"secret", s.Name, s, func() ([]proto.Message, error) { return one(buildSecret(s)) }})
+	}
+	var keys []key
+	if c != nil {
+		vs := make([]any, len(objs))
+		for i, o := range objs {
+			vs[i] = o.v
 		}
+		var (
+			bad int
+			err error
+		)
+		if keys, bad, err = contentKeys(vs); err != nil {
+			return nil, fmt.Errorf("%s %q: %w", objs[bad].kind, objs[bad].name, err)
+		}
+	}
+	for i, o := range objs {
+		b := lookup(c, keys, i, o.build)
+		b.kind, b.name = o.kind, o.name
+		all = append(all, b)
 	}
 	if err := buildAll(all); err != nil {
 		return nil, err
@@ -115,25 +127,22 @@ func buildAll(all []*built) error {
 	return nil
 }
 
-// lookup returns v's resources from the cache, or what builds them.
-func lookup(c *Cache, v any, build func() ([]proto.Message, error)) (*built, error) {
+// lookup returns the resources of the i-th object, whose content key is
+// keys[i], from the cache, or what builds them (no cache: keys is nil).
+func lookup(c *Cache, keys []key, i int, build func() ([]proto.Message, error)) *built {
 	b := &built{}
 	if c != nil {
-		k, err := contentKey(v)
-		if err != nil {
-			return nil, err
-		}
-		b.key = k
-		if e := c.get(k); e != nil {
+		b.key = keys[i]
+		if e := c.get(b.key); e != nil {
 			b.entry, b.msgs, b.found = e, e.msgs, e.found
-			return b, nil
+			return b
 		}
 	}
 	b.build = func() (err error) {
 		b.msgs, err = build()
 		return err
 	}
-	return b, nil
+	return b
 }
 
 func one[M proto.Message](m M, err error) ([]proto.Message, error) {
