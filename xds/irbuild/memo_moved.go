@@ -86,10 +86,7 @@ func (mv moved) object(o *model.Object) *model.Object {
 	if mv == nil {
 		return o
 	}
-	if n, ok := mv.objects[o]; ok {
-		return n
-	}
-	return o
+	return replaced(mv.objects, o)
 }
 
 // vs is vs's replacement, or vs.
@@ -97,10 +94,15 @@ func (mv moved) vs(vs *model.VirtualService) *model.VirtualService {
 	if mv == nil {
 		return vs
 	}
-	if n, ok := mv.vss[vs]; ok {
+	return replaced(mv.vss, vs)
+}
+
+// replaced is m[k] where m has k, else k.
+func replaced[K comparable](m map[K]K, k K) K {
+	if n, ok := m[k]; ok {
 		return n
 	}
-	return vs
+	return k
 }
 
 // chain replaces the objects a chain copy names.
