@@ -74,17 +74,15 @@ func (f *builder) writes() forkWrites {
 }
 
 // merge takes in what fork f wrote, as if b had built f's servers itself.
-func (b *builder) merge(f *builder) { b.mergeWrites(f.writes()) }
-
-// mergeWrites takes in what a fork wrote.
-func (b *builder) mergeWrites(w forkWrites) {
-	b.mergeUnkeyed(w)
-	maps.Copy(b.vhostServers, w.vhostServers)
-	maps.Copy(b.routeOrigin, w.routeOrigin)
+func (b *builder) merge(f *builder) {
+	b.mergeUnkeyed(f.writes())
+	maps.Copy(b.vhostServers, f.vhostServers)
+	maps.Copy(b.routeOrigin, f.routeOrigin)
 }
 
 // mergeUnkeyed takes in what a fork wrote but what is keyed by its virtual
-// hosts and routes.
+// hosts and routes (merge copies those, mergeTaken maps them to a build's
+// copies).
 func (b *builder) mergeUnkeyed(w forkWrites) {
 	for _, e := range w.errs.List() {
 		if k := e.Error(); !b.seenErrs[k] {
@@ -118,18 +116,15 @@ func (b *builder) allServerChains(g *portGroup) []*chainInfo {
 		return chains
 	}
 	forks := make([]*builder, w)
-	built := make([][]*chainInfo, n)
-	var wg sync.WaitGroup
-	for i := range w {
+	for i := range forks {
 		forks[i] = b.fork()
-		lo, hi := i*n/w, (i+1)*n/w
-		wg.Go(func() {
-			for j := lo; j < hi; j++ {
-				built[j] = forks[i].serverChains(g, g.servers[j])
-			}
-		})
 	}
-	wg.Wait()
+	built := make([][]*chainInfo, n)
+	inRuns(n, w, func(run, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			built[j] = forks[run].serverChains(g, g.servers[j])
+		}
+	})
 	var chains []*chainInfo
 	for _, f := range forks {
 		b.merge(f)
@@ -138,4 +133,15 @@ func (b *builder) allServerChains(g *portGroup) []*chainInfo {
 		chains = append(chains, cs...)
 	}
 	return chains
+}
+
+// inRuns splits 0..n-1 into w contiguous runs and calls do for each on a
+// goroutine of its own, returning once all have.
+func inRuns(n, w int, do func(run, lo, hi int)) {
+	var wg sync.WaitGroup
+	for i := range w {
+		lo, hi := i*n/w, (i+1)*n/w
+		wg.Go(func() { do(i, lo, hi) })
+	}
+	wg.Wait()
 }

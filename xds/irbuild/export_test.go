@@ -13,10 +13,10 @@ import (
 
 func labelsetKey(n Node) string { return labelset.Key(n.Labels) }
 
-// placeless compares records with unexported fields, but not the places of
+// placelessOpts compare records with unexported fields, but not the places of
 // the objects they name: a record taken for documents that only moved
 // names the objects of the build that made it (memo_moved.go).
-var placeless = []cmp.Option{cmp.Exporter(func(reflect.Type) bool { return true }), cmpopts.IgnoreTypes(model.Position{})}
+var placelessOpts = []cmp.Option{cmp.Exporter(func(reflect.Type) bool { return true }), cmpopts.IgnoreTypes(model.Position{})}
 
 // BuildWithWorkers exposes buildWithWorkers to the golden tests: each case
 // is built on one fork and on several too, with a memo and without
@@ -37,12 +37,12 @@ func MemoPristine(m *Memo, cfg *model.Config, node Node) error {
 		}
 		f := b.fork()
 		fresh := &serverRecord{chains: f.serverChains(&portGroup{port: k.port}, e.rec.server), writes: f.writes(), server: e.rec.server}
-		if d := cmp.Diff(fresh.chains, e.rec.chains, placeless...); d != "" {
+		if d := cmp.Diff(fresh.chains, e.rec.chains, placelessOpts...); d != "" {
 			err = fmt.Errorf("memo entry of %s: its chains are not what building the server gives (-fresh +memo):\n%s", e.rec.server.key, d)
 			return
 		}
 		fw, ew := fresh.writes, e.rec.writes
-		if d := cmp.Diff([]any{fw.errs.List(), fw.warnings, fw.rec, fw.destPolicy}, []any{ew.errs.List(), ew.warnings, ew.rec, ew.destPolicy}, placeless...); d != "" ||
+		if d := cmp.Diff([]any{fw.errs.List(), fw.warnings, fw.rec, fw.destPolicy}, []any{ew.errs.List(), ew.warnings, ew.rec, ew.destPolicy}, placelessOpts...); d != "" ||
 			len(fw.vhostServers) != len(ew.vhostServers) || len(fw.routeOrigin) != len(ew.routeOrigin) {
 			err = fmt.Errorf("memo entry of %s: its writes are not what building the server gives (-fresh +memo):\n%s", e.rec.server.key, d)
 		}

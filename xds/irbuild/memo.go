@@ -2,6 +2,7 @@ package irbuild
 
 import (
 	"bytes"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -84,9 +85,8 @@ type serverKey struct {
 // registered, which nothing changes once built).
 type serverBuild struct {
 	world      *world
-	gw         *model.Gateway
 	candidates []*model.VirtualService
-	rec        *serverRecord
+	rec        *serverRecord // rec.server.gw is the Gateway it was built from
 }
 
 // serverRecord is what building one server gave: its chains, and the
@@ -126,19 +126,9 @@ func newWorld(cfg *model.Config) *world {
 func (w *world) same(o *world) bool {
 	return slices.Equal(w.destinationRules, o.destinationRules) && slices.Equal(w.serviceEntries, o.serviceEntries) &&
 		slices.EqualFunc(w.secrets, o.secrets, func(a, b *model.Secret) bool { return a == b || reflect.DeepEqual(a, b) }) &&
-		len(w.files) == len(o.files) && sameFiles(w.files, o.files) &&
+		maps.EqualFunc(w.files, o.files, bytes.Equal) &&
 		reflect.DeepEqual(w.mesh, o.mesh) && slices.Equal(w.secretsDirs, o.secretsDirs) &&
 		w.shortNames == o.shortNames && w.clusterDomain == o.clusterDomain
-}
-
-// sameFiles reports whether a and b (of one length) hold the same files.
-func sameFiles(a, b map[string][]byte) bool {
-	for k, v := range a {
-		if o, ok := b[k]; !ok || !bytes.Equal(v, o) {
-			return false
-		}
-	}
-	return true
 }
 
 // worldFor returns the world of a build of cfg: the last build's when it is
@@ -176,12 +166,12 @@ func newMemoBuild(m *Memo, cfg *model.Config, node Node) *memoBuild {
 // serverRecord builds s's chains on a fork of b, or takes them from the
 // memo. The record is the memo's, never changed: a build takes copies
 // (take), with moved maps the objects the record names to this build's.
-func (b *builder) serverRecord(g *portGroup, s *serverRef) (*serverRecord, moved) {
+func (b *builder) serverRecord(g *portGroup, s *serverRef) (*serverRecord, *moved) {
 	mb := b.memoBuild
 	k := serverKey{node: mb.node, gwNS: s.gw.Metadata.Namespace, gwName: s.gw.Metadata.Name, index: s.index, port: g.port}
 	cands := b.vsIndex().candidates(s)
 	if e, ok := mb.memo.entries.Get(k); ok && e.world == mb.world {
-		if e.gw == s.gw && slices.Equal(e.candidates, cands) {
+		if e.rec.server.gw == s.gw && slices.Equal(e.candidates, cands) {
 			return e.rec, nil
 		}
 		if mv, ok := mb.movedOnly(e, s.gw, cands); ok {
@@ -190,7 +180,7 @@ func (b *builder) serverRecord(g *portGroup, s *serverRef) (*serverRecord, moved
 	}
 	f := b.fork()
 	rec := &serverRecord{chains: f.serverChains(g, s), writes: f.writes(), server: s}
-	mb.memo.entries.Put(k, &serverBuild{world: mb.world, gw: s.gw, candidates: slices.Clone(cands), rec: rec})
+	mb.memo.entries.Put(k, &serverBuild{world: mb.world, candidates: slices.Clone(cands), rec: rec})
 	return rec, nil
 }
 
@@ -202,12 +192,12 @@ type taken struct {
 	server *serverRef
 	chains []*chainInfo
 	re     remap
-	mv     moved
+	mv     *moved
 }
 
 // take copies r's chains for server s of this build, the objects mv maps
 // replaced; the record stays unchanged.
-func (r *serverRecord) take(s *serverRef, mv moved) *taken {
+func (r *serverRecord) take(s *serverRef, mv *moved) *taken {
 	t := &taken{rec: r, server: s, chains: make([]*chainInfo, len(r.chains)), mv: mv}
 	for i, ci := range r.chains {
 		c := ci.passCopy(&t.re)
@@ -253,19 +243,13 @@ func (r *serverRecord) rebind(refs []*serverRef, s *serverRef) []*serverRef {
 func (b *builder) memoServerChains(g *portGroup) []*chainInfo {
 	n := len(g.servers)
 	recs := make([]*taken, n)
-	w := max(min(b.workers, n), 1)
 	b.vsIndex() // built before the goroutines read it
-	var wg sync.WaitGroup
-	for i := range w {
-		lo, hi := i*n/w, (i+1)*n/w
-		wg.Go(func() {
-			for j := lo; j < hi; j++ {
-				rec, mv := b.serverRecord(g, g.servers[j])
-				recs[j] = rec.take(g.servers[j], mv)
-			}
-		})
-	}
-	wg.Wait()
+	inRuns(n, max(min(b.workers, n), 1), func(_, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			rec, mv := b.serverRecord(g, g.servers[j])
+			recs[j] = rec.take(g.servers[j], mv)
+		}
+	})
 	var chains []*chainInfo
 	for _, t := range recs {
 		b.mergeTaken(t)

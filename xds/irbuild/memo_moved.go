@@ -1,6 +1,7 @@
 package irbuild
 
 import (
+	"maps"
 	"reflect"
 
 	"github.com/trustgate/trustgate/model"
@@ -18,10 +19,8 @@ import (
 // have named them.
 
 // moved maps a record's objects to this build's equal ones at other places;
-// nil: none moved.
-type moved = *movedObjects
-
-type movedObjects struct {
+// a nil *moved: none moved.
+type moved struct {
 	objects map[*model.Object]*model.Object
 	vss     map[*model.VirtualService]*model.VirtualService
 }
@@ -29,21 +28,21 @@ type movedObjects struct {
 // movedOnly reports whether e's Gateway and candidates are gw and cands but
 // for their places, and e's record has nothing a place is written into; if
 // so it returns what to replace.
-func (mb *memoBuild) movedOnly(e *serverBuild, gw *model.Gateway, cands []*model.VirtualService) (moved, bool) {
-	w := e.rec.writes
+func (mb *memoBuild) movedOnly(e *serverBuild, gw *model.Gateway, cands []*model.VirtualService) (*moved, bool) {
+	w, oldGW := e.rec.writes, e.rec.server.gw
 	if len(w.errs.List()) > 0 || len(w.warnings) > 0 || len(e.candidates) != len(cands) {
 		return nil, false
 	}
-	if e.gw != gw && !mb.samePlaceless(&e.gw.Object, &gw.Object, e.gw, gw) {
+	if oldGW != gw && !mb.samePlaceless(oldGW, gw) {
 		return nil, false
 	}
-	mv := &movedObjects{
-		objects: map[*model.Object]*model.Object{&e.gw.Object: &gw.Object},
+	mv := &moved{
+		objects: map[*model.Object]*model.Object{&oldGW.Object: &gw.Object},
 		vss:     make(map[*model.VirtualService]*model.VirtualService, len(cands)),
 	}
 	for i, vs := range cands {
 		old := e.candidates[i]
-		if old != vs && !mb.samePlaceless(&old.Object, &vs.Object, old, vs) {
+		if old != vs && !mb.samePlaceless(old, vs) {
 			return nil, false
 		}
 		mv.objects[&old.Object], mv.vss[old] = &vs.Object, vs
@@ -51,38 +50,41 @@ func (mb *memoBuild) movedOnly(e *serverBuild, gw *model.Gateway, cands []*model
 	return mv, true
 }
 
-// samePlaceless reports whether a and b (objects embedding oa and ob) are
-// equal but for their file, line and lines; each pair is compared once a
-// build.
-func (mb *memoBuild) samePlaceless(oa, ob *model.Object, a, b any) bool {
+// placed is a model object: its Object holds its place.
+type placed interface{ Meta() *model.Object }
+
+// samePlaceless reports whether a and b (pointers to objects of one kind)
+// are equal but for their file, line and lines; each pair is compared
+// once a build.
+func (mb *memoBuild) samePlaceless(a, b placed) bool {
+	oa, ob := a.Meta(), b.Meta()
 	k := [2]*model.Object{oa, ob}
 	if v, ok := mb.compared.Load(k); ok {
 		return v.(bool)
 	}
-	pa, pb := oa.Pos, ob.Pos
-	same := pa.Empty == nil && pb.Empty == nil || reflect.DeepEqual(pa.Empty, pb.Empty)
+	same := maps.Equal(oa.Pos.Empty, ob.Pos.Empty)
 	// The document cache moves a document by a shallow copy of its object
 	// (model's rebased): the spec's slices and maps are the very same, and
 	// only objects decoded apart need comparing in depth.
 	if same && !shallowSame(reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()) {
-		// Compared with the places blanked on copies: the objects are
-		// shared and never changed.
-		ca, cb := reflect.New(reflect.TypeOf(a).Elem()), reflect.New(reflect.TypeOf(b).Elem())
-		ca.Elem().Set(reflect.ValueOf(a).Elem())
-		cb.Elem().Set(reflect.ValueOf(b).Elem())
-		blank := func(v reflect.Value) {
-			v.Elem().FieldByName("Object").FieldByName("Pos").Set(reflect.ValueOf(model.Position{}))
-		}
-		blank(ca)
-		blank(cb)
-		same = reflect.DeepEqual(ca.Interface(), cb.Interface())
+		same = reflect.DeepEqual(placeless(a), placeless(b))
 	}
 	mb.compared.Store(k, same)
 	return same
 }
 
+// placeless is a copy of the object p points to, its place blanked: the
+// objects are shared and never changed.
+func placeless(p placed) any {
+	c := reflect.New(reflect.TypeOf(p).Elem())
+	c.Elem().Set(reflect.ValueOf(p).Elem())
+	cp := c.Interface().(placed)
+	cp.Meta().Pos = model.Position{}
+	return cp
+}
+
 // object is o's replacement, or o.
-func (mv moved) object(o *model.Object) *model.Object {
+func (mv *moved) object(o *model.Object) *model.Object {
 	if mv == nil {
 		return o
 	}
@@ -90,7 +92,7 @@ func (mv moved) object(o *model.Object) *model.Object {
 }
 
 // vs is vs's replacement, or vs.
-func (mv moved) vs(vs *model.VirtualService) *model.VirtualService {
+func (mv *moved) vs(vs *model.VirtualService) *model.VirtualService {
 	if mv == nil {
 		return vs
 	}
@@ -106,7 +108,7 @@ func replaced[K comparable](m map[K]K, k K) K {
 }
 
 // chain replaces the objects a chain copy names.
-func (mv moved) chain(c *chainInfo) {
+func (mv *moved) chain(c *chainInfo) {
 	if mv == nil {
 		return
 	}
@@ -119,7 +121,7 @@ func (mv moved) chain(c *chainInfo) {
 }
 
 // registrations are r with the objects replaced.
-func (mv moved) registrations(r *registrations) *registrations {
+func (mv *moved) registrations(r *registrations) *registrations {
 	out := &registrations{clusters: make([]clusterEntry, len(r.clusters)), secrets: make([]secretEntry, len(r.secrets))}
 	for i, c := range r.clusters {
 		c.obj = mv.object(c.obj)
