@@ -11,7 +11,8 @@ import (
 // Cache carries what one load computed to the next, keyed by content, so a
 // reload recomputes only what changed: each Envoy resource with its check
 // findings by the content of its IR (translate.Cache), each document
-// decoded, by its text (model.Cache), each server's chains, by what
+// decoded, by its text, and each object's validation, by the object and
+// what its checks read (model.Cache), each server's chains, by what
 // building them read (irbuild.Memo), and each resource's size for the
 // send-limit check, by the message translate.Cache handed back
 // (sendlimit.Sizes). The caller holds it
@@ -35,15 +36,16 @@ func WithCache(c *Cache) Option { return func(s *settings) { s.cache = c } }
 
 // CacheStats are a Cache's counts, for tests and benchmarks.
 type CacheStats struct {
-	Documents model.CacheStats
-	Servers   gencache.Stats
-	Resources translate.CacheStats
-	Sizes     gencache.Stats
+	Documents   model.CacheStats
+	Validations model.CacheStats
+	Servers     gencache.Stats
+	Resources   translate.CacheStats
+	Sizes       gencache.Stats
 }
 
 // Stats returns the cache's counts.
 func (c *Cache) Stats() CacheStats {
-	return CacheStats{Documents: c.model.Stats(), Servers: c.irbuild.Stats(), Resources: c.translate.Stats(), Sizes: c.sizes.Stats()}
+	return CacheStats{Documents: c.model.Stats(), Validations: c.model.ValidationStats(), Servers: c.irbuild.Stats(), Resources: c.translate.Stats(), Sizes: c.sizes.Stats()}
 }
 
 // modelCache is the model cache of s's Cache, nil without one.

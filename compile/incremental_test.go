@@ -254,7 +254,7 @@ func TestIncrementalEqualsCold(t *testing.T) {
 			}
 			st := cache.Stats()
 			t.Logf("%d good loads, %d failed; cache %+v", good, bad, st)
-			if good < 10 || bad < 5 || st.Documents.Hits == 0 || st.Servers.Hits == 0 || st.Resources.Hits == 0 {
+			if good < 10 || bad < 5 || st.Documents.Hits == 0 || st.Validations.Hits == 0 || st.Servers.Hits == 0 || st.Resources.Hits == 0 {
 				t.Errorf("the edits exercised too little: %d good loads, %d failed; cache %+v", good, bad, st)
 			}
 		})

@@ -85,7 +85,7 @@ func newSettings(options []Option) settings {
 func FromModel(m *model.Config, loadErr error, options ...Option) (cfg *Config, err error) {
 	s := newSettings(options)
 	defer func() { s.end(err) }()
-	if err := m.ValidateLoaded(loadErr); err != nil {
+	if err := m.ValidateLoaded(loadErr, s.modelCache()); err != nil {
 		return nil, err
 	}
 	c := &Config{model: m, settings: s, byNode: map[string]*Output{}, used: map[string]bool{}}

@@ -24,8 +24,12 @@ import (
 // Entries are kept by generation (internal/gencache): Commit after a good
 // load keeps only what it used; Abort after a failed one keeps both. It is
 // safe for concurrent use.
+//
+// It also holds the validation memo (ValidateWith, validate_memo.go), which
+// the same Commit and Abort end.
 type Cache struct {
-	docs *gencache.Cache[[sha256.Size]byte, *docEntry]
+	docs        *gencache.Cache[[sha256.Size]byte, *docEntry]
+	validations *validations
 }
 
 // docEntry is one document decoded: its object and the decoder's findings,
@@ -43,7 +47,7 @@ type docEntry struct {
 
 // NewCache returns an empty cache.
 func NewCache() *Cache {
-	return &Cache{docs: gencache.New[[sha256.Size]byte, *docEntry]()}
+	return &Cache{docs: gencache.New[[sha256.Size]byte, *docEntry](), validations: newValidations()}
 }
 
 func (c *Cache) get(k [sha256.Size]byte) *docEntry {
@@ -57,6 +61,7 @@ func (c *Cache) put(k [sha256.Size]byte, e *docEntry) { c.docs.Put(k, e) }
 func (c *Cache) Commit() {
 	if c != nil {
 		c.docs.Commit()
+		c.validations.entries.Commit()
 	}
 }
 
@@ -65,6 +70,7 @@ func (c *Cache) Commit() {
 func (c *Cache) Abort() {
 	if c != nil {
 		c.docs.Abort()
+		c.validations.entries.Abort()
 	}
 }
 
@@ -74,3 +80,7 @@ type CacheStats = gencache.Stats
 
 // Stats returns the cache's counts.
 func (c *Cache) Stats() CacheStats { return c.docs.Stats() }
+
+// ValidationStats returns the validation memo's counts: the objects held
+// and the lookups since the cache was made.
+func (c *Cache) ValidationStats() CacheStats { return c.validations.entries.Stats() }

@@ -23,7 +23,9 @@
 // LoadWith is Load with a Cache (cache.go, load_cached.go) held across
 // loads: each document is decoded once per distinct text (SHA-256), its
 // positions rebased to wherever it now is, so a reload decodes only what
-// changed and every result is the same as Load's.
+// changed and every result is the same as Load's. ValidateWith validates
+// through the same Cache: an object is checked again only when it is new
+// or what its checks read besides it changed (validate_memo.go).
 // ResolveCredential and ResolveCACredential are the one place secret names
 // are resolved, for Validate and irbuild.Build alike.
 //

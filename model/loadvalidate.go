@@ -15,14 +15,15 @@ import (
 // missing).
 func LoadAndValidate(opts LoadOptions) (*Config, error) {
 	cfg, loadErr := Load(opts)
-	return cfg, cfg.ValidateLoaded(loadErr)
+	return cfg, cfg.ValidateLoaded(loadErr, nil)
 }
 
 // ValidateLoaded validates c, which a load that returned loadErr produced
 // (Load, or LoadDocuments for objects from the Kubernetes API), and
-// returns every error of both, as LoadAndValidate does.
-func (c *Config) ValidateLoaded(loadErr error) error {
-	valErr := c.Validate()
+// returns every error of both, as LoadAndValidate does; cache is
+// ValidateWith's (nil: none).
+func (c *Config) ValidateLoaded(loadErr error, cache *Cache) error {
+	valErr := c.ValidateWith(cache)
 	if loadErr == nil {
 		return valErr
 	}

@@ -12,29 +12,38 @@ import (
 // Validate checks every object for semantic errors (ranges, enums, one-of
 // fields, references between objects, secrets that must resolve) and
 // returns them all as one *ErrorList, or nil.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.ValidateWith(nil) }
+
+// ValidateWith is Validate with the validation memo of cache (nil: none),
+// held across loads: an object validated by an earlier load is not checked
+// again while what its checks read is unchanged (validate_memo.go). The
+// errors are Validate's.
+func (c *Config) ValidateWith(cache *Cache) error {
 	v := newValidator(c)
-	v.duplicates()
-	for _, o := range v.objects() {
-		v.emptySecuritySettings(o)
+	if cache != nil {
+		v.memo = cache.validations.start(v)
 	}
+	v.duplicates()
 	for _, g := range c.Gateways {
-		v.gateway(g)
+		v.memoized(&g.Object, reads{creds: true}, func() { v.own(&g.Object); v.gateway(g) })
 	}
 	for _, vs := range c.VirtualServices {
-		v.virtualService(vs)
+		v.memoized(&vs.Object, reads{gateways: true}, func() { v.own(&vs.Object); v.virtualService(vs) })
 	}
 	for _, dr := range c.DestinationRules {
-		v.destinationRule(dr)
+		v.memoized(&dr.Object, reads{creds: true}, func() { v.own(&dr.Object); v.destinationRule(dr) })
 	}
 	for _, se := range c.ServiceEntries {
-		v.serviceEntry(se)
+		v.memoized(&se.Object, reads{}, func() { v.own(&se.Object); v.serviceEntry(se) })
 	}
 	for _, ap := range c.AuthorizationPolicies {
-		v.authorizationPolicy(ap)
+		v.memoized(&ap.Object, reads{gateways: true}, func() { v.own(&ap.Object); v.authorizationPolicy(ap) })
 	}
 	for _, s := range c.Secrets {
-		v.secret(s)
+		v.memoized(&s.Object, reads{}, func() { v.own(&s.Object); v.secret(s) })
+	}
+	for _, p := range c.ClientCertificatePolicies {
+		v.memoized(&p.Object, reads{}, func() { v.own(&p.Object) })
 	}
 	v.clientCertificatePolicies()
 	v.meshConfig(c.Mesh)
@@ -50,6 +59,7 @@ type validator struct {
 	// (validate_clientcert.go), built on first use.
 	gwSections map[*Gateway]*gatewaySections
 	caPolicies map[string]bool // "namespace/name#section" given a clientCA
+	memo       *validationRun  // nil: no memo
 }
 
 func newValidator(c *Config) *validator {
@@ -89,16 +99,10 @@ func (v *validator) objects() []*Object {
 func (v *validator) duplicates() {
 	first := map[string]*Object{}
 	for _, o := range v.objects() {
-		if ts := o.Metadata.CreationTimestamp; ts != "" {
-			if _, err := time.Parse(time.RFC3339, ts); err != nil {
-				v.errorf(o, "metadata.creationTimestamp", "%q is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)", ts)
-			}
-		}
 		if o.Metadata.Name == "" {
 			v.errorf(o, "metadata.name", "name is required")
 			continue
 		}
-		v.names(o)
 		k := o.Ref()
 		if f, dup := first[k]; dup {
 			// Secrets are exempt: an identical copy is harmless and a
@@ -110,6 +114,21 @@ func (v *validator) duplicates() {
 		}
 		first[k] = o
 	}
+}
+
+// own checks what every object has, whatever its kind: its creation time,
+// name and namespace (a missing name is duplicates'), and security settings
+// written empty.
+func (v *validator) own(o *Object) {
+	if ts := o.Metadata.CreationTimestamp; ts != "" {
+		if _, err := time.Parse(time.RFC3339, ts); err != nil {
+			v.errorf(o, "metadata.creationTimestamp", "%q is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z)", ts)
+		}
+	}
+	if o.Metadata.Name != "" {
+		v.names(o)
+	}
+	v.emptySecuritySettings(o)
 }
 
 // gatewayKey resolves a VirtualService's gateway reference: "name" (in ns),

@@ -64,6 +64,22 @@ func (v *validator) inSection(g *Gateway, section string) []*Server {
 // policyClientCA reports whether some ClientCertificatePolicy gives server
 // s of g a client CA: one naming g as a whole or one of s's sections.
 func (v *validator) policyClientCA(g *Gateway, s *Server) bool {
+	caPolicies := v.clientCAPolicies()
+	gw := g.Metadata.Namespace + "/" + g.Metadata.Name
+	if caPolicies[gw+"#"] {
+		return true
+	}
+	for _, n := range s.SectionNames() {
+		if n != "" && caPolicies[gw+"#"+n] {
+			return true
+		}
+	}
+	return false
+}
+
+// clientCAPolicies are the "namespace/name#section" of the Gateways (and
+// sections) a ClientCertificatePolicy gives a clientCA, built on first use.
+func (v *validator) clientCAPolicies() map[string]bool {
 	if v.caPolicies == nil {
 		v.caPolicies = map[string]bool{}
 		for _, p := range v.c.ClientCertificatePolicies {
@@ -73,16 +89,7 @@ func (v *validator) policyClientCA(g *Gateway, s *Server) bool {
 			}
 		}
 	}
-	gw := g.Metadata.Namespace + "/" + g.Metadata.Name
-	if v.caPolicies[gw+"#"] {
-		return true
-	}
-	for _, n := range s.SectionNames() {
-		if n != "" && v.caPolicies[gw+"#"+n] {
-			return true
-		}
-	}
-	return false
+	return v.caPolicies
 }
 
 func tlsMode(s *Server) string {
