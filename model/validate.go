@@ -42,9 +42,6 @@ func (c *Config) ValidateWith(cache *Cache) error {
 	for _, s := range c.Secrets {
 		v.memoized(&s.Object, reads{}, func() { v.own(&s.Object); v.secret(s) })
 	}
-	for _, p := range c.ClientCertificatePolicies {
-		v.memoized(&p.Object, reads{}, func() { v.own(&p.Object) })
-	}
 	v.clientCertificatePolicies()
 	v.meshConfig(c.Mesh)
 	return v.errs.Err()

@@ -99,22 +99,32 @@ func tlsMode(s *Server) string {
 	return strings.ToUpper(s.TLS.Mode)
 }
 
+// clientCertificatePolicies checks each policy, alone (through the memo:
+// its target, the target's servers, its own fields) and against the others
+// (one policy per Gateway section).
 func (v *validator) clientCertificatePolicies() {
 	first := map[string]*ClientCertificatePolicy{}
 	for _, p := range v.c.ClientCertificatePolicies {
 		o := &p.Object
-		g := v.targetGateway(o, "spec.targetRef", &p.Spec.TargetRef)
-		if g != nil {
-			gw, section := policyKey(p)
-			k := gw + "#" + section
-			if f, dup := first[k]; dup {
-				v.errorf(o, "spec.targetRef", "Gateway %s%s is already targeted by %s%s", gw, sectionDesc(section), f.Ref(), f.Pos.At(""))
-			} else {
-				first[k] = p
+		g := v.memoizedTarget(o, reads{gateways: true, creds: true}, func() *Gateway {
+			v.own(o)
+			g := v.targetGateway(o, "spec.targetRef", &p.Spec.TargetRef)
+			if g != nil {
+				v.policyServers(p, g)
 			}
-			v.policyServers(p, g)
+			v.clientCertificatePolicy(p, g)
+			return g
+		})
+		if g == nil {
+			continue
 		}
-		v.clientCertificatePolicy(p, g)
+		gw, section := policyKey(p)
+		k := gw + "#" + section
+		if f, dup := first[k]; dup {
+			v.errorf(o, "spec.targetRef", "Gateway %s%s is already targeted by %s%s", gw, sectionDesc(section), f.Ref(), f.Pos.At(""))
+		} else {
+			first[k] = p
+		}
 	}
 }
 

@@ -23,20 +23,27 @@ import (
 //     the Secrets, the secrets directories, Config.Files, and which
 //     ClientCertificatePolicies give a Gateway's servers a client CA
 //     (policyClientCA). They read no other object.
+//   - ClientCertificatePolicies resolve their target (the Gateways' names),
+//     read its servers (the target Gateway itself) and resolve the clientCA
+//     (the credentials).
 //   - ServiceEntries and Secrets, and every object's own checks (its name,
 //     namespace, creation time, empty security settings), read nothing else.
 //
 // What reads many objects at once is not memoised: names defined twice,
-// the ClientCertificatePolicies (each reads its Gateway's servers) and the
+// two ClientCertificatePolicies targeting one Gateway (section) and the
 // mesh configuration. Keying by the object is sound because nothing
 // modifies a loaded object (Cache), and an entry holds its object, so the
 // address is not reused while the entry lives.
 
 // validation is one object's errors and the dependencies they were found
-// with (nil: not read).
+// with (nil: not read). target is the Gateway a ClientCertificatePolicy's
+// checks resolved and read (nil for other kinds, or none resolved): both
+// what they found and a dependency, still met while the same Gateway
+// object holds its name.
 type validation struct {
 	gateways *gatewayNames
 	creds    *credentials
+	target   *Gateway
 	errs     []*FieldError
 }
 
@@ -115,21 +122,33 @@ func (r *validationRun) deps(rd reads) (*gatewayNames, *credentials) {
 // memoized runs check, the checks of o alone that read rd, or takes their
 // errors from the memo.
 func (v *validator) memoized(o *Object, rd reads, check func()) {
+	v.memoizedTarget(o, rd, func() *Gateway { check(); return nil })
+}
+
+// memoizedTarget is memoized for checks that resolve and read a target
+// Gateway, which it returns.
+func (v *validator) memoizedTarget(o *Object, rd reads, check func() *Gateway) *Gateway {
 	r := v.memo
 	if r == nil {
-		check()
-		return
+		return check()
 	}
 	g, cr := r.deps(rd)
-	if e, ok := r.m.entries.Get(o); ok && e.gateways == g && e.creds == cr {
+	if e, ok := r.m.entries.Get(o); ok && e.gateways == g && e.creds == cr && v.current(e.target) {
 		v.errs.Add(e.errs...)
-		return
+		return e.target
 	}
 	outer := v.errs
 	v.errs = Errors{}
-	check()
+	target := check()
 	errs := v.errs.list
 	v.errs = outer
 	v.errs.Add(errs...)
-	r.m.entries.Put(o, &validation{gateways: g, creds: cr, errs: errs})
+	r.m.entries.Put(o, &validation{gateways: g, creds: cr, target: target, errs: errs})
+	return target
+}
+
+// current reports whether g (nil: none) is still the Gateway its name
+// resolves to.
+func (v *validator) current(g *Gateway) bool {
+	return g == nil || v.gateways[g.Metadata.Namespace+"/"+g.Metadata.Name] == g
 }

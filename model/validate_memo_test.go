@@ -26,12 +26,13 @@ type memoStep struct {
 // one the checks see), and the unchanged objects come from the memo.
 func TestValidateMemo(t *testing.T) {
 	p := getPKI(t)
-	gateway := func(name string) string {
+	gatewayMode := func(name, s2Mode string) string {
 		return "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: " + name + ", namespace: edge}\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n" +
 			"  - name: s1\n    port: {number: 443, name: s1, protocol: HTTPS}\n    hosts: [a.example.com]\n    tls: {mode: MUTUAL, credentialName: gw-cred}\n" +
-			"  - name: s2\n    port: {number: 8443, name: s2, protocol: HTTPS}\n    hosts: [b.example.com]\n    tls: {mode: MUTUAL, credentialName: simple-cred}\n" +
+			"  - name: s2\n    port: {number: 8443, name: s2, protocol: HTTPS}\n    hosts: [b.example.com]\n    tls: {mode: " + s2Mode + ", credentialName: simple-cred}\n" +
 			"  - name: s3\n    port: {number: 9443, name: s3, protocol: HTTPS}\n    hosts: [c.example.com]\n    tls: {mode: SIMPLE, serverCertificate: ../certs/server.pem, privateKey: ../certs/key.pem}\n"
 	}
+	gateway := func(name string) string { return gatewayMode(name, "MUTUAL") }
 	vs := "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: edge}\nspec:\n  hosts: [a.example.com]\n  gateways: [gw]\n" +
 		"  http:\n  - route: [{destination: {host: x.internal}}]\n"
 	// badVS has an error of its own, at a line that moves in "moved".
@@ -39,7 +40,10 @@ func TestValidateMemo(t *testing.T) {
 		"  http:\n  - match: [{uri: {regex: \"a(b\"}}]\n    route: [{destination: {host: x.internal}}]\n"
 	ap := "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ap, namespace: edge}\nspec:\n  targetRef: {kind: Gateway, group: networking.istio.io, name: gw}\n  rules: [{}]\n"
 	dr := "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d, namespace: edge}\nspec:\n  host: x.internal\n  trafficPolicy:\n    tls: {mode: SIMPLE, credentialName: backend-ca}\n"
-	ccp := "apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: p, namespace: edge}\nspec:\n  targetRef: {kind: Gateway, name: gw, sectionName: s2}\n  clientCA: client-ca\n"
+	policy := func(name string) string {
+		return "apiVersion: trustgate.dev/v1alpha1\nkind: ClientCertificatePolicy\nmetadata: {name: " + name + ", namespace: edge}\nspec:\n  targetRef: {kind: Gateway, name: gw, sectionName: s2}\n  clientCA: client-ca\n"
+	}
+	ccp := policy("p")
 	secrets := func(without string, caFor ...string) string {
 		var docs []string
 		for _, s := range []struct {
@@ -78,6 +82,16 @@ func TestValidateMemo(t *testing.T) {
 		// ... and the files they name.
 		{name: "a certificate file broken", files: map[string]string{"certs/server.pem": "not PEM\n"}, minHits: 7},
 		{name: "the file mended", files: map[string]string{"certs/server.pem": string(p.Cert)}, minHits: 7},
+		// ClientCertificatePolicies read their target Gateway, the
+		// Gateways' names and the credentials.
+		{name: "the policy's Gateway edited", files: map[string]string{"conf/gw.yaml": gatewayMode("gw", "SIMPLE")}, minHits: 7},
+		{name: "the Gateway as it was", files: map[string]string{"conf/gw.yaml": gateway("gw")}, minHits: 7},
+		{name: "the policy's Gateway renamed", files: map[string]string{"conf/gw.yaml": gateway("gw2")}, minHits: 6},
+		{name: "the Gateway back again", files: map[string]string{"conf/gw.yaml": gateway("gw")}, minHits: 6},
+		{name: "the policy's clientCA removed", files: map[string]string{"conf/secrets.yaml": secrets("client-ca")}, minHits: 3},
+		{name: "the clientCA back", files: map[string]string{"conf/secrets.yaml": secrets("")}, minHits: 3},
+		// Two policies on one section: checked across policies, every load.
+		{name: "a second policy on s2", files: map[string]string{"conf/ccp.yaml": ccp + "---\n" + policy("q")}, minHits: 8},
 		// DestinationRules read the Secrets.
 		{name: "a DestinationRule's secret removed", files: map[string]string{"conf/secrets.yaml": secrets("backend-ca")}, minHits: 4},
 		// A document that moved is a new object at its new line.
