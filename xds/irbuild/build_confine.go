@@ -89,13 +89,21 @@ func (o *sniOwners) owner(name string) *chainInfo {
 // chain does not serve at all.
 func confineHosts(chains []*chainInfo) {
 	owners := newSNIOwners(chains)
-	names := serverNames(chains)
+	// The server names' index serves wildcard domains only: built for the
+	// first, so that a port of exact hosts (10,000 in gencfg's) needs none.
+	var names *domainIndex[*chainInfo]
+	index := func() *domainIndex[*chainInfo] {
+		if names == nil {
+			names = serverNames(chains)
+		}
+		return names
+	}
 	for _, ci := range chains {
 		if ci.rc == nil || ci.chain.TLS == nil {
 			continue
 		}
 		keepOwnDomains(ci, owners)
-		addMisdirected(ci, foreignNames(ci, names))
+		addMisdirected(ci, foreignNames(ci, index))
 	}
 }
 
@@ -119,14 +127,14 @@ func keepOwnDomains(ci *chainInfo, owners *sniOwners) {
 // can: an equal exact domain was dropped by keepOwnDomains). Names no domain
 // covers fall to the "*" 421 anyway and are left out, so that a port of many
 // exact servers does not grow quadratically.
-func foreignNames(ci *chainInfo, names *domainIndex[*chainInfo]) []string {
+func foreignNames(ci *chainInfo, names func() *domainIndex[*chainInfo]) []string {
 	var out []string
 	for _, vh := range ci.rc.VirtualHosts {
 		for _, d := range vh.Domains {
 			if !strings.HasPrefix(d, "*") {
 				continue
 			}
-			names.covered(d, func(n string, o *chainInfo) {
+			names().covered(d, func(n string, o *chainInfo) {
 				if o != ci {
 					out = append(out, n)
 				}
