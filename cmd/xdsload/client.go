@@ -41,23 +41,68 @@ type ack struct {
 type client struct {
 	id    string
 	delta bool
-	refs  *refsCache
-	conn  *grpc.ClientConn
+	// reconnect: a stream that ends is opened again, as Envoy does
+	// (-restart); otherwise its end is the client's error.
+	reconnect bool
+	refs      *refsCache
+
+	// Kept across streams, touched by the client's goroutine only.
+	sotw    *sotwState
+	deltaSt *deltaState
+	retry   backoff
 
 	mu    sync.Mutex
 	acks  map[string][]ack // per type, oldest first
 	bytes int64            // response bytes received (proto size)
 	err   error
-	// changed is closed and replaced whenever acks grows.
+	// openedAt is when the client sent the first requests of its latest
+	// stream; lastErr how its previous stream ended (reconnect only).
+	openedAt time.Time
+	lastErr  error
+	// changed is closed and replaced whenever acks grows or the client
+	// stops.
 	changed chan struct{}
 }
 
-func newClient(id string, delta bool, rc *refsCache) *client {
-	return &client{id: id, delta: delta, refs: rc, acks: map[string][]ack{}, changed: make(chan struct{})}
+func newClient(id string, delta, reconnect bool, rc *refsCache) *client {
+	return &client{id: id, delta: delta, reconnect: reconnect, refs: rc, sotw: newSotwState(), deltaSt: newDeltaState(),
+		retry: newBackoff(), acks: map[string][]ack{}, changed: make(chan struct{})}
 }
 
-// run connects and follows the server until ctx ends or the stream fails.
+// run connects and follows the server until ctx ends or the stream fails;
+// with reconnect, a failed stream is opened again after Envoy's back-off,
+// until ctx ends.
 func (c *client) run(ctx context.Context, addr string, group map[string]string) {
+	node := &corev3.Node{Id: c.id, Cluster: "xdsload", Metadata: labels.Metadata(group)}
+	var err error
+	for {
+		err = c.stream(ctx, addr, node)
+		if !c.reconnect || ctx.Err() != nil {
+			break
+		}
+		c.mu.Lock()
+		c.lastErr = err
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-time.After(c.retry.next()):
+		}
+	}
+	if ctx.Err() != nil {
+		err = nil // stopped
+	}
+	c.mu.Lock()
+	c.err = err
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// stream opens a connection and an ADS stream on it, and follows the
+// server until the stream ends. Each stream has a connection of its own,
+// dialled afresh: gRPC's own reconnection back-off (1 s and up) would
+// otherwise come on top of Envoy's.
+func (c *client) stream(ctx context.Context, addr string, node *corev3.Node) error {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
 		// Envoy's HTTP/2 windows, per stream and per connection, are 256 MiB
@@ -68,25 +113,31 @@ func (c *client) run(ctx context.Context, addr string, group map[string]string) 
 		// control; gRPC's 64 KiB would make the server wait for window
 		// updates at every 64 KiB of a 3 MB response.
 		grpc.WithInitialWindowSize(envoyWindow), grpc.WithInitialConnWindowSize(envoyWindow))
-	if err == nil {
-		c.conn = conn
-		node := &corev3.Node{Id: c.id, Cluster: "xdsload", Metadata: labels.Metadata(group)}
-		ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
-		if c.delta {
-			err = c.runDelta(ctx, ads, node)
-		} else {
-			err = c.runSotw(ctx, ads, node)
-		}
-		err = errors.Join(err, conn.Close())
+	if err != nil {
+		return err
 	}
-	if ctx.Err() != nil {
-		err = nil // stopped
+	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
+	if c.delta {
+		err = c.runDelta(ctx, ads, node)
+	} else {
+		err = c.runSotw(ctx, ads, node)
 	}
+	return errors.Join(err, conn.Close())
+}
+
+// opened records that the client sent the first requests of a stream.
+func (c *client) opened(at time.Time) {
 	c.mu.Lock()
-	c.err = err
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.openedAt = at
 	c.mu.Unlock()
+}
+
+// lastStream returns when the client sent the first requests of its latest
+// stream, and how its previous stream ended.
+func (c *client) lastStream() (opened time.Time, ended error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.openedAt, c.lastErr
 }
 
 // acked records an ACK of a version of typeURL and bytes received.

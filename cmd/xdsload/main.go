@@ -39,6 +39,20 @@
 // shared cores than the server (docs/performance.md, "Huge pages for
 // translate's heap").
 //
+// -restart restarts the control plane after the connect phase, as a rollout
+// of a one-replica deployment would: the server is stopped (SIGTERM) and a
+// new one started on the same ADS address. Every client's stream ends, and
+// each opens a new one as Envoy would: after Envoy's jittered back-off (the
+// first try within 500 ms, restart.go), presenting what it holds: in SotW
+// each type's last accepted version and names, in delta each resource's
+// version (initial_resource_versions). The report gives the time to the new
+// server's readiness, each client's time from then to its new stream, the
+// new server's count of open streams, and the bytes, CPU and memory of the
+// phase: a server that honours what the clients present sends little (in
+// SotW the secrets again: the new replica never saw them ACKed). The
+// changes then run against the new server, so every change also proves the
+// resumed clients are served.
+//
 // -cpu-profile writes CPU profiles of the changes phase, the server's
 // (/debug/pprof/profile) and the clients'.
 //
@@ -90,6 +104,7 @@ type config struct {
 	allocsFile string // where to write the server's allocations profile after the connect phase (and before it: allocsFile.base)
 	rssWait    time.Duration
 	hugePages  bool // back this process's heap with huge pages (internal/hugeheap)
+	restart    bool // restart the server after the connect phase (restart.go)
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -118,6 +133,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"(go tool pprof -sample_index=alloc_space -base file.base)")
 	fs.DurationVar(&c.rssWait, "rss-wait", 20*time.Second, "after the connect phase, wait up to this long for the server's RSS to stop falling (0: do not wait)")
 	fs.BoolVar(&c.hugePages, "huge-pages", true, "back the clients' heap with transparent huge pages where the kernel's mode is madvise (internal/hugeheap)")
+	fs.BoolVar(&c.restart, "restart", false, "after the connect phase, restart the server on the same ADS address: the clients reconnect as Envoy does, "+
+		"presenting what they hold, and the report has the restart phase")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

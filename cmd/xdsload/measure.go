@@ -45,7 +45,8 @@ type report struct {
 	ClientsHugePages bool `json:"clients_huge_pages"`
 	// Resident memory of the server before the clients (once settled, as
 	// RSSSettled, with -rss-wait), with them (measured half a second after
-	// the connect phase), and its peak.
+	// the connect phase), and its peak (with -restart, the higher of the two
+	// servers').
 	RSSBefore       int64   `json:"rss_before"`
 	RSSConnected    int64   `json:"rss_connected"`
 	RSSPeak         int64   `json:"rss_peak"`
@@ -64,7 +65,9 @@ type report struct {
 	HeapBefore       int64   `json:"heap_before"`
 	HeapConnected    int64   `json:"heap_connected"`
 	HeapPerClientKiB float64 `json:"heap_per_client_kib"`
-	Changes          []round `json:"changes"`
+	// Restart is the server's restart (-restart), before the changes.
+	Restart *restartRound `json:"restart,omitempty"`
+	Changes []round       `json:"changes"`
 }
 
 // latencies summarises per-client times.
@@ -165,6 +168,11 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 			return nil, err
 		}
 	}
+	if c.restart {
+		if rep.Restart, err = restartPhase(ctx, srv, clients, rep); err != nil {
+			return nil, fmt.Errorf("restart: %w", err)
+		}
+	}
 	stopProfiles, err := startProfiles(ctx, c, srv)
 	if err != nil {
 		return nil, err
@@ -186,7 +194,7 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 	if err != nil {
 		return nil, err
 	}
-	rep.RSSPeak = end.hwm
+	rep.RSSPeak = max(rep.RSSPeak, end.hwm)
 	return rep, nil
 }
 
@@ -210,6 +218,7 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 		}
 	}
 	rc := newRefsCache()
+	addr := srv.xds // a restart keeps it
 	clients := make([]*client, c.clients)
 	times := make([]time.Duration, c.clients)
 	errs := make([]error, c.clients)
@@ -218,11 +227,11 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 	start, self := time.Now(), cputime.SelfUsage()
 	var waiting sync.WaitGroup
 	for i := range clients {
-		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, rc)
+		cl := newClient(fmt.Sprintf("xdsload-%05d", i), c.delta, c.restart, rc)
 		clients[i] = cl
 		sem <- struct{}{}
 		t0 := time.Now()
-		wg.Go(func() { cl.run(ctx, srv.xds, groupLabels()) })
+		wg.Go(func() { cl.run(ctx, addr, groupLabels()) })
 		waiting.Go(func() {
 			defer func() { <-sem }()
 			at, err := cl.wait(want, deadline)
@@ -237,10 +246,17 @@ func connect(ctx context.Context, c config, srv *serverProc, wg *sync.WaitGroup,
 		return nil, err
 	}
 	rep.Connect = summarise(times)
-	for _, cl := range clients {
-		rep.ConnectBytes += cl.received()
-	}
+	rep.ConnectBytes = received(clients)
 	return clients, nil
+}
+
+// received is what the clients received so far.
+func received(clients []*client) int64 {
+	var n int64
+	for _, cl := range clients {
+		n += cl.received()
+	}
+	return n
 }
 
 // change makes one change and waits until every client ACKed the new
@@ -255,10 +271,7 @@ func change(ctx context.Context, c config, w *workload, srv *serverProc, clients
 	if err != nil {
 		return r, err
 	}
-	var bytes0 int64
-	for _, cl := range clients {
-		bytes0 += cl.received()
-	}
+	bytes0 := received(clients)
 	written := time.Now()
 	if err := w.apply(c.change); err != nil {
 		return r, err
@@ -294,10 +307,7 @@ func change(ctx context.Context, c config, w *workload, srv *serverProc, clients
 		return r, err
 	}
 	r.CPUMs, r.RSS, r.Faults = ms(after.cpu-before.cpu), after.rss, after.faults-before.faults
-	for _, cl := range clients {
-		r.Bytes += cl.received()
-	}
-	r.Bytes -= bytes0
+	r.Bytes = received(clients) - bytes0
 	return r, nil
 }
 

@@ -23,10 +23,16 @@ import (
 // bottleneck of the run (docs/performance.md). A content is known by its
 // refKey, and a client keeps a pointer to its entry per resource it holds, not
 // the bytes.
+//
+// It also interns the names and versions delta clients keep of every
+// resource they hold (intern): a thousand clients would otherwise each keep
+// a copy of the same few thousand strings.
 type refsCache struct {
 	seeds [2]maphash.Seed
 	mu    sync.Mutex
 	m     map[refKey]*refEntry
+	strMu sync.Mutex
+	strs  map[string]string
 }
 
 // refKey is a resource's content key: two 64-bit hashes, with independent
@@ -42,7 +48,20 @@ type refEntry struct {
 }
 
 func newRefsCache() *refsCache {
-	return &refsCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[refKey]*refEntry{}}
+	return &refsCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[refKey]*refEntry{}, strs: map[string]string{}}
+}
+
+// intern returns b as a string shared by every client of the run; b need
+// not outlive the call.
+func (c *refsCache) intern(b []byte) string {
+	c.strMu.Lock()
+	defer c.strMu.Unlock()
+	s, ok := c.strs[string(b)] // no copy of b for the lookup
+	if !ok {
+		s = string(b)
+		c.strs[s] = s
+	}
+	return s
 }
 
 // add returns the entry of a listener or cluster's bytes, decoding what it

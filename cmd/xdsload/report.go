@@ -56,6 +56,12 @@ func (r *report) text(w io.Writer) error {
 		fmt.Fprintf(tw, "server heap after GC	before %.1f MiB	connected %.1f MiB		%.1f KiB per client\n",
 			mib(r.HeapBefore), mib(r.HeapConnected), r.HeapPerClientKiB)
 	}
+	if x := r.Restart; x != nil {
+		fmt.Fprintf(tw, "restart\texit to ready %.0f ms\tresumed %d/%d, from ready p50 %.0f p90 %.0f p99 %.0f max %.0f ms\t%d streams counted after %.0f ms\t%.2f MiB sent\n",
+			x.StartMs, x.Resumed, r.Clients, x.Resume.P50, x.Resume.P90, x.Resume.P99, x.Resume.Max, x.Streams, x.StreamsMs, mib(x.Bytes))
+		fmt.Fprintf(tw, "restarted server\tCPU %.0f ms from its start\tRSS peak %.1f MiB, after %.1f MiB\tclients CPU %.0f ms\n",
+			x.CPUMs, mib(x.RSSPeak), mib(x.RSS), x.ClientsCPUMs)
+	}
 	for i, c := range r.Changes {
 		types := make([]string, len(c.Types))
 		for j, t := range c.Types {

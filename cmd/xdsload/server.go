@@ -24,6 +24,9 @@ type serverProc struct {
 	pprof    string // http://host:port of TRUSTGATE_PPROF_ADDR; "" when not served
 	groupKey string
 	exited   chan error
+	spec     serverSpec // what started it, to start it again (restart); zero: not restartable
+	readyAt  time.Time  // when /readyz first answered 200
+	stopped  bool
 }
 
 // freePort returns a loopback port nothing listens on now.
@@ -45,15 +48,21 @@ type serverSpec struct {
 	// clients is how many connections the server must take (its
 	// --max-connections default, 4096, is below the tool's bound).
 	clients int
+	// xds is the ADS address to listen on, host:port; "" picks a free
+	// port. A restarted server listens where the clients dial.
+	xds string
 }
 
 // startServer runs bin serve on the configuration and waits until it is
 // ready.
 func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 	bin, config, secrets, groupKey, log := spec.bin, spec.config, spec.secrets, spec.groupKey, spec.log
-	xds, err := freePort()
-	if err != nil {
-		return nil, err
+	xds := spec.xds
+	if xds == "" {
+		var err error
+		if xds, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	admin, err := freePort()
 	if err != nil {
@@ -74,11 +83,13 @@ func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &serverProc{cmd: cmd, xds: xds, admin: "http://" + admin, pprof: "http://" + pprof, groupKey: groupKey, exited: make(chan error, 1)}
-	go func() { s.exited <- cmd.Wait() }()
+	exited := make(chan error, 1)
+	s := &serverProc{cmd: cmd, xds: xds, admin: "http://" + admin, pprof: "http://" + pprof, groupKey: groupKey, exited: exited, spec: spec}
+	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if code, err := s.get(ctx, "/readyz", nil); err == nil && code == http.StatusOK {
+			s.readyAt = time.Now() // before heapInuse's collection
 			if _, err := s.heapInuse(ctx); err != nil {
 				s.pprof = "" // a trustgate without TRUSTGATE_PPROF_ADDR: RSS only
 			}
@@ -245,8 +256,13 @@ func (s *serverProc) usage() (usage, error) {
 	return u, nil
 }
 
-// stop ends the server (SIGTERM, then SIGKILL after 10s) and waits for it.
+// stop ends the server (SIGTERM, then SIGKILL after 10s) and waits for it;
+// once stopped, it does nothing.
 func (s *serverProc) stop() error {
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}

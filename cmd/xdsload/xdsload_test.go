@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -112,6 +113,80 @@ func TestMeasure(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// buildTrustgate builds cmd/trustgate into the test's temporary directory.
+func buildTrustgate(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "trustgate")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/trustgate")
+	cmd.Dir = "../.." // the repository root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/trustgate: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRestart runs the tool with -restart against `trustgate serve`: every
+// client resumes on the new server, which counts every stream, sends far
+// less than the connect phase (the clients presented what they hold), and
+// serves the change that follows to every client.
+func TestRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs trustgate")
+	}
+	bin := buildTrustgate(t)
+	for _, delta := range []bool{false, true} {
+		t.Run(protocolName(delta), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			c := config{trustgate: bin, hosts: 10, routes: 1, clients: 5, parallel: 5, delta: delta, changes: 1, change: "route",
+				settleTime: 10 * time.Millisecond, dir: t.TempDir(), restart: true}
+			rep, err := load(ctx, c, t.Output())
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			r := rep.Restart
+			if r == nil {
+				t.Fatal("no restart reported")
+			}
+			t.Logf("connect: %d bytes; restart: %d bytes, %+v", rep.ConnectBytes, r.Bytes, *r)
+			if r.Resumed != c.clients || r.Streams != c.clients {
+				t.Errorf("%d clients resumed, the server counts %d streams; want %d", r.Resumed, r.Streams, c.clients)
+			}
+			if r.Bytes >= rep.ConnectBytes/2 {
+				t.Errorf("the restart sent %d bytes, the connect phase %d: the clients did not resume what they held", r.Bytes, rep.ConnectBytes)
+			}
+			if r.StartMs <= 0 || r.StreamsMs <= 0 || r.CPUMs <= 0 || r.RSSPeak <= 0 {
+				t.Errorf("restart figures missing: %+v", *r)
+			}
+			// change returns once every client ACKed the change, or fails.
+			if len(rep.Changes) != 1 || rep.Changes[0].Bytes <= 0 || rep.Changes[0].FromReload.Max <= 0 {
+				t.Errorf("changes after the restart: %+v", rep.Changes)
+			}
+		})
+	}
+}
+
+// TestBackoff: the clients retry as Envoy's JitteredExponentialBackOffStrategy
+// of 500 ms and 30 s: within an interval that doubles up to the maximum,
+// and back to the first after a response.
+func TestBackoff(t *testing.T) {
+	b := newBackoff()
+	for i, limit := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second,
+		8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second} {
+		for range 100 {
+			c := b
+			if d := c.next(); d < 0 || d >= limit {
+				t.Fatalf("try %d: delay %v, want within [0, %v)", i+1, d, limit)
+			}
+		}
+		b.next()
+	}
+	b.reset()
+	if b.interval != retryInitial {
+		t.Errorf("after reset the interval is %v, want %v", b.interval, retryInitial)
 	}
 }
 

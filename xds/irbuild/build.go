@@ -36,7 +36,11 @@ type builder struct {
 	clusters map[string]*clusterEntry
 	look     *lookups             // DestinationRules and ServiceEntries by host
 	vsIdx    *virtualServiceIndex // built on first use
-	targets  chainTargets         // set once every chain is built
+	// chains are the build's, once every chain is built; targets index
+	// them by Gateway section, on the first policy's lookup (a build
+	// without policies needs none).
+	chains  []*chainInfo
+	targets chainTargets
 	// vhostServers are the servers each VirtualService's virtual host
 	// comes through, for messages.
 	vhostServers map[*ir.VirtualHost][]*serverRef
@@ -109,7 +113,7 @@ func buildWithWorkers(cfg *model.Config, node Node, workers int, m *Memo) (*ir.P
 			chains = append(chains, cs...)
 		}
 	}
-	b.targets = indexTargets(chains)
+	b.chains = chains
 	b.applyCertPolicies(chains)
 	b.applyAuthorizationPolicies(chains)
 	b.finishChains(chains)

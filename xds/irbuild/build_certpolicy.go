@@ -112,6 +112,9 @@ func indexTargets(chains []*chainInfo) chainTargets {
 // targetChains are the chains of gw's servers in section ("" for all); the
 // slice is shared, not to be changed.
 func (b *builder) targetChains(gw *model.Gateway, section string) []*chainInfo {
+	if b.targets == nil {
+		b.targets = indexTargets(b.chains)
+	}
 	return b.targets[gwSection{gw, section}]
 }
 
