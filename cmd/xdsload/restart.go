@@ -213,11 +213,7 @@ const connectedGauge = "trustgate_xds_connected_proxies"
 
 // connectedStreams reads connectedGauge from the server's /metrics.
 func (s *serverProc) connectedStreams(ctx context.Context) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.admin+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpGet(ctx, s.admin+"/metrics")
 	if err != nil {
 		return 0, err
 	}

@@ -158,12 +158,17 @@ func (s *serverProc) profile(ctx context.Context, query, path string) error {
 	return errors.Join(err, f.Close())
 }
 
-func fetch(ctx context.Context, url string, out any) (int, error) {
+// httpGet is a GET of url bound to ctx; the caller closes the body.
+func httpGet(ctx context.Context, url string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return http.DefaultClient.Do(req)
+}
+
+func fetch(ctx context.Context, url string, out any) (int, error) {
+	resp, err := httpGet(ctx, url)
 	if err != nil {
 		return 0, err
 	}
