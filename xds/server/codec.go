@@ -20,7 +20,8 @@ import (
 // With gRPC's own codec the same message is correct, one copy per stream.
 //
 // It decodes ADS requests through requestNames, which shares the decoded
-// names of requests that repeat a recent request's names.
+// names of requests that repeat a recent request's names, and a delta
+// request's initial_resource_versions itself (reqversions.go).
 type sharedCodec struct {
 	encoding.CodecV2
 	names *requestNames
@@ -48,7 +49,22 @@ func (c sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	// decoded strings are copies).
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return c.names.unmarshal(buf.ReadOnlyData(), req, names)
+	b := buf.ReadOnlyData()
+	r, ok := v.(*discoveryv3.DeltaDiscoveryRequest)
+	if !ok {
+		return c.names.unmarshal(b, req, names)
+	}
+	rest, versions, ok := takeVersions(b)
+	if !ok {
+		return c.names.unmarshal(b, req, names)
+	}
+	if err := c.names.unmarshal(rest, req, names); err != nil {
+		return err
+	}
+	if versions != nil {
+		r.InitialResourceVersions = versions
+	}
+	return nil
 }
 
 // Marshal implements encoding.CodecV2.

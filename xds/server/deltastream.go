@@ -1,7 +1,6 @@
 package server
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 
@@ -59,7 +58,9 @@ func (s *deltaStream) request(req *discoveryv3.DeltaDiscoveryRequest) *discovery
 		// stream/v3 NewDeltaSubscription, with the legacy wildcard allowed.
 		sub = &deltaSub{legacy: true, wildcard: len(req.GetResourceNamesSubscribe()) == 0, names: emptyNames}
 		if v := req.GetInitialResourceVersions(); len(v) > 0 {
-			sub.own = maps.Clone(v)
+			// The stream's own: each Recv decodes into a new request,
+			// which nothing reads once the stream has handled it.
+			sub.own = v
 		}
 		s.subs[idx] = sub
 	}
@@ -208,14 +209,24 @@ func (sub *deltaSub) diff(st *typeSnap) (resources []*discoveryv3.Resource, remo
 // fullDiff is diff comparing every name: st's in its order, then those the
 // stream holds that st does not.
 func (sub *deltaSub) fullDiff(st *typeSnap) (resources []*discoveryv3.Resource, removed []string) {
+	found := 0 // names of st the stream holds and subscribes to
 	for _, name := range st.sorted {
 		if !sub.covers(name) {
 			continue
 		}
 		r := st.resources[name]
-		if v, ok := sub.held(name); !ok || v != r.GetVersion() {
+		v, ok := sub.held(name)
+		if ok {
+			found++
+		}
+		if !ok || v != r.GetVersion() {
 			resources = append(resources, r)
 		}
+	}
+	if sub.own != nil && found == len(sub.own) {
+		// Every name the stream holds is one of st's, subscribed to: none
+		// is gone (a resumed stream, mostly, holding exactly st).
+		return resources, nil
 	}
 	gone := func(name string) {
 		if _, ok := sub.held(name); ok && sub.covers(name) && !st.has(name) {

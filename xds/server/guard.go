@@ -240,7 +240,7 @@ func (s *guardedStream) check(m any) (bool, error) {
 	default:
 		return true, nil
 	}
-	if size := proto.Size(m.(proto.Message)); size > maxRequestBytes {
+	if size := requestSize(m.(proto.Message)); size > maxRequestBytes {
 		return false, s.refuse(codes.InvalidArgument, reasonTooLarge, node,
 			fmt.Errorf("request of %d bytes is over the limit of %d", size, maxRequestBytes))
 	}
