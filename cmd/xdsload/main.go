@@ -54,7 +54,8 @@
 // resumed clients are served.
 //
 // -cpu-profile writes CPU profiles of the changes phase, the server's
-// (/debug/pprof/profile) and the clients'.
+// (/debug/pprof/profile) and the clients', and with -restart of the
+// restart phase's first restartProfileSeconds from the new server ready.
 //
 // Runs are bounded: at most 20,000 clients and 100 changes, and -timeout for
 // the whole run (5 minutes by default).
@@ -128,7 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.jsonOut, "json", false, "print the report as JSON")
 	fs.StringVar(&c.heapFile, "heap-profile", "", "write the server's heap profile (pprof, after a GC) with the clients connected to this `file`")
 	fs.StringVar(&c.cpuFile, "cpu-profile", "", "write CPU profiles of the changes phase: the server's to `file`.server (/debug/pprof/profile, "+
-		"for -changes × (-pause + 3s)), the clients' (this process) to file.clients")
+		"for -changes × (-pause + 3s)), the clients' (this process) to file.clients; with -restart, the restart phase's to file.restart.server and file.restart.clients")
 	fs.StringVar(&c.allocsFile, "allocs-profile", "", "write the server's allocations profile after the connect phase to `file`, and before it to file.base "+
 		"(go tool pprof -sample_index=alloc_space -base file.base)")
 	fs.DurationVar(&c.rssWait, "rss-wait", 20*time.Second, "after the connect phase, wait up to this long for the server's RSS to stop falling (0: do not wait)")

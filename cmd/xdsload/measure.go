@@ -169,11 +169,12 @@ func measure(ctx context.Context, c config, w *workload, srv *serverProc) (*repo
 		}
 	}
 	if c.restart {
-		if rep.Restart, err = restartPhase(ctx, srv, clients, rep); err != nil {
+		if rep.Restart, err = restartPhase(ctx, c, srv, clients, rep); err != nil {
 			return nil, fmt.Errorf("restart: %w", err)
 		}
 	}
-	stopProfiles, err := startProfiles(ctx, c, srv)
+	seconds := int(math.Ceil(float64(c.changes) * (c.settleTime + 3*time.Second).Seconds()))
+	stopProfiles, err := startProfiles(ctx, c, srv, "", seconds)
 	if err != nil {
 		return nil, err
 	}
@@ -368,27 +369,46 @@ func firstErrors(errs []error) error {
 	return errors.Join(out...)
 }
 
-// startProfiles starts the CPU profiles of the changes phase (-cpu-profile)
-// and returns what stops them: the clients' when it is called, the
-// server's when its fixed duration is over.
-func startProfiles(ctx context.Context, c config, srv *serverProc) (func() error, error) {
+// startProfiles starts the CPU profiles of a phase (-cpu-profile), to
+// c.cpuFile+phase+".clients" and ".server", and returns what stops them:
+// the clients' when it is called, the server's when its seconds are over.
+func startProfiles(ctx context.Context, c config, srv *serverProc, phase string, seconds int) (func() error, error) {
+	stopClients, err := startClientsProfile(c, phase)
+	if err != nil {
+		return nil, err
+	}
+	waitServer := startServerProfile(ctx, c, srv, phase, seconds)
+	return func() error { return errors.Join(stopClients(), waitServer()) }, nil
+}
+
+// startClientsProfile starts the CPU profile of this process (the
+// clients') to c.cpuFile+phase+".clients", and returns what stops it.
+func startClientsProfile(c config, phase string) (func() error, error) {
 	if c.cpuFile == "" {
 		return func() error { return nil }, nil
 	}
-	f, err := os.Create(c.cpuFile + ".clients")
+	f, err := os.Create(c.cpuFile + phase + ".clients")
 	if err != nil {
 		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return nil, errors.Join(err, f.Close())
 	}
-	seconds := int(math.Ceil(float64(c.changes) * (c.settleTime + 3*time.Second).Seconds()))
-	done := make(chan error, 1)
-	go func() { done <- srv.profile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), c.cpuFile+".server") }()
 	return func() error {
 		pprof.StopCPUProfile()
-		return errors.Join(f.Close(), <-done)
+		return f.Close()
 	}, nil
+}
+
+// startServerProfile starts the server's CPU profile for seconds, to
+// c.cpuFile+phase+".server", and returns what waits for it.
+func startServerProfile(ctx context.Context, c config, srv *serverProc, phase string, seconds int) func() error {
+	if c.cpuFile == "" {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.profile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), c.cpuFile+phase+".server") }()
+	return func() error { return <-done }
 }
 
 // settleRSS polls the server's RSS every half second until it has not

@@ -9,6 +9,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
+	protobuf "google.golang.org/protobuf/proto"
 )
 
 // sotwState is what a SotW client holds, kept across its streams (a
@@ -117,36 +118,40 @@ func newDeltaState() *deltaState {
 	return st
 }
 
-// requests are the first requests of a stream: the wildcard types, then
-// the named types it subscribes to, each with the version of every
-// resource of the type it holds, as Envoy's (DeltaSubscriptionState::
-// getNextRequestAckless, source/extensions/config_subscription/grpc/
-// delta_subscription_state.cc). On the first stream that is the wildcard
-// types alone, holding nothing.
-func (st *deltaState) requests() []*discoveryv3.DeltaDiscoveryRequest {
-	var out []*discoveryv3.DeltaDiscoveryRequest
+// requests are the first requests of a stream, the first from node: the
+// wildcard types, then the named types it subscribes to, each with the
+// version of every resource of the type it holds, as Envoy's
+// (DeltaSubscriptionState::getNextRequestAckless, source/extensions/
+// config_subscription/grpc/delta_subscription_state.cc). On the first
+// stream that is the wildcard types alone, holding nothing. The versions
+// are encoded here (withVersions): encoding a map through protobuf-go
+// was most of the clients' CPU in a restart storm, on the server's cores.
+func (st *deltaState) requests(node *corev3.Node) ([]rawRequest, error) {
+	var out []rawRequest
+	add := func(req *discoveryv3.DeltaDiscoveryRequest) error {
+		if len(out) == 0 {
+			req.Node = node
+		}
+		b, err := protobuf.Marshal(req)
+		if err != nil {
+			return err
+		}
+		out = append(out, withVersions(b, st.held[req.TypeUrl]))
+		return nil
+	}
 	for _, t := range wildcardTypes {
-		out = append(out, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, InitialResourceVersions: st.versions(t)})
+		if err := add(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t}); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range namedTypes {
 		if len(st.subscribed[t]) > 0 {
-			out = append(out, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: st.subscribed[t], InitialResourceVersions: st.versions(t)})
+			if err := add(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: st.subscribed[t]}); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return out
-}
-
-// versions maps each held resource of type t to its version; nil when it
-// holds none.
-func (st *deltaState) versions(t string) map[string]string {
-	if len(st.held[t]) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(st.held[t]))
-	for n, h := range st.held[t] {
-		out[n] = h.version
-	}
-	return out
+	return out, nil
 }
 
 // runDelta speaks incremental ADS: wildcard CDS and LDS, then subscriptions
@@ -157,17 +162,21 @@ func (c *client) runDelta(ctx context.Context, ads discoveryv3.AggregatedDiscove
 		return err
 	}
 	st := c.deltaSt
-	first := true
+	reqs, err := st.requests(node)
+	if err != nil {
+		return err
+	}
+	for _, req := range reqs {
+		if err := s.SendMsg(req); err != nil {
+			return err
+		}
+	}
+	first := len(reqs) == 0
 	send := func(req *discoveryv3.DeltaDiscoveryRequest) error {
 		if first {
 			req.Node, first = node, false
 		}
 		return s.Send(req)
-	}
-	for _, req := range st.requests() {
-		if err := send(req); err != nil {
-			return err
-		}
 	}
 	c.opened(time.Now())
 	for {

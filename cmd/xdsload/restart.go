@@ -103,6 +103,11 @@ type restartRound struct {
 	ClientsCPUMs float64 `json:"clients_cpu_ms"`
 }
 
+// restartProfileSeconds is how long the restart phase's profiles
+// (-cpu-profile) last from the new server ready: a storm of 1,000 clients
+// resumes within a few seconds.
+const restartProfileSeconds = 8
+
 // restartQuiet is how long no client may receive anything for the restart
 // phase's traffic to be over: the server answers a resumed stream at once,
 // and the configuration does not change meanwhile, so what comes is the
@@ -113,18 +118,27 @@ const restartQuiet = 500 * time.Millisecond
 // plane would, and measures the clients' return: every client's stream
 // ends, and each opens a new one after Envoy's back-off, presenting what it
 // holds. rep.RSSPeak becomes the old server's peak.
-func restartPhase(ctx context.Context, srv *serverProc, clients []*client, rep *report) (*restartRound, error) {
+func restartPhase(ctx context.Context, c config, srv *serverProc, clients []*client, rep *report) (_ *restartRound, err error) {
 	old, err := srv.usage()
 	if err != nil {
 		return nil, err
 	}
 	rep.RSSPeak = old.hwm
 	bytes0, self := received(clients), cputime.SelfUsage()
+	// The clients' profile (-cpu-profile) covers the whole phase; the new
+	// server's can start only once it serves.
+	stopClients, err := startClientsProfile(c, ".restart")
+	if err != nil {
+		return nil, err
+	}
+	waitServer := func() error { return nil }
+	defer func() { err = errors.Join(err, stopClients(), waitServer()) }()
 	exited, ready, err := srv.restart(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r := &restartRound{StartMs: ms(ready.Sub(exited))}
+	waitServer = startServerProfile(ctx, c, srv, ".restart", restartProfileSeconds)
 	counted, err := awaitResumed(ctx, srv, clients, exited, r)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,34 @@ const (
 	anyValue      = 2 // Any.value
 )
 
-// clientCodec is gRPC's proto codec for requests, and reads responses
+// rawRequest is a request already encoded (deltaState.requests), which
+// clientCodec sends as it is.
+type rawRequest []byte
+
+// withVersions is req, an encoded DeltaDiscoveryRequest without versions,
+// followed by an initial_resource_versions entry (field 5, a map<string,
+// string>: each entry a message of the key, field 1, and the value, field
+// 2) for each held resource.
+func withVersions(req []byte, held map[string]heldResource) rawRequest {
+	const versionsField = 5
+	entry := func(name string, h heldResource) int {
+		return protowire.SizeTag(1) + protowire.SizeBytes(len(name)) + protowire.SizeTag(2) + protowire.SizeBytes(len(h.version))
+	}
+	size := len(req)
+	for name, h := range held {
+		size += protowire.SizeTag(versionsField) + protowire.SizeBytes(entry(name, h))
+	}
+	b := append(make([]byte, 0, size), req...)
+	for name, h := range held {
+		b = protowire.AppendVarint(protowire.AppendTag(b, versionsField, protowire.BytesType), uint64(entry(name, h)))
+		b = protowire.AppendString(protowire.AppendTag(b, 1, protowire.BytesType), name)
+		b = protowire.AppendString(protowire.AppendTag(b, 2, protowire.BytesType), h.version)
+	}
+	return b
+}
+
+// clientCodec is gRPC's proto codec for requests (a rawRequest sent as it
+// is), and reads responses
 // into *response with protowire, looking each listener and cluster up in
 // the run's refsCache (decoding it there the first time its content is
 // seen) while the received bytes are valid.
@@ -64,6 +91,14 @@ type clientCodec struct {
 
 func newClientCodec(rc *refsCache) clientCodec {
 	return clientCodec{CodecV2: encoding.GetCodecV2(proto.Name), refs: rc}
+}
+
+// Marshal implements encoding.CodecV2.
+func (c clientCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(rawRequest); ok {
+		return mem.BufferSlice{mem.SliceBuffer(r)}, nil
+	}
+	return c.CodecV2.Marshal(v)
 }
 
 // Unmarshal implements encoding.CodecV2.
