@@ -407,7 +407,9 @@ func startServerProfile(ctx context.Context, c config, srv *serverProc, phase st
 		return func() error { return nil }
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.profile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), c.cpuFile+phase+".server") }()
+	go func() {
+		done <- srv.profile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), c.cpuFile+phase+".server")
+	}()
 	return func() error { return <-done }
 }
 
