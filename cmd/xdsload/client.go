@@ -108,7 +108,7 @@ func (c *client) stream(ctx context.Context, addr string, node *corev3.Node) err
 		// Envoy's HTTP/2 windows, per stream and per connection, are 256 MiB
 		// unless configured (Http2::Utility::OptionsLimits::
 		// DEFAULT_INITIAL_STREAM_WINDOW_SIZE and _CONNECTION_WINDOW_SIZE,
-		// source/common/http/http2/codec_impl.h; envoy/bootstrap-*.yaml sets
+		// source/common/http/http_option_limits.h; envoy/bootstrap-*.yaml sets
 		// neither), so a server is never held back by an Envoy's flow
 		// control; gRPC's 64 KiB would make the server wait for window
 		// updates at every 64 KiB of a 3 MB response.
